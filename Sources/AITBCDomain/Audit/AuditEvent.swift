@@ -1,0 +1,35 @@
+import AITBCWire
+import Foundation
+
+/// A change worth keeping a record of: a key created, revoked or regenerated, a tenant changed.
+public struct AuditEvent: Sendable, Equatable {
+    /// What happened.
+    public enum Kind: String, Sendable, CaseIterable {
+        case keyCreated = "api_key.created"
+        case keyRevoked = "api_key.revoked"
+        case keyRegenerated = "api_key.regenerated"
+        case tenantCreated = "tenant.created"
+        case tenantUpdated = "tenant.updated"
+    }
+
+    public var id: String
+    public var kind: Kind
+    public var tenantID: String
+    public var actorKeyID: String?
+    public var targetID: String
+    public var createdAt: Date
+    public var data: [String: JSONValue]
+
+    public init(
+        id: String, kind: Kind, tenantID: String, actorKeyID: String?, targetID: String, createdAt: Date,
+        data: [String: JSONValue] = [:]
+    ) {
+        self.id = id
+        self.kind = kind
+        self.tenantID = tenantID
+        self.actorKeyID = actorKeyID
+        self.targetID = targetID
+        self.createdAt = createdAt
+        self.data = data
+    }
+}

@@ -1,0 +1,56 @@
+import Crypto
+
+/// The SHA-256 digest of a key: the only form of a secret that is ever stored or cached.
+public struct APIKeyDigest: Hashable, Sendable {
+    // Four words instead of an array: hashing and comparing stay allocation-free on the hot path.
+    public let word0: UInt64
+    public let word1: UInt64
+    public let word2: UInt64
+    public let word3: UInt64
+
+    /// The digest of the secret `key`.
+    public init(of key: String) {
+        var key = key
+        let digest = key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        self = digest.withUnsafeBytes { APIKeyDigest(bytes: $0)! }
+    }
+
+    /// A digest read back from 32 stored bytes.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        var words: [UInt64] = [0, 0, 0, 0]
+        for (index, byte) in bytes.enumerated() {
+            words[index / 8] = (words[index / 8] << 8) | UInt64(byte)
+        }
+        self.word0 = words[0]
+        self.word1 = words[1]
+        self.word2 = words[2]
+        self.word3 = words[3]
+    }
+
+    /// The 32 bytes, big-endian, for storage.
+    public var bytes: [UInt8] {
+        var result = [UInt8]()
+        result.reserveCapacity(32)
+        for word in [word0, word1, word2, word3] {
+            for shift in stride(from: 56, through: 0, by: -8) {
+                result.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+            }
+        }
+        return result
+    }
+
+    /// Lowercase hex, for PostgreSQL and debugging (never the secret itself).
+    public var hex: String {
+        bytes.map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
+    }
+
+    /// Compares two digests in time independent of where they differ.
+    @inlinable
+    public func constantTimeEquals(_ other: APIKeyDigest) -> Bool {
+        ((word0 ^ other.word0) | (word1 ^ other.word1) | (word2 ^ other.word2) | (word3 ^ other.word3)) == 0
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+/// Where a key is verified: from a presented string to a ``Principal``, from memory whenever it can.
+///
+/// Order of checks: length and shape (a corrupt checksum never reaches storage), SHA-256, the
+/// bounded digest cache, storage on a miss, a constant-time comparison, then revocation and
+/// expiry. Failed attempts are counted per client address; an address over its failure budget
+/// gets 429 for anything not already known, while a cached valid key from it still works.
+public final class KeyAuthenticator: Sendable {
+    struct CachedKey: Sendable {
+        var record: APIKeyRecord?
+        var freshUntil: Int64
+    }
+
+    struct CachedTenant: Sendable {
+        var tenant: Tenant
+        var freshUntil: Int64
+    }
+
+    let store: any CoordinatorStore
+    public let plans: PlanTable
+    let time: any TimeSource
+    let keys: BoundedCache<APIKeyDigest, CachedKey>
+    let tenants: BoundedCache<String, CachedTenant>
+    let failures = RateLimiter()
+    let developmentDigests: Set<APIKeyDigest>
+    let positiveLifetime: Int64
+    let negativeLifetime: Int64
+    let failureLimitPerMinute: Int
+
+    /// - Parameters:
+    ///   - developmentDigests: digests of development keys, which need not have the generated shape.
+    ///   - cacheLifetime: how long a cached key is trusted before storage is asked again (the backstop
+    ///     for changes made by other instances).
+    public init(
+        store: any CoordinatorStore, plans: PlanTable, time: any TimeSource, cacheCapacity: Int = 100_000,
+        cacheLifetime: Duration = .seconds(30), developmentDigests: Set<APIKeyDigest> = [],
+        failureLimitPerMinute: Int = 30
+    ) {
+        self.store = store
+        self.plans = plans
+        self.time = time
+        self.keys = BoundedCache(capacity: cacheCapacity)
+        self.tenants = BoundedCache(capacity: max(1024, cacheCapacity / 10))
+        self.developmentDigests = developmentDigests
+        self.positiveLifetime = Self.nanoseconds(cacheLifetime)
+        self.negativeLifetime = min(Self.nanoseconds(cacheLifetime), 5_000_000_000)
+        self.failureLimitPerMinute = failureLimitPerMinute
+    }
+
+    /// Verifies `presented` sent from `address` and returns who it is.
+    public func authenticate(_ presented: String, from address: String?) async throws -> Principal {
+        let now = time.now()
+        let nowNanoseconds = now.unixNanoseconds
+        let length = presented.utf8.count
+        guard length > 0, length <= APIKeyFormat.maximumLength else {
+            throw failure(.invalidKey, from: address, now: nowNanoseconds)
+        }
+        let digest: APIKeyDigest
+        switch APIKeyFormat.shape(of: presented) {
+        case .corrupt:
+            throw failure(.invalidKey, from: address, now: nowNanoseconds)
+        case .foreign:
+            digest = APIKeyDigest(of: presented)
+            guard developmentDigests.contains(digest) else {
+                throw failure(.invalidKey, from: address, now: nowNanoseconds)
+            }
+        case .wellFormed:
+            digest = APIKeyDigest(of: presented)
+        }
+
+        let record: APIKeyRecord?
+        if let cached = keys.value(for: digest), cached.freshUntil > nowNanoseconds {
+            record = cached.record
+        } else {
+            if let address, let throttled = throttle(address, now: nowNanoseconds) { throw throttled }
+            do {
+                record = try await store.key(matching: digest)
+            } catch {
+                throw CoordinatorError.storageUnavailable
+            }
+            let lifetime = record == nil ? negativeLifetime : positiveLifetime
+            keys.set(CachedKey(record: record, freshUntil: nowNanoseconds + lifetime), for: digest)
+        }
+
+        guard let record else { throw failure(.invalidKey, from: address, now: nowNanoseconds) }
+        if !record.digest.constantTimeEquals(digest) {
+            guard let previous = record.previousDigest, previous.constantTimeEquals(digest),
+                let validUntil = record.previousValidUntil, validUntil > now
+            else { throw failure(.invalidKey, from: address, now: nowNanoseconds) }
+        }
+        if record.revokedAt != nil { throw failure(.revokedKey, from: address, now: nowNanoseconds) }
+        if let expiresAt = record.expiresAt, expiresAt <= now {
+            throw failure(.expiredKey, from: address, now: nowNanoseconds)
+        }
+        guard let tenant = try await tenant(id: record.tenantID) else {
+            throw failure(.invalidKey, from: address, now: nowNanoseconds)
+        }
+        return Principal(key: record, tenant: tenant, tenantLimit: plans.effectiveLimit(for: tenant))
+    }
+
+    /// The tenant `id`, from memory when fresh.
+    public func tenant(id: String) async throws -> Tenant? {
+        let now = time.now().unixNanoseconds
+        if let cached = tenants.value(for: id), cached.freshUntil > now { return cached.tenant }
+        let tenant: Tenant?
+        do {
+            tenant = try await store.tenant(id: id)
+        } catch {
+            throw CoordinatorError.storageUnavailable
+        }
+        if let tenant { tenants.set(CachedTenant(tenant: tenant, freshUntil: now + positiveLifetime), for: id) }
+        return tenant
+    }
+
+    /// Makes a change to `record` (created, revoked, regenerated) visible to the very next request.
+    public func remember(_ record: APIKeyRecord) {
+        let entry = CachedKey(record: record, freshUntil: time.now().unixNanoseconds + positiveLifetime)
+        keys.set(entry, for: record.digest)
+        if let previous = record.previousDigest { keys.set(entry, for: previous) }
+    }
+
+    /// Forgets whatever is cached for `digest`.
+    public func forget(_ digest: APIKeyDigest) { keys.remove(digest) }
+
+    /// Makes a change to `tenant` (plan, limit) visible to the very next request.
+    public func remember(_ tenant: Tenant) {
+        tenants.set(CachedTenant(tenant: tenant, freshUntil: time.now().unixNanoseconds + positiveLifetime), for: tenant.id)
+    }
+
+    /// Forgets everything cached (tests and cache-lifetime checks).
+    public func forgetAll() {
+        keys.removeAll()
+        tenants.removeAll()
+    }
+
+    /// How many digests are cached.
+    public var cachedKeyCount: Int { keys.count }
+
+    private func throttle(_ address: String, now: Int64) -> CoordinatorError? {
+        let state = failures.peek(.address(address), limit: failureLimitPerMinute, now: now)
+        guard !state.admitted else { return nil }
+        return Self.tooManyFailures(retryAfter: state.retryAfterSeconds)
+    }
+
+    /// Counts a failed attempt from `address`; past the budget the answer becomes 429.
+    private func failure(_ error: CoordinatorError, from address: String?, now: Int64) -> CoordinatorError {
+        guard let address else { return error }
+        let decision = failures.admit((.address(address), failureLimitPerMinute), now: now)
+        return decision.admitted ? error : Self.tooManyFailures(retryAfter: decision.retryAfterSeconds)
+    }
+
+    static func tooManyFailures(retryAfter: Int) -> CoordinatorError {
+        CoordinatorError(
+            .rateLimited(retryAfterSeconds: retryAfter), code: "RATE_LIMIT_EXCEEDED",
+            message: "Too many failed authentication attempts from this address; retry later",
+            details: ["retry_after_seconds": .int(retryAfter)])
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let parts = duration.components
+        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
+    }
+}

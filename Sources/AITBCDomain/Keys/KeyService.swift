@@ -1,0 +1,280 @@
+import AITBCWire
+import Foundation
+
+/// What a caller asks for when creating a key (already decoded from the wire).
+public struct NewKeyRequest: Sendable {
+    public var name: String
+    public var role: String
+    public var scopes: [String]?
+    public var expiresAt: Date?
+    public var rateLimitPerMinute: Int?
+    public var metadata: [String: JSONValue]?
+    public var tenantID: String?
+
+    public init(
+        name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil, rateLimitPerMinute: Int? = nil,
+        metadata: [String: JSONValue]? = nil, tenantID: String? = nil
+    ) {
+        self.name = name
+        self.role = role
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.rateLimitPerMinute = rateLimitPerMinute
+        self.metadata = metadata
+        self.tenantID = tenantID
+    }
+}
+
+/// A key together with its secret, as answered once by create and regenerate.
+public struct IssuedKey: Sendable {
+    public var record: APIKeyRecord
+    public var secret: String
+}
+
+/// Per-key usage assembled from storage and the not-yet-written counters.
+public struct KeyUsage: Sendable {
+    public var record: APIKeyRecord
+    public var minutes: [(minute: Int64, counts: UsageCounts)]
+    public var lastUse: LastUse?
+}
+
+/// Managing API keys: create, list, get, revoke, regenerate, usage, audit, with the access rules.
+public struct KeyService: Sendable {
+    /// Longest grace period a regeneration may keep the old secret valid: 7 days.
+    public static let maximumGracePeriod: Int = 7 * 24 * 3600
+
+    let store: any CoordinatorStore
+    let authenticator: KeyAuthenticator
+    let usage: UsageRecorder
+    let time: any TimeSource
+    let secrets: any SecretSource
+
+    public init(
+        store: any CoordinatorStore, authenticator: KeyAuthenticator, usage: UsageRecorder, time: any TimeSource,
+        secrets: any SecretSource
+    ) {
+        self.store = store
+        self.authenticator = authenticator
+        self.usage = usage
+        self.time = time
+        self.secrets = secrets
+    }
+
+    /// Creates a key; the secret is returned here and never again.
+    public func create(_ request: NewKeyRequest, by caller: Principal) async throws -> IssuedKey {
+        try caller.require(.keysWrite)
+        let now = time.now()
+        let tenantID = try targetTenant(request.tenantID, for: caller)
+        guard try await authenticator.tenant(id: tenantID) != nil else {
+            throw CoordinatorError.notFound("TENANT_NOT_FOUND", "No tenant \(tenantID) exists")
+        }
+        let name = try Self.validName(request.name)
+        guard let role = Role(rawValue: request.role) else {
+            throw CoordinatorError.invalidField("role", "role must be one of client, miner, master, operator")
+        }
+        if role == .operator, !caller.isOperator {
+            throw CoordinatorError(
+                .forbidden, code: "INSUFFICIENT_SCOPE", message: "Only an operator key may create operator keys")
+        }
+        var scopes: Set<Permission>?
+        if let requested = request.scopes {
+            var parsed = Set<Permission>()
+            for raw in requested {
+                let permission = Permission(rawValue: raw)
+                guard Permission.all.contains(permission) else {
+                    throw CoordinatorError.invalidField("scopes", "Unknown scope \(raw.prefix(64))")
+                }
+                guard role.permissions.contains(permission) else {
+                    throw CoordinatorError.invalidField("scopes", "A \(role.rawValue) key cannot hold \(raw)")
+                }
+                parsed.insert(permission)
+            }
+            guard !parsed.isEmpty else { throw CoordinatorError.invalidField("scopes", "scopes must not be empty") }
+            scopes = parsed
+        }
+        // A narrowed key may only hand out what it holds itself.
+        if let callerScopes = caller.key.scopes, !caller.isOperator,
+            !(scopes ?? role.permissions).isSubset(of: callerScopes)
+        {
+            throw CoordinatorError(
+                .forbidden, code: "INSUFFICIENT_SCOPE",
+                message: "A restricted key cannot create a key with permissions it does not hold")
+        }
+        if let expiresAt = request.expiresAt, expiresAt <= now {
+            throw CoordinatorError.invalidField("expires_at", "expires_at must be in the future")
+        }
+        if let limit = request.rateLimitPerMinute, !(1...1_000_000).contains(limit) {
+            throw CoordinatorError.invalidField("rate_limit_per_minute", "rate_limit_per_minute must be 1 … 1000000")
+        }
+        let metadata = request.metadata ?? [:]
+        try Self.validate(metadata: metadata)
+
+        let secret = APIKeyFormat.generate(role: role, using: secrets)
+        let record = APIKeyRecord(
+            id: "key_" + secrets.base62(count: 20), tenantID: tenantID, name: name, role: role,
+            scopes: scopes, digest: APIKeyDigest(of: secret), hint: APIKeyFormat.hint(for: secret), createdAt: now,
+            expiresAt: request.expiresAt, rateLimitPerMinute: request.rateLimitPerMinute, metadata: metadata)
+        let event = makeEvent(
+            .keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now,
+            data: ["name": .string(name), "role": .string(role.rawValue)])
+        try await storeWrite { try await store.insertKey(record, event: event) }
+        authenticator.remember(record)
+        return IssuedKey(record: record, secret: secret)
+    }
+
+    /// One page of keys visible to `caller`, newest first.
+    public func list(by caller: Principal, after cursor: ListCursor?, limit: Int) async throws -> [APIKeyRecord] {
+        try caller.require(.keysRead)
+        return try await storeRead { try await store.keys(tenantID: caller.actingTenantID, after: cursor, limit: limit) }
+    }
+
+    /// The key `id`, if `caller` may see it (else 404, so ids of other tenants are not confirmed).
+    public func get(_ id: String, by caller: Principal) async throws -> APIKeyRecord {
+        try caller.require(.keysRead)
+        return try await visibleKey(id, to: caller)
+    }
+
+    /// Revokes `id`; from the moment this returns, the key is refused. Revoking twice is fine.
+    public func revoke(_ id: String, by caller: Principal) async throws -> APIKeyRecord {
+        try caller.require(.keysWrite)
+        let existing = try await visibleKey(id, to: caller)
+        try requireManageable(existing, by: caller)
+        let now = time.now()
+        let event = makeEvent(.keyRevoked, tenantID: existing.tenantID, actor: caller.key.id, target: id, at: now)
+        let outcome = try await storeWrite { try await store.revokeKey(id: id, at: now, event: event) }
+        switch outcome {
+        case .revoked(let record), .alreadyRevoked(let record):
+            authenticator.remember(record)
+            return record
+        case .lastMasterKey:
+            throw CoordinatorError(
+                .conflict, code: "LAST_MASTER_KEY",
+                message: "This is the tenant's last active master key; create another master key first")
+        case .notFound:
+            throw Self.keyNotFound
+        }
+    }
+
+    /// Gives `id` a new secret; the old one keeps working for `gracePeriodSeconds`.
+    public func regenerate(_ id: String, gracePeriodSeconds: Int, by caller: Principal) async throws -> IssuedKey {
+        try caller.require(.keysWrite)
+        guard (0...Self.maximumGracePeriod).contains(gracePeriodSeconds) else {
+            throw CoordinatorError.invalidField(
+                "grace_period_seconds", "grace_period_seconds must be 0 … \(Self.maximumGracePeriod) (7 days)")
+        }
+        let existing = try await visibleKey(id, to: caller)
+        try requireManageable(existing, by: caller)
+        let now = time.now()
+        guard existing.isActive(at: now) else {
+            throw CoordinatorError(
+                .conflict, code: "CONFLICT_STATE",
+                message: "Only an active key can be regenerated; this one is \(existing.status(at: now))")
+        }
+        let secret = APIKeyFormat.generate(role: existing.role, using: secrets)
+        let validUntil = gracePeriodSeconds > 0 ? now.addingTimeInterval(TimeInterval(gracePeriodSeconds)) : nil
+        let event = makeEvent(
+            .keyRegenerated, tenantID: existing.tenantID, actor: caller.key.id, target: id, at: now,
+            data: ["grace_period_seconds": .int(gracePeriodSeconds)])
+        let updated = try await storeWrite {
+            try await store.replaceSecret(
+                id: id, digest: APIKeyDigest(of: secret), hint: APIKeyFormat.hint(for: secret),
+                previousValidUntil: validUntil, event: event)
+        }
+        guard let updated else { throw Self.keyNotFound }
+        // The replaced secret of an earlier regeneration (if any) stops working now.
+        if let older = existing.previousDigest { authenticator.forget(older) }
+        authenticator.remember(updated)
+        return IssuedKey(record: updated, secret: secret)
+    }
+
+    /// Usage of `id` over the last 24 hours, including counts not yet written to storage.
+    public func usage(of id: String, by caller: Principal) async throws -> KeyUsage {
+        try caller.require(.usageRead)
+        let record = try await visibleKey(id, to: caller)
+        let since = Int64(time.now().timeIntervalSince1970) / 60 * 60 - 24 * 3600
+        let stored = try await storeRead { try await store.usage(keyID: id, sinceMinute: since) }
+        let unwritten = usage.unwritten(keyID: id)
+        var merged: [Int64: UsageCounts] = [:]
+        for entry in stored { merged[entry.minute, default: UsageCounts()] += entry.counts }
+        for (minute, counts) in unwritten.counts where minute >= since { merged[minute, default: UsageCounts()] += counts }
+        var lastUse = record.lastUsedAt.map { LastUse(at: $0, from: record.lastUsedFrom) }
+        if let pending = unwritten.lastUse, pending.at > (lastUse?.at ?? .distantPast) { lastUse = pending }
+        let minutes = merged.sorted { $0.key < $1.key }.map { (minute: $0.key, counts: $0.value) }
+        return KeyUsage(record: record, minutes: minutes, lastUse: lastUse)
+    }
+
+    /// One page of audit events visible to `caller`, newest first.
+    public func auditEvents(by caller: Principal, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent] {
+        try caller.require(.auditRead)
+        return try await storeRead {
+            try await store.auditEvents(tenantID: caller.actingTenantID, after: cursor, limit: limit)
+        }
+    }
+
+    // MARK: rules
+
+    static let keyNotFound = CoordinatorError.notFound("KEY_NOT_FOUND", "No such API key")
+
+    func visibleKey(_ id: String, to caller: Principal) async throws -> APIKeyRecord {
+        guard id.utf8.count <= 64, let record = try await storeRead({ try await store.key(id: id) }),
+            caller.canSee(tenantID: record.tenantID)
+        else { throw Self.keyNotFound }
+        return record
+    }
+
+    func requireManageable(_ record: APIKeyRecord, by caller: Principal) throws {
+        if record.role == .operator, !caller.isOperator {
+            throw CoordinatorError(
+                .forbidden, code: "INSUFFICIENT_SCOPE", message: "Only an operator key may change operator keys")
+        }
+    }
+
+    func targetTenant(_ requested: String?, for caller: Principal) throws -> String {
+        if caller.isOperator { return requested ?? caller.actingTenantID ?? caller.key.tenantID }
+        if let requested, requested != caller.key.tenantID { throw CoordinatorError.tenantMismatch }
+        return caller.key.tenantID
+    }
+
+    func makeEvent(
+        _ kind: AuditEvent.Kind, tenantID: String, actor: String?, target: String, at now: Date,
+        data: [String: JSONValue] = [:]
+    ) -> AuditEvent {
+        AuditEvent(
+            id: "evt_" + secrets.base62(count: 20), kind: kind, tenantID: tenantID, actorKeyID: actor,
+            targetID: target, createdAt: now, data: data)
+    }
+
+    static func validName(_ raw: String) throws -> String {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else {
+            throw CoordinatorError.invalidField("name", "name must be 1 … 200 characters")
+        }
+        return name
+    }
+
+    static func validate(metadata: [String: JSONValue]) throws {
+        guard metadata.count <= 50 else {
+            throw CoordinatorError.invalidField("metadata", "metadata may hold at most 50 entries")
+        }
+        let size = (try? JSONEncoder().encode(metadata).count) ?? .max
+        guard size <= 8192 else {
+            throw CoordinatorError.invalidField("metadata", "metadata must encode to at most 8 KiB of JSON")
+        }
+    }
+}
+
+/// Runs a storage read, turning storage failures into 503 `STORAGE_UNAVAILABLE`.
+func storeRead<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as CoordinatorError {
+        throw error
+    } catch {
+        throw CoordinatorError.storageUnavailable
+    }
+}
+
+/// Runs a storage write, turning storage failures into 503 `STORAGE_UNAVAILABLE` (the write did not happen).
+func storeWrite<T>(_ body: () async throws -> T) async throws -> T {
+    try await storeRead(body)
+}

@@ -1,0 +1,144 @@
+import Synchronization
+
+/// Whose budget a request draws on.
+public enum BudgetKey: Hashable, Sendable {
+    /// The tenant's shared budget (its plan or custom limit).
+    case tenant(String)
+    /// A key's own lower limit.
+    case key(String)
+    /// Failed authentications from one client address.
+    case address(String)
+}
+
+/// The outcome of asking a ``RateLimiter`` for one request.
+public struct RateDecision: Sendable, Equatable {
+    public var admitted: Bool
+    /// Requests per minute of the budget that applies.
+    public var limit: Int
+    /// Requests that would be admitted right now.
+    public var remaining: Int
+    /// Unix seconds when the budget is full again.
+    public var resetUnixSeconds: Int64
+    /// Whole seconds until a retry can succeed (0 when admitted, else at least 1).
+    public var retryAfterSeconds: Int
+
+    @inlinable
+    public init(admitted: Bool, limit: Int, remaining: Int, resetUnixSeconds: Int64, retryAfterSeconds: Int) {
+        self.admitted = admitted
+        self.limit = limit
+        self.remaining = remaining
+        self.resetUnixSeconds = resetUnixSeconds
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+}
+
+/// GCRA (the generic cell rate algorithm): one "theoretical arrival time" per budget.
+///
+/// A budget of `limit` per minute emits one request every `60 s / limit`, with a burst of
+/// `limit`: a full budget admits `limit` requests at once, then one per interval. Refused
+/// requests change nothing, so they cost the caller no budget.
+public enum GCRA {
+    public static let windowNanoseconds: Int64 = 60_000_000_000
+
+    /// The result of evaluating one budget; `newTAT` is what to store if the request is admitted.
+    public struct Evaluation: Sendable {
+        public var admitted: Bool
+        public var newTAT: Int64
+        public var decision: RateDecision
+
+        @inlinable
+        public init(admitted: Bool, newTAT: Int64, decision: RateDecision) {
+            self.admitted = admitted
+            self.newTAT = newTAT
+            self.decision = decision
+        }
+    }
+
+    /// Evaluates one request against a budget whose stored arrival time is `tat` (nil: full budget).
+    @inlinable
+    public static func evaluate(tat: Int64?, now: Int64, limit: Int) -> Evaluation {
+        let limit = max(1, limit)
+        let interval = windowNanoseconds / Int64(limit)
+        let capacity = interval * Int64(limit)
+        let base = max(tat ?? now, now)
+        let newTAT = base + interval
+        if newTAT - now > capacity {
+            let wait = newTAT - capacity - now
+            let retry = Int(max(1, (wait + 999_999_999) / 1_000_000_000))
+            return Evaluation(
+                admitted: false, newTAT: base,
+                decision: RateDecision(
+                    admitted: false, limit: limit, remaining: 0,
+                    resetUnixSeconds: ceilSeconds(base), retryAfterSeconds: retry))
+        }
+        let remaining = Int((capacity - (newTAT - now)) / interval)
+        return Evaluation(
+            admitted: true, newTAT: newTAT,
+            decision: RateDecision(
+                admitted: true, limit: limit, remaining: remaining, resetUnixSeconds: ceilSeconds(newTAT),
+                retryAfterSeconds: 0))
+    }
+
+    @inlinable
+    public static func ceilSeconds(_ nanoseconds: Int64) -> Int64 { (nanoseconds + 999_999_999) / 1_000_000_000 }
+}
+
+/// In-memory rate limits: admits or refuses a request against one or more budgets at once.
+public final class RateLimiter: Sendable {
+    private struct State {
+        var arrivals: [BudgetKey: Int64] = [:]
+        var sweepAt = 4096
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Admits the request only if every budget has room; then charges all of them. A refusal charges none.
+    ///
+    /// The decision reported is the refusing budget's, or, when admitted, the one with the least room left.
+    public func admit(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, now: Int64) -> RateDecision {
+        state.withLock { state in
+            let one = GCRA.evaluate(tat: state.arrivals[first.0], now: now, limit: first.1)
+            guard let second else {
+                if one.admitted { Self.store(one.newTAT, for: first.0, in: &state, now: now) }
+                return one.decision
+            }
+            let two = GCRA.evaluate(tat: state.arrivals[second.0], now: now, limit: second.1)
+            guard one.admitted, two.admitted else {
+                if !one.admitted, !two.admitted {
+                    return one.decision.retryAfterSeconds >= two.decision.retryAfterSeconds ? one.decision : two.decision
+                }
+                return one.admitted ? two.decision : one.decision
+            }
+            Self.store(one.newTAT, for: first.0, in: &state, now: now)
+            Self.store(two.newTAT, for: second.0, in: &state, now: now)
+            if one.decision.remaining != two.decision.remaining {
+                return one.decision.remaining < two.decision.remaining ? one.decision : two.decision
+            }
+            return one.decision.limit <= two.decision.limit ? one.decision : two.decision
+        }
+    }
+
+    /// What `admit` would answer for `budget` now, without charging it.
+    public func peek(_ budget: BudgetKey, limit: Int, now: Int64) -> RateDecision {
+        state.withLock { GCRA.evaluate(tat: $0.arrivals[budget], now: now, limit: limit).decision }
+    }
+
+    /// Forgets `budget`, making it full again.
+    public func reset(_ budget: BudgetKey) {
+        _ = state.withLock { $0.arrivals.removeValue(forKey: budget) }
+    }
+
+    /// How many budgets are held in memory.
+    public var trackedBudgets: Int { state.withLock { $0.arrivals.count } }
+
+    private static func store(_ tat: Int64, for key: BudgetKey, in state: inout State, now: Int64) {
+        state.arrivals[key] = tat
+        if state.arrivals.count >= state.sweepAt {
+            // A budget whose arrival time has passed is the same as a full one: drop it.
+            state.arrivals = state.arrivals.filter { $0.value > now }
+            state.sweepAt = max(4096, state.arrivals.count * 2)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// What a revocation found.
+public enum RevokeOutcome: Sendable, Equatable {
+    /// Revoked now.
+    case revoked(APIKeyRecord)
+    /// It was revoked before; nothing changed.
+    case alreadyRevoked(APIKeyRecord)
+    /// Refused: it is the tenant's last active master key.
+    case lastMasterKey
+    case notFound
+}
+
+/// Storage of API keys. Every write is durable when the call returns.
+public protocol KeyStore: Sendable {
+    /// Stores a new key and its audit event in one transaction.
+    func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws
+    /// Stores a development key, replacing any earlier one with the same id (and reactivating it).
+    func upsertKey(_ key: APIKeyRecord) async throws
+    /// The key whose current or previous secret has `digest`.
+    func key(matching digest: APIKeyDigest) async throws -> APIKeyRecord?
+    /// The key with public id `id`.
+    func key(id: String) async throws -> APIKeyRecord?
+    /// Keys newest first, of one tenant or (nil) of all, after `cursor`.
+    func keys(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [APIKeyRecord]
+    /// Revokes a key unless it is its tenant's last active master key at `now`; records `event` if it does.
+    func revokeKey(id: String, at now: Date, event: AuditEvent) async throws -> RevokeOutcome
+    /// Gives a key a new secret, keeping the old one valid until `previousValidUntil` (nil: not at all).
+    func replaceSecret(
+        id: String, digest: APIKeyDigest, hint: String, previousValidUntil: Date?, event: AuditEvent
+    ) async throws -> APIKeyRecord?
+    /// How many keys exist.
+    func keyCount() async throws -> Int
+}
+
+/// Storage of tenants.
+public protocol TenantStore: Sendable {
+    /// Stores a new tenant and its audit event; false if the id is taken.
+    func insertTenant(_ tenant: Tenant, event: AuditEvent?) async throws -> Bool
+    /// Creates or replaces a tenant (development tenant at start).
+    func upsertTenant(_ tenant: Tenant) async throws
+    func tenant(id: String) async throws -> Tenant?
+    /// Tenants newest first after `cursor`.
+    func tenants(after cursor: ListCursor?, limit: Int) async throws -> [Tenant]
+    /// Replaces a tenant's fields and records `event`.
+    func updateTenant(_ tenant: Tenant, event: AuditEvent) async throws
+}
+
+/// Storage of usage counters, written in batches.
+public protocol UsageStore: Sendable {
+    /// Adds a batch of counts and last uses in one transaction.
+    func addUsage(_ batch: UsageBatch) async throws
+    /// Per-minute counts of `keyID` from `sinceMinute` (Unix seconds) on, oldest first.
+    func usage(keyID: String, sinceMinute: Int64) async throws -> [(minute: Int64, counts: UsageCounts)]
+}
+
+/// Storage of the audit log.
+public protocol AuditStore: Sendable {
+    /// Events newest first, of one tenant or (nil) of all, after `cursor`.
+    func auditEvents(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent]
+}
+
+/// Everything the coordinator keeps, behind one handle.
+public protocol CoordinatorStore: KeyStore, TenantStore, UsageStore, AuditStore {
+    /// Whether the store answers now (for `/ready`).
+    func isHealthy() async -> Bool
+    /// Flushes and closes the store.
+    func close() async throws
+}

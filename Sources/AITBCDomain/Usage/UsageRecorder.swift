@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+
+/// How one authenticated request ended, for the usage counters.
+public enum RequestOutcome: Sendable {
+    case admitted
+    case rateLimited
+    case error
+}
+
+/// Aggregates usage in memory; a ``UsageFlusher`` writes it to storage in batches.
+public final class UsageRecorder: Sendable {
+    private let pending = Mutex(UsageBatch())
+
+    public init() {}
+
+    /// Counts one request of `keyID`.
+    public func record(keyID: String, outcome: RequestOutcome, at now: Date, from address: String?) {
+        let minute = Int64(now.timeIntervalSince1970) / 60 * 60
+        pending.withLock { batch in
+            let bucket = UsageBucketKey(keyID: keyID, minute: minute)
+            var counts = batch.counts[bucket] ?? UsageCounts()
+            switch outcome {
+            case .admitted: counts.admitted += 1
+            case .rateLimited: counts.rateLimited += 1
+            case .error: counts.errors += 1
+            }
+            batch.counts[bucket] = counts
+            if outcome != .rateLimited {
+                batch.lastUses[keyID] = LastUse(at: now, from: address)
+            }
+        }
+    }
+
+    /// Takes everything recorded so far, leaving the recorder empty.
+    public func drain() -> UsageBatch {
+        pending.withLock { batch in
+            let taken = batch
+            batch = UsageBatch()
+            return taken
+        }
+    }
+
+    /// Puts back a batch that could not be written, so nothing is lost.
+    public func restore(_ batch: UsageBatch) {
+        pending.withLock { $0.merge(batch) }
+    }
+
+    /// What is recorded for `keyID` but not yet written.
+    public func unwritten(keyID: String) -> (counts: [Int64: UsageCounts], lastUse: LastUse?) {
+        pending.withLock { batch in
+            var counts: [Int64: UsageCounts] = [:]
+            for (bucket, value) in batch.counts where bucket.keyID == keyID { counts[bucket.minute] = value }
+            return (counts, batch.lastUses[keyID])
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import AITBCDomain
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the HTTP application over `coordinator`: the same function the executable and the tests call.
+public func buildApplication(
+    coordinator: Coordinator, settings: CoordinatorSettings, logger: Logger? = nil
+) -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "aitbc.coordinator")
+    logger.logLevel = settings.logLevel
+    let (router, _) = buildRouter(coordinator: coordinator, settings: settings)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "aitbc-coordinator"),
+        services: [CoordinatorServices(coordinator: coordinator)],
+        logger: logger)
+}
+
+/// The router with every route and middleware, and the list of routes it serves.
+public func buildRouter(
+    coordinator: Coordinator, settings: CoordinatorSettings
+) -> (Router<CoordinatorRequestContext>, [(path: String, method: HTTPRequest.Method)]) {
+    let router = Router(context: CoordinatorRequestContext.self)
+    let registry = RouteRegistry()
+    // The table is filled below; the middleware reads it only while serving.
+    let table = RouteTableBox()
+    router.add(middleware: ErrorMiddleware(routes: table))
+    router.add(middleware: RequestLogMiddleware(level: .info))
+    router.add(
+        middleware: APIKeyMiddleware(
+            authenticator: coordinator.authenticator, limiter: coordinator.limiter, usage: coordinator.usage,
+            time: coordinator.time, allowQueryKeys: settings.allowQueryKeys,
+            trustForwardedFor: settings.trustForwardedFor))
+
+    HealthController(store: coordinator.store).addRoutes(to: router, registry: registry)
+    let v1 = router.group("v1", context: AuthenticatedRequestContext.self)
+    IdentityController().addRoutes(to: v1, registry: registry)
+    APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1, registry: registry)
+    TenantController(tenants: coordinator.tenants, time: coordinator.time).addRoutes(to: v1, registry: registry)
+    JobController().addRoutes(to: v1, registry: registry)
+    table.set(RouteTable(registry.routes))
+    return (router, registry.routes)
+}
+
+/// Runs the background work of a coordinator (the usage flusher) and closes storage at shutdown.
+struct CoordinatorServices: Service {
+    let coordinator: Coordinator
+
+    func run() async throws {
+        try await coordinator.flusher.run()
+        try await coordinator.store.close()
+    }
+}

@@ -1,0 +1,40 @@
+import AITBCDomain
+import HTTPTypes
+import Hummingbird
+
+/// The context of every request: the client address and, once authenticated, who is calling.
+public struct CoordinatorRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer address of the connection (or the first `X-Forwarded-For` hop when trusted).
+    public var clientAddress: String?
+    /// Set by ``APIKeyMiddleware`` for `/v1` routes.
+    public var principal: Principal?
+    /// The rate-limit decision taken for this request.
+    public var rateDecision: RateDecision?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    public var maxUploadSize: Int { 1 << 20 }
+}
+
+/// The context of `/v1` routes: the caller is known, so handlers never deal with "maybe authenticated".
+public struct AuthenticatedRequestContext: ChildRequestContext {
+    public typealias ParentContext = CoordinatorRequestContext
+    public var coreContext: CoreRequestContextStorage
+    public let principal: Principal
+    public let rateDecision: RateDecision
+
+    public init(context: CoordinatorRequestContext) throws {
+        guard let principal = context.principal, let decision = context.rateDecision else {
+            throw CoordinatorError.missingKey
+        }
+        self.coreContext = context.coreContext
+        self.principal = principal
+        self.rateDecision = decision
+    }
+
+    public var maxUploadSize: Int { 1 << 20 }
+}

@@ -1,0 +1,82 @@
+import AITBCDomain
+import AITBCWire
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The API-key routes: create, list, get, revoke, regenerate, usage; and the audit log.
+struct APIKeyController {
+    let keys: KeyService
+    let time: any TimeSource
+
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
+        registry.on(group, prefix: "/v1", .post, "api-keys") { request, context in
+            var request = request
+            let body = try await request.decodeJSON(CreateAPIKeyRequest.self, context: context)
+            let issued = try await keys.create(
+                NewKeyRequest(
+                    name: body.name, role: body.role, scopes: body.scopes, expiresAt: body.expiresAt,
+                    rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata, tenantID: body.tenantID),
+                by: context.principal)
+            return JSONResponse.make(status: .created, issued.record.view(at: time.now(), secret: issued.secret))
+        }
+        registry.on(group, prefix: "/v1", .get, "api-keys") { request, context in
+            let page = try PageRequest(request)
+            let records = try await keys.list(by: context.principal, after: page.cursor, limit: page.fetchLimit)
+            let shown = page.page(records) { ListCursor(createdAtMilliseconds: $0.createdAt.unixMilliseconds, id: $0.id) }
+            let now = time.now()
+            return JSONResponse.make(Page(items: shown.items.map { $0.view(at: now) }, nextCursor: shown.next))
+        }
+        registry.on(group, prefix: "/v1", .get, "api-keys/{key_id}") { request, context in
+            let record = try await keys.get(try request.parameter("key_id", in: context), by: context.principal)
+            return JSONResponse.make(record.view(at: time.now()))
+        }
+        registry.on(group, prefix: "/v1", .delete, "api-keys/{key_id}") { request, context in
+            let record = try await keys.revoke(try request.parameter("key_id", in: context), by: context.principal)
+            return JSONResponse.make(record.view(at: time.now()))
+        }
+        registry.on(group, prefix: "/v1", .post, "api-keys/{key_id}/regenerate") { request, context in
+            var request = request
+            let id = try request.parameter("key_id", in: context)
+            let body = try await request.decodeJSON(
+                RegenerateAPIKeyRequest.self, context: context, empty: RegenerateAPIKeyRequest())
+            let issued = try await keys.regenerate(
+                id, gracePeriodSeconds: body.gracePeriodSeconds ?? 0, by: context.principal)
+            return JSONResponse.make(issued.record.view(at: time.now(), secret: issued.secret))
+        }
+        registry.on(group, prefix: "/v1", .get, "api-keys/{key_id}/usage") { request, context in
+            let usage = try await keys.usage(of: try request.parameter("key_id", in: context), by: context.principal)
+            return JSONResponse.make(Self.view(of: usage, now: time.now()))
+        }
+        registry.on(group, prefix: "/v1", .get, "audit-events") { request, context in
+            let page = try PageRequest(request)
+            let events = try await keys.auditEvents(by: context.principal, after: page.cursor, limit: page.fetchLimit)
+            let shown = page.page(events) { ListCursor(createdAtMilliseconds: $0.createdAt.unixMilliseconds, id: $0.id) }
+            return JSONResponse.make(Page(items: shown.items.map(\.view), nextCursor: shown.next))
+        }
+    }
+
+    /// Minutes of the last hour, hours of the last day, and day totals.
+    static func view(of usage: KeyUsage, now: Date) -> KeyUsageView {
+        let nowSeconds = Int64(now.timeIntervalSince1970)
+        let hourAgo = nowSeconds / 60 * 60 - 3600
+        var hours: [Int64: UsageCounts] = [:]
+        var totals = UsageCounts()
+        var minutes: [UsageBucketView] = []
+        for entry in usage.minutes {
+            totals += entry.counts
+            hours[entry.minute / 3600 * 3600, default: UsageCounts()] += entry.counts
+            if entry.minute >= hourAgo { minutes.append(bucket(entry.minute, entry.counts)) }
+        }
+        return KeyUsageView(
+            keyID: usage.record.id, lastUsedAt: usage.lastUse?.at, lastUsedFrom: usage.lastUse?.from,
+            totals: bucket(nowSeconds / 60 * 60 - 24 * 3600, totals), minutes: minutes,
+            hours: hours.sorted { $0.key < $1.key }.map { bucket($0.key, $0.value) })
+    }
+
+    static func bucket(_ start: Int64, _ counts: UsageCounts) -> UsageBucketView {
+        UsageBucketView(
+            start: Date(timeIntervalSince1970: TimeInterval(start)), admitted: counts.admitted,
+            rateLimited: counts.rateLimited, errors: counts.errors)
+    }
+}

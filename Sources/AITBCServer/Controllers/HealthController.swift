@@ -1,0 +1,25 @@
+import AITBCDomain
+import AITBCWire
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `GET /health` (the process answers) and `GET /ready` (storage answers too).
+struct HealthController {
+    let store: any CoordinatorStore
+
+    // Prebuilt once: /health is the baseline every benchmark ratio is taken against.
+    static let healthBody = ByteBuffer(string: #"{"status":"ok"}"#)
+
+    func addRoutes(to router: Router<CoordinatorRequestContext>, registry: RouteRegistry) {
+        registry.on(router, .get, "/health") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: Self.healthBody))
+        }
+        registry.on(router, .get, "/ready") { _, _ in
+            guard await store.isHealthy() else { throw CoordinatorError.storageUnavailable }
+            return JSONResponse.make(HealthView(status: "ready"))
+        }
+    }
+}

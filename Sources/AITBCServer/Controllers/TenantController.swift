@@ -1,0 +1,43 @@
+import AITBCDomain
+import AITBCWire
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The operator's tenant routes: create, list, get, change plan or limit.
+struct TenantController {
+    let tenants: TenantService
+    let time: any TimeSource
+
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
+        let plans = tenants.plans
+        registry.on(group, prefix: "/v1", .post, "tenants") { request, context in
+            var request = request
+            let body = try await request.decodeJSON(CreateTenantRequest.self, context: context)
+            let (tenant, master) = try await tenants.create(
+                id: body.tenantID, name: body.name, plan: body.plan, by: context.principal)
+            return JSONResponse.make(
+                status: .created,
+                tenant.view(plans: plans, masterKey: master.record.view(at: time.now(), secret: master.secret)))
+        }
+        registry.on(group, prefix: "/v1", .get, "tenants") { request, context in
+            let page = try PageRequest(request)
+            let found = try await tenants.list(by: context.principal, after: page.cursor, limit: page.fetchLimit)
+            let shown = page.page(found) { ListCursor(createdAtMilliseconds: $0.createdAt.unixMilliseconds, id: $0.id) }
+            return JSONResponse.make(Page(items: shown.items.map { $0.view(plans: plans) }, nextCursor: shown.next))
+        }
+        registry.on(group, prefix: "/v1", .get, "tenants/{tenant_id}") { request, context in
+            let tenant = try await tenants.get(try request.parameter("tenant_id", in: context), by: context.principal)
+            return JSONResponse.make(tenant.view(plans: plans))
+        }
+        registry.on(group, prefix: "/v1", .patch, "tenants/{tenant_id}") { request, context in
+            var request = request
+            let id = try request.parameter("tenant_id", in: context)
+            let body = try await request.decodeJSON(UpdateTenantRequest.self, context: context)
+            let tenant = try await tenants.update(
+                id, plan: body.plan, name: body.name, rateLimitPerMinute: body.rateLimitPerMinute,
+                by: context.principal)
+            return JSONResponse.make(tenant.view(plans: plans))
+        }
+    }
+}

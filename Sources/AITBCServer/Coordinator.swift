@@ -1,0 +1,56 @@
+import AITBCDomain
+import Foundation
+import Logging
+
+/// The domain services of one server instance, wired together once and shared by the HTTP layer.
+public struct Coordinator: Sendable {
+    public let store: any CoordinatorStore
+    public let time: any TimeSource
+    public let authenticator: KeyAuthenticator
+    public let limiter: RateLimiter
+    public let usage: UsageRecorder
+    public let keys: KeyService
+    public let tenants: TenantService
+    public let flusher: UsageFlusher
+
+    /// Wires the services over `store`; `developmentDigests` are the digests of development keys.
+    public init(
+        store: any CoordinatorStore, settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
+        secrets: any SecretSource = SystemSecretSource(), developmentDigests: Set<APIKeyDigest> = [],
+        logger: Logger = Logger(label: "aitbc")
+    ) {
+        self.store = store
+        self.time = time
+        self.authenticator = KeyAuthenticator(
+            store: store, plans: settings.plans, time: time, cacheCapacity: settings.keyCacheCapacity,
+            cacheLifetime: .seconds(settings.keyCacheLifetimeSeconds), developmentDigests: developmentDigests,
+            failureLimitPerMinute: settings.authFailuresPerMinute)
+        self.limiter = RateLimiter()
+        self.usage = UsageRecorder()
+        self.keys = KeyService(store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets)
+        self.tenants = TenantService(
+            store: store, authenticator: authenticator, keys: keys, time: time, secrets: secrets)
+        self.flusher = UsageFlusher(
+            recorder: usage, store: store, interval: .milliseconds(Int(settings.usageFlushIntervalSeconds * 1000)),
+            logger: logger)
+    }
+
+    /// Opens the store named by `settings`, registers development keys or the first operator key,
+    /// and wires the services. `announce` receives a newly created operator key (to print once).
+    public static func start(
+        settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
+        secrets: any SecretSource = SystemSecretSource(), logger: Logger, announce: (String) -> Void
+    ) async throws -> Coordinator {
+        let store = try await AITBCStorageFactory.open(settings: settings, logger: logger)
+        var digests = Set<APIKeyDigest>()
+        if settings.mode == .development {
+            digests = try await StoreBootstrap.registerDevelopmentKeys(
+                settings.developmentKeys, plan: settings.developmentPlan, store: store, time: time)
+        }
+        if let secret = try await StoreBootstrap.createFirstOperatorKeyIfEmpty(store: store, time: time, secrets: secrets) {
+            announce(secret)
+        }
+        return Coordinator(
+            store: store, settings: settings, time: time, secrets: secrets, developmentDigests: digests, logger: logger)
+    }
+}

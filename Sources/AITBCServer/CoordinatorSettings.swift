@@ -1,0 +1,146 @@
+import AITBCDomain
+import Foundation
+import Logging
+
+/// Every setting of the server, read from flags and `AITBC_*` environment variables.
+public struct CoordinatorSettings: Sendable {
+    /// Development (`dev`, the default) or production.
+    public enum Mode: String, Sendable {
+        case development = "dev"
+        case production
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8000
+    /// `sqlite:PATH`, a plain path, or `postgres://…` (not yet supported).
+    public var databaseURL = "sqlite:.aitbc/coordinator.sqlite"
+    public var mode = Mode.development
+    public var developmentPlan = "enterprise"
+    public var plans = PlanTable.standard
+    public var allowQueryKeys = true
+    public var trustForwardedFor = false
+    public var keyCacheCapacity = 100_000
+    public var keyCacheLifetimeSeconds = 30
+    public var authFailuresPerMinute = 30
+    public var usageFlushIntervalSeconds = 2.0
+    public var logLevel = Logger.Level.info
+    /// Development keys found in the environment (role → secret).
+    public var developmentKeys: [Role: String] = [:]
+
+    public init() {}
+
+    /// The settings table `--help` prints: variable, default, meaning.
+    public static let documentation: [(variable: String, defaultValue: String, meaning: String)] = [
+        ("AITBC_HOST", "127.0.0.1", "address to listen on"),
+        ("AITBC_PORT", "8000", "port to listen on"),
+        ("AITBC_DATABASE_URL", "sqlite:.aitbc/coordinator.sqlite", "storage: sqlite:PATH (embedded)"),
+        ("AITBC_ENV", "dev", "dev registers CLIENT/MINER/MASTER/OPERATOR_API_KEY; production refuses them"),
+        ("AITBC_DEV_PLAN", "enterprise", "plan of test-tenant in dev mode"),
+        ("AITBC_PLANS", "free=60,pro=600,enterprise=6000", "plans and their requests per minute"),
+        ("AITBC_ALLOW_QUERY_KEYS", "true", "accept ?api_key= (false: only headers)"),
+        ("AITBC_TRUST_PROXY_HEADERS", "false", "take the client address from X-Forwarded-For"),
+        ("AITBC_KEY_CACHE_SIZE", "100000", "keys held in the in-memory authentication cache"),
+        ("AITBC_KEY_CACHE_TTL_SECONDS", "30", "how long a cached key is trusted before storage is asked again"),
+        ("AITBC_AUTH_FAILURES_PER_MINUTE", "30", "failed authentications per client address before 429"),
+        ("AITBC_USAGE_FLUSH_SECONDS", "2", "how often usage counters are written to storage"),
+        ("AITBC_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error, critical"),
+    ]
+
+    /// A problem with a setting, reported before the server starts.
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads the `AITBC_*` variables (and the development key variables) from `environment`.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> CoordinatorSettings {
+        var settings = CoordinatorSettings()
+        func value(_ name: String) -> String? {
+            environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func integer(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let raw = value(name) else { return nil }
+            guard let number = Int(raw), range.contains(number) else {
+                throw Invalid(description: "\(name) must be an integer \(range.lowerBound) … \(range.upperBound), got \(raw)")
+            }
+            return number
+        }
+        func boolean(_ name: String) throws -> Bool? {
+            guard let raw = value(name)?.lowercased() else { return nil }
+            switch raw {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw Invalid(description: "\(name) must be true or false, got \(raw)")
+            }
+        }
+        if let host = value("AITBC_HOST") { settings.host = host }
+        if let port = try integer("AITBC_PORT", 0...65535) { settings.port = port }
+        if let url = value("AITBC_DATABASE_URL") { settings.databaseURL = url }
+        if let raw = value("AITBC_ENV") {
+            switch raw.lowercased() {
+            case "dev", "development": settings.mode = .development
+            case "prod", "production": settings.mode = .production
+            default: throw Invalid(description: "AITBC_ENV must be dev or production, got \(raw)")
+            }
+        }
+        if let raw = value("AITBC_PLANS") {
+            guard let plans = PlanTable(parsing: raw) else {
+                throw Invalid(description: "AITBC_PLANS must look like free=60,pro=600,enterprise=6000")
+            }
+            settings.plans = plans
+        }
+        if let plan = value("AITBC_DEV_PLAN") { settings.developmentPlan = plan }
+        if let allow = try boolean("AITBC_ALLOW_QUERY_KEYS") { settings.allowQueryKeys = allow }
+        if let trust = try boolean("AITBC_TRUST_PROXY_HEADERS") { settings.trustForwardedFor = trust }
+        if let size = try integer("AITBC_KEY_CACHE_SIZE", 16...100_000_000) { settings.keyCacheCapacity = size }
+        if let ttl = try integer("AITBC_KEY_CACHE_TTL_SECONDS", 1...3600) { settings.keyCacheLifetimeSeconds = ttl }
+        if let failures = try integer("AITBC_AUTH_FAILURES_PER_MINUTE", 1...1_000_000) {
+            settings.authFailuresPerMinute = failures
+        }
+        if let raw = value("AITBC_USAGE_FLUSH_SECONDS") {
+            guard let seconds = Double(raw), seconds > 0, seconds <= 3600 else {
+                throw Invalid(description: "AITBC_USAGE_FLUSH_SECONDS must be a number of seconds 0 … 3600")
+            }
+            settings.usageFlushIntervalSeconds = seconds
+        }
+        if let raw = value("AITBC_LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+                throw Invalid(description: "AITBC_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            settings.logLevel = level
+        }
+        for (variable, role) in StoreBootstrap.developmentVariables {
+            if let secret = value(variable) { settings.developmentKeys[role] = secret }
+        }
+        try settings.validate()
+        return settings
+    }
+
+    /// Checks the combination of settings.
+    public func validate() throws {
+        if mode == .production, !developmentKeys.isEmpty {
+            let names = StoreBootstrap.developmentVariables.filter { developmentKeys[$0.role] != nil }.map(\.variable)
+            throw Invalid(
+                description: "AITBC_ENV=production refuses development keys: unset \(names.joined(separator: ", ")) "
+                    + "(create keys through the API instead)")
+        }
+        if mode == .development, !developmentKeys.isEmpty, plans.limit(of: developmentPlan) == nil {
+            throw Invalid(description: "AITBC_DEV_PLAN must be one of \(plans.names.joined(separator: ", "))")
+        }
+        for (role, secret) in developmentKeys where secret.utf8.count > APIKeyFormat.maximumLength {
+            throw Invalid(description: "the development \(role.rawValue) key is longer than \(APIKeyFormat.maximumLength) bytes")
+        }
+        _ = try sqlitePath()
+    }
+
+    /// The SQLite file named by ``databaseURL``.
+    public func sqlitePath() throws -> String {
+        let url = databaseURL
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw Invalid(description: "PostgreSQL storage is not available in this build yet; use sqlite:PATH")
+        }
+        if url.hasPrefix("sqlite://") { return String(url.dropFirst("sqlite://".count)) }
+        if url.hasPrefix("sqlite:") { return String(url.dropFirst("sqlite:".count)) }
+        if url.contains("://") { throw Invalid(description: "AITBC_DATABASE_URL must be sqlite:PATH, got a different scheme") }
+        return url
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import AITBCDomain
+import AITBCWire
+import HTTPTypes
+import Hummingbird
+
+/// Guards every `/v1` path: reads the credential, authenticates it, applies `X-Tenant-ID`,
+/// takes the rate-limit decision, and puts the rate-limit headers on every response that
+/// follows authentication, errors included. Counts usage for the key.
+struct APIKeyMiddleware: RouterMiddleware {
+    typealias Context = CoordinatorRequestContext
+
+    let authenticator: KeyAuthenticator
+    let limiter: RateLimiter
+    let usage: UsageRecorder
+    let time: any TimeSource
+    let allowQueryKeys: Bool
+    let trustForwardedFor: Bool
+
+    static let apiKeyHeader = HTTPField.Name("X-API-Key")!
+    static let tenantHeader = HTTPField.Name("X-Tenant-ID")!
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let limitHeader = HTTPField.Name("X-RateLimit-Limit")!
+    static let remainingHeader = HTTPField.Name("X-RateLimit-Remaining")!
+    static let resetHeader = HTTPField.Name("X-RateLimit-Reset")!
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        guard path.hasPrefix("/v1/") || path == "/v1" else { return try await next(request, context) }
+        var context = context
+        if trustForwardedFor, let forwarded = request.headers[Self.forwardedFor] {
+            let first = forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+            if let first, !first.isEmpty { context.clientAddress = first }
+        }
+        let presented = try credential(of: request)
+        var principal = try await authenticator.authenticate(presented, from: context.clientAddress)
+        let now = time.now()
+        let budgets = principal.budgets
+        let decision = limiter.admit(budgets.0, budgets.1, now: now.unixNanoseconds)
+        guard decision.admitted else {
+            usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: context.clientAddress)
+            var response = ErrorResponses.response(
+                for: CoordinatorError(
+                    .rateLimited(retryAfterSeconds: decision.retryAfterSeconds), code: "RATE_LIMIT_EXCEEDED",
+                    message: "Rate limit of \(decision.limit) requests per minute exceeded; retry in \(decision.retryAfterSeconds) s",
+                    details: ["limit": .int(decision.limit), "retry_after_seconds": .int(decision.retryAfterSeconds)]))
+            Self.addHeaders(decision, keyID: principal.key.id, to: &response)
+            return response
+        }
+        var response: Response
+        do {
+            if let requested = request.headers[Self.tenantHeader] {
+                if principal.isOperator {
+                    guard try await authenticator.tenant(id: requested) != nil else {
+                        throw CoordinatorError.notFound("TENANT_NOT_FOUND", "X-Tenant-ID names no tenant")
+                    }
+                    principal.actingTenantID = requested
+                } else if requested != principal.key.tenantID {
+                    throw CoordinatorError.tenantMismatch
+                }
+            }
+            context.principal = principal
+            context.rateDecision = decision
+            response = try await next(request, context)
+        } catch {
+            response = ErrorResponses.response(for: error, logger: context.logger)
+        }
+        let failed = response.status.code >= 400
+        usage.record(keyID: principal.key.id, outcome: failed ? .error : .admitted, at: now, from: context.clientAddress)
+        Self.addHeaders(decision, keyID: principal.key.id, to: &response)
+        return response
+    }
+
+    /// The one key the request carries; two different ones are 400, none is 401.
+    func credential(of request: Request) throws -> String {
+        var found: String?
+        func offer(_ value: String) throws {
+            if let found, found != value { throw CoordinatorError.ambiguousCredentials }
+            found = value
+        }
+        for value in request.headers[values: Self.apiKeyHeader] {
+            try offer(value.trimmingCharacters(in: .whitespaces))
+        }
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                try offer(parts[1].trimmingCharacters(in: .whitespaces))
+            }
+        }
+        if request.uri.query != nil, let queryKey = request.uri.queryParameters["api_key"] {
+            guard allowQueryKeys else {
+                throw CoordinatorError.invalidField(
+                    "api_key", "API keys in the query string are disabled on this server; send the X-API-Key header")
+            }
+            try offer(String(queryKey))
+        }
+        guard let found, !found.isEmpty else { throw CoordinatorError.missingKey }
+        return found
+    }
+
+    static func addHeaders(_ decision: RateDecision, keyID: String, to response: inout Response) {
+        response.headers[limitHeader] = String(decision.limit)
+        response.headers[remainingHeader] = String(decision.remaining)
+        response.headers[resetHeader] = String(decision.resetUnixSeconds)
+        response.headers[KeyIDHeader.name] = keyID
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+
+/// `POST /v1/api-keys` body.
+public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: String
+    public var scopes: [String]?
+    public var expiresAt: Date?
+    public var rateLimitPerMinute: Int?
+    public var metadata: [String: JSONValue]?
+    /// Operator only: the tenant to create the key in (else `X-Tenant-ID`, else the operator's own).
+    public var tenantID: String?
+
+    public init(
+        name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil,
+        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue]? = nil, tenantID: String? = nil
+    ) {
+        self.name = name
+        self.role = role
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.rateLimitPerMinute = rateLimitPerMinute
+        self.metadata = metadata
+        self.tenantID = tenantID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, role, scopes, metadata
+        case expiresAt = "expires_at"
+        case rateLimitPerMinute = "rate_limit_per_minute"
+        case tenantID = "tenant_id"
+    }
+}
+
+/// `POST /v1/api-keys/{key_id}/regenerate` body (optional).
+public struct RegenerateAPIKeyRequest: Codable, Sendable, Equatable {
+    /// How long the old secret keeps working, 0 … 604800 seconds.
+    public var gracePeriodSeconds: Int?
+
+    public init(gracePeriodSeconds: Int? = nil) { self.gracePeriodSeconds = gracePeriodSeconds }
+
+    enum CodingKeys: String, CodingKey { case gracePeriodSeconds = "grace_period_seconds" }
+}
+
+/// An API key as listings and lookups show it: never the secret.
+public struct APIKeyView: Codable, Sendable, Equatable {
+    public var keyID: String
+    public var tenantID: String
+    public var name: String
+    public var role: String
+    /// The narrowed permissions, or nil when the key has all of its role's.
+    public var scopes: [String]?
+    /// Prefix and last four characters, e.g. `aitbc_client_…x9Qz`.
+    public var hint: String
+    /// `active`, `revoked` or `expired`.
+    public var status: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var revokedAt: Date?
+    public var lastUsedAt: Date?
+    public var lastUsedFrom: String?
+    public var rateLimitPerMinute: Int?
+    /// Until when the previous secret still works after a regeneration.
+    public var previousSecretValidUntil: Date?
+    public var metadata: [String: JSONValue]
+    /// The secret: present only in the answer to create and regenerate.
+    public var apiKey: String?
+
+    public init(
+        keyID: String, tenantID: String, name: String, role: String, scopes: [String]?, hint: String,
+        status: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?, lastUsedAt: Date?,
+        lastUsedFrom: String?, rateLimitPerMinute: Int?, previousSecretValidUntil: Date?,
+        metadata: [String: JSONValue], apiKey: String? = nil
+    ) {
+        self.keyID = keyID
+        self.tenantID = tenantID
+        self.name = name
+        self.role = role
+        self.scopes = scopes
+        self.hint = hint
+        self.status = status
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
+        self.lastUsedFrom = lastUsedFrom
+        self.rateLimitPerMinute = rateLimitPerMinute
+        self.previousSecretValidUntil = previousSecretValidUntil
+        self.metadata = metadata
+        self.apiKey = apiKey
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, role, scopes, hint, status, metadata
+        case keyID = "key_id"
+        case tenantID = "tenant_id"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case revokedAt = "revoked_at"
+        case lastUsedAt = "last_used_at"
+        case lastUsedFrom = "last_used_from"
+        case rateLimitPerMinute = "rate_limit_per_minute"
+        case previousSecretValidUntil = "previous_secret_valid_until"
+        case apiKey = "api_key"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(keyID, forKey: .keyID)
+        try container.encode(tenantID, forKey: .tenantID)
+        try container.encode(name, forKey: .name)
+        try container.encode(role, forKey: .role)
+        try container.encode(scopes, forKey: .scopes)
+        try container.encode(hint, forKey: .hint)
+        try container.encode(status, forKey: .status)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(revokedAt, forKey: .revokedAt)
+        try container.encode(lastUsedAt, forKey: .lastUsedAt)
+        try container.encode(lastUsedFrom, forKey: .lastUsedFrom)
+        try container.encode(rateLimitPerMinute, forKey: .rateLimitPerMinute)
+        try container.encode(previousSecretValidUntil, forKey: .previousSecretValidUntil)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encodeIfPresent(apiKey, forKey: .apiKey)
+    }
+}
+
+/// One page of a newest-first listing.
+public struct Page<Item: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var items: [Item]
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    public var nextCursor: String?
+    public var hasMore: Bool
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+        self.hasMore = nextCursor != nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+        case hasMore = "has_more"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+        try container.encode(hasMore, forKey: .hasMore)
+    }
+}
+
+/// Request counts in one time bucket.
+public struct UsageBucketView: Codable, Sendable, Equatable {
+    public var start: Date
+    public var admitted: Int
+    public var rateLimited: Int
+    public var errors: Int
+
+    public init(start: Date, admitted: Int, rateLimited: Int, errors: Int) {
+        self.start = start
+        self.admitted = admitted
+        self.rateLimited = rateLimited
+        self.errors = errors
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case start, admitted, errors
+        case rateLimited = "rate_limited"
+    }
+}
+
+/// `GET /v1/api-keys/{key_id}/usage`.
+public struct KeyUsageView: Codable, Sendable, Equatable {
+    public var keyID: String
+    public var lastUsedAt: Date?
+    public var lastUsedFrom: String?
+    /// Sums over the last 24 hours.
+    public var totals: UsageBucketView
+    /// Per minute over the last hour, oldest first; minutes without traffic are left out.
+    public var minutes: [UsageBucketView]
+    /// Per hour over the last 24 hours, oldest first; hours without traffic are left out.
+    public var hours: [UsageBucketView]
+
+    public init(
+        keyID: String, lastUsedAt: Date?, lastUsedFrom: String?, totals: UsageBucketView,
+        minutes: [UsageBucketView], hours: [UsageBucketView]
+    ) {
+        self.keyID = keyID
+        self.lastUsedAt = lastUsedAt
+        self.lastUsedFrom = lastUsedFrom
+        self.totals = totals
+        self.minutes = minutes
+        self.hours = hours
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case totals, minutes, hours
+        case keyID = "key_id"
+        case lastUsedAt = "last_used_at"
+        case lastUsedFrom = "last_used_from"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(keyID, forKey: .keyID)
+        try container.encode(lastUsedAt, forKey: .lastUsedAt)
+        try container.encode(lastUsedFrom, forKey: .lastUsedFrom)
+        try container.encode(totals, forKey: .totals)
+        try container.encode(minutes, forKey: .minutes)
+        try container.encode(hours, forKey: .hours)
+    }
+}
+
+/// One entry of the audit log.
+public struct AuditEventView: Codable, Sendable, Equatable {
+    public var eventID: String
+    /// `api_key.created`, `api_key.revoked`, `api_key.regenerated`, `tenant.created`, `tenant.updated`.
+    public var type: String
+    public var tenantID: String
+    /// The key that made the change; nil for changes made by the server itself.
+    public var actorKeyID: String?
+    /// The key or tenant the event is about.
+    public var targetID: String
+    public var createdAt: Date
+    public var data: [String: JSONValue]
+
+    public init(
+        eventID: String, type: String, tenantID: String, actorKeyID: String?, targetID: String, createdAt: Date,
+        data: [String: JSONValue]
+    ) {
+        self.eventID = eventID
+        self.type = type
+        self.tenantID = tenantID
+        self.actorKeyID = actorKeyID
+        self.targetID = targetID
+        self.createdAt = createdAt
+        self.data = data
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, data
+        case eventID = "event_id"
+        case tenantID = "tenant_id"
+        case actorKeyID = "actor_key_id"
+        case targetID = "target_id"
+        case createdAt = "created_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(eventID, forKey: .eventID)
+        try container.encode(type, forKey: .type)
+        try container.encode(tenantID, forKey: .tenantID)
+        try container.encode(actorKeyID, forKey: .actorKeyID)
+        try container.encode(targetID, forKey: .targetID)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(data, forKey: .data)
+    }
+}

@@ -1,0 +1,81 @@
+import AITBCServer
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+
+/// `aitbc-coordinator`: reads settings from flags and the environment, then runs the server.
+@main
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aitbc-coordinator",
+        abstract: "The AITBC Coordinator: the API between clients who submit AI jobs and the miners who run them.",
+        discussion: """
+            Every setting is a flag or an environment variable; a flag wins. Settings and defaults:
+
+            \(CoordinatorSettings.documentation.map { "  \($0.variable.padding(toLength: 31, withPad: " ", startingAt: 0)) \($0.meaning) (default: \($0.defaultValue))" }.joined(separator: "\n"))
+
+            In dev mode these variables become keys of tenant test-tenant, verbatim:
+              CLIENT_API_KEY, MINER_API_KEY, MASTER_API_KEY, OPERATOR_API_KEY
+            On a first start with an empty store and none of them, one operator key is created and printed once.
+            """,
+        version: "0.1.0")
+
+    @Option(help: "Address to listen on (AITBC_HOST).") var host: String?
+    @Option(help: "Port to listen on (AITBC_PORT).") var port: Int?
+    @Option(name: .customLong("database-url"), help: "Storage, e.g. sqlite:.aitbc/coordinator.sqlite (AITBC_DATABASE_URL).")
+    var databaseURL: String?
+    @Option(name: .customLong("env"), help: "dev or production (AITBC_ENV).") var environment: String?
+    @Option(name: .customLong("log-level"), help: "Log level (AITBC_LOG_LEVEL).") var logLevel: String?
+
+    func run() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["AITBC_HOST"] = host ?? environment["AITBC_HOST"]
+        environment["AITBC_PORT"] = port.map(String.init) ?? environment["AITBC_PORT"]
+        environment["AITBC_DATABASE_URL"] = databaseURL ?? environment["AITBC_DATABASE_URL"]
+        environment["AITBC_ENV"] = self.environment ?? environment["AITBC_ENV"]
+        environment["AITBC_LOG_LEVEL"] = logLevel ?? environment["AITBC_LOG_LEVEL"]
+
+        let settings: CoordinatorSettings
+        do {
+            settings = try CoordinatorSettings.fromEnvironment(environment)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "aitbc.coordinator")
+        logger.logLevel = level
+
+        let coordinator: Coordinator
+        do {
+            coordinator = try await Coordinator.start(settings: settings, logger: logger) { secret in
+                print(
+                    """
+                    ==============================================================================
+                    Created the first operator key. It is shown this once and never again:
+
+                        \(secret)
+
+                    Keep it somewhere safe; use it as X-API-Key to create tenants and keys.
+                    ==============================================================================
+                    """)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: could not open storage: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if settings.mode == .development, !settings.developmentKeys.isEmpty {
+            logger.info(
+                "development keys registered for tenant test-tenant",
+                metadata: ["roles": .string(settings.developmentKeys.keys.map(\.rawValue).sorted().joined(separator: ","))])
+        }
+        let app = buildApplication(coordinator: coordinator, settings: settings, logger: logger)
+        try await app.runService()
+    }
+}
