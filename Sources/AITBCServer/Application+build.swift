@@ -26,13 +26,14 @@ public func buildRouter(
     let registry = RouteRegistry()
     // The table is filled below; the middleware reads it only while serving.
     let table = RouteTableBox()
-    router.add(middleware: ErrorMiddleware(routes: table))
+    let errors = ErrorMiddleware(routes: table)
+    router.add(middleware: errors)
     router.add(middleware: RequestLogMiddleware(level: .info))
     router.add(
         middleware: APIKeyMiddleware(
             authenticator: coordinator.authenticator, limiter: coordinator.limiter, usage: coordinator.usage,
             time: coordinator.time, allowQueryKeys: settings.allowQueryKeys,
-            trustForwardedFor: settings.trustForwardedFor))
+            trustForwardedFor: settings.trustForwardedFor, errors: errors))
 
     HealthController(store: coordinator.store).addRoutes(to: router, registry: registry)
     let v1 = router.group("v1", context: AuthenticatedRequestContext.self)

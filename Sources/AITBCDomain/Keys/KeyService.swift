@@ -183,6 +183,7 @@ public struct KeyService: Sendable {
         guard let updated else { throw Self.keyNotFound }
         // The replaced secret of an earlier regeneration (if any) stops working now.
         if let older = existing.previousDigest { authenticator.forget(older) }
+        authenticator.forget(existing.digest)
         authenticator.remember(updated)
         return IssuedKey(record: updated, secret: secret)
     }

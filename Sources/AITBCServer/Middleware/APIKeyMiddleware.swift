@@ -16,6 +16,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     let time: any TimeSource
     let allowQueryKeys: Bool
     let trustForwardedFor: Bool
+    let errors: ErrorMiddleware
 
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
     static let tenantHeader = HTTPField.Name("X-Tenant-ID")!
@@ -65,7 +66,7 @@ struct APIKeyMiddleware: RouterMiddleware {
             context.rateDecision = decision
             response = try await next(request, context)
         } catch {
-            response = ErrorResponses.response(for: error, logger: context.logger)
+            response = errors.response(for: error, request: request, context: context)
         }
         let failed = response.status.code >= 400
         usage.record(keyID: principal.key.id, outcome: failed ? .error : .admitted, at: now, from: context.clientAddress)

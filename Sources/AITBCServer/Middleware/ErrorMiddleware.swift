@@ -12,17 +12,27 @@ struct ErrorMiddleware: RouterMiddleware {
     ) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound && (context.endpointPath ?? "NotFound") == "NotFound" {
-            let allowed = routes.methods(for: request.uri.path)
-            guard !allowed.isEmpty else { return ErrorResponses.response(for: error, logger: context.logger) }
-            var response = ErrorResponses.response(
-                for: CoordinatorError(
-                    .methodNotAllowed, code: "METHOD_NOT_ALLOWED",
-                    message: "\(request.method.rawValue) is not allowed here; use \(allowed.map(\.rawValue).joined(separator: ", "))"))
-            response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-            return response
         } catch {
-            return ErrorResponses.response(for: error, logger: context.logger)
+            return response(for: error, request: request, context: context)
         }
+    }
+
+    /// The JSON error response for `error`; an unmatched method on a known path becomes 405 with `Allow`.
+    func response(for error: any Error, request: Request, context: some RequestContext) -> Response {
+        if let error = error as? HTTPError, error.status == .notFound,
+            (context.endpointPath ?? "NotFound") == "NotFound"
+        {
+            let allowed = routes.methods(for: request.uri.path)
+            if !allowed.isEmpty {
+                let list = allowed.map(\.rawValue).joined(separator: ", ")
+                var response = ErrorResponses.response(
+                    for: CoordinatorError(
+                        .methodNotAllowed, code: "METHOD_NOT_ALLOWED",
+                        message: "\(request.method.rawValue) is not allowed here; use \(list)"))
+                response.headers[.allow] = list
+                return response
+            }
+        }
+        return ErrorResponses.response(for: error, logger: context.logger)
     }
 }

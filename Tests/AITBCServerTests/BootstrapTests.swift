@@ -1,0 +1,71 @@
+import AITBCDomain
+import AITBCWire
+import Foundation
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+@testable import AITBCServer
+
+/// Start-up: the first operator key, development keys, and settings that refuse to start.
+@Suite struct BootstrapTests {
+    @Test func firstStartOnAnEmptyStorePrintsOneOperatorKeyOnce() async throws {
+        var settings = CoordinatorSettings()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-boot-\(UUID().uuidString)/db.sqlite").path
+        settings.databaseURL = "sqlite:" + path
+        let announced = Mutex<[String]>([])
+        let first = try await Coordinator.start(settings: settings, logger: .init(label: "t")) { secret in
+            announced.withLock { $0.append(secret) }
+        }
+        let secret = try #require(announced.withLock { $0.first })
+        #expect(APIKeyFormat.shape(of: secret) == .wellFormed(.operator))
+        try await buildApplication(coordinator: first, settings: settings).test(.router) { client in
+            let me = try await client.send(.get, "/v1/me", key: secret)
+            #expect(me.json["role"] == "operator")
+            #expect(me.json["tenant_id"] == "system")
+        }
+        try await first.store.close()
+        let second = try await Coordinator.start(settings: settings, logger: .init(label: "t")) { secret in
+            announced.withLock { $0.append(secret) }
+        }
+        try await second.store.close()
+        #expect(announced.withLock { $0.count } == 1)
+    }
+
+    @Test func productionModeRefusesDevelopmentKeys() throws {
+        #expect(throws: CoordinatorSettings.Invalid.self) {
+            try CoordinatorSettings.fromEnvironment(["AITBC_ENV": "production", "CLIENT_API_KEY": "abc"])
+        }
+        let production = try CoordinatorSettings.fromEnvironment(["AITBC_ENV": "production"])
+        #expect(production.mode == .production)
+        let development = try CoordinatorSettings.fromEnvironment(["CLIENT_API_KEY": "abc", "AITBC_DEV_PLAN": "free"])
+        #expect(development.developmentKeys[.client] == "abc")
+    }
+
+    @Test func badSettingsAreReportedClearly() {
+        for environment in [
+            ["AITBC_PORT": "http"], ["AITBC_ENV": "staging"], ["AITBC_PLANS": "free"], ["AITBC_LOG_LEVEL": "loud"],
+            ["AITBC_DATABASE_URL": "mysql://x"], ["AITBC_ALLOW_QUERY_KEYS": "maybe"],
+            ["CLIENT_API_KEY": "x", "AITBC_DEV_PLAN": "platinum"],
+        ] {
+            #expect(throws: CoordinatorSettings.Invalid.self, "\(environment)") {
+                try CoordinatorSettings.fromEnvironment(environment)
+            }
+        }
+    }
+
+    @Test func developmentKeysAreRegisteredVerbatimInTestTenant() async throws {
+        let harness = try await Harness.make(plan: "pro")
+        try await harness.test { client in
+            for (key, role) in [
+                (Harness.clientKey, "client"), (Harness.minerKey, "miner"), (Harness.masterKey, "master"),
+                (Harness.operatorKey, "operator"),
+            ] {
+                let me = try await client.send(.get, "/v1/me", key: key)
+                #expect(me.json["role"]?.stringValue == role)
+                #expect(me.json["tenant_id"] == "test-tenant")
+                #expect(me.json["plan"] == "pro")
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import AITBCDomain
+import Foundation
+import Synchronization
+
+/// A store that forwards to another and counts key lookups by digest.
+final class CountingStore: CoordinatorStore {
+    let base: any CoordinatorStore
+    private let lookups = Mutex(0)
+
+    init(_ base: any CoordinatorStore) { self.base = base }
+
+    var keyLookups: Int { lookups.withLock { $0 } }
+
+    func key(matching digest: APIKeyDigest) async throws -> APIKeyRecord? {
+        lookups.withLock { $0 += 1 }
+        return try await base.key(matching: digest)
+    }
+
+    func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws { try await base.insertKey(key, event: event) }
+    func upsertKey(_ key: APIKeyRecord) async throws { try await base.upsertKey(key) }
+    func key(id: String) async throws -> APIKeyRecord? { try await base.key(id: id) }
+    func keys(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [APIKeyRecord] {
+        try await base.keys(tenantID: tenantID, after: cursor, limit: limit)
+    }
+    func revokeKey(id: String, at now: Date, event: AuditEvent) async throws -> RevokeOutcome {
+        try await base.revokeKey(id: id, at: now, event: event)
+    }
+    func replaceSecret(
+        id: String, digest: APIKeyDigest, hint: String, previousValidUntil: Date?, event: AuditEvent
+    ) async throws -> APIKeyRecord? {
+        try await base.replaceSecret(id: id, digest: digest, hint: hint, previousValidUntil: previousValidUntil, event: event)
+    }
+    func keyCount() async throws -> Int { try await base.keyCount() }
+    func insertTenant(_ tenant: Tenant, event: AuditEvent?) async throws -> Bool {
+        try await base.insertTenant(tenant, event: event)
+    }
+    func upsertTenant(_ tenant: Tenant) async throws { try await base.upsertTenant(tenant) }
+    func tenant(id: String) async throws -> Tenant? { try await base.tenant(id: id) }
+    func tenants(after cursor: ListCursor?, limit: Int) async throws -> [Tenant] {
+        try await base.tenants(after: cursor, limit: limit)
+    }
+    func updateTenant(_ tenant: Tenant, event: AuditEvent) async throws { try await base.updateTenant(tenant, event: event) }
+    func addUsage(_ batch: UsageBatch) async throws { try await base.addUsage(batch) }
+    func usage(keyID: String, sinceMinute: Int64) async throws -> [(minute: Int64, counts: UsageCounts)] {
+        try await base.usage(keyID: keyID, sinceMinute: sinceMinute)
+    }
+    func auditEvents(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent] {
+        try await base.auditEvents(tenantID: tenantID, after: cursor, limit: limit)
+    }
+    func isHealthy() async -> Bool { await base.isHealthy() }
+    func close() async throws { try await base.close() }
+}

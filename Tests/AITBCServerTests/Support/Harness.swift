@@ -1,0 +1,122 @@
+import AITBCDomain
+import AITBCServer
+import AITBCStorage
+import AITBCWire
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+/// A coordinator on a temporary SQLite file with a hand-moved clock and the development keys.
+struct Harness {
+    static let clientKey = "dev-client-key-0001"
+    static let minerKey = "dev-miner-key-0001"
+    static let masterKey = "dev-master-key-0001"
+    static let operatorKey = "dev-operator-key-0001"
+
+    let coordinator: Coordinator
+    let clock: ManualTimeSource
+    let settings: CoordinatorSettings
+    let databasePath: String
+
+    /// A fresh coordinator whose `test-tenant` is on `plan`.
+    static func make(
+        plan: String = "enterprise", logger: Logger = Logger(label: "test"),
+        configure: (inout CoordinatorSettings) -> Void = { _ in }
+    ) async throws -> Harness {
+        var settings = CoordinatorSettings()
+        settings.trustForwardedFor = true
+        settings.developmentPlan = plan
+        settings.developmentKeys = [
+            .client: clientKey, .miner: minerKey, .master: masterKey, .operator: operatorKey,
+        ]
+        configure(&settings)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-test-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("coordinator.sqlite").path
+        settings.databaseURL = "sqlite:" + path
+        let clock = ManualTimeSource(Date(timeIntervalSince1970: 1_795_000_000))
+        let coordinator = try await Coordinator.start(settings: settings, time: clock, logger: logger) { _ in }
+        return Harness(coordinator: coordinator, clock: clock, settings: settings, databasePath: path)
+    }
+
+    func application(logger: Logger? = nil) -> some ApplicationProtocol {
+        buildApplication(coordinator: coordinator, settings: settings, logger: logger)
+    }
+
+    /// Runs `body` against the application through HummingbirdTesting's router driver.
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await application().test(.router) { client in try await body(client) }
+        try? await coordinator.store.close()
+    }
+}
+
+/// A response with its JSON body decoded for assertions.
+struct Reply: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: ByteBuffer
+
+    var json: JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null }
+    var text: String { String(buffer: body) }
+    /// `error.code` of an error body.
+    var errorCode: String? { json["error"]?["code"]?.stringValue }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try RFC3339.makeDecoder().decode(T.self, from: Data(body.readableBytesView))
+    }
+
+    func header(_ name: String) -> String? { headers[HTTPField.Name(name)!] }
+}
+
+extension TestClientProtocol {
+    /// Sends one request; `key` goes in `X-API-Key`, `from` in `X-Forwarded-For`.
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, key: String? = nil, json: String? = nil,
+        headers extra: [String: String] = [:], from address: String? = nil
+    ) async throws -> Reply {
+        var headers = HTTPFields()
+        if let key { headers[HTTPField.Name("X-API-Key")!] = key }
+        if let json {
+            headers[.contentType] = "application/json"
+            _ = json
+        }
+        if let address { headers[HTTPField.Name("X-Forwarded-For")!] = address }
+        for (name, value) in extra { headers.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
+        return try await execute(
+            uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }
+        ) { response in
+            Reply(status: response.status, headers: response.headers, body: response.body)
+        }
+    }
+
+    /// Creates a key with `key` and returns the created view (with its secret).
+    func createKey(
+        using key: String, name: String = "test key", role: String = "client", extra: String = "",
+        headers: [String: String] = [:]
+    ) async throws -> APIKeyView {
+        let reply = try await send(
+            .post, "/v1/api-keys", key: key, json: #"{"name": "\#(name)", "role": "\#(role)"\#(extra)}"#,
+            headers: headers)
+        guard reply.status == .created else {
+            throw HarnessError(description: "create key failed: \(reply.status) \(reply.text)")
+        }
+        return try reply.decode(APIKeyView.self)
+    }
+
+    /// Creates a tenant (as the operator) and returns it with its first master key.
+    func createTenant(_ id: String, plan: String = "free") async throws -> TenantView {
+        let reply = try await send(
+            .post, "/v1/tenants", key: Harness.operatorKey,
+            json: #"{"tenant_id": "\#(id)", "name": "Tenant \#(id)", "plan": "\#(plan)"}"#)
+        guard reply.status == .created else {
+            throw HarnessError(description: "create tenant failed: \(reply.status) \(reply.text)")
+        }
+        return try reply.decode(TenantView.self)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+}

@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# Benchmarks of the AITBC Coordinator's API-key authentication path. See bench/README.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+SCRATCH="$ROOT/.build-bench"
+BIN="$SCRATCH/release/aitbc-coordinator"
+LUA="$BENCH/lua/bench.lua"
+
+# ---- options -----------------------------------------------------------------------------------
+DURATION=8          # seconds per wrk sample
+CONNECTIONS=32      # connections of the throughput samples (scenarios a and b)
+ROUNDS=3            # alternating rounds per comparison
+STARTUPS=5          # timed start-ups per store size (scenario b)
+SMALL_KEYS=100      # stored keys, small store (scenario b)
+LARGE_KEYS=1000000  # stored keys, large store (scenario b)
+LEGIT_CONNECTIONS=8 # legitimate connections (scenario c)
+FLOOD_CONNECTIONS=32
+SCENARIOS="a b c"
+DO_INSTALL=1
+DO_BUILD=1
+KEEP=0
+
+usage() {
+    cat <<EOF
+Usage: bash bench/run.sh [options]
+
+Installs wrk/sqlite3/curl if missing (apt-get), builds the release aitbc-coordinator into
+.build-bench/, then runs the benchmark scenarios, each against its own server on a free
+127.0.0.1 port with a throw-away database folder:
+
+  a  auth overhead:     GET /health vs authenticated GET /v1/me       (target rps ratio >= 0.95)
+  b  key-count scaling: ${SMALL_KEYS} vs ${LARGE_KEYS} stored keys: start-up time and /v1/me rps (target within 5%)
+  c  forged-key flood:  /v1/me p99 alone vs during a forged-key flood  (target p99 ratio <= 2)
+
+Options:
+  --scenarios "a b c"   which scenarios to run (default: "$SCENARIOS")
+  --duration S          seconds per wrk sample (default: $DURATION)
+  --connections N       wrk connections for scenarios a and b (default: $CONNECTIONS)
+  --rounds N            alternating rounds per comparison (default: $ROUNDS)
+  --startups N          timed start-ups per store size in b (default: $STARTUPS)
+  --large-keys N        stored keys of the large store in b (default: $LARGE_KEYS)
+  --skip-install        do not check/install wrk, sqlite3, curl
+  --skip-build          use the existing $BIN
+  --keep                keep the temporary database folders
+  -h, --help            this text
+
+Raw wrk output and server logs go to bench/results/<timestamp>/ (git-ignored).
+The final "Summary" block is a Markdown table.
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        -h|--help) usage; exit 0 ;;
+        --scenarios) SCENARIOS="$2"; shift 2 ;;
+        --duration) DURATION="$2"; shift 2 ;;
+        --connections) CONNECTIONS="$2"; shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
+        --startups) STARTUPS="$2"; shift 2 ;;
+        --large-keys) LARGE_KEYS="$2"; shift 2 ;;
+        --skip-install) DO_INSTALL=0; shift ;;
+        --skip-build) DO_BUILD=0; shift ;;
+        --keep) KEEP=1; shift ;;
+        *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+RESULTS="$BENCH/results/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$RESULTS"
+TMP_ROOT="$(mktemp -d /tmp/aitbc-bench.XXXXXX)"
+SUMMARY="$RESULTS/summary.md"
+: >"$SUMMARY"
+
+# Keys of tenant test-tenant (dev mode registers them verbatim).
+CLIENT_KEY="bench-client-$RANDOM$RANDOM$RANDOM"
+OPERATOR_KEY="bench-operator-$RANDOM$RANDOM$RANDOM"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---- process bookkeeping and cleanup -------------------------------------------------------------
+declare -A SERVER_PID=()   # name -> pid
+declare -A SERVER_PORT=()  # name -> port
+BG_PIDS=()
+
+stop_server() {
+    local name="$1" pid="${SERVER_PID[$1]:-}"
+    [[ -n "$pid" ]] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "server $name (pid $pid) ignored SIGTERM for 10 s; killing"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || true
+    unset "SERVER_PID[$name]"
+}
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    for pid in "${BG_PIDS[@]:-}"; do
+        [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
+    done
+    for name in "${!SERVER_PID[@]}"; do stop_server "$name"; done
+    if [[ $KEEP -eq 0 ]]; then rm -rf "$TMP_ROOT"; else log "kept $TMP_ROOT"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- tools ---------------------------------------------------------------------------------------
+install_tools() {
+    local missing=()
+    for tool in wrk sqlite3 curl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        log "installing ${missing[*]} (apt-get)"
+        apt-get update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y wrk sqlite3 curl
+    fi
+}
+
+build() {
+    log "building release aitbc-coordinator into $SCRATCH (first build: ~10 min)"
+    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product aitbc-coordinator)
+}
+
+# ---- helpers -------------------------------------------------------------------------------------
+now_ns() { date +%s%N; }
+
+# A loopback port nothing listens on.
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            # Not taken by one of our own servers either.
+            local used=0
+            for p in "${SERVER_PORT[@]:-}"; do [[ "$p" == "$port" ]] && used=1; done
+            [[ $used -eq 0 ]] && { echo "$port"; return 0; }
+        fi
+    done
+    die "no free port found"
+}
+
+# start_server NAME DBDIR -> starts in background, waits for /health 200,
+# sets STARTUP_MS to the time from launch to the first 200.
+start_server() {
+    local name="$1" dir="$2" port t0 t1 code
+    port=$(free_port)
+    mkdir -p "$dir"
+    t0=$(now_ns)
+    AITBC_HOST=127.0.0.1 AITBC_PORT="$port" AITBC_DATABASE_URL="sqlite:$dir/coordinator.sqlite" \
+        AITBC_ENV=dev AITBC_LOG_LEVEL=warning \
+        CLIENT_API_KEY="$CLIENT_KEY" OPERATOR_API_KEY="$OPERATOR_KEY" \
+        "$BIN" >>"$RESULTS/server-$name.log" 2>&1 &
+    local pid=$!
+    SERVER_PID[$name]=$pid
+    SERVER_PORT[$name]=$port
+    while :; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/health" || true)
+        if [[ "$code" == "200" ]]; then t1=$(now_ns); break; fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -20 "$RESULTS/server-$name.log" >&2 || true
+            die "server $name exited during start-up (log: $RESULTS/server-$name.log)"
+        fi
+        if (( ($(now_ns) - t0) > 120000000000 )); then die "server $name did not answer /health within 120 s"; fi
+        sleep 0.01
+    done
+    STARTUP_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+}
+
+url() { echo "http://127.0.0.1:${SERVER_PORT[$1]}$2"; }
+
+# Lifts test-tenant's limit on server NAME and checks /v1/me answers 200 with the new limit.
+lift_limit() {
+    local name="$1" code limit
+    code=$(curl -s -o "$RESULTS/patch-$name.json" -w '%{http_code}' -X PATCH \
+        -H "X-API-Key: $OPERATOR_KEY" -H 'Content-Type: application/json' \
+        -d '{"rate_limit_per_minute": 100000000}' "$(url "$name" /v1/tenants/test-tenant)")
+    [[ "$code" == "200" ]] || die "PATCH /v1/tenants/test-tenant on $name answered $code: $(cat "$RESULTS/patch-$name.json")"
+    code=$(curl -s -D "$RESULTS/me-headers-$name.txt" -o "$RESULTS/me-$name.json" -w '%{http_code}' \
+        -H "X-API-Key: $CLIENT_KEY" "$(url "$name" /v1/me)")
+    [[ "$code" == "200" ]] || die "GET /v1/me on $name answered $code: $(cat "$RESULTS/me-$name.json")"
+    limit=$(awk -F': *' 'tolower($1)=="x-ratelimit-limit" { gsub("\r", "", $2); print $2 }' "$RESULTS/me-headers-$name.txt")
+    [[ "$limit" == "100000000" ]] || log "WARNING: /v1/me on $name reports X-RateLimit-Limit '$limit', not 100000000"
+}
+
+# run_wrk TAG CONNECTIONS SECONDS URL [extra wrk args...]
+# Sets W_RPS, W_P99 (µs), W_NON2XX, W_ERRORS from the BENCH line; keeps the raw output.
+NON2XX_NOTES=()
+run_wrk() {
+    local tag="$1" conns="$2" secs="$3" target="$4"; shift 4
+    local out="$RESULTS/wrk-$tag.txt" line
+    [[ "$target" == http://127.0.0.1:* ]] || die "wrk must target 127.0.0.1 (got $target)"
+    wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$LUA" "$@" "$target" >"$out" 2>&1 || die "wrk $tag failed: $(tail -5 "$out")"
+    line=$(grep '^BENCH ' "$out" | tail -1)
+    [[ -n "$line" ]] || die "wrk $tag printed no BENCH line: $(tail -5 "$out")"
+    field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$line"; }
+    W_RPS=$(field rps); W_P99=$(field p99_us); W_NON2XX=$(field non2xx)
+    W_ERRORS=$(( $(field connect_err) + $(field read_err) + $(field write_err) + $(field timeouts) ))
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.3f", a / b }'; }
+us_to_ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+check() { # check VALUE OP TARGET -> yes/no
+    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "n/a") { print "n/a"; exit }
+        ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "yes" : "NO" }'
+}
+row() { printf '| %s | %s | %s | %s | %s |\n' "$@" >>"$SUMMARY"; }
+note_errors() { # note_errors TAG NON2XX ERRORS
+    if [[ "$2" != "0" || "$3" != "0" ]]; then
+        NON2XX_NOTES+=("$1: $2 non-2xx, $3 socket errors")
+    fi
+}
+
+# ---- scenario a: auth overhead -------------------------------------------------------------------
+scenario_a() {
+    log "scenario a: auth overhead (/health vs /v1/me, -c$CONNECTIONS, ${DURATION}s x $ROUNDS rounds each)"
+    start_server a "$TMP_ROOT/a"
+    lift_limit a
+    run_wrk a-warm-health "$CONNECTIONS" 2 "$(url a /health)"
+    run_wrk a-warm-me "$CONNECTIONS" 2 "$(url a /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+    local health_rps=() me_rps=() health_p99=() me_p99=() rps p99 n e
+    for r in $(seq 1 "$ROUNDS"); do
+        run_wrk "a-health-$r" "$CONNECTIONS" "$DURATION" "$(url a /health)"
+        rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
+        note_errors "a /health round $r" "$n" "$e"
+        health_rps+=("$rps"); health_p99+=("$p99")
+        printf '  round %d  /health  %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
+        run_wrk "a-me-$r" "$CONNECTIONS" "$DURATION" "$(url a /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+        rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
+        note_errors "a /v1/me round $r" "$n" "$e"
+        me_rps+=("$rps"); me_p99+=("$p99")
+        printf '  round %d  /v1/me   %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
+    done
+    stop_server a
+    local hm mm r
+    hm=$(median "${health_rps[@]}"); mm=$(median "${me_rps[@]}"); r=$(ratio "$mm" "$hm")
+    row "a auth overhead" "/health req/s (median of $ROUNDS; runs: ${health_rps[*]})" "$hm" "" ""
+    row "a auth overhead" "/v1/me req/s (median of $ROUNDS; runs: ${me_rps[*]})" "$mm" "" ""
+    row "a auth overhead" "/health p99 ms (median)" "$(us_to_ms "$(median "${health_p99[@]}")")" "" ""
+    row "a auth overhead" "/v1/me p99 ms (median)" "$(us_to_ms "$(median "${me_p99[@]}")")" "" ""
+    row "a auth overhead" "median /v1/me rps ÷ median /health rps" "$r" ">= 0.95" "$(check "$r" ">=" 0.95)"
+}
+
+# ---- scenario b: key-count scaling ---------------------------------------------------------------
+seed_keys() { # seed_keys DBFILE TOTAL -> inserts keys until the table holds TOTAL
+    local db="$1" total="$2" have extra
+    have=$(sqlite3 "$db" 'SELECT count(*) FROM api_keys;')
+    extra=$((total - have))
+    (( extra > 0 )) || return 0
+    sqlite3 "$db" <<SQL
+PRAGMA synchronous = OFF;
+BEGIN;
+WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $extra)
+INSERT INTO api_keys (id, tenant_id, name, role, digest, hint, created_at)
+SELECT 'key_seed_' || n, 'test-tenant', 'seeded key ' || n, 'client', randomblob(32), 'x', 1700000000000 + n FROM seq;
+COMMIT;
+SQL
+}
+
+scenario_b() {
+    log "scenario b: key-count scaling ($SMALL_KEYS vs $LARGE_KEYS stored keys)"
+    local size
+    for size in small large; do
+        local total=$SMALL_KEYS; [[ $size == large ]] && total=$LARGE_KEYS
+        start_server "b-$size" "$TMP_ROOT/b-$size"   # creates the file and schema
+        stop_server "b-$size"
+        local t0; t0=$(now_ns)
+        seed_keys "$TMP_ROOT/b-$size/coordinator.sqlite" "$total"
+        log "  $size store: $(sqlite3 "$TMP_ROOT/b-$size/coordinator.sqlite" 'SELECT count(*) FROM api_keys;') keys" \
+            "(seeded in $(awk -v a="$t0" -v b="$(now_ns)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s," \
+            "$(du -h "$TMP_ROOT/b-$size/coordinator.sqlite" | cut -f1))"
+    done
+
+    local small_ms=() large_ms=()
+    for i in $(seq 1 "$STARTUPS"); do
+        start_server b-small "$TMP_ROOT/b-small"; small_ms+=("$STARTUP_MS"); stop_server b-small
+        start_server b-large "$TMP_ROOT/b-large"; large_ms+=("$STARTUP_MS"); stop_server b-large
+        printf '  start-up %d   %s keys %8s ms   %s keys %8s ms\n' "$i" "$SMALL_KEYS" "${small_ms[-1]}" \
+            "$LARGE_KEYS" "${large_ms[-1]}" >&2
+    done
+
+    # Both servers up at once; wrk alternates between them so drift hits both alike.
+    start_server b-small "$TMP_ROOT/b-small"; lift_limit b-small
+    start_server b-large "$TMP_ROOT/b-large"; lift_limit b-large
+    run_wrk b-warm-small "$CONNECTIONS" 2 "$(url b-small /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+    run_wrk b-warm-large "$CONNECTIONS" 2 "$(url b-large /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+    local small_rps=() large_rps=() rps p99 n e
+    for r in $(seq 1 "$ROUNDS"); do
+        for size in small large; do
+            run_wrk "b-me-$size-$r" "$CONNECTIONS" "$DURATION" "$(url "b-$size" /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+            rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
+            note_errors "b /v1/me $size round $r" "$n" "$e"
+            if [[ $size == small ]]; then small_rps+=("$rps"); else large_rps+=("$rps"); fi
+            printf '  round %d  /v1/me %-5s store %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$size" "$rps" "$(us_to_ms "$p99")" "$n" >&2
+        done
+    done
+    stop_server b-small
+    stop_server b-large
+
+    local sm lm sr lr rt rr
+    sm=$(median "${small_ms[@]}"); lm=$(median "${large_ms[@]}")
+    sr=$(median "${small_rps[@]}"); lr=$(median "${large_rps[@]}")
+    rt=$(ratio "$lm" "$sm"); rr=$(ratio "$lr" "$sr")
+    row "b key scaling" "start-up ms, $SMALL_KEYS keys (median of $STARTUPS; runs: ${small_ms[*]})" "$sm" "" ""
+    row "b key scaling" "start-up ms, $LARGE_KEYS keys (median of $STARTUPS; runs: ${large_ms[*]})" "$lm" "" ""
+    row "b key scaling" "start-up ratio large ÷ small" "$rt" "<= 1.05" "$(check "$rt" "<=" 1.05)"
+    row "b key scaling" "/v1/me req/s, $SMALL_KEYS keys (median; runs: ${small_rps[*]})" "$sr" "" ""
+    row "b key scaling" "/v1/me req/s, $LARGE_KEYS keys (median; runs: ${large_rps[*]})" "$lr" "" ""
+    row "b key scaling" "/v1/me rps ratio large ÷ small" "$rr" ">= 0.95" "$(check "$rr" ">=" 0.95)"
+}
+
+# ---- scenario c: forged-key flood ----------------------------------------------------------------
+scenario_c() {
+    log "scenario c: forged-key flood (legit -c$LEGIT_CONNECTIONS, flood -c$FLOOD_CONNECTIONS, ${DURATION}s, $ROUNDS rounds)"
+    start_server c "$TMP_ROOT/c"
+    lift_limit c
+    run_wrk c-warm "$LEGIT_CONNECTIONS" 2 "$(url c /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+    local alone=() aitbc=() foreign=() flood_rps_aitbc=() flood_rps_foreign=() rps p99 n e
+    for r in $(seq 1 "$ROUNDS"); do
+        run_wrk "c-alone-$r" "$LEGIT_CONNECTIONS" "$DURATION" "$(url c /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+        rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
+        note_errors "c legit alone round $r" "$n" "$e"
+        alone+=("$p99")
+        printf '  round %d  legit alone            %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
+        local kind
+        for kind in aitbc foreign; do
+            # The flood starts first and outlasts the legitimate sample.
+            BENCH_FORGE=$kind wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$((DURATION + 2))s" --latency -s "$LUA" \
+                "$(url c /v1/me)" >"$RESULTS/wrk-c-flood-$kind-$r.txt" 2>&1 &
+            local flood_pid=$!
+            BG_PIDS+=("$flood_pid")
+            sleep 1
+            run_wrk "c-legit-$kind-$r" "$LEGIT_CONNECTIONS" "$DURATION" "$(url c /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+            rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
+            wait "$flood_pid" || die "flood wrk failed: $(tail -5 "$RESULTS/wrk-c-flood-$kind-$r.txt")"
+            note_errors "c legit during $kind flood round $r" "$n" "$e"
+            local fl frps fnon
+            fl=$(grep '^BENCH ' "$RESULTS/wrk-c-flood-$kind-$r.txt" | tail -1)
+            frps=$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$fl")
+            fnon=$(sed -n 's/.* non2xx=\([0-9]*\).*/\1/p' <<<"$fl")
+            if [[ $kind == aitbc ]]; then aitbc+=("$p99"); flood_rps_aitbc+=("$frps"); else foreign+=("$p99"); flood_rps_foreign+=("$frps"); fi
+            printf '  round %d  legit during %-7s   %10.1f req/s  p99 %7s ms  non2xx %s   (flood %s req/s, %s non-2xx)\n' \
+                "$r" "$kind" "$rps" "$(us_to_ms "$p99")" "$n" "$frps" "$fnon" >&2
+            # What the flood got back (expected: 401 first, then 429 once the address throttle trips).
+            curl -s -o /dev/null -w '%{http_code}\n' -H "X-API-Key: aitbc_client_forged" "$(url c /v1/me)" \
+                >>"$RESULTS/c-forged-status-after-flood.txt" || true
+        done
+    done
+    stop_server c
+    local am fa ff ra rf
+    am=$(median "${alone[@]}"); fa=$(median "${aitbc[@]}"); ff=$(median "${foreign[@]}")
+    ra=$(ratio "$fa" "$am"); rf=$(ratio "$ff" "$am")
+    row "c forged flood" "legit /v1/me p99 ms alone, -c$LEGIT_CONNECTIONS (median of $ROUNDS)" "$(us_to_ms "$am")" "" ""
+    row "c forged flood" "legit p99 ms during aitbc_client_… flood, -c$FLOOD_CONNECTIONS (flood req/s: ${flood_rps_aitbc[*]})" "$(us_to_ms "$fa")" "" ""
+    row "c forged flood" "legit p99 ms during non-aitbc flood, -c$FLOOD_CONNECTIONS (flood req/s: ${flood_rps_foreign[*]})" "$(us_to_ms "$ff")" "" ""
+    row "c forged flood" "p99 ratio aitbc flood ÷ alone" "$ra" "<= 2" "$(check "$ra" "<=" 2)"
+    row "c forged flood" "p99 ratio non-aitbc flood ÷ alone" "$rf" "<= 2" "$(check "$rf" "<=" 2)"
+}
+
+# ---- main ----------------------------------------------------------------------------------------
+[[ $DO_INSTALL -eq 1 ]] && install_tools
+for tool in wrk sqlite3 curl awk; do command -v "$tool" >/dev/null || die "$tool is missing"; done
+[[ $DO_BUILD -eq 1 ]] && build
+[[ -x "$BIN" ]] || die "no binary at $BIN (build it or drop --skip-build)"
+log "results: $RESULTS"
+RUN_START=$(date +%s)
+
+for s in $SCENARIOS; do
+    case "$s" in
+        a) scenario_a ;;
+        b) scenario_b ;;
+        c) scenario_c ;;
+        *) die "unknown scenario $s" ;;
+    esac
+done
+
+{
+    echo
+    echo "## Summary ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t1 ${DURATION}s samples, $ROUNDS rounds)"
+    echo
+    echo "| Scenario | Metric | Value | Target | Met |"
+    echo "|---|---|---|---|---|"
+    cat "$SUMMARY"
+    echo
+    if [[ ${#NON2XX_NOTES[@]} -gt 0 ]]; then
+        echo "Non-2xx / socket errors in measured legitimate samples:"
+        printf -- '- %s\n' "${NON2XX_NOTES[@]}"
+    else
+        echo "No non-2xx responses or socket errors in any measured legitimate sample."
+    fi
+    echo
+    echo "Wall time of the benchmark (after build): $(( $(date +%s) - RUN_START )) s. Raw output: $RESULTS"
+} | tee "$RESULTS/summary-final.md"
