@@ -84,9 +84,18 @@ public enum GCRA {
 }
 
 /// In-memory rate limits: admits or refuses a request against one or more budgets at once.
+///
+/// Each budget keeps its arrival time and the limit it was charged under. When a limit
+/// changes (a plan upgrade, a custom limit), the outstanding requests are carried over at the
+/// new rate, so the change applies to the very next request in proportion.
 public final class RateLimiter: Sendable {
+    struct Budget {
+        var tat: Int64
+        var limit: Int
+    }
+
     private struct State {
-        var arrivals: [BudgetKey: Int64] = [:]
+        var budgets: [BudgetKey: Budget] = [:]
         var sweepAt = 4096
     }
 
@@ -99,20 +108,21 @@ public final class RateLimiter: Sendable {
     /// The decision reported is the refusing budget's, or, when admitted, the one with the least room left.
     public func admit(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, now: Int64) -> RateDecision {
         state.withLock { state in
-            let one = GCRA.evaluate(tat: state.arrivals[first.0], now: now, limit: first.1)
+            let one = GCRA.evaluate(tat: Self.arrival(state.budgets[first.0], limit: first.1, now: now), now: now, limit: first.1)
             guard let second else {
-                if one.admitted { Self.store(one.newTAT, for: first.0, in: &state, now: now) }
+                if one.admitted { Self.store(one.newTAT, limit: first.1, for: first.0, in: &state, now: now) }
                 return one.decision
             }
-            let two = GCRA.evaluate(tat: state.arrivals[second.0], now: now, limit: second.1)
+            let two = GCRA.evaluate(
+                tat: Self.arrival(state.budgets[second.0], limit: second.1, now: now), now: now, limit: second.1)
             guard one.admitted, two.admitted else {
                 if !one.admitted, !two.admitted {
                     return one.decision.retryAfterSeconds >= two.decision.retryAfterSeconds ? one.decision : two.decision
                 }
                 return one.admitted ? two.decision : one.decision
             }
-            Self.store(one.newTAT, for: first.0, in: &state, now: now)
-            Self.store(two.newTAT, for: second.0, in: &state, now: now)
+            Self.store(one.newTAT, limit: first.1, for: first.0, in: &state, now: now)
+            Self.store(two.newTAT, limit: second.1, for: second.0, in: &state, now: now)
             if one.decision.remaining != two.decision.remaining {
                 return one.decision.remaining < two.decision.remaining ? one.decision : two.decision
             }
@@ -122,23 +132,34 @@ public final class RateLimiter: Sendable {
 
     /// What `admit` would answer for `budget` now, without charging it.
     public func peek(_ budget: BudgetKey, limit: Int, now: Int64) -> RateDecision {
-        state.withLock { GCRA.evaluate(tat: $0.arrivals[budget], now: now, limit: limit).decision }
+        state.withLock {
+            GCRA.evaluate(tat: Self.arrival($0.budgets[budget], limit: limit, now: now), now: now, limit: limit).decision
+        }
     }
 
     /// Forgets `budget`, making it full again.
     public func reset(_ budget: BudgetKey) {
-        _ = state.withLock { $0.arrivals.removeValue(forKey: budget) }
+        _ = state.withLock { $0.budgets.removeValue(forKey: budget) }
     }
 
     /// How many budgets are held in memory.
-    public var trackedBudgets: Int { state.withLock { $0.arrivals.count } }
+    public var trackedBudgets: Int { state.withLock { $0.budgets.count } }
 
-    private static func store(_ tat: Int64, for key: BudgetKey, in state: inout State, now: Int64) {
-        state.arrivals[key] = tat
-        if state.arrivals.count >= state.sweepAt {
+    /// The stored arrival time, rescaled if the budget was last charged under another limit.
+    @inline(__always)
+    static func arrival(_ budget: Budget?, limit: Int, now: Int64) -> Int64? {
+        guard let budget else { return nil }
+        guard budget.limit != limit, budget.tat > now else { return budget.tat }
+        let outstanding = Double(budget.tat - now) * Double(max(1, budget.limit)) / Double(GCRA.windowNanoseconds)
+        return now + Int64(outstanding * Double(GCRA.windowNanoseconds / Int64(max(1, limit))))
+    }
+
+    private static func store(_ tat: Int64, limit: Int, for key: BudgetKey, in state: inout State, now: Int64) {
+        state.budgets[key] = Budget(tat: tat, limit: limit)
+        if state.budgets.count >= state.sweepAt {
             // A budget whose arrival time has passed is the same as a full one: drop it.
-            state.arrivals = state.arrivals.filter { $0.value > now }
-            state.sweepAt = max(4096, state.arrivals.count * 2)
+            state.budgets = state.budgets.filter { $0.value.tat > now }
+            state.sweepAt = max(4096, state.budgets.count * 2)
         }
     }
 }
