@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `aitbc-coordinator` process on a free loopback port, for tests where the wire and the
+/// process lifetime matter (crash recovery, first start).
+final class CoordinatorProcess: @unchecked Sendable {
+    let port: Int
+    let process: Process
+    let output: Pipe
+    private(set) var stdoutText = ""
+
+    /// Starts the binary with `environment` added to a minimal environment, and waits until `/health` answers.
+    static func start(databasePath: String, environment: [String: String] = [:], port: Int? = nil) async throws
+        -> CoordinatorProcess
+    {
+        let port = try port ?? freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binaryPath())
+        process.arguments = []
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        env["AITBC_PORT"] = String(port)
+        env["AITBC_HOST"] = "127.0.0.1"
+        env["AITBC_DATABASE_URL"] = "sqlite:" + databasePath
+        env["AITBC_LOG_LEVEL"] = "warning"
+        for (name, value) in environment { env[name] = value }
+        process.environment = env
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let coordinator = CoordinatorProcess(port: port, process: process, output: output)
+        try await coordinator.waitUntilHealthy()
+        return coordinator
+    }
+
+    private init(port: Int, process: Process, output: Pipe) {
+        self.port = port
+        self.process = process
+        self.output = output
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    func waitUntilHealthy() async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw ProcessError(description: "the coordinator exited early") }
+            if let reply = try? await request(.GET, "/health"), reply.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessError(description: "the coordinator did not answer /health within 30 s")
+    }
+
+    /// Sends a SIGKILL: no shutdown code runs.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    func terminate() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Everything the process printed on standard output (read after it exited).
+    func readOutput() -> String {
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        stdoutText += String(decoding: data, as: UTF8.self)
+        return stdoutText
+    }
+
+    struct Reply {
+        var status: Int
+        var body: String
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+        }
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, key: String? = nil, body: String? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let key { request.headers.add(name: "X-API-Key", value: key) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let buffer = try await response.body.collect(upTo: 1 << 20)
+        return Reply(status: Int(response.status.code), body: String(buffer: buffer))
+    }
+
+    /// The built `aitbc-coordinator` next to the test bundle (or named by `AITBC_COORDINATOR_BINARY`).
+    static func binaryPath() throws -> String {
+        var candidates: [String] = []
+        if let explicit = ProcessInfo.processInfo.environment["AITBC_COORDINATOR_BINARY"] { candidates.append(explicit) }
+        let runner = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        candidates.append(runner.appendingPathComponent("aitbc-coordinator").path)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/aitbc-coordinator").path)
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw ProcessError(description: "aitbc-coordinator is not built; run `swift build` first (looked in \(candidates))")
+        }
+        return found
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ProcessError(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw ProcessError(description: "bind() failed") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func temporaryDatabase() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-it-\(UUID().uuidString)/coordinator.sqlite").path
+    }
+}
+
+struct ProcessError: Error, CustomStringConvertible {
+    var description: String
+}
