@@ -13,7 +13,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         discussion: """
             Every setting is a flag or an environment variable; a flag wins. Settings and defaults:
 
-            \(CoordinatorSettings.documentation.map { "  \($0.variable.padding(toLength: 31, withPad: " ", startingAt: 0)) \($0.meaning) (default: \($0.defaultValue))" }.joined(separator: "\n"))
+            \(CoordinatorSettings.documentation.map { "  \($0.variable)=\($0.defaultValue)\n      \($0.meaning)" }.joined(separator: "\n"))
 
             In dev mode these variables become keys of tenant test-tenant, verbatim:
               CLIENT_API_KEY, MINER_API_KEY, MASTER_API_KEY, OPERATOR_API_KEY
