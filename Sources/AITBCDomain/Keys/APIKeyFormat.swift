@@ -31,20 +31,33 @@ public enum APIKeyFormat {
         case foreign
     }
 
-    /// Classifies `key` without touching storage.
+    // The byte prefixes of each role, computed once: the hot path must not build strings.
+    private static let rolePrefixes: [(role: Role, bytes: [UInt8])] = Role.allCases.map {
+        ($0, Array((prefix + $0.rawValue + "_").utf8))
+    }
+
+    /// Classifies `key` without touching storage (and without allocating).
     public static func shape(of key: String) -> Shape {
-        let utf8 = key.utf8
-        guard utf8.starts(with: prefix.utf8) else { return .foreign }
-        for role in Role.allCases {
-            let rolePrefix = prefix + role.rawValue + "_"
-            guard utf8.starts(with: rolePrefix.utf8) else { continue }
-            guard utf8.count == rolePrefix.utf8.count + randomLength + checksumLength else { return .corrupt }
-            let tail = utf8.dropFirst(rolePrefix.utf8.count)
-            guard tail.allSatisfy(Base62.isDigit) else { return .corrupt }
-            let bodyEnd = utf8.index(utf8.endIndex, offsetBy: -checksumLength)
-            let body = utf8[utf8.startIndex..<bodyEnd]
-            let expected = Base62.encode(UInt64(CRC32.checksum(body)), width: checksumLength)
-            return utf8[bodyEnd...].elementsEqual(expected.utf8) ? .wellFormed(role) : .corrupt
+        var key = key
+        return key.withUTF8 { shape(ofBytes: $0) }
+    }
+
+    static func shape(ofBytes bytes: UnsafeBufferPointer<UInt8>) -> Shape {
+        // "aitbc_"
+        guard bytes.count >= 6, bytes[0] == 0x61, bytes[1] == 0x69, bytes[2] == 0x74, bytes[3] == 0x62,
+            bytes[4] == 0x63, bytes[5] == 0x5F
+        else { return .foreign }
+        for (role, rolePrefix) in rolePrefixes {
+            guard bytes.count >= rolePrefix.count, bytes.starts(with: rolePrefix) else { continue }
+            guard bytes.count == rolePrefix.count + randomLength + checksumLength else { return .corrupt }
+            for index in rolePrefix.count..<bytes.count where !Base62.isDigit(bytes[index]) { return .corrupt }
+            let bodyEnd = bytes.count - checksumLength
+            var value = UInt64(CRC32.checksum(UnsafeBufferPointer(rebasing: bytes[0..<bodyEnd])))
+            for index in stride(from: bytes.count - 1, through: bodyEnd, by: -1) {
+                guard bytes[index] == Base62.alphabet[Int(value % 62)] else { return .corrupt }
+                value /= 62
+            }
+            return .wellFormed(role)
         }
         return .corrupt
     }

@@ -9,13 +9,15 @@ struct IdentityController {
         registry.on(group, prefix: "/v1", .get, "me") { _, context in
             let key = context.principal.key
             let decision = context.rateDecision
-            return JSONResponse.make(
-                MeView(
-                    keyID: key.id, name: key.name, role: key.role.rawValue,
-                    scopes: key.permissions.map(\.rawValue).sorted(), tenantID: key.tenantID,
-                    plan: context.principal.tenant.plan, expiresAt: key.expiresAt,
-                    rateLimit: RateLimitStateView(
-                        limit: decision.limit, remaining: decision.remaining, reset: Int(decision.resetUnixSeconds))))
+            let view = MeView(
+                keyID: key.id, name: key.name, role: key.role.rawValue,
+                scopes: key.permissions.map(\.rawValue).sorted(), tenantID: key.tenantID,
+                plan: context.principal.tenant.plan, expiresAt: key.expiresAt,
+                rateLimit: RateLimitStateView(
+                    limit: decision.limit, remaining: decision.remaining, reset: Int(decision.resetUnixSeconds)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: ResponseBody(byteBuffer: view.jsonBuffer()))
         }
     }
 }

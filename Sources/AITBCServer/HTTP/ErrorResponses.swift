@@ -69,7 +69,7 @@ enum ErrorResponses {
 
 /// JSON responses written with the shared wire encoder.
 enum JSONResponse {
-    nonisolated(unsafe) static let encoder = RFC3339.makeEncoder()
+    static let encoder = RFC3339.makeEncoder()
 
     static func make(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
         let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"INTERNAL_ERROR","message":"encoding failed","details":{}}}"#.utf8)

@@ -30,7 +30,7 @@ extension Request {
 
 /// Decoding of request bodies and the errors it reports.
 enum JSONBody {
-    nonisolated(unsafe) static let decoder = RFC3339.makeDecoder()
+    static let decoder = RFC3339.makeDecoder()
 
     static func describe(_ error: DecodingError) -> CoordinatorError {
         func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {

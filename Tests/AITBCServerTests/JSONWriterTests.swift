@@ -1,0 +1,23 @@
+import AITBCWire
+import Foundation
+import NIOCore
+import Testing
+
+@testable import AITBCServer
+
+/// The hand-written `/v1/me` encoder writes exactly what the wire encoder writes.
+@Suite struct JSONWriterTests {
+    @Test func meViewMatchesTheWireEncoderByteForByte() throws {
+        for (name, expiry) in [
+            ("plain", nil), ("quote \" backslash \\ slash / tab \t newline \n bell \u{7} é 漢字 🚀", Date(timeIntervalSince1970: 1_795_000_000)),
+        ] as [(String, Date?)] {
+            let view = MeView(
+                keyID: "key_abc", name: name, role: "master", scopes: ["jobs:read", "keys:write"], tenantID: "test-tenant",
+                plan: "pro", expiresAt: expiry, rateLimit: RateLimitStateView(limit: 600, remaining: 12, reset: 1_795_000_060))
+            let fast = String(buffer: view.jsonBuffer())
+            let reference = String(decoding: try RFC3339.makeEncoder().encode(view), as: UTF8.self)
+            #expect(fast == reference)
+            #expect(try RFC3339.makeDecoder().decode(MeView.self, from: Data(fast.utf8)) == view)
+        }
+    }
+}
