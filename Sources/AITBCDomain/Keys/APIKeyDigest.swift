@@ -12,20 +12,40 @@ public struct APIKeyDigest: Hashable, Sendable {
     public init(of key: String) {
         var key = key
         let digest = key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
-        self = digest.withUnsafeBytes { APIKeyDigest(bytes: $0)! }
+        self = digest.withUnsafeBytes { raw in
+            APIKeyDigest(
+                word0: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                word1: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                word2: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                word3: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        }
+    }
+
+    private init(word0: UInt64, word1: UInt64, word2: UInt64, word3: UInt64) {
+        self.word0 = word0
+        self.word1 = word1
+        self.word2 = word2
+        self.word3 = word3
     }
 
     /// A digest read back from 32 stored bytes.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (index, byte) in bytes.enumerated() {
-            words[index / 8] = (words[index / 8] << 8) | UInt64(byte)
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var index = 0
+        for byte in bytes {
+            switch index / 8 {
+            case 0: words.0 = (words.0 << 8) | UInt64(byte)
+            case 1: words.1 = (words.1 << 8) | UInt64(byte)
+            case 2: words.2 = (words.2 << 8) | UInt64(byte)
+            default: words.3 = (words.3 << 8) | UInt64(byte)
+            }
+            index += 1
         }
-        self.word0 = words[0]
-        self.word1 = words[1]
-        self.word2 = words[2]
-        self.word3 = words[3]
+        self.word0 = words.0
+        self.word1 = words.1
+        self.word2 = words.2
+        self.word3 = words.3
     }
 
     /// The 32 bytes, big-endian, for storage.

@@ -43,7 +43,7 @@ public enum StoreBootstrap {
     public static func createFirstOperatorKeyIfEmpty(
         store: any CoordinatorStore, time: any TimeSource, secrets: any SecretSource
     ) async throws -> String? {
-        guard try await store.keyCount() == 0 else { return nil }
+        guard try await !store.hasAnyKey() else { return nil }
         let now = time.now()
         _ = try await store.insertTenant(
             Tenant(id: systemTenantID, name: "Deployment operators", plan: "enterprise", createdAt: now), event: nil)

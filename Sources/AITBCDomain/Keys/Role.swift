@@ -9,6 +9,12 @@ public enum Role: String, Sendable, CaseIterable, Codable {
     /// Administers the deployment: tenants, plans, any key.
     case `operator`
 
+    /// The names of ``permissions``, sorted, computed once.
+    public var sortedPermissionNames: [String] { Self.sortedNames[self]! }
+
+    private static let sortedNames: [Role: [String]] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ($0, $0.permissions.map(\.rawValue).sorted()) })
+
     /// Every permission a key of this role holds unless narrowed by scopes.
     public var permissions: Set<Permission> {
         switch self {

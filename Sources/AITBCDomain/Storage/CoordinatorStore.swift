@@ -29,8 +29,8 @@ public protocol KeyStore: Sendable {
     func replaceSecret(
         id: String, digest: APIKeyDigest, hint: String, previousValidUntil: Date?, event: AuditEvent
     ) async throws -> APIKeyRecord?
-    /// How many keys exist.
-    func keyCount() async throws -> Int
+    /// Whether any key exists (without counting them: start-up must not scan the table).
+    func hasAnyKey() async throws -> Bool
 }
 
 /// Storage of tenants.

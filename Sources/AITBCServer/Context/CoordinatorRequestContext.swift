@@ -1,20 +1,26 @@
 import AITBCDomain
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The context of every request: the client address and, once authenticated, who is calling.
 public struct CoordinatorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer address of the connection (or the first `X-Forwarded-For` hop when trusted).
+    /// The peer of the connection; turned into text only on routes that need it.
+    public var peer: SocketAddress?
+    /// The client address as text (the peer's, or the first `X-Forwarded-For` hop when trusted),
+    /// set by ``APIKeyMiddleware``.
     public var clientAddress: String?
     /// Set by ``APIKeyMiddleware`` for `/v1` routes.
     public var principal: Principal?
     /// The rate-limit decision taken for this request.
     public var rateDecision: RateDecision?
+    /// Set while request logging is on, for the key id.
+    var requestLog: RequestLogEntry?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.clientAddress = source.channel.remoteAddress?.ipAddress
+        self.peer = source.channel.remoteAddress
     }
 
     public var maxUploadSize: Int { 1 << 20 }

@@ -11,7 +11,8 @@ struct IdentityController {
             let decision = context.rateDecision
             let view = MeView(
                 keyID: key.id, name: key.name, role: key.role.rawValue,
-                scopes: key.permissions.map(\.rawValue).sorted(), tenantID: key.tenantID,
+                scopes: key.scopes.map { $0.map(\.rawValue).sorted() } ?? key.role.sortedPermissionNames,
+                tenantID: key.tenantID,
                 plan: context.principal.tenant.plan, expiresAt: key.expiresAt,
                 rateLimit: RateLimitStateView(
                     limit: decision.limit, remaining: decision.remaining, reset: Int(decision.resetUnixSeconds)))

@@ -13,9 +13,13 @@ struct RequestLogMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        guard context.logger.logLevel <= level else { return try await next(request, context) }
         let start = ContinuousClock.now
+        var context = context
+        let entry = RequestLogEntry()
+        context.requestLog = entry
         let response = try await next(request, context)
-        if context.logger.logLevel <= level {
+        do {
             let elapsed = ContinuousClock.now - start
             let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             context.logger.log(
@@ -25,14 +29,15 @@ struct RequestLogMiddleware: RouterMiddleware {
                     "path": .string(context.endpointPath ?? request.uri.path),
                     "status": .stringConvertible(response.status.code),
                     "duration_us": .stringConvertible(microseconds),
-                    "key_id": .string(response.headers[KeyIDHeader.name] ?? "-"),
+                    "key_id": .string(entry.keyID ?? "-"),
                 ])
         }
         return response
     }
 }
 
-/// The calling key's public id, echoed in `X-AITBC-Key-ID` (never the secret).
-enum KeyIDHeader {
-    static let name = HTTPField.Name("X-AITBC-Key-ID")!
+/// What inner middleware tells the request log about a request: the calling key's public id.
+final class RequestLogEntry: @unchecked Sendable {
+    // Written once by the API-key middleware before the log line is written, in the same task.
+    var keyID: String?
 }

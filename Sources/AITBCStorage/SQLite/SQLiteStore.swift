@@ -129,6 +129,17 @@ public final class SQLiteStore: CoordinatorStore {
     }
 
     public func keys(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [APIKeyRecord] {
+        let (sql, binds) = Self.pageQuery(
+            columns: Self.keyColumns, table: "api_keys", tenantID: tenantID, cursor: cursor, limit: limit)
+        return try await read { connection in
+            try await connection.query(sql, binds).compactMap(Self.key(from:))
+        }
+    }
+
+    /// A newest-first page of `table`, optionally of one tenant, after `cursor`.
+    static func pageQuery(
+        columns: String, table: String, tenantID: String?, cursor: ListCursor?, limit: Int
+    ) -> (String, [SQLiteData]) {
         var conditions: [String] = []
         var binds: [SQLiteData] = []
         if let tenantID {
@@ -136,16 +147,13 @@ public final class SQLiteStore: CoordinatorStore {
             binds.append(.text(tenantID))
         }
         if let cursor {
+            let created = SQLiteData.integer(Int(cursor.createdAtMilliseconds))
             conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
-            binds += [.integer(Int(cursor.createdAtMilliseconds)), .integer(Int(cursor.createdAtMilliseconds)), .text(cursor.id)]
+            binds += [created, created, .text(cursor.id)]
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         binds.append(.integer(limit))
-        let sql = "SELECT \(Self.keyColumns) FROM api_keys \(whereClause) ORDER BY created_at DESC, id DESC LIMIT ?"
-        let finalBinds = binds
-        return try await read { connection in
-            try await connection.query(sql, finalBinds).compactMap(Self.key(from:))
-        }
+        return ("SELECT \(columns) FROM \(table) \(whereClause) ORDER BY created_at DESC, id DESC LIMIT ?", binds)
     }
 
     public func revokeKey(id: String, at now: Date, event: AuditEvent) async throws -> RevokeOutcome {
@@ -197,9 +205,9 @@ public final class SQLiteStore: CoordinatorStore {
         }
     }
 
-    public func keyCount() async throws -> Int {
+    public func hasAnyKey() async throws -> Bool {
         try await read { connection in
-            try await connection.query("SELECT COUNT(*) AS n FROM api_keys").first?.column("n")?.integer ?? 0
+            try await connection.query("SELECT EXISTS (SELECT 1 FROM api_keys) AS found").first?.column("found")?.integer == 1
         }
     }
 
@@ -237,18 +245,11 @@ public final class SQLiteStore: CoordinatorStore {
     }
 
     public func tenants(after cursor: ListCursor?, limit: Int) async throws -> [Tenant] {
-        var sql = "SELECT id, name, plan, custom_rate_limit, created_at FROM tenants"
-        var binds: [SQLiteData] = []
-        if let cursor {
-            sql += " WHERE (created_at < ? OR (created_at = ? AND id < ?))"
-            binds += [.integer(Int(cursor.createdAtMilliseconds)), .integer(Int(cursor.createdAtMilliseconds)), .text(cursor.id)]
-        }
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        binds.append(.integer(limit))
-        let finalSQL = sql
-        let finalBinds = binds
+        let (sql, binds) = Self.pageQuery(
+            columns: "id, name, plan, custom_rate_limit, created_at", table: "tenants", tenantID: nil, cursor: cursor,
+            limit: limit)
         return try await read { connection in
-            try await connection.query(finalSQL, finalBinds).compactMap(Self.tenant(from:))
+            try await connection.query(sql, binds).compactMap(Self.tenant(from:))
         }
     }
 
@@ -307,25 +308,11 @@ public final class SQLiteStore: CoordinatorStore {
     // MARK: audit
 
     public func auditEvents(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent] {
-        var conditions: [String] = []
-        var binds: [SQLiteData] = []
-        if let tenantID {
-            conditions.append("tenant_id = ?")
-            binds.append(.text(tenantID))
-        }
-        if let cursor {
-            conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
-            binds += [.integer(Int(cursor.createdAtMilliseconds)), .integer(Int(cursor.createdAtMilliseconds)), .text(cursor.id)]
-        }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        binds.append(.integer(limit))
-        let sql = """
-            SELECT id, tenant_id, type, actor_key_id, target_id, created_at, data FROM audit_events \(whereClause)
-            ORDER BY created_at DESC, id DESC LIMIT ?
-            """
-        let finalBinds = binds
+        let (sql, binds) = Self.pageQuery(
+            columns: "id, tenant_id, type, actor_key_id, target_id, created_at, data", table: "audit_events",
+            tenantID: tenantID, cursor: cursor, limit: limit)
         return try await read { connection in
-            try await connection.query(sql, finalBinds).compactMap(Self.event(from:))
+            try await connection.query(sql, binds).compactMap(Self.event(from:))
         }
     }
 

@@ -30,7 +30,7 @@ final class CountingStore: CoordinatorStore {
     ) async throws -> APIKeyRecord? {
         try await base.replaceSecret(id: id, digest: digest, hint: hint, previousValidUntil: previousValidUntil, event: event)
     }
-    func keyCount() async throws -> Int { try await base.keyCount() }
+    func hasAnyKey() async throws -> Bool { try await base.hasAnyKey() }
     func insertTenant(_ tenant: Tenant, event: AuditEvent?) async throws -> Bool {
         try await base.insertTenant(tenant, event: event)
     }
