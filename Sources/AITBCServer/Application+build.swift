@@ -40,7 +40,8 @@ public func buildRouter(
     IdentityController().addRoutes(to: v1, registry: registry)
     APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1, registry: registry)
     TenantController(tenants: coordinator.tenants, time: coordinator.time).addRoutes(to: v1, registry: registry)
-    JobController().addRoutes(to: v1, registry: registry)
+    JobController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
+    MinerController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
     table.set(RouteTable(registry.routes))
     return (router, registry.routes)
 }
@@ -50,7 +51,10 @@ struct CoordinatorServices: Service {
     let coordinator: Coordinator
 
     func run() async throws {
-        try await coordinator.flusher.run()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await coordinator.sweeper.run() }
+            group.addTask { try? await coordinator.flusher.run() }
+        }
         try await coordinator.store.close()
     }
 }

@@ -11,7 +11,9 @@ public struct Coordinator: Sendable {
     public let usage: UsageRecorder
     public let keys: KeyService
     public let tenants: TenantService
+    public let jobs: JobService
     public let flusher: UsageFlusher
+    public let sweeper: JobSweeper
 
     /// Wires the services over `store`; `developmentDigests` are the digests of development keys.
     public init(
@@ -30,6 +32,9 @@ public struct Coordinator: Sendable {
         self.keys = KeyService(store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets)
         self.tenants = TenantService(
             store: store, authenticator: authenticator, keys: keys, time: time, secrets: secrets)
+        self.jobs = JobService(
+            store: store, queue: JobQueue(), time: time, secrets: secrets, settings: settings.jobs, logger: logger)
+        self.sweeper = JobSweeper(jobs: jobs, interval: .seconds(1))
         self.flusher = UsageFlusher(
             recorder: usage, store: store, interval: .milliseconds(Int(settings.usageFlushIntervalSeconds * 1000)),
             logger: logger)
@@ -50,7 +55,9 @@ public struct Coordinator: Sendable {
         if let secret = try await StoreBootstrap.createFirstOperatorKeyIfEmpty(store: store, time: time, secrets: secrets) {
             announce(secret)
         }
-        return Coordinator(
+        let coordinator = Coordinator(
             store: store, settings: settings, time: time, secrets: secrets, developmentDigests: digests, logger: logger)
+        try await coordinator.jobs.restore()
+        return coordinator
     }
 }

@@ -24,6 +24,8 @@ public struct CoordinatorSettings: Sendable {
     public var authFailuresPerMinute = 30
     public var usageFlushIntervalSeconds = 2.0
     public var logLevel = Logger.Level.info
+    /// Job TTLs, payload and result limits, heartbeat timeout, poll cap.
+    public var jobs = JobSettings()
     /// Development keys found in the environment (role → secret).
     public var developmentKeys: [Role: String] = [:]
 
@@ -44,6 +46,8 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_AUTH_FAILURES_PER_MINUTE", "30", "failed authentications per client address before 429"),
         ("AITBC_USAGE_FLUSH_SECONDS", "2", "how often usage counters are written to storage"),
         ("AITBC_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error, critical"),
+        ("AITBC_MINER_HEARTBEAT_TIMEOUT_SECONDS", "60", "a miner silent this long goes OFFLINE; its jobs are requeued"),
+        ("AITBC_MAX_POLL_WAIT_SECONDS", "60", "longest a miner's long-poll may wait"),
     ]
 
     /// A problem with a setting, reported before the server starts.
@@ -108,6 +112,10 @@ public struct CoordinatorSettings: Sendable {
             }
             settings.logLevel = level
         }
+        if let timeout = try integer("AITBC_MINER_HEARTBEAT_TIMEOUT_SECONDS", 1...86400) {
+            settings.jobs.heartbeatTimeoutSeconds = timeout
+        }
+        if let wait = try integer("AITBC_MAX_POLL_WAIT_SECONDS", 1...600) { settings.jobs.maximumPollWaitSeconds = Double(wait) }
         for (variable, role) in StoreBootstrap.developmentVariables {
             if let secret = value(variable) { settings.developmentKeys[role] = secret }
         }

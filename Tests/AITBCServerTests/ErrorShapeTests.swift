@@ -76,7 +76,7 @@ import Testing
 
     @Test func oversizedBodyIs413() async throws {
         try await Harness.make().test { client in
-            let big = #"{"name": "x", "role": "client", "metadata": {"blob": ""# + String(repeating: "a", count: 1_100_000) + #""}}"#
+            let big = #"{"name": "x", "role": "client", "metadata": {"blob": ""# + String(repeating: "a", count: 2_200_000) + #""}}"#
             expectShape(
                 try await client.send(.post, "/v1/api-keys", key: Harness.masterKey, json: big), .contentTooLarge,
                 "PAYLOAD_TOO_LARGE")

@@ -23,7 +23,8 @@ public struct CoordinatorRequestContext: RequestContext {
         self.peer = source.channel.remoteAddress
     }
 
-    public var maxUploadSize: Int { 1 << 20 }
+    /// Room for a 1 MiB inline result plus its envelope; the services check the 1 MiB limits themselves.
+    public var maxUploadSize: Int { 2 << 20 }
 }
 
 /// The context of `/v1` routes: the caller is known, so handlers never deal with "maybe authenticated".
@@ -42,5 +43,6 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
         self.rateDecision = decision
     }
 
-    public var maxUploadSize: Int { 1 << 20 }
+    /// Room for a 1 MiB inline result plus its envelope; the services check the 1 MiB limits themselves.
+    public var maxUploadSize: Int { 2 << 20 }
 }

@@ -60,6 +60,63 @@ enum SQLiteMigrations {
                 "CREATE INDEX audit_events_tenant_created ON audit_events(tenant_id, created_at DESC, id DESC)",
                 "CREATE INDEX audit_events_created ON audit_events(created_at DESC, id DESC)",
             ]
-        )
+        ),
+        (
+            2,
+            [
+                """
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    client_key_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    constraints TEXT,
+                    ttl_seconds INTEGER NOT NULL,
+                    requested_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    assigned_miner_id TEXT,
+                    started_at INTEGER,
+                    finished_at INTEGER,
+                    result TEXT,
+                    receipt TEXT,
+                    error_code TEXT,
+                    error_message TEXT,
+                    metrics TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX jobs_tenant_created ON jobs(tenant_id, created_at DESC, id DESC)",
+                "CREATE INDEX jobs_tenant_state_created ON jobs(tenant_id, state, created_at DESC, id DESC)",
+                "CREATE INDEX jobs_active ON jobs(state) WHERE state IN ('QUEUED', 'RUNNING')",
+                """
+                CREATE TABLE miners (
+                    tenant_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    key_id TEXT NOT NULL,
+                    capabilities TEXT NOT NULL,
+                    concurrency INTEGER NOT NULL,
+                    region TEXT,
+                    status TEXT NOT NULL,
+                    inflight INTEGER NOT NULL DEFAULT 0,
+                    metadata TEXT NOT NULL DEFAULT '{}',
+                    registered_at INTEGER NOT NULL,
+                    last_seen_at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant_id, id)
+                )
+                """,
+                """
+                CREATE TABLE idempotency_keys (
+                    tenant_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    request_digest BLOB NOT NULL,
+                    job_id TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant_id, key)
+                )
+                """,
+            ]
+        ),
     ]
 }

@@ -47,6 +47,20 @@ final class CountingStore: CoordinatorStore {
     func auditEvents(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent] {
         try await base.auditEvents(tenantID: tenantID, after: cursor, limit: limit)
     }
+    func insertJob(_ job: Job, idempotency: IdempotencyRecord?) async throws -> JobInsertOutcome {
+        try await base.insertJob(job, idempotency: idempotency)
+    }
+    func job(id: String) async throws -> Job? { try await base.job(id: id) }
+    func jobs(tenantID: String, state: JobState?, after cursor: ListCursor?, offset: Int, limit: Int) async throws -> [Job] {
+        try await base.jobs(tenantID: tenantID, state: state, after: cursor, offset: offset, limit: limit)
+    }
+    func updateJob(_ job: Job, ifStateIn expected: Set<JobState>) async throws -> Bool {
+        try await base.updateJob(job, ifStateIn: expected)
+    }
+    func jobs(inStates states: Set<JobState>) async throws -> [Job] { try await base.jobs(inStates: states) }
+    func statistics(tenantID: String) async throws -> JobStatistics { try await base.statistics(tenantID: tenantID) }
+    func upsertMiner(_ miner: Miner) async throws { try await base.upsertMiner(miner) }
+    func miners() async throws -> [Miner] { try await base.miners() }
     func isHealthy() async -> Bool { await base.isHealthy() }
     func close() async throws { try await base.close() }
 }

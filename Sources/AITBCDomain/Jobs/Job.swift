@@ -1,0 +1,126 @@
+import AITBCWire
+import Foundation
+
+/// Where a job is in its life: `QUEUED → RUNNING → COMPLETED | FAILED | CANCELED | EXPIRED`.
+public enum JobState: String, Sendable, CaseIterable, Codable {
+    case queued = "QUEUED"
+    case running = "RUNNING"
+    case completed = "COMPLETED"
+    case failed = "FAILED"
+    case canceled = "CANCELED"
+    case expired = "EXPIRED"
+
+    /// Whether the job can still change.
+    public var isFinal: Bool { self != .queued && self != .running }
+
+    /// Reads `queued` or `QUEUED` (AITBC clients use both).
+    public init?(loose raw: String) {
+        self.init(rawValue: raw.uppercased())
+    }
+}
+
+/// Why a job failed, as the miner reported it.
+public struct JobFailure: Sendable, Equatable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A compute job submitted by a client of a tenant.
+public struct Job: Sendable, Equatable {
+    public var id: String
+    public var tenantID: String
+    /// The key that submitted it.
+    public var clientKeyID: String
+    public var payload: JSONValue
+    public var constraints: [String: JSONValue]?
+    public var state: JobState
+    public var assignedMinerID: String?
+    public var ttlSeconds: Int
+    public var requestedAt: Date
+    /// When a job still QUEUED becomes EXPIRED.
+    public var expiresAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var result: JSONValue?
+    public var receipt: [String: JSONValue]?
+    public var failure: JobFailure?
+    public var metrics: [String: JSONValue]?
+    /// How many times it was handed to a miner (more than once after a miner went offline).
+    public var attempts: Int
+
+    public init(
+        id: String, tenantID: String, clientKeyID: String, payload: JSONValue, constraints: [String: JSONValue]?,
+        state: JobState = .queued, assignedMinerID: String? = nil, ttlSeconds: Int, requestedAt: Date,
+        expiresAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil, result: JSONValue? = nil,
+        receipt: [String: JSONValue]? = nil, failure: JobFailure? = nil, metrics: [String: JSONValue]? = nil,
+        attempts: Int = 0
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.clientKeyID = clientKeyID
+        self.payload = payload
+        self.constraints = constraints
+        self.state = state
+        self.assignedMinerID = assignedMinerID
+        self.ttlSeconds = ttlSeconds
+        self.requestedAt = requestedAt
+        self.expiresAt = expiresAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.result = result
+        self.receipt = receipt
+        self.failure = failure
+        self.metrics = metrics
+        self.attempts = attempts
+    }
+}
+
+/// A GPU worker of a tenant, as it registered and last reported.
+public struct Miner: Sendable, Equatable {
+    /// `ONLINE` (gets jobs), `DRAINING` (finishes what it has, gets nothing new), `OFFLINE` (silent too long).
+    public enum Status: String, Sendable {
+        case online = "ONLINE"
+        case draining = "DRAINING"
+        case offline = "OFFLINE"
+    }
+
+    public var id: String
+    public var tenantID: String
+    /// The key that registered it.
+    public var keyID: String
+    public var capabilities: [String: JSONValue]
+    public var concurrency: Int
+    public var region: String?
+    public var status: Status
+    /// What the miner last said it runs.
+    public var reportedInflight: Int
+    public var metadata: [String: JSONValue]
+    public var registeredAt: Date
+    public var lastSeenAt: Date
+
+    public init(
+        id: String, tenantID: String, keyID: String, capabilities: [String: JSONValue], concurrency: Int,
+        region: String?, status: Status, reportedInflight: Int = 0, metadata: [String: JSONValue] = [:],
+        registeredAt: Date, lastSeenAt: Date
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.keyID = keyID
+        self.capabilities = capabilities
+        self.concurrency = concurrency
+        self.region = region
+        self.status = status
+        self.reportedInflight = reportedInflight
+        self.metadata = metadata
+        self.registeredAt = registeredAt
+        self.lastSeenAt = lastSeenAt
+    }
+
+    /// What matching reads from the free-form capabilities.
+    public var profile: CapabilityProfile { CapabilityProfile(capabilities: capabilities, region: region) }
+}

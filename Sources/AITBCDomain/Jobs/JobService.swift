@@ -1,0 +1,440 @@
+import AITBCWire
+import Crypto
+import Foundation
+import Logging
+
+/// Limits of the job flow.
+public struct JobSettings: Sendable {
+    public var defaultTTLSeconds = 900
+    public var maximumTTLSeconds = 7 * 24 * 3600
+    /// Largest payload and largest inline result, in bytes of JSON.
+    public var maximumPayloadBytes = 1 << 20
+    public var maximumResultBytes = 1 << 20
+    /// A miner silent this long goes OFFLINE and its running jobs go back to the queue.
+    public var heartbeatTimeoutSeconds = 60
+    /// Longest a poll may wait.
+    public var maximumPollWaitSeconds = 60.0
+
+    public init() {}
+}
+
+/// The job lifecycle for clients and miners, inside the tenant and key model.
+public struct JobService: Sendable {
+    let store: any CoordinatorStore
+    public let queue: JobQueue
+    let time: any TimeSource
+    let secrets: any SecretSource
+    public let settings: JobSettings
+    let logger: Logger
+
+    public init(
+        store: any CoordinatorStore, queue: JobQueue, time: any TimeSource, secrets: any SecretSource,
+        settings: JobSettings, logger: Logger
+    ) {
+        self.store = store
+        self.queue = queue
+        self.time = time
+        self.secrets = secrets
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Loads queued and running jobs and the miners into the queue (at start).
+    public func restore() async throws {
+        let jobs = try await store.jobs(inStates: [.queued, .running])
+        let miners = try await store.miners()
+        await queue.load(jobs: jobs, miners: miners)
+    }
+
+    static let jobNotFound = CoordinatorError.notFound("JOB_NOT_FOUND", "No such job")
+
+    // MARK: clients
+
+    /// Submits a job; with an idempotency key, a repeat of the same request returns the original
+    /// job (`created` false) and a different request under the same key is 409.
+    public func submit(
+        payload: JSONValue, constraints: [String: JSONValue]?, ttlSeconds: Int?, idempotencyKey: String?,
+        by caller: Principal
+    ) async throws -> (job: Job, created: Bool) {
+        try caller.require(.jobsWrite)
+        let tenantID = caller.actingTenantID ?? caller.key.tenantID
+        let ttl = ttlSeconds ?? settings.defaultTTLSeconds
+        guard (1...settings.maximumTTLSeconds).contains(ttl) else {
+            throw CoordinatorError.invalidField("ttl_seconds", "ttl_seconds must be 1 … \(settings.maximumTTLSeconds)")
+        }
+        let canonical = try Self.canonical(SubmitJobRequest(payload: payload, constraints: constraints, ttlSeconds: ttl))
+        guard canonical.count <= settings.maximumPayloadBytes else {
+            throw CoordinatorError(
+                .payloadTooLarge, code: "PAYLOAD_TOO_LARGE",
+                message: "The job is larger than \(settings.maximumPayloadBytes) bytes of JSON")
+        }
+        if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.utf8.count > 255 {
+            throw CoordinatorError.invalidField("Idempotency-Key", "Idempotency-Key must be 1 … 255 characters")
+        }
+        let now = time.now()
+        let job = Job(
+            id: "job_" + secrets.base62(count: 20), tenantID: tenantID, clientKeyID: caller.key.id, payload: payload,
+            constraints: constraints, ttlSeconds: ttl, requestedAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(ttl)))
+        let digest = Array(SHA256.hash(data: canonical))
+        let record = idempotencyKey.map {
+            IdempotencyRecord(key: $0, requestDigest: digest, notBefore: now.addingTimeInterval(-24 * 3600))
+        }
+        let outcome = try await storeWrite { try await store.insertJob(job, idempotency: record) }
+        switch outcome {
+        case .inserted:
+            await queue.enqueue(QueuedJob(job))
+            return (job, true)
+        case .existing(let jobID, let storedDigest):
+            guard storedDigest == digest else {
+                throw CoordinatorError(
+                    .conflict, code: "IDEMPOTENCY_CONFLICT",
+                    message: "This Idempotency-Key was used with a different request in the last 24 hours")
+            }
+            guard let original = try await storeRead({ try await store.job(id: jobID) }) else { throw Self.jobNotFound }
+            return (original, false)
+        }
+    }
+
+    /// The job `id` of the caller's tenant.
+    public func get(_ id: String, by caller: Principal) async throws -> Job {
+        try caller.require(.jobsRead)
+        return try await visibleJob(id, to: caller)
+    }
+
+    /// A page of the tenant's jobs, newest first.
+    public func list(
+        state: JobState?, after cursor: ListCursor?, offset: Int, limit: Int, by caller: Principal
+    ) async throws -> [Job] {
+        try caller.require(.jobsRead)
+        let tenantID = caller.actingTenantID ?? caller.key.tenantID
+        return try await storeRead {
+            try await store.jobs(tenantID: tenantID, state: state, after: cursor, offset: offset, limit: limit)
+        }
+    }
+
+    /// Cancels a QUEUED or RUNNING job; any other state is 409.
+    public func cancel(_ id: String, by caller: Principal) async throws -> Job {
+        try caller.require(.jobsWrite)
+        var job = try await visibleJob(id, to: caller)
+        let now = time.now()
+        if job.state == .queued {
+            if await queue.removeQueued(job.id, tenantID: job.tenantID) {
+                var canceled = job
+                canceled.state = .canceled
+                canceled.finishedAt = now
+                if try await storeWrite({ try await store.updateJob(canceled, ifStateIn: [.queued]) }) {
+                    return canceled
+                }
+            }
+            // Assigned in the meantime: cancel it as running.
+            job = try await visibleJob(id, to: caller)
+        }
+        guard job.state == .running else { throw Self.conflict(job, "cancel") }
+        var canceled = job
+        canceled.state = .canceled
+        canceled.finishedAt = now
+        guard try await storeWrite({ try await store.updateJob(canceled, ifStateIn: [.running]) }) else {
+            throw Self.conflict(try await visibleJob(id, to: caller), "cancel")
+        }
+        await queue.finishRunning(job.id)
+        return canceled
+    }
+
+    /// The result of a COMPLETED job; 425 before it is done; 409 if it will never have one.
+    public func result(of id: String, by caller: Principal) async throws -> Job {
+        try caller.require(.jobsRead)
+        let job = try await visibleJob(id, to: caller)
+        switch job.state {
+        case .completed: return job
+        case .queued, .running:
+            throw CoordinatorError(
+                .notReady, code: "JOB_NOT_READY", message: "The job is \(job.state.rawValue); its result is not ready",
+                details: ["state": .string(job.state.rawValue)])
+        default:
+            throw CoordinatorError(
+                .conflict, code: "CONFLICT_STATE", message: "The job is \(job.state.rawValue) and has no result",
+                details: ["state": .string(job.state.rawValue)])
+        }
+    }
+
+    /// Queue depth, miners online, success rate and time to completion of the caller's tenant.
+    public func statistics(by caller: Principal) async throws -> (JobStatistics, queueDepth: Int, minersOnline: Int) {
+        try caller.require(.statsRead)
+        let tenantID = caller.actingTenantID ?? caller.key.tenantID
+        let stats = try await storeRead { try await store.statistics(tenantID: tenantID) }
+        let depth = await queue.depth(of: tenantID)
+        let online = await queue.miners(of: tenantID).filter { $0.status == .online }.count
+        return (stats, depth, online)
+    }
+
+    // MARK: miners
+
+    /// Registers (or re-registers) a miner of the caller's tenant.
+    public func register(
+        minerID: String?, capabilities: [String: JSONValue], concurrency: Int?, region: String?, by caller: Principal
+    ) async throws -> Miner {
+        try caller.require(.minersWrite)
+        let concurrency = concurrency ?? 1
+        guard (1...1024).contains(concurrency) else {
+            throw CoordinatorError.invalidField("concurrency", "concurrency must be 1 … 1024")
+        }
+        let now = time.now()
+        let tenantID = caller.actingTenantID ?? caller.key.tenantID
+        let id = try minerID.map(Self.validMinerID) ?? caller.key.id
+        let existing = await queue.miner(MinerKey(tenantID: tenantID, minerID: id))
+        let miner = Miner(
+            id: id, tenantID: tenantID, keyID: caller.key.id, capabilities: capabilities, concurrency: concurrency,
+            region: region, status: .online, reportedInflight: existing?.reportedInflight ?? 0,
+            metadata: existing?.metadata ?? [:], registeredAt: now, lastSeenAt: now)
+        try await save(miner)
+        return miner
+    }
+
+    /// Records a heartbeat: the miner is alive, with what it runs and its status.
+    public func heartbeat(
+        minerID: String?, inflight: Int?, status: String?, metadata: [String: JSONValue]?, by caller: Principal
+    ) async throws -> Miner {
+        try caller.require(.minersWrite)
+        var miner = try await resolveMiner(minerID, for: caller)
+        miner.lastSeenAt = time.now()
+        if let inflight { miner.reportedInflight = max(0, inflight) }
+        if let metadata { miner.metadata = metadata }
+        switch status?.uppercased() {
+        case "DRAINING": miner.status = .draining
+        case "OFFLINE": miner.status = .offline
+        default: if miner.status == .offline { miner.status = .online }
+        }
+        try await save(miner)
+        return miner
+    }
+
+    /// Stops a miner from receiving new jobs; it finishes what it runs.
+    public func drain(minerID: String?, by caller: Principal) async throws -> Miner {
+        try caller.require(.minersWrite)
+        var miner = try await resolveMiner(minerID, for: caller)
+        miner.status = .draining
+        miner.lastSeenAt = time.now()
+        try await save(miner)
+        return miner
+    }
+
+    /// Long-polls for a job for the miner, for up to `maxWaitSeconds` (capped); nil when none came.
+    public func poll(minerID: String?, maxWaitSeconds: Double?, by caller: Principal) async throws -> Job? {
+        try caller.require(.minersWrite)
+        var miner = try await resolveMiner(minerID, for: caller)
+        let wait = min(max(0, maxWaitSeconds ?? 15), settings.maximumPollWaitSeconds)
+        guard wait.isFinite else { throw CoordinatorError.invalidField("max_wait_seconds", "max_wait_seconds must be a number") }
+        // Polling is a sign of life.
+        miner.lastSeenAt = time.now()
+        if miner.status == .offline { miner.status = .online }
+        try await save(miner)
+        guard miner.status == .online else { return nil }
+        let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
+        guard let queued = await queue.next(for: key, until: .now + .milliseconds(Int(wait * 1000))) else {
+            return nil
+        }
+        do {
+            guard var job = try await store.job(id: queued.id), job.state == .queued else {
+                await queue.finishRunning(queued.id)
+                return nil
+            }
+            job.state = .running
+            job.assignedMinerID = miner.id
+            job.startedAt = time.now()
+            job.attempts += 1
+            guard try await store.updateJob(job, ifStateIn: [.queued]) else {
+                await queue.finishRunning(queued.id)
+                return nil
+            }
+            return job
+        } catch {
+            await queue.unassign(queued)
+            throw CoordinatorError.storageUnavailable
+        }
+    }
+
+    /// Completes a RUNNING job assigned to the calling miner.
+    public func complete(
+        _ jobID: String, minerID: String?, result: JSONValue, metrics: [String: JSONValue]?, by caller: Principal
+    ) async throws -> Job {
+        try caller.require(.minersWrite)
+        let encoded = try Self.canonical(result)
+        guard encoded.count <= settings.maximumResultBytes else {
+            throw CoordinatorError(
+                .payloadTooLarge, code: "PAYLOAD_TOO_LARGE",
+                message: "Results are accepted inline up to \(settings.maximumResultBytes) bytes of JSON")
+        }
+        var job = try await runningJob(jobID, minerID: minerID, by: caller)
+        let now = time.now()
+        job.state = .completed
+        job.result = result
+        job.metrics = metrics
+        job.finishedAt = now
+        let started = job.startedAt ?? job.requestedAt
+        job.receipt = [
+            "receipt_id": .string("rcpt_" + secrets.base62(count: 20)), "job_id": .string(job.id),
+            "miner_id": .string(job.assignedMinerID ?? ""), "tenant_id": .string(job.tenantID),
+            "started_at": .string(RFC3339.string(from: started)), "completed_at": .string(RFC3339.string(from: now)),
+            "duration_ms": .int(Int((now.timeIntervalSince(started) * 1000).rounded())),
+            "result_sha256": .string(SHA256.hash(data: encoded).map { String(format: "%02x", $0) }.joined()),
+            "metrics": .object(metrics ?? [:]),
+        ]
+        guard try await storeWrite({ try await store.updateJob(job, ifStateIn: [.running]) }) else {
+            throw Self.conflict(try await visibleJob(jobID, tenantID: job.tenantID), "complete")
+        }
+        await queue.finishRunning(job.id)
+        return job
+    }
+
+    /// Fails a RUNNING job assigned to the calling miner.
+    public func fail(
+        _ jobID: String, minerID: String?, code: String?, message: String?, metrics: [String: JSONValue]?,
+        by caller: Principal
+    ) async throws -> Job {
+        try caller.require(.minersWrite)
+        var job = try await runningJob(jobID, minerID: minerID, by: caller)
+        job.state = .failed
+        job.failure = JobFailure(
+            code: String((code ?? "MINER_ERROR").prefix(100)), message: String((message ?? "The miner reported a failure").prefix(2000)))
+        job.metrics = metrics
+        job.finishedAt = time.now()
+        guard try await storeWrite({ try await store.updateJob(job, ifStateIn: [.running]) }) else {
+            throw Self.conflict(try await visibleJob(jobID, tenantID: job.tenantID), "fail")
+        }
+        await queue.finishRunning(job.id)
+        return job
+    }
+
+    // MARK: sweeps
+
+    /// Expires queued jobs past their TTL and requeues the running jobs of miners silent past the
+    /// heartbeat timeout. Returns how many jobs each touched.
+    @discardableResult
+    public func sweep() async -> (expired: Int, requeued: Int) {
+        let now = time.now()
+        var expired = 0
+        for queued in await queue.takeExpired(at: now) {
+            guard var job = try? await store.job(id: queued.id), job.state == .queued else { continue }
+            job.state = .expired
+            job.finishedAt = now
+            if (try? await store.updateJob(job, ifStateIn: [.queued])) == true {
+                expired += 1
+            } else {
+                await queue.enqueue(queued)
+            }
+        }
+        var requeued = 0
+        let cutoff = now.addingTimeInterval(-TimeInterval(settings.heartbeatTimeoutSeconds))
+        for var miner in await queue.silentMiners(before: cutoff) {
+            miner.status = .offline
+            do {
+                try await store.upsertMiner(miner)
+            } catch {
+                continue
+            }
+            await queue.update(miner)
+            let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
+            for jobID in await queue.runningJobs(of: key) {
+                guard var job = try? await store.job(id: jobID), job.state == .running else {
+                    await queue.finishRunning(jobID)
+                    continue
+                }
+                job.state = .queued
+                job.assignedMinerID = nil
+                job.startedAt = nil
+                if (try? await store.updateJob(job, ifStateIn: [.running])) == true {
+                    await queue.finishRunning(jobID)
+                    await queue.enqueue(QueuedJob(job))
+                    requeued += 1
+                }
+            }
+            logger.notice(
+                "miner went offline", metadata: ["tenant_id": .string(miner.tenantID), "miner_id": .string(miner.id)])
+        }
+        return (expired, requeued)
+    }
+
+    // MARK: rules
+
+    func visibleJob(_ id: String, to caller: Principal) async throws -> Job {
+        try await visibleJob(id, tenantID: caller.actingTenantID ?? caller.key.tenantID)
+    }
+
+    func visibleJob(_ id: String, tenantID: String) async throws -> Job {
+        guard id.utf8.count <= 64, let job = try await storeRead({ try await store.job(id: id) }), job.tenantID == tenantID
+        else { throw Self.jobNotFound }
+        return job
+    }
+
+    func runningJob(_ jobID: String, minerID: String?, by caller: Principal) async throws -> Job {
+        let miner = try await resolveMiner(minerID, for: caller, create: false)
+        let job = try await visibleJob(jobID, to: caller)
+        guard job.state == .running else { throw Self.conflict(job, "report on") }
+        guard job.assignedMinerID == miner?.id || (minerID == nil && miner == nil && job.assignedMinerID == caller.key.id)
+        else {
+            throw CoordinatorError(
+                .conflict, code: "CONFLICT_STATE", message: "This job is assigned to another miner",
+                details: ["state": .string(job.state.rawValue)])
+        }
+        return job
+    }
+
+    /// The miner a call acts for: named by id, else the one this key registered last, else one named
+    /// after the key id (created on first use).
+    func resolveMiner(_ requested: String?, for caller: Principal) async throws -> Miner {
+        guard let miner = try await resolveMiner(requested, for: caller, create: true) else {
+            throw CoordinatorError.notFound("MINER_NOT_FOUND", "No such miner")
+        }
+        return miner
+    }
+
+    func resolveMiner(_ requested: String?, for caller: Principal, create: Bool) async throws -> Miner? {
+        let tenantID = caller.actingTenantID ?? caller.key.tenantID
+        let id: String
+        if let requested {
+            id = try Self.validMinerID(requested)
+        } else if let latest = await queue.miners(of: tenantID).filter({ $0.keyID == caller.key.id })
+            .max(by: { $0.registeredAt < $1.registeredAt })
+        {
+            return latest
+        } else {
+            id = caller.key.id
+        }
+        if let known = await queue.miner(MinerKey(tenantID: tenantID, minerID: id)) { return known }
+        guard create else { return nil }
+        let now = time.now()
+        let miner = Miner(
+            id: id, tenantID: tenantID, keyID: caller.key.id, capabilities: [:], concurrency: 1, region: nil,
+            status: .online, registeredAt: now, lastSeenAt: now)
+        try await save(miner)
+        return miner
+    }
+
+    func save(_ miner: Miner) async throws {
+        try await storeWrite { try await store.upsertMiner(miner) }
+        await queue.update(miner)
+    }
+
+    static func validMinerID(_ raw: String) throws -> String {
+        guard !raw.isEmpty, raw.utf8.count <= 128, raw.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        else { throw CoordinatorError.invalidField("miner_id", "miner_id must be 1 … 128 visible characters") }
+        return raw
+    }
+
+    static func conflict(_ job: Job, _ verb: String) -> CoordinatorError {
+        CoordinatorError(
+            .conflict, code: "CONFLICT_STATE", message: "Cannot \(verb) a job that is \(job.state.rawValue)",
+            details: ["state": .string(job.state.rawValue)])
+    }
+
+    static func canonical(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return try encoder.encode(value)
+        } catch {
+            throw CoordinatorError.invalidField("payload", "The payload cannot be represented as JSON")
+        }
+    }
+}

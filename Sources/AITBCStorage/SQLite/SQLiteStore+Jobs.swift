@@ -1,0 +1,214 @@
+import AITBCDomain
+import AITBCWire
+import Foundation
+import NIOCore
+import SQLiteNIO
+
+extension SQLiteStore {
+    static let jobColumns = """
+        id, tenant_id, client_key_id, state, payload, constraints, ttl_seconds, requested_at, expires_at, \
+        assigned_miner_id, started_at, finished_at, result, receipt, error_code, error_message, metrics, attempts, created_at
+        """
+
+    public func insertJob(_ job: Job, idempotency: IdempotencyRecord?) async throws -> JobInsertOutcome {
+        try await transaction { connection in
+            if let idempotency {
+                let existing = try await connection.query(
+                    "SELECT job_id, request_digest, created_at FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+                    [.text(job.tenantID), .text(idempotency.key)]
+                ).first
+                if let existing, let jobID = existing.column("job_id")?.string,
+                    let digest = existing.column("request_digest")?.blob,
+                    let created = Self.date(existing.column("created_at")), created >= idempotency.notBefore
+                {
+                    return .existing(jobID: jobID, requestDigest: Array(digest.readableBytesView))
+                }
+                _ = try await connection.query(
+                    """
+                    INSERT INTO idempotency_keys (tenant_id, key, request_digest, job_id, created_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(tenant_id, key) DO UPDATE SET request_digest = excluded.request_digest,
+                    job_id = excluded.job_id, created_at = excluded.created_at
+                    """,
+                    [
+                        .text(job.tenantID), .text(idempotency.key), .blob(ByteBuffer(bytes: idempotency.requestDigest)),
+                        .text(job.id), .integer(Int(job.requestedAt.unixMilliseconds)),
+                    ])
+            }
+            _ = try await connection.query(
+                "INSERT INTO jobs (\(Self.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                Self.binds(of: job))
+            return .inserted
+        }
+    }
+
+    public func job(id: String) async throws -> Job? {
+        try await read { connection in
+            try await connection.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)])
+                .first.flatMap(Self.job(from:))
+        }
+    }
+
+    public func jobs(
+        tenantID: String, state: JobState?, after cursor: ListCursor?, offset: Int, limit: Int
+    ) async throws -> [Job] {
+        var conditions = ["tenant_id = ?"]
+        var binds: [SQLiteData] = [.text(tenantID)]
+        if let state {
+            conditions.append("state = ?")
+            binds.append(.text(state.rawValue))
+        }
+        if let cursor {
+            let created = SQLiteData.integer(Int(cursor.createdAtMilliseconds))
+            conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            binds += [created, created, .text(cursor.id)]
+        }
+        binds += [.integer(limit), .integer(offset)]
+        let sql = """
+            SELECT \(Self.jobColumns) FROM jobs WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?
+            """
+        let finalBinds = binds
+        return try await read { connection in
+            try await connection.query(sql, finalBinds).compactMap(Self.job(from:))
+        }
+    }
+
+    public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>) async throws -> Bool {
+        let states = expected.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try await transaction { connection in
+            let found = try await connection.query(
+                "SELECT state FROM jobs WHERE id = ? AND state IN (\(states))", [.text(job.id)])
+            guard !found.isEmpty else { return false }
+            _ = try await connection.query(
+                """
+                UPDATE jobs SET state = ?, assigned_miner_id = ?, started_at = ?, finished_at = ?, result = ?,
+                receipt = ?, error_code = ?, error_message = ?, metrics = ?, attempts = ? WHERE id = ?
+                """,
+                [
+                    .text(job.state.rawValue), job.assignedMinerID.map { .text($0) } ?? .null,
+                    Self.optionalDate(job.startedAt), Self.optionalDate(job.finishedAt),
+                    job.result.map { .text(JSONText.encodeValue($0)) } ?? .null,
+                    job.receipt.map { .text(JSONText.encode($0)) } ?? .null,
+                    job.failure.map { .text($0.code) } ?? .null, job.failure.map { .text($0.message) } ?? .null,
+                    job.metrics.map { .text(JSONText.encode($0)) } ?? .null, .integer(job.attempts), .text(job.id),
+                ])
+            return true
+        }
+    }
+
+    public func jobs(inStates states: Set<JobState>) async throws -> [Job] {
+        let list = states.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try await read { connection in
+            try await connection.query("SELECT \(Self.jobColumns) FROM jobs WHERE state IN (\(list)) ORDER BY requested_at")
+                .compactMap(Self.job(from:))
+        }
+    }
+
+    public func statistics(tenantID: String) async throws -> JobStatistics {
+        try await read { connection in
+            var byState: [JobState: Int] = [:]
+            for row in try await connection.query(
+                "SELECT state, COUNT(*) AS n FROM jobs WHERE tenant_id = ? GROUP BY state", [.text(tenantID)])
+            {
+                if let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)) {
+                    byState[state] = row.column("n")?.integer ?? 0
+                }
+            }
+            let average = try await connection.query(
+                "SELECT AVG(finished_at - requested_at) AS ms FROM jobs WHERE tenant_id = ? AND state = 'COMPLETED'",
+                [.text(tenantID)]
+            ).first?.column("ms")?.double
+            return JobStatistics(byState: byState, averageSecondsToCompletion: average.map { $0 / 1000 })
+        }
+    }
+
+    public func upsertMiner(_ miner: Miner) async throws {
+        try await transaction { connection in
+            _ = try await connection.query(
+                """
+                INSERT INTO miners (tenant_id, id, key_id, capabilities, concurrency, region, status, inflight, metadata,
+                registered_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(tenant_id, id) DO UPDATE SET key_id = excluded.key_id, capabilities = excluded.capabilities,
+                concurrency = excluded.concurrency, region = excluded.region, status = excluded.status,
+                inflight = excluded.inflight, metadata = excluded.metadata, registered_at = excluded.registered_at,
+                last_seen_at = excluded.last_seen_at
+                """,
+                [
+                    .text(miner.tenantID), .text(miner.id), .text(miner.keyID), .text(JSONText.encode(miner.capabilities)),
+                    .integer(miner.concurrency), miner.region.map { .text($0) } ?? .null, .text(miner.status.rawValue),
+                    .integer(miner.reportedInflight), .text(JSONText.encode(miner.metadata)),
+                    .integer(Int(miner.registeredAt.unixMilliseconds)), .integer(Int(miner.lastSeenAt.unixMilliseconds)),
+                ])
+        }
+    }
+
+    public func miners() async throws -> [Miner] {
+        try await read { connection in
+            try await connection.query(
+                """
+                SELECT tenant_id, id, key_id, capabilities, concurrency, region, status, inflight, metadata,
+                registered_at, last_seen_at FROM miners
+                """
+            ).compactMap { row in
+                guard let tenantID = row.column("tenant_id")?.string, let id = row.column("id")?.string,
+                    let status = row.column("status")?.string.flatMap(Miner.Status.init(rawValue:)),
+                    let registered = Self.date(row.column("registered_at")),
+                    let seen = Self.date(row.column("last_seen_at"))
+                else { return nil }
+                return Miner(
+                    id: id, tenantID: tenantID, keyID: row.column("key_id")?.string ?? "",
+                    capabilities: JSONText.decodeObject(row.column("capabilities")?.string),
+                    concurrency: row.column("concurrency")?.integer ?? 1,
+                    region: row.column("region").flatMap { $0.isNull ? nil : $0.string }, status: status,
+                    reportedInflight: row.column("inflight")?.integer ?? 0,
+                    metadata: JSONText.decodeObject(row.column("metadata")?.string), registeredAt: registered,
+                    lastSeenAt: seen)
+            }
+        }
+    }
+
+    static func binds(of job: Job) -> [SQLiteData] {
+        [
+            .text(job.id), .text(job.tenantID), .text(job.clientKeyID), .text(job.state.rawValue),
+            .text(JSONText.encodeValue(job.payload)), job.constraints.map { .text(JSONText.encode($0)) } ?? .null,
+            .integer(job.ttlSeconds), .integer(Int(job.requestedAt.unixMilliseconds)),
+            .integer(Int(job.expiresAt.unixMilliseconds)), job.assignedMinerID.map { .text($0) } ?? .null,
+            optionalDate(job.startedAt), optionalDate(job.finishedAt),
+            job.result.map { .text(JSONText.encodeValue($0)) } ?? .null,
+            job.receipt.map { .text(JSONText.encode($0)) } ?? .null, job.failure.map { .text($0.code) } ?? .null,
+            job.failure.map { .text($0.message) } ?? .null, job.metrics.map { .text(JSONText.encode($0)) } ?? .null,
+            .integer(job.attempts), .integer(Int(job.requestedAt.unixMilliseconds)),
+        ]
+    }
+
+    static func job(from row: SQLiteRow) -> Job? {
+        guard let id = row.column("id")?.string, let tenantID = row.column("tenant_id")?.string,
+            let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)),
+            let requested = date(row.column("requested_at")), let expires = date(row.column("expires_at"))
+        else { return nil }
+        func text(_ name: String) -> String? { row.column(name).flatMap { $0.isNull ? nil : $0.string } }
+        let failure = text("error_code").map { JobFailure(code: $0, message: text("error_message") ?? "") }
+        return Job(
+            id: id, tenantID: tenantID, clientKeyID: text("client_key_id") ?? "",
+            payload: JSONText.decodeValue(text("payload")) ?? .null,
+            constraints: text("constraints").map { JSONText.decodeObject($0) }, state: state,
+            assignedMinerID: text("assigned_miner_id"), ttlSeconds: row.column("ttl_seconds")?.integer ?? 0,
+            requestedAt: requested, expiresAt: expires, startedAt: date(row.column("started_at")),
+            finishedAt: date(row.column("finished_at")), result: JSONText.decodeValue(text("result")),
+            receipt: text("receipt").map { JSONText.decodeObject($0) }, failure: failure,
+            metrics: text("metrics").map { JSONText.decodeObject($0) }, attempts: row.column("attempts")?.integer ?? 0)
+    }
+}
+
+extension JSONText {
+    static func encodeValue(_ value: JSONValue) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    static func decodeValue(_ text: String?) -> JSONValue? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+}
