@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -93,10 +94,17 @@ final class CoordinatorProcess: @unchecked Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await Self.httpClient.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: Int(response.status.code), body: String(buffer: buffer))
     }
+
+    /// One client for all tests, with room for many concurrent long-polls (the shared one allows 8 per host).
+    static let httpClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// The built `aitbc-coordinator` next to the test bundle (or named by `AITBC_COORDINATOR_BINARY`).
     static func binaryPath() throws -> String {
@@ -140,4 +148,13 @@ final class CoordinatorProcess: @unchecked Sendable {
 
 struct ProcessError: Error, CustomStringConvertible {
     var description: String
+}
+
+/// A value shared between concurrent test tasks.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<Result>(_ body: (inout Value) -> Result) -> Result { mutex.withLock { body(&$0) } }
 }
