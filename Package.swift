@@ -69,6 +69,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "aitbc-bench",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/aitbc-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AITBCDomainTests",
             dependencies: ["AITBCDomain"],

@@ -225,10 +225,14 @@ public struct JobService: Sendable {
         var miner = try await resolveMiner(minerID, for: caller)
         let wait = min(max(0, maxWaitSeconds ?? 15), settings.maximumPollWaitSeconds)
         guard wait.isFinite else { throw CoordinatorError.invalidField("max_wait_seconds", "max_wait_seconds must be a number") }
-        // Polling is a sign of life.
+        // Polling is a sign of life: kept in memory (heartbeats write it down); a comeback from OFFLINE is stored.
         miner.lastSeenAt = time.now()
-        if miner.status == .offline { miner.status = .online }
-        try await save(miner)
+        if miner.status == .offline {
+            miner.status = .online
+            try await save(miner)
+        } else {
+            await queue.update(miner)
+        }
         guard miner.status == .online else { return nil }
         let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
         guard let queued = await queue.next(for: key, until: .now + .milliseconds(Int(wait * 1000))) else {

@@ -1,0 +1,159 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// `aitbc-bench`: load generators for what `wrk` cannot drive (the job flow with long-polling miners).
+@main
+struct JobBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aitbc-bench",
+        abstract: "Job-flow benchmarks against a running coordinator.",
+        subcommands: [Throughput.self, Handoff.self])
+}
+
+/// Common options: where the server is and which keys to use.
+struct Target: ParsableArguments {
+    @Option(help: "Base URL of the coordinator.") var url = "http://127.0.0.1:8000"
+    @Option(help: "A client key (AITBC_BENCH_CLIENT_KEY).") var clientKey = ProcessInfo.processInfo.environment["AITBC_BENCH_CLIENT_KEY"] ?? ""
+    @Option(help: "A miner key (AITBC_BENCH_MINER_KEY).") var minerKey = ProcessInfo.processInfo.environment["AITBC_BENCH_MINER_KEY"] ?? ""
+}
+
+/// Jobs per second end to end: submit → assign → result, with N polling miners.
+struct Throughput: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Jobs per second, submit to result, with N miners.")
+
+    @OptionGroup var target: Target
+    @Option(help: "Polling miners.") var miners = 8
+    @Option(help: "Jobs to run.") var jobs = 1000
+    @Option(help: "Concurrent submitters.") var submitters = 4
+
+    func run() async throws {
+        let http = BenchHTTP(base: target.url)
+        defer { http.shutdown() }
+        let run = UUID().uuidString.prefix(8)
+        for index in 0..<miners {
+            _ = try await http.post("/v1/miners/register?miner_id=bench-\(run)-\(index)", key: target.minerKey, body: #"{"concurrency": 1}"#)
+        }
+        let completed = Counter()
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for part in 0..<submitters {
+                group.addTask {
+                    for index in stride(from: part, to: jobs, by: submitters) {
+                        let (status, _) = try await http.post("/v1/jobs", key: target.clientKey, body: #"{"payload": {"n": \#(index)}}"#)
+                        guard status == 201 else { throw BenchError("submit answered \(status)") }
+                    }
+                }
+            }
+            for index in 0..<miners {
+                group.addTask {
+                    let minerID = "bench-\(run)-\(index)"
+                    while completed.value < jobs {
+                        let (status, body) = try await http.post(
+                            "/v1/miners/poll?miner_id=\(minerID)", key: target.minerKey, body: #"{"max_wait_seconds": 1}"#)
+                        guard status == 200, let jobID = body["job_id"] as? String else { continue }
+                        let (done, _) = try await http.post(
+                            "/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: target.minerKey, body: #"{"result": {"ok": true}}"#)
+                        guard done == 200 else { throw BenchError("result answered \(done)") }
+                        completed.increment()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+            + Double((ContinuousClock.now - start).components.seconds)
+        print(String(format: "miners=%d jobs=%d seconds=%.2f jobs_per_second=%.1f", miners, jobs, seconds, Double(jobs) / seconds))
+    }
+}
+
+/// Time from submitting a job to a waiting miner receiving it.
+struct Handoff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Submit-to-waiting-miner latency, p50 and p99.")
+
+    @OptionGroup var target: Target
+    @Option(help: "Samples.") var samples = 300
+
+    func run() async throws {
+        let http = BenchHTTP(base: target.url)
+        defer { http.shutdown() }
+        let minerID = "handoff-\(UUID().uuidString.prefix(8))"
+        _ = try await http.post("/v1/miners/register?miner_id=\(minerID)", key: target.minerKey, body: #"{"concurrency": 1}"#)
+        var latencies: [Double] = []
+        for index in 0..<samples {
+            let received = Shared<ContinuousClock.Instant?>(nil)
+            var submittedAt = ContinuousClock.now
+            let jobID: String = try await withThrowingTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    let (status, body) = try await http.post(
+                        "/v1/miners/poll?miner_id=\(minerID)", key: target.minerKey, body: #"{"max_wait_seconds": 10}"#)
+                    received.set(.now)
+                    return status == 200 ? body["job_id"] as? String : nil
+                }
+                // Let the poll arrive and wait before submitting.
+                try await Task.sleep(for: .milliseconds(20))
+                submittedAt = .now
+                let (status, _) = try await http.post("/v1/jobs", key: target.clientKey, body: #"{"payload": {"i": \#(index)}}"#)
+                guard status == 201 else { throw BenchError("submit answered \(status)") }
+                guard let id = try await group.next() ?? nil else { throw BenchError("the miner got no job") }
+                return id
+            }
+            if let at = received.get() {
+                let elapsed = at - submittedAt
+                latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            }
+            _ = try await http.post("/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: target.minerKey, body: #"{"result": 1}"#)
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        print(String(format: "samples=%d handoff_ms_p50=%.2f handoff_ms_p99=%.2f", latencies.count, percentile(0.5), percentile(0.99)))
+    }
+}
+
+/// A small JSON-over-HTTP helper with room for many concurrent long-polls.
+final class BenchHTTP: Sendable {
+    let base: String
+    let client: HTTPClient
+
+    init(base: String) {
+        self.base = base
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func post(_ path: String, key: String, body: String) async throws -> (Int, [String: Any]) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .POST
+        request.headers.add(name: "X-API-Key", value: key)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let buffer = try await response.body.collect(upTo: 1 << 22)
+        let json = (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
+        return (Int(response.status.code), json)
+    }
+
+    func shutdown() { try? client.syncShutdown() }
+}
+
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
+}
+
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func set(_ value: Value) { mutex.withLock { $0 = value } }
+    func get() -> Value { mutex.withLock { $0 } }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Job-flow benchmark: jobs per second end to end (submit → assign → result) with 1, 8 and 32
+# polling miners, and the submit-to-waiting-miner hand-off latency (p50/p99), on SQLite.
+# Usage: bash bench/jobs.sh [--jobs N] [--skip-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS=1000
+BUILD=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --jobs) JOBS="$2"; shift 2 ;;
+        --skip-build) BUILD=0; shift ;;
+        -h|--help) sed -n '2,4p' "$0"; exit 0 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+SCRATCH=.build-bench
+if [ "$BUILD" = 1 ]; then
+    echo "==> release build (first one takes several minutes)"
+    swift build -c release --scratch-path "$SCRATCH" --product aitbc-coordinator
+    swift build -c release --scratch-path "$SCRATCH" --product aitbc-bench
+fi
+BIN="$SCRATCH/release"
+
+DIR=$(mktemp -d /tmp/aitbc-jobs-bench.XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+CLIENT=bench-client-key-0001
+MINER=bench-miner-key-0001
+cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"; }
+trap cleanup EXIT
+
+CLIENT_API_KEY=$CLIENT MINER_API_KEY=$MINER AITBC_PLANS="free=60,pro=600,enterprise=100000000" \
+    AITBC_LOG_LEVEL=warning AITBC_HOST=127.0.0.1 AITBC_PORT=$PORT AITBC_DATABASE_URL="sqlite:$DIR/coordinator.sqlite" \
+    "$BIN/aitbc-coordinator" > "$DIR/server.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break; sleep 0.05; done
+
+echo "==> jobs per second, $JOBS jobs each (SQLite, synchronous=FULL)"
+for MINERS in 1 8 32; do
+    "$BIN/aitbc-bench" throughput --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER \
+        --miners "$MINERS" --jobs "$JOBS"
+done
+echo "==> hand-off latency: submit → waiting miner receives it"
+"$BIN/aitbc-bench" handoff --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER --samples 300
