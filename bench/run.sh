@@ -12,7 +12,7 @@ LUA="$BENCH/lua/bench.lua"
 DURATION=8          # seconds per wrk sample
 CONNECTIONS=32      # connections of the throughput samples (scenarios a and b)
 ROUNDS=3            # alternating rounds per comparison
-STARTUPS=5          # timed start-ups per store size (scenario b)
+STARTUPS=9          # timed start-ups per store size (scenario b)
 SMALL_KEYS=100      # stored keys, small store (scenario b)
 LARGE_KEYS=1000000  # stored keys, large store (scenario b)
 LEGIT_CONNECTIONS=8 # legitimate connections (scenario c)
@@ -21,6 +21,7 @@ SCENARIOS="a b c"
 DO_INSTALL=1
 DO_BUILD=1
 KEEP=0
+LOG_LEVEL=warning   # server log level (info logs every request, which costs throughput)
 
 usage() {
     cat <<EOF
@@ -44,6 +45,7 @@ Options:
   --skip-install        do not check/install wrk, sqlite3, curl
   --skip-build          use the existing $BIN
   --keep                keep the temporary database folders
+  --log-level L         server AITBC_LOG_LEVEL (default: $LOG_LEVEL; info logs every request)
   -h, --help            this text
 
 Raw wrk output and server logs go to bench/results/<timestamp>/ (git-ignored).
@@ -63,6 +65,7 @@ while [[ $# -gt 0 ]]; do
         --skip-install) DO_INSTALL=0; shift ;;
         --skip-build) DO_BUILD=0; shift ;;
         --keep) KEEP=1; shift ;;
+        --log-level) LOG_LEVEL="$2"; shift 2 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -85,18 +88,26 @@ declare -A SERVER_PID=()   # name -> pid
 declare -A SERVER_PORT=()  # name -> port
 BG_PIDS=()
 
+SERVER_DEATHS=()
 stop_server() {
-    local name="$1" pid="${SERVER_PID[$1]:-}"
+    local name="$1" pid="${SERVER_PID[$1]:-}" status=0
     [[ -n "$pid" ]] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid" 2>/dev/null || status=$?
+        local what="exit status $status"
+        (( status > 128 )) && what="killed by signal $((status - 128)) ($(kill -l $((status - 128)) 2>/dev/null || echo '?'))"
+        log "WARNING: server $name (pid $pid) died before it was stopped: $what; log: $RESULTS/server-$name.log"
+        tail -5 "$RESULTS/server-$name.log" >&2 || true
+        SERVER_DEATHS+=("server $name died on its own: $what")
+    else
         kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         if kill -0 "$pid" 2>/dev/null; then
             log "server $name (pid $pid) ignored SIGTERM for 10 s; killing"
             kill -KILL "$pid" 2>/dev/null || true
         fi
+        wait "$pid" 2>/dev/null || true
     fi
-    wait "$pid" 2>/dev/null || true
     unset "SERVER_PID[$name]"
 }
 
@@ -126,7 +137,8 @@ install_tools() {
 
 build() {
     log "building release aitbc-coordinator into $SCRATCH (first build: ~10 min)"
-    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product aitbc-coordinator)
+    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product aitbc-coordinator) \
+        || die "release build failed (see above); --skip-build benches the last binary that built"
 }
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -147,17 +159,18 @@ free_port() {
     die "no free port found"
 }
 
-# start_server NAME DBDIR -> starts in background, waits for /health 200,
+# start_server NAME DBDIR [VAR=VALUE...] -> starts in background, waits for /health 200,
 # sets STARTUP_MS to the time from launch to the first 200.
 start_server() {
     local name="$1" dir="$2" port t0 t1 code
+    shift 2
     port=$(free_port)
     mkdir -p "$dir"
     t0=$(now_ns)
     AITBC_HOST=127.0.0.1 AITBC_PORT="$port" AITBC_DATABASE_URL="sqlite:$dir/coordinator.sqlite" \
-        AITBC_ENV=dev AITBC_LOG_LEVEL=warning \
+        AITBC_ENV=dev AITBC_LOG_LEVEL="$LOG_LEVEL" \
         CLIENT_API_KEY="$CLIENT_KEY" OPERATOR_API_KEY="$OPERATOR_KEY" \
-        "$BIN" >>"$RESULTS/server-$name.log" 2>&1 &
+        env "$@" "$BIN" >>"$RESULTS/server-$name.log" 2>&1 &
     local pid=$!
     SERVER_PID[$name]=$pid
     SERVER_PORT[$name]=$port
@@ -205,7 +218,7 @@ run_wrk() {
     W_ERRORS=$(( $(field connect_err) + $(field read_err) + $(field write_err) + $(field timeouts) ))
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.3f", a / b }'; }
 us_to_ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 check() { # check VALUE OP TARGET -> yes/no
@@ -281,8 +294,13 @@ scenario_b() {
 
     local small_ms=() large_ms=()
     for i in $(seq 1 "$STARTUPS"); do
-        start_server b-small "$TMP_ROOT/b-small"; small_ms+=("$STARTUP_MS"); stop_server b-small
-        start_server b-large "$TMP_ROOT/b-large"; large_ms+=("$STARTUP_MS"); stop_server b-large
+        if (( i % 2 )); then
+            start_server b-small "$TMP_ROOT/b-small"; small_ms+=("$STARTUP_MS"); stop_server b-small
+            start_server b-large "$TMP_ROOT/b-large"; large_ms+=("$STARTUP_MS"); stop_server b-large
+        else
+            start_server b-large "$TMP_ROOT/b-large"; large_ms+=("$STARTUP_MS"); stop_server b-large
+            start_server b-small "$TMP_ROOT/b-small"; small_ms+=("$STARTUP_MS"); stop_server b-small
+        fi
         printf '  start-up %d   %s keys %8s ms   %s keys %8s ms\n' "$i" "$SMALL_KEYS" "${small_ms[-1]}" \
             "$LARGE_KEYS" "${large_ms[-1]}" >&2
     done
@@ -294,7 +312,8 @@ scenario_b() {
     run_wrk b-warm-large "$CONNECTIONS" 2 "$(url b-large /v1/me)" -H "X-API-Key: $CLIENT_KEY"
     local small_rps=() large_rps=() rps p99 n e
     for r in $(seq 1 "$ROUNDS"); do
-        for size in small large; do
+        local order="small large"; (( r % 2 == 0 )) && order="large small"   # ABBA: cancels order effects
+        for size in $order; do
             run_wrk "b-me-$size-$r" "$CONNECTIONS" "$DURATION" "$(url "b-$size" /v1/me)" -H "X-API-Key: $CLIENT_KEY"
             rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
             note_errors "b /v1/me $size round $r" "$n" "$e"
@@ -320,15 +339,19 @@ scenario_b() {
 # ---- scenario c: forged-key flood ----------------------------------------------------------------
 scenario_c() {
     log "scenario c: forged-key flood (legit -c$LEGIT_CONNECTIONS, flood -c$FLOOD_CONNECTIONS, ${DURATION}s, $ROUNDS rounds)"
-    start_server c "$TMP_ROOT/c"
+    # A long key-cache TTL keeps the valid key cached for the whole scenario: with the default
+    # 30 s, the key's re-validation while the address is throttled is refused (429), which would
+    # mix fast 429s into the latency samples. That case is checked separately below (c-ttl).
+    start_server c "$TMP_ROOT/c" AITBC_KEY_CACHE_TTL_SECONDS=3600
     lift_limit c
     run_wrk c-warm "$LEGIT_CONNECTIONS" 2 "$(url c /v1/me)" -H "X-API-Key: $CLIENT_KEY"
     local alone=() aitbc=() foreign=() flood_rps_aitbc=() flood_rps_foreign=() rps p99 n e
+    local alone_rps=() flood_legit_rps=()
     for r in $(seq 1 "$ROUNDS"); do
         run_wrk "c-alone-$r" "$LEGIT_CONNECTIONS" "$DURATION" "$(url c /v1/me)" -H "X-API-Key: $CLIENT_KEY"
         rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
         note_errors "c legit alone round $r" "$n" "$e"
-        alone+=("$p99")
+        alone+=("$p99"); alone_rps+=("$rps")
         printf '  round %d  legit alone            %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
         local kind
         for kind in aitbc foreign; do
@@ -342,6 +365,7 @@ scenario_c() {
             rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
             wait "$flood_pid" || die "flood wrk failed: $(tail -5 "$RESULTS/wrk-c-flood-$kind-$r.txt")"
             note_errors "c legit during $kind flood round $r" "$n" "$e"
+            flood_legit_rps+=("$rps")
             local fl frps fnon
             fl=$(grep '^BENCH ' "$RESULTS/wrk-c-flood-$kind-$r.txt" | tail -1)
             frps=$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$fl")
@@ -355,14 +379,37 @@ scenario_c() {
         done
     done
     stop_server c
+
+    # Cache expiry under flood: TTL 1 s, so the valid key must be re-validated while its address
+    # is throttled by the flood. Probes /v1/me with the valid key every 0.5 s.
+    start_server c-ttl "$TMP_ROOT/c-ttl" AITBC_KEY_CACHE_TTL_SECONDS=1
+    lift_limit c-ttl
+    BENCH_FORGE=aitbc wrk -t1 -c8 -d7s -s "$LUA" "$(url c-ttl /v1/me)" >"$RESULTS/wrk-c-ttl-flood.txt" 2>&1 &
+    local flood_pid=$! codes=() ok=0
+    BG_PIDS+=("$flood_pid")
+    sleep 1
+    for _ in $(seq 1 10); do
+        codes+=("$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "X-API-Key: $CLIENT_KEY" "$(url c-ttl /v1/me)" || true)")
+        sleep 0.5
+    done
+    wait "$flood_pid" || true
+    stop_server c-ttl
+    for c in "${codes[@]}"; do [[ "$c" == 200 ]] && ok=$((ok + 1)); done
+    printf '  cache-expiry probe (TTL 1 s, during flood): valid key answered %s\n' "${codes[*]}" >&2
+    [[ $ok -eq ${#codes[@]} ]] || NON2XX_NOTES+=("c cache-expiry probe: valid key got ${codes[*]} while its address was throttled")
+
     local am fa ff ra rf
     am=$(median "${alone[@]}"); fa=$(median "${aitbc[@]}"); ff=$(median "${foreign[@]}")
     ra=$(ratio "$fa" "$am"); rf=$(ratio "$ff" "$am")
     row "c forged flood" "legit /v1/me p99 ms alone, -c$LEGIT_CONNECTIONS (median of $ROUNDS)" "$(us_to_ms "$am")" "" ""
     row "c forged flood" "legit p99 ms during aitbc_client_… flood, -c$FLOOD_CONNECTIONS (flood req/s: ${flood_rps_aitbc[*]})" "$(us_to_ms "$fa")" "" ""
     row "c forged flood" "legit p99 ms during non-aitbc flood, -c$FLOOD_CONNECTIONS (flood req/s: ${flood_rps_foreign[*]})" "$(us_to_ms "$ff")" "" ""
+    row "c forged flood" "legit /v1/me req/s alone (median; runs: ${alone_rps[*]})" "$(median "${alone_rps[@]}")" "" ""
+    row "c forged flood" "legit /v1/me req/s during floods (median; runs: ${flood_legit_rps[*]})" "$(median "${flood_legit_rps[@]}")" "" ""
     row "c forged flood" "p99 ratio aitbc flood ÷ alone" "$ra" "<= 2" "$(check "$ra" "<=" 2)"
     row "c forged flood" "p99 ratio non-aitbc flood ÷ alone" "$rf" "<= 2" "$(check "$rf" "<=" 2)"
+    row "c forged flood" "valid key 200s during flood once its cache entry expired (TTL 1 s; codes: ${codes[*]})" \
+        "$ok/${#codes[@]}" "all" "$([[ $ok -eq ${#codes[@]} ]] && echo yes || echo NO)"
 }
 
 # ---- main ----------------------------------------------------------------------------------------
@@ -395,6 +442,11 @@ done
         printf -- '- %s\n' "${NON2XX_NOTES[@]}"
     else
         echo "No non-2xx responses or socket errors in any measured legitimate sample."
+    fi
+    if [[ ${#SERVER_DEATHS[@]} -gt 0 ]]; then
+        echo
+        echo "Server processes that died during the run:"
+        printf -- '- %s\n' "${SERVER_DEATHS[@]}"
     fi
     echo
     echo "Wall time of the benchmark (after build): $(( $(date +%s) - RUN_START )) s. Raw output: $RESULTS"

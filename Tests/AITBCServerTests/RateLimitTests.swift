@@ -135,10 +135,15 @@ import Testing
             #expect(forged.status == .tooManyRequests)
             // Offices share addresses: the valid key from the same address still works.
             #expect(try await client.send(.get, "/v1/me", key: Harness.clientKey, from: "203.0.113.7").status == .ok)
+            // Still true once the cached entry is past its lifetime: a known key is refreshed from storage.
+            harness.clock.advance(by: 31)
+            for attempt in 1...5 { _ = try await client.send(.get, "/v1/me", key: "again-\(attempt)", from: "203.0.113.7") }
+            #expect(try await client.send(.get, "/v1/me", key: "again-6", from: "203.0.113.7").status == .tooManyRequests)
+            #expect(try await client.send(.get, "/v1/me", key: Harness.clientKey, from: "203.0.113.7").status == .ok)
             // Other addresses are unaffected.
             #expect(try await client.send(.get, "/v1/me", key: "guess-7", from: "198.51.100.1").status == .unauthorized)
             // The budget refills with time.
-            harness.clock.advance(by: 13)
+            harness.clock.advance(by: 61)
             #expect(try await client.send(.get, "/v1/me", key: "guess-8", from: "203.0.113.7").status == .unauthorized)
         }
     }

@@ -70,10 +70,15 @@ public final class KeyAuthenticator: Sendable {
         }
 
         let record: APIKeyRecord?
-        if let cached = keys.value(for: digest), cached.freshUntil > nowNanoseconds {
+        let cached = keys.value(for: digest)
+        if let cached, cached.freshUntil > nowNanoseconds {
             record = cached.record
         } else {
-            if let address, let throttled = throttle(address, now: nowNanoseconds) { throw throttled }
+            // A throttled address gets no storage lookups, except to refresh a key that was valid
+            // when last seen: offices share addresses, and a flood must not lock out their keys.
+            if cached?.record == nil, let address, let throttled = throttle(address, now: nowNanoseconds) {
+                throw throttled
+            }
             do {
                 record = try await store.key(matching: digest)
             } catch {
