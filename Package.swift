@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "aitbc-coordinator", targets: ["aitbc-coordinator"]),
+        .executable(name: "aitbc", targets: ["aitbc"]),
+        .library(name: "AITBC", targets: ["AITBC"]),
         .library(name: "AITBCWire", targets: ["AITBCWire"]),
     ],
     dependencies: [
@@ -69,6 +71,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "AITBC",
+            dependencies: [
+                "AITBCWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "aitbc",
+            dependencies: [
+                "AITBC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "aitbc-bench",
             dependencies: [
@@ -90,6 +110,15 @@ let package = Package(
             dependencies: [
                 "AITBCServer",
                 "AITBCStorage",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AITBCTests",
+            dependencies: [
+                "AITBC",
+                "AITBCServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,39 @@
+import AITBC
+import AITBCDomain
+import AITBCServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+
+/// A coordinator listening on a real loopback port, for SDK tests over the wire (no mocks).
+enum LiveServer {
+    static let client = "sdk-client-key-00000001"
+    static let miner = "sdk-miner-key-000000001"
+    static let master = "sdk-master-key-00000001"
+    static let `operator` = "sdk-operator-key-000001"
+
+    /// Runs `body` with the base URL of a fresh server whose `test-tenant` is on `plan`.
+    static func run(plan: String = "enterprise", _ body: @Sendable (String) async throws -> Void) async throws {
+        var settings = CoordinatorSettings()
+        settings.developmentPlan = plan
+        settings.port = 0
+        settings.developmentKeys = [.client: client, .miner: miner, .master: master, .operator: `operator`]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-sdk-\(UUID().uuidString)/db.sqlite").path
+        settings.databaseURL = "sqlite:" + path
+        var logger = Logger(label: "sdk-test")
+        logger.logLevel = .warning
+        let coordinator = try await Coordinator.start(settings: settings, logger: logger) { _ in }
+        settings.logLevel = .warning
+        try await buildApplication(coordinator: coordinator, settings: settings, logger: logger).test(.live) { testClient in
+            guard let port = testClient.port else { throw CancellationError() }
+            try await body("http://127.0.0.1:\(port)")
+        }
+    }
+
+    static func sdk(_ url: String, key: String, retries: Int = 2) throws -> AITBCClient {
+        var configuration = AITBCClient.Configuration()
+        configuration.maximumRetries = retries
+        return try AITBCClient(apiKey: key, baseURL: url, configuration: configuration)
+    }
+}
