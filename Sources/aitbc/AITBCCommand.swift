@@ -14,6 +14,7 @@ struct AITBCCommand: AsyncParsableCommand {
               --api-key  AITBC_API_KEY    the key to call with
               --tenant   AITBC_TENANT_ID  act inside a tenant (operator keys)
               --json     print the server's JSON instead of tables
+              --retries  retries of a 429 or 503 (default 2), honouring Retry-After
 
             Exit codes:
               0   success
@@ -36,6 +37,7 @@ struct GlobalOptions: ParsableArguments {
     var apiKey: String?
     @Option(help: "Act inside this tenant (AITBC_TENANT_ID); operator keys only.") var tenant: String?
     @Flag(help: "Print the server's JSON instead of a table.") var json = false
+    @Option(help: "Retries of a 429 or 503, honouring Retry-After.") var retries = 2
 
     /// A client from the flags and environment; a clear message when there is no key.
     func client() throws -> AITBCClient {
@@ -44,7 +46,9 @@ struct GlobalOptions: ParsableArguments {
             Output.error("MISSING_API_KEY", "No API key: set AITBC_API_KEY (or pass --api-key)")
             throw ExitCode(3)
         }
-        return try AITBCClient(apiKey: key, baseURL: url, tenantID: tenant)
+        var configuration = AITBCClient.Configuration()
+        configuration.maximumRetries = max(0, retries)
+        return try AITBCClient(apiKey: key, baseURL: url, tenantID: tenant, configuration: configuration)
     }
 }
 

@@ -99,6 +99,18 @@ final class CoordinatorProcess: @unchecked Sendable {
         return Reply(status: Int(response.status.code), body: String(buffer: buffer))
     }
 
+    /// POSTs `body` with `key` and returns the status.
+    static func httpPost(url: String, key: String, body: String) async throws -> Int {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "X-API-Key", value: key)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await httpClient.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
+    }
+
     /// One client for all tests, with room for many concurrent long-polls (the shared one allows 8 per host).
     static let httpClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
