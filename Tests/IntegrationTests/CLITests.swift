@@ -16,6 +16,22 @@ import Testing
         var object: [String: Any] { json as? [String: Any] ?? [:] }
     }
 
+    /// Runs any program and collects its output.
+    static func run(_ path: String, _ arguments: [String], environment: [String: String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: "")
+    }
+
     /// Runs `aitbc` with `arguments`, the key in `AITBC_API_KEY`, stdin from /dev/null (not a terminal).
     static func aitbc(_ arguments: [String], key: String?, url: String) throws -> Run {
         let process = Process()
@@ -149,6 +165,16 @@ import Testing
             #expect(waited.status == 0)
             #expect(waited.stdout.contains("COMPLETED"))
             #expect(waited.stderr.isEmpty)
+            // On a terminal (a pseudo-terminal from script(1)), wait shows the state with the elapsed time.
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
+                let aitbc = URL(fileURLWithPath: try CoordinatorProcess.binaryPath()).deletingLastPathComponent()
+                    .appendingPathComponent("aitbc").path
+                let onTerminal = try Self.run(
+                    "/usr/bin/script", ["-qec", "\(aitbc) jobs wait \(jobID) --interval 0.1", "/dev/null"],
+                    environment: ["AITBC_URL": url, "AITBC_API_KEY": Self.client, "PATH": "/usr/bin:/bin"])
+                #expect(onTerminal.status == 0)
+                #expect(onTerminal.stdout.contains("[0s] \(jobID) COMPLETED on gpu-1"))
+            }
             let result = try Self.aitbc(["jobs", "result", jobID], key: Self.client, url: url)
             #expect((result.object["result"] as? [String: Any])?["text"] as? String == "hello")
 
