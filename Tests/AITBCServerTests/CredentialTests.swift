@@ -117,4 +117,14 @@ import Testing
             #expect(scopes == .array(["audit:read", "jobs:read", "jobs:write", "keys:read", "keys:write", "stats:read", "usage:read"]))
         }
     }
+
+    @Test func meReflectsAPlanChangeAtOnce() async throws {
+        try await Harness.make(plan: "pro").test { client in
+            #expect(try await client.send(.get, "/v1/me", key: Harness.clientKey).json["plan"] == "pro")
+            _ = try await client.send(.patch, "/v1/tenants/test-tenant", key: Harness.operatorKey, json: #"{"plan": "enterprise"}"#)
+            let after = try await client.send(.get, "/v1/me", key: Harness.clientKey)
+            #expect(after.json["plan"] == "enterprise")
+            #expect(after.json["rate_limit"]?["limit"] == 6000)
+        }
+    }
 }

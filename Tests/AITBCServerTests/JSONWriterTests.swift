@@ -13,8 +13,9 @@ import Testing
         ] as [(String, Date?)] {
             let view = MeView(
                 keyID: "key_abc", name: name, role: "master", scopes: ["jobs:read", "keys:write"], tenantID: "test-tenant",
-                plan: "pro", expiresAt: expiry, rateLimit: RateLimitStateView(limit: 600, remaining: 12, reset: 1_795_000_060))
+                plan: "pro", expiresAt: expiry, rateLimit: RateLimitStateView(limit: 600, remaining: 0, reset: -1_795_000_060))
             let fast = String(buffer: view.jsonBuffer())
+            #expect(String(buffer: MeView.jsonBuffer(view.staticParts(), rateLimit: view.rateLimit)) == fast)
             let reference = String(decoding: try RFC3339.makeEncoder().encode(view), as: UTF8.self)
             #expect(fast == reference)
             #expect(try RFC3339.makeDecoder().decode(MeView.self, from: Data(fast.utf8)) == view)

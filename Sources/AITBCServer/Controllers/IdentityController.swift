@@ -1,24 +1,49 @@
 import AITBCDomain
 import AITBCWire
+import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// `GET /v1/me`: the calling key, its tenant and plan, and its current limit state.
+///
+/// The route most often called in a tight loop (SDK health checks, the benchmark): the JSON that
+/// does not change between requests is written once per key and reused while the key and plan stay
+/// the same.
 struct IdentityController {
+    /// What the cached JSON was written from; a change in any of it writes it anew.
+    struct CachedMe: Sendable {
+        var view: MeView
+        var parts: MeView.StaticParts
+        var scopes: Set<Permission>?
+    }
+
+    let cache = BoundedCache<String, CachedMe>(capacity: 10_000)
+    static let contentType: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
         registry.on(group, prefix: "/v1", .get, "me") { _, context in
             let key = context.principal.key
             let decision = context.rateDecision
-            let view = MeView(
-                keyID: key.id, name: key.name, role: key.role.rawValue,
-                scopes: key.scopes.map { $0.map(\.rawValue).sorted() } ?? key.role.sortedPermissionNames,
-                tenantID: key.tenantID,
-                plan: context.principal.tenant.plan, expiresAt: key.expiresAt,
-                rateLimit: RateLimitStateView(
-                    limit: decision.limit, remaining: decision.remaining, reset: Int(decision.resetUnixSeconds)))
+            let limit = RateLimitStateView(
+                limit: decision.limit, remaining: decision.remaining, reset: Int(decision.resetUnixSeconds))
+            var view = MeView(
+                keyID: key.id, name: key.name, role: key.role.rawValue, scopes: [], tenantID: key.tenantID,
+                plan: context.principal.tenant.plan, expiresAt: key.expiresAt, rateLimit: limit)
+            let parts: MeView.StaticParts
+            if let cached = cache.value(for: key.id), cached.view.name == view.name, cached.view.plan == view.plan,
+                cached.view.expiresAt == view.expiresAt, cached.view.tenantID == view.tenantID,
+                cached.view.role == view.role, cached.scopes == key.scopes
+            {
+                parts = cached.parts
+            } else {
+                view.scopes = key.scopes.map { $0.map(\.rawValue).sorted() } ?? key.role.sortedPermissionNames
+                parts = view.staticParts()
+                cache.set(CachedMe(view: view, parts: parts, scopes: key.scopes), for: key.id)
+            }
             return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                body: ResponseBody(byteBuffer: view.jsonBuffer()))
+                status: .ok, headers: Self.contentType,
+                body: ResponseBody(byteBuffer: MeView.jsonBuffer(parts, rateLimit: limit)))
         }
     }
 }

@@ -16,8 +16,24 @@ struct JSONWriter {
         buffer.writeStaticString(text)
     }
 
-    mutating func int(_ value: some BinaryInteger) {
-        buffer.writeString(String(value))
+    mutating func int(_ value: Int) {
+        JSONWriter.writeDecimal(value, to: &buffer)
+    }
+
+    /// Writes `value` in decimal without building a `String`.
+    static func writeDecimal(_ value: Int, to buffer: inout ByteBuffer) {
+        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[23 - count] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[(24 - count)...]))
+        }
     }
 
     mutating func date(_ value: Date?) {
@@ -56,6 +72,51 @@ struct JSONWriter {
 }
 
 extension MeView {
+    /// The parts of the JSON that do not change from request to request: before and after the numbers.
+    struct StaticParts: Sendable {
+        var head: ByteBuffer
+        var tail: ByteBuffer
+    }
+
+    /// Everything but the rate-limit numbers, written once per key.
+    func staticParts() -> StaticParts {
+        var head = JSONWriter(capacity: 256)
+        head.raw(#"{"expires_at":"#)
+        head.date(expiresAt)
+        head.raw(#","key_id":"#)
+        head.string(keyID)
+        head.raw(#","name":"#)
+        head.string(name)
+        head.raw(#","plan":"#)
+        head.string(plan)
+        head.raw(#","rate_limit":{"limit":"#)
+        var tail = JSONWriter(capacity: 256)
+        tail.raw(#"},"role":"#)
+        tail.string(role)
+        tail.raw(#","scopes":["#)
+        for (index, scope) in scopes.enumerated() {
+            if index > 0 { tail.raw(",") }
+            tail.string(scope)
+        }
+        tail.raw(#"],"tenant_id":"#)
+        tail.string(tenantID)
+        tail.raw("}")
+        return StaticParts(head: head.buffer, tail: tail.buffer)
+    }
+
+    /// This view as JSON from its static parts and its numbers.
+    static func jsonBuffer(_ parts: StaticParts, rateLimit: RateLimitStateView) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: parts.head.readableBytes + parts.tail.readableBytes + 64)
+        buffer.writeImmutableBuffer(parts.head)
+        JSONWriter.writeDecimal(rateLimit.limit, to: &buffer)
+        buffer.writeStaticString(#","remaining":"#)
+        JSONWriter.writeDecimal(rateLimit.remaining, to: &buffer)
+        buffer.writeStaticString(#","reset":"#)
+        JSONWriter.writeDecimal(rateLimit.reset, to: &buffer)
+        buffer.writeImmutableBuffer(parts.tail)
+        return buffer
+    }
+
     /// This view as JSON, byte for byte what the wire encoder would write.
     func jsonBuffer() -> ByteBuffer {
         var writer = JSONWriter()
