@@ -144,11 +144,12 @@ build() {
 # ---- helpers -------------------------------------------------------------------------------------
 now_ns() { date +%s%N; }
 
-# A loopback port nothing listens on.
+# A loopback port nothing listens on, below the kernel's ephemeral range (32768+) so that the
+# many short client connections of a run cannot be holding it.
 free_port() {
     local port
     for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             # Not taken by one of our own servers either.
             local used=0

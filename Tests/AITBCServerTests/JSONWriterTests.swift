@@ -21,4 +21,14 @@ import Testing
             #expect(try RFC3339.makeDecoder().decode(MeView.self, from: Data(fast.utf8)) == view)
         }
     }
+
+    @Test func errorBodyMatchesTheWireEncoderByteForByte() throws {
+        let body = ErrorBody(
+            code: "INVALID_REQUEST", message: "name \"x\" is invalid\n",
+            details: ["field": "name", "n": 3, "ok": true, "none": nil, "list": [1, "two", ["k": 2.5]], "big": 1e20])
+        let fast = String(buffer: body.jsonBuffer())
+        let reference = String(decoding: try RFC3339.makeEncoder().encode(body), as: UTF8.self)
+        #expect(fast == reference)
+        #expect(String(buffer: ErrorBody(code: "X", message: "m").jsonBuffer()) == #"{"error":{"code":"X","details":{},"message":"m"}}"#)
+    }
 }

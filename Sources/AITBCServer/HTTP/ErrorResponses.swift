@@ -58,8 +58,10 @@ enum ErrorResponses {
     }
 
     static func response(for error: CoordinatorError) -> Response {
-        var response = JSONResponse.make(
-            status: status(of: error.kind), ErrorBody(code: error.code, message: error.message, details: error.details))
+        let body = ErrorBody(code: error.code, message: error.message, details: error.details)
+        var response = Response(
+            status: status(of: error.kind), headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: body.jsonBuffer()))
         if case .rateLimited(let retryAfter) = error.kind {
             response.headers[.retryAfter] = String(max(1, retryAfter))
         }

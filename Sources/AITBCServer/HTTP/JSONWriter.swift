@@ -147,3 +147,55 @@ extension MeView {
         return writer.buffer
     }
 }
+
+extension JSONWriter {
+    /// Any JSON value, objects with sorted keys (as the wire encoder writes them).
+    mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let flag): flag ? raw("true") : raw("false")
+        case .int(let number): int(number)
+        case .double(let number):
+            if number.isFinite {
+                buffer.writeString(number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number))
+            } else {
+                raw("null")
+            }
+        case .string(let text): string(text)
+        case .array(let items):
+            raw("[")
+            for (index, item) in items.enumerated() {
+                if index > 0 { raw(",") }
+                self.value(item)
+            }
+            raw("]")
+        case .object(let members): object(members)
+        }
+    }
+
+    mutating func object(_ members: [String: JSONValue]) {
+        raw("{")
+        for (index, key) in members.keys.sorted().enumerated() {
+            if index > 0 { raw(",") }
+            string(key)
+            raw(":")
+            value(members[key]!)
+        }
+        raw("}")
+    }
+}
+
+extension ErrorBody {
+    /// The error as JSON without `JSONEncoder`: errors are what a flood of bad requests gets back.
+    func jsonBuffer() -> ByteBuffer {
+        var writer = JSONWriter(capacity: 128 + error.message.utf8.count)
+        writer.raw(#"{"error":{"code":"#)
+        writer.string(error.code)
+        writer.raw(#","details":"#)
+        writer.object(error.details)
+        writer.raw(#","message":"#)
+        writer.string(error.message)
+        writer.raw("}}")
+        return writer.buffer
+    }
+}
