@@ -33,7 +33,8 @@ public func buildRouter(
         middleware: APIKeyMiddleware(
             authenticator: coordinator.authenticator, limiter: coordinator.limiter, usage: coordinator.usage,
             time: coordinator.time, allowQueryKeys: settings.allowQueryKeys,
-            trustForwardedFor: settings.trustForwardedFor, errors: errors))
+            trustForwardedFor: settings.trustForwardedFor, errors: errors,
+            tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds))))
 
     HealthController(store: coordinator.store).addRoutes(to: router, registry: registry)
     let v1 = router.group("v1", context: AuthenticatedRequestContext.self)

@@ -22,6 +22,8 @@ public struct CoordinatorSettings: Sendable {
     public var keyCacheCapacity = 100_000
     public var keyCacheLifetimeSeconds = 30
     public var authFailuresPerMinute = 30
+    /// How long an address over its failure budget waits for its 429.
+    public var authTarpitMilliseconds = 1000
     public var usageFlushIntervalSeconds = 2.0
     public var logLevel = Logger.Level.info
     /// Job TTLs, payload and result limits, heartbeat timeout, poll cap.
@@ -44,6 +46,7 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_KEY_CACHE_SIZE", "100000", "keys held in the in-memory authentication cache"),
         ("AITBC_KEY_CACHE_TTL_SECONDS", "30", "seconds a cached key is trusted before storage is asked again"),
         ("AITBC_AUTH_FAILURES_PER_MINUTE", "30", "failed authentications per client address before 429"),
+        ("AITBC_AUTH_TARPIT_MS", "1000", "delay before the 429 of an address over its failure budget"),
         ("AITBC_USAGE_FLUSH_SECONDS", "2", "how often usage counters are written to storage"),
         ("AITBC_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error, critical"),
         ("AITBC_MINER_HEARTBEAT_TIMEOUT_SECONDS", "60", "a miner silent this long goes OFFLINE; its jobs are requeued"),
@@ -100,6 +103,7 @@ public struct CoordinatorSettings: Sendable {
         if let failures = try integer("AITBC_AUTH_FAILURES_PER_MINUTE", 1...1_000_000) {
             settings.authFailuresPerMinute = failures
         }
+        if let tarpit = try integer("AITBC_AUTH_TARPIT_MS", 0...60_000) { settings.authTarpitMilliseconds = tarpit }
         if let raw = value("AITBC_USAGE_FLUSH_SECONDS") {
             guard let seconds = Double(raw), seconds > 0, seconds <= 3600 else {
                 throw Invalid(description: "AITBC_USAGE_FLUSH_SECONDS must be a number of seconds 0 … 3600")

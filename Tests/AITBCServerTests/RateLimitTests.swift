@@ -147,4 +147,22 @@ import Testing
             #expect(try await client.send(.get, "/v1/me", key: "guess-8", from: "203.0.113.7").status == .unauthorized)
         }
     }
+
+    @Test func throttledGuessesAreTarpittedButValidKeysAreNot() async throws {
+        let harness = try await Harness.make(configure: {
+            $0.authFailuresPerMinute = 2
+            $0.authTarpitMilliseconds = 300
+        })
+        try await harness.test { client in
+            _ = try await client.send(.get, "/v1/me", key: Harness.clientKey, from: "203.0.113.9")
+            for attempt in 1...2 { _ = try await client.send(.get, "/v1/me", key: "guess-\(attempt)", from: "203.0.113.9") }
+            let start = ContinuousClock.now
+            let throttled = try await client.send(.get, "/v1/me", key: "guess-3", from: "203.0.113.9")
+            #expect(throttled.status == .tooManyRequests)
+            #expect(ContinuousClock.now - start >= .milliseconds(280))
+            let validStart = ContinuousClock.now
+            #expect(try await client.send(.get, "/v1/me", key: Harness.clientKey, from: "203.0.113.9").status == .ok)
+            #expect(ContinuousClock.now - validStart < .milliseconds(250))
+        }
+    }
 }

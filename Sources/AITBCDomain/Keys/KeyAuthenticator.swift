@@ -155,10 +155,12 @@ public final class KeyAuthenticator: Sendable {
         return decision.admitted ? error : Self.tooManyFailures(retryAfter: decision.retryAfterSeconds)
     }
 
+    /// The message of the 429 for an address over its failure budget (the server tarpits these).
+    public static let tooManyFailuresMessage = "Too many failed authentication attempts from this address; retry later"
+
     static func tooManyFailures(retryAfter: Int) -> CoordinatorError {
         CoordinatorError(
-            .rateLimited(retryAfterSeconds: retryAfter), code: "RATE_LIMIT_EXCEEDED",
-            message: "Too many failed authentication attempts from this address; retry later",
+            .rateLimited(retryAfterSeconds: retryAfter), code: "RATE_LIMIT_EXCEEDED", message: tooManyFailuresMessage,
             details: ["retry_after_seconds": .int(retryAfter)])
     }
 

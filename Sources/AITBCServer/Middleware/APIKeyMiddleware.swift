@@ -3,6 +3,7 @@ import AITBCDomain
 import AITBCWire
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// Guards every `/v1` path: reads the credential, authenticates it, applies `X-Tenant-ID`,
 /// takes the rate-limit decision, and puts the rate-limit headers on every response that
@@ -17,6 +18,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     let allowQueryKeys: Bool
     let trustForwardedFor: Bool
     let errors: ErrorMiddleware
+    let tarpit: Tarpit
 
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
     static let tenantHeader = HTTPField.Name("X-Tenant-ID")!
@@ -37,7 +39,15 @@ struct APIKeyMiddleware: RouterMiddleware {
             if let first, !first.isEmpty { context.clientAddress = first }
         }
         let presented = try credential(of: request)
-        var principal = try await authenticator.authenticate(presented, from: context.clientAddress)
+        var principal: Principal
+        do {
+            principal = try await authenticator.authenticate(presented, from: context.clientAddress)
+        } catch let error as CoordinatorError where error.message == KeyAuthenticator.tooManyFailuresMessage {
+            // An address guessing keys waits before it hears no: a flood then costs the server next to
+            // nothing, while valid keys from the same address (served above) are never delayed.
+            await tarpit.hold()
+            throw error
+        }
         let now = time.now()
         let budgets = principal.budgets
         let decision = limiter.admit(budgets.0, budgets.1, now: now.unixNanoseconds)
@@ -119,5 +129,30 @@ struct APIKeyMiddleware: RouterMiddleware {
             let end = utf8.lastIndex(where: { !isSpace($0) })
         else { return "" }
         return String(value[start...end])
+    }
+}
+
+/// Delays answers to addresses over their failure budget, a bounded number at a time.
+final class Tarpit: Sendable {
+    let delay: Duration
+    let capacity: Int
+    private let held = Mutex(0)
+
+    init(delay: Duration, capacity: Int = 512) {
+        self.delay = delay
+        self.capacity = capacity
+    }
+
+    /// Waits `delay` unless `capacity` requests already wait (then answers at once, so memory stays bounded).
+    func hold() async {
+        guard delay > .zero else { return }
+        let admitted = held.withLock { count -> Bool in
+            guard count < capacity else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { return }
+        try? await Task.sleep(for: delay)
+        held.withLock { $0 -= 1 }
     }
 }

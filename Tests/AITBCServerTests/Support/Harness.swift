@@ -28,6 +28,7 @@ struct Harness {
     ) async throws -> Harness {
         var settings = CoordinatorSettings()
         settings.trustForwardedFor = true
+        settings.authTarpitMilliseconds = 0
         settings.developmentPlan = plan
         settings.developmentKeys = [
             .client: clientKey, .miner: minerKey, .master: masterKey, .operator: operatorKey,
