@@ -92,6 +92,7 @@ let package = Package(
         .executableTarget(
             name: "aitbc-bench",
             dependencies: [
+                "AITBCDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Job-flow benchmark: jobs per second end to end (submit → assign → result) with 1, 8 and 32
-# polling miners, and the submit-to-waiting-miner hand-off latency (p50/p99), on SQLite.
+# polling miners, the submit-to-waiting-miner hand-off latency (p50/p99) on SQLite, and the
+# in-process cost of one rate-limit decision.
 # Usage: bash bench/jobs.sh [--jobs N] [--skip-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --jobs) JOBS="$2"; shift 2 ;;
         --skip-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,4p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -44,3 +45,5 @@ for MINERS in 1 8 32; do
 done
 echo "==> hand-off latency: submit → waiting miner receives it"
 "$BIN/aitbc-bench" handoff --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER --samples 300
+echo "==> in-process rate-limit decision (tenant budget, 1000 tenants)"
+"$BIN/aitbc-bench" limiter
