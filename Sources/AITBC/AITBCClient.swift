@@ -21,6 +21,8 @@ public final class AITBCClient: Sendable {
         public var maximumRetries = 2
         /// Upper bound on one retry's wait, whatever `Retry-After` says.
         public var maximumRetryDelay: Duration = .seconds(60)
+        /// How long to try to connect before reporting the server unreachable.
+        public var connectTimeout: Duration = .seconds(3)
 
         public init() {}
     }
@@ -53,6 +55,7 @@ public final class AITBCClient: Sendable {
         self.configuration = configuration
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        httpConfiguration.timeout.connect = .init(configuration.connectTimeout)
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 

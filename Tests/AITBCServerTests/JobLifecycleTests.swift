@@ -105,6 +105,21 @@ import Testing
         }
     }
 
+    @Test func aKeyRunningSeveralMinersMayReportWithoutNamingOne() async throws {
+        try await Harness.make().test { client in
+            let jobID = try await submit(client)
+            _ = try await client.send(.post, "/v1/miners/register?miner_id=a", key: Harness.minerKey, json: "{}")
+            _ = try await client.send(.post, "/v1/miners/poll?miner_id=a", key: Harness.minerKey, json: #"{"max_wait_seconds": 0}"#)
+            _ = try await client.send(.post, "/v1/miners/register?miner_id=b", key: Harness.minerKey, json: "{}")
+            let otherKey = try #require(try await client.createKey(using: Harness.masterKey, role: "miner").apiKey)
+            let stranger = try await client.send(.post, "/v1/miners/\(jobID)/result", key: otherKey, json: #"{"result": 1}"#)
+            #expect(stranger.status == .conflict)
+            // Registered b last, but a's job may still be reported by the key that runs a.
+            let own = try await client.send(.post, "/v1/miners/\(jobID)/result", key: Harness.minerKey, json: #"{"result": 1}"#)
+            #expect(own.status == .ok)
+        }
+    }
+
     @Test func cancelQueuedAndRunningJobs() async throws {
         try await Harness.make().test { client in
             let queued = try await submit(client)

@@ -7,13 +7,16 @@ import Testing
     @Test func readmeExampleRuns() async throws {
         try await LiveServer.run { url in
             let miner = try AITBCClient(apiKey: LiveServer.miner, baseURL: url)
+            _ = try await miner.miners.register(minerID: "gpu-1", capabilities: ["gpu": ["model": "RTX 4090", "memory_gb": 24]])
             let worker = Task {
-                // A miner on the other end: take one job and answer it.
-                if let job = try await miner.miners.poll(minerID: "gpu-1", maxWait: .seconds(5)) {
+                // A miner on the other end: poll until one job comes, and answer it.
+                while !Task.isCancelled {
+                    guard let job = try await miner.miners.poll(minerID: "gpu-1", maxWait: .seconds(5)) else { continue }
                     try await miner.miners.submitResult(job.jobID, minerID: "gpu-1", result: ["text": "hello yourself"])
+                    return
                 }
             }
-            _ = try await miner.miners.register(minerID: "gpu-1", capabilities: ["gpu": ["model": "RTX 4090", "memory_gb": 24]])
+            defer { worker.cancel() }
             let output = try await readmeExample(apiKey: LiveServer.client, url: url)
             try await worker.value
             #expect(output == "hello yourself")
@@ -28,7 +31,7 @@ import Testing
                 payload: ["type": "inference", "prompt": "hello", "model": "llama3.2"],
                 constraints: ["min_vram_gb": 16], ttlSeconds: 900, idempotencyKey: "order-42")
             print("submitted \(job.jobID), \(job.state), expires \(job.expiresAt)")
-            let done = try await client.jobs.wait(for: job.jobID, every: .milliseconds(200))
+            let done = try await client.jobs.wait(for: job.jobID, every: .milliseconds(200), timeout: .seconds(120))
             guard done.state == "COMPLETED" else { return nil }
             let result = try await client.jobs.result(job.jobID)
             if let limit = client.lastRateLimit { print("\(limit.remaining)/\(limit.limit) requests left this minute") }

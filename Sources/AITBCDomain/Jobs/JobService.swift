@@ -372,11 +372,20 @@ public struct JobService: Sendable {
     }
 
     func runningJob(_ jobID: String, minerID: String?, by caller: Principal) async throws -> Job {
-        let miner = try await resolveMiner(minerID, for: caller, create: false)
         let job = try await visibleJob(jobID, to: caller)
         guard job.state == .running else { throw Self.conflict(job, "report on") }
-        guard job.assignedMinerID == miner?.id || (minerID == nil && miner == nil && job.assignedMinerID == caller.key.id)
-        else {
+        let assignedTo: Bool
+        if let minerID {
+            assignedTo = job.assignedMinerID == (try Self.validMinerID(minerID))
+        } else if let assigned = job.assignedMinerID,
+            let miner = await queue.miner(MinerKey(tenantID: job.tenantID, minerID: assigned))
+        {
+            // No miner named: any miner this key runs may report on its own jobs.
+            assignedTo = miner.keyID == caller.key.id
+        } else {
+            assignedTo = false
+        }
+        guard assignedTo else {
             throw CoordinatorError(
                 .conflict, code: "CONFLICT_STATE", message: "This job is assigned to another miner",
                 details: ["state": .string(job.state.rawValue)])

@@ -29,6 +29,7 @@ struct Harness {
         var settings = CoordinatorSettings()
         settings.trustForwardedFor = true
         settings.authTarpitMilliseconds = 0
+        settings.logLevel = .warning
         settings.developmentPlan = plan
         settings.developmentKeys = [
             .client: clientKey, .miner: minerKey, .master: masterKey, .operator: operatorKey,
