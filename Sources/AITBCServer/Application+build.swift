@@ -36,7 +36,7 @@ public func buildRouter(
             trustForwardedFor: settings.trustForwardedFor, errors: errors,
             tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds))))
 
-    HealthController(store: coordinator.store).addRoutes(to: router, registry: registry)
+    HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router, registry: registry)
     let v1 = router.group("v1", context: AuthenticatedRequestContext.self)
     IdentityController().addRoutes(to: v1, registry: registry)
     APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1, registry: registry)
@@ -45,6 +45,32 @@ public func buildRouter(
     MinerController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
     table.set(RouteTable(registry.routes))
     return (router, registry.routes)
+}
+
+/// Runs `app` until SIGTERM or SIGINT, then drains: `/ready` turns 503 and waiting long-polls answer
+/// 204 at once, the server stops accepting and finishes what is in flight, usage is flushed and storage
+/// closed. A drain that takes longer than `maximumDrain` is cut short.
+public func runCoordinator(
+    _ app: some ApplicationProtocol, coordinator: Coordinator, logger: Logger, maximumDrain: Duration = .seconds(30)
+) async throws {
+    var configuration = ServiceGroupConfiguration(
+        services: [.init(service: app), .init(service: DrainService(coordinator: coordinator, logger: logger))],
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    configuration.maximumGracefulShutdownDuration = maximumDrain
+    try await ServiceGroup(configuration: configuration).run()
+}
+
+/// Listed after the application, so that at shutdown it runs first: it starts the drain before the
+/// server waits for in-flight requests (which long-polls would otherwise hold open).
+struct DrainService: Service {
+    let coordinator: Coordinator
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.notice("draining: not ready, releasing long-polls, finishing in-flight requests")
+        await coordinator.beginDrain()
+    }
 }
 
 /// Runs the background work of a coordinator (the usage flusher) and closes storage at shutdown.

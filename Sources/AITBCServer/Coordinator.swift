@@ -1,6 +1,7 @@
 import AITBCDomain
 import Foundation
 import Logging
+import Synchronization
 
 /// The domain services of one server instance, wired together once and shared by the HTTP layer.
 public struct Coordinator: Sendable {
@@ -14,6 +15,8 @@ public struct Coordinator: Sendable {
     public let jobs: JobService
     public let flusher: UsageFlusher
     public let sweeper: JobSweeper
+    /// Set when a graceful shutdown begins: `/ready` answers 503 and long-polls end.
+    public let lifecycle = Lifecycle()
 
     /// Wires the services over `store`; `developmentDigests` are the digests of development keys.
     public init(
@@ -40,6 +43,12 @@ public struct Coordinator: Sendable {
             logger: logger)
     }
 
+    /// Starts a graceful shutdown: not ready any more, and no long-poll waits.
+    public func beginDrain() async {
+        lifecycle.beginDrain()
+        await jobs.queue.drain()
+    }
+
     /// Opens the store named by `settings`, registers development keys or the first operator key,
     /// and wires the services. `announce` receives a newly created operator key (to print once).
     public static func start(
@@ -60,4 +69,15 @@ public struct Coordinator: Sendable {
         try await coordinator.jobs.restore()
         return coordinator
     }
+}
+
+/// Whether the instance is shutting down.
+public final class Lifecycle: Sendable {
+    private let state = Mutex(false)
+
+    public init() {}
+
+    public var isDraining: Bool { state.withLock { $0 } }
+
+    func beginDrain() { state.withLock { $0 = true } }
 }

@@ -76,6 +76,6 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 metadata: ["roles": .string(settings.developmentKeys.keys.map(\.rawValue).sorted().joined(separator: ","))])
         }
         let app = buildApplication(coordinator: coordinator, settings: settings, logger: logger)
-        try await app.runService()
+        try await runCoordinator(app, coordinator: coordinator, logger: logger)
     }
 }

@@ -43,6 +43,7 @@ public actor JobQueue {
     private var waiters: [String: [Waiter]] = [:]
     private var pendingWaits: [UInt64: WaitState] = [:]
     private var nextWaiterID: UInt64 = 0
+    private var draining = false
 
     private struct Waiter {
         var id: UInt64
@@ -148,8 +149,16 @@ public actor JobQueue {
     /// How many jobs wait in `tenantID`'s queue.
     public func depth(of tenantID: String) -> Int { queued[tenantID]?.count ?? 0 }
 
+    /// Stops handing out work: every waiting poll answers "nothing" now, and later polls at once
+    /// (the server is shutting down; jobs stay queued in storage for the next start).
+    public func drain() {
+        draining = true
+        for id in Array(pendingWaits.keys) { resume(id, with: nil) }
+    }
+
     /// Takes the oldest job `key` can run, or waits until one arrives or `deadline` passes.
     public func next(for key: MinerKey, until deadline: ContinuousClock.Instant) async -> QueuedJob? {
+        guard !draining else { return nil }
         if let job = takeMatching(for: key) { return job }
         guard deadline > .now else { return nil }
         let id = register(key)

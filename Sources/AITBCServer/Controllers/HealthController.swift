@@ -7,6 +7,7 @@ import NIOCore
 /// `GET /health` (the process answers) and `GET /ready` (storage answers too).
 struct HealthController {
     let store: any CoordinatorStore
+    let lifecycle: Lifecycle
 
     // Prebuilt once: /health is the baseline every benchmark ratio is taken against.
     static let healthBody = ByteBuffer(string: #"{"status":"ok"}"#)
@@ -18,6 +19,9 @@ struct HealthController {
                 body: ResponseBody(byteBuffer: Self.healthBody))
         }
         registry.on(router, .get, "/ready") { _, _ in
+            guard !lifecycle.isDraining else {
+                throw CoordinatorError(.unavailable, code: "DRAINING", message: "The server is shutting down")
+            }
             guard await store.isHealthy() else { throw CoordinatorError.storageUnavailable }
             return JSONResponse.make(HealthView(status: "ready"))
         }

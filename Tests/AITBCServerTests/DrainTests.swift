@@ -1,0 +1,37 @@
+import AITBCDomain
+import AITBCWire
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import AITBCServer
+
+/// What a graceful shutdown does inside the server: not ready, long-polls released.
+@Suite struct DrainTests {
+    @Test func drainTurnsReadyUnreadyAndReleasesLongPolls() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            #expect(try await client.send(.get, "/ready").status == .ok)
+            try await withThrowingTaskGroup(of: Reply.self) { group in
+                group.addTask {
+                    try await client.send(.post, "/v1/miners/poll", key: Harness.minerKey, json: #"{"max_wait_seconds": 30}"#)
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                let start = ContinuousClock.now
+                await harness.coordinator.beginDrain()
+                let polled = try #require(try await group.next())
+                #expect(polled.status == .noContent)
+                #expect(ContinuousClock.now - start < .seconds(2))
+            }
+            let ready = try await client.send(.get, "/ready")
+            #expect(ready.status == .serviceUnavailable)
+            #expect(ready.errorCode == "DRAINING")
+            // New polls answer at once; jobs stay queued for the next start.
+            let jobID = try #require(
+                try await client.send(.post, "/v1/jobs", key: Harness.clientKey, json: #"{"payload": {}}"#).json["job_id"]?.stringValue)
+            #expect(try await client.send(.post, "/v1/miners/poll", key: Harness.minerKey, json: #"{"max_wait_seconds": 30}"#).status == .noContent)
+            #expect(try await client.send(.get, "/v1/jobs/\(jobID)", key: Harness.clientKey).json["state"] == "QUEUED")
+        }
+    }
+}
