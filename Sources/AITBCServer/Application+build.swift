@@ -27,6 +27,7 @@ public func buildRouter(
     // The table is filled below; the middleware reads it only while serving.
     let table = RouteTableBox()
     let errors = ErrorMiddleware(routes: table)
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: errors)
     router.add(middleware: RequestLogMiddleware(level: .info))
     router.add(

@@ -130,4 +130,17 @@ import Testing
             #expect(ready.status == .ok)
         }
     }
+
+    @Test func everyResponseCarriesARequestID() async throws {
+        try await Harness.make().test { client in
+            let generated = try await client.send(.get, "/health")
+            let id = try #require(generated.header("X-Request-ID"))
+            #expect(!id.isEmpty)
+            #expect(try await client.send(.get, "/nope").header("X-Request-ID")?.isEmpty == false)
+            let echoed = try await client.send(.get, "/v1/me", key: "bad", headers: ["X-Request-ID": "trace-123.abc_X"])
+            #expect(echoed.header("X-Request-ID") == "trace-123.abc_X")
+            let replaced = try await client.send(.get, "/health", headers: ["X-Request-ID": "<script>"])
+            #expect(replaced.header("X-Request-ID") != "<script>")
+        }
+    }
 }
