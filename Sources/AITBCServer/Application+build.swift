@@ -1,18 +1,30 @@
 import AITBCDomain
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import ServiceLifecycle
 
 /// Builds the HTTP application over `coordinator`: the same function the executable and the tests call.
+/// With a certificate and key in the settings it serves HTTPS only, TLS 1.2 or later.
 public func buildApplication(
     coordinator: Coordinator, settings: CoordinatorSettings, logger: Logger? = nil
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "aitbc.coordinator")
     logger.logLevel = settings.logLevel
     let (router, _) = buildRouter(coordinator: coordinator, settings: settings)
+    var server = HTTPServerBuilder.http1()
+    if let certificate = settings.tlsCertificatePath, let key = settings.tlsKeyPath {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
+        server = try .tls(.http1(), tlsConfiguration: tls)
+    }
     return Application(
-        router: router,
+        router: router, server: server,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "aitbc-coordinator"),
         services: [CoordinatorServices(coordinator: coordinator)],
         logger: logger)

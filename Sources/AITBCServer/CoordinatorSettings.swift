@@ -28,6 +28,9 @@ public struct CoordinatorSettings: Sendable {
     public var logLevel = Logger.Level.info
     /// Job TTLs, payload and result limits, heartbeat timeout, poll cap.
     public var jobs = JobSettings()
+    /// PEM certificate chain and private key; both set means HTTPS (TLS 1.2 or later).
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
     /// Development keys found in the environment (role → secret).
     public var developmentKeys: [Role: String] = [:]
 
@@ -38,6 +41,8 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_HOST", "127.0.0.1", "address to listen on"),
         ("AITBC_PORT", "8000", "port to listen on"),
         ("AITBC_DATABASE_URL", "sqlite:.aitbc/coordinator.sqlite", "storage: sqlite:PATH (embedded)"),
+        ("AITBC_TLS_CERT", "(none)", "PEM certificate chain: with AITBC_TLS_KEY, serve HTTPS (TLS 1.2+)"),
+        ("AITBC_TLS_KEY", "(none)", "PEM private key of AITBC_TLS_CERT"),
         ("AITBC_ENV", "dev", "dev: development keys allowed; production: refused at start"),
         ("AITBC_DEV_PLAN", "enterprise", "plan of test-tenant in dev mode"),
         ("AITBC_PLANS", "free=60,pro=600,enterprise=6000", "plans and their requests per minute"),
@@ -82,6 +87,8 @@ public struct CoordinatorSettings: Sendable {
         if let host = value("AITBC_HOST") { settings.host = host }
         if let port = try integer("AITBC_PORT", 0...65535) { settings.port = port }
         if let url = value("AITBC_DATABASE_URL") { settings.databaseURL = url }
+        settings.tlsCertificatePath = value("AITBC_TLS_CERT")
+        settings.tlsKeyPath = value("AITBC_TLS_KEY")
         if let raw = value("AITBC_ENV") {
             switch raw.lowercased() {
             case "dev", "development": settings.mode = .development
@@ -142,6 +149,12 @@ public struct CoordinatorSettings: Sendable {
             throw Invalid(description: "the development \(role.rawValue) key is longer than \(APIKeyFormat.maximumLength) bytes")
         }
         _ = try sqlitePath()
+        if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
+            throw Invalid(description: "AITBC_TLS_CERT and AITBC_TLS_KEY go together: set both for HTTPS, or neither")
+        }
+        for path in [tlsCertificatePath, tlsKeyPath].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+            throw Invalid(description: "cannot read \(path) (AITBC_TLS_CERT / AITBC_TLS_KEY)")
+        }
     }
 
     /// The SQLite file named by ``databaseURL``.

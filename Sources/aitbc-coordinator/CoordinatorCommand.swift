@@ -75,7 +75,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 "development keys registered for tenant test-tenant",
                 metadata: ["roles": .string(settings.developmentKeys.keys.map(\.rawValue).sorted().joined(separator: ","))])
         }
-        let app = buildApplication(coordinator: coordinator, settings: settings, logger: logger)
+        let app: any ApplicationProtocol
+        do {
+            app = try buildApplication(coordinator: coordinator, settings: settings, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot use the TLS certificate or key: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         try await runCoordinator(app, coordinator: coordinator, logger: logger)
     }
 }

@@ -105,7 +105,7 @@ struct CapturingHandler: LogHandler {
         let coordinator = Coordinator(
             store: counting, settings: harness.settings, time: harness.clock,
             developmentDigests: [APIKeyDigest(of: Harness.clientKey)])
-        let app = buildApplication(coordinator: coordinator, settings: harness.settings)
+        let app = try buildApplication(coordinator: coordinator, settings: harness.settings)
         try await app.test(.router) { client in
             let valid = APIKeyFormat.generate(role: .client, using: SystemSecretSource())
             var corrupt = Array(valid)

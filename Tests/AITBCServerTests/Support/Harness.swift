@@ -43,8 +43,8 @@ struct Harness {
         return Harness(coordinator: coordinator, clock: clock, settings: settings, databasePath: path)
     }
 
-    func application(logger: Logger? = nil) -> some ApplicationProtocol {
-        buildApplication(coordinator: coordinator, settings: settings, logger: logger)
+    func application(logger: Logger? = nil) throws -> some ApplicationProtocol {
+        try buildApplication(coordinator: coordinator, settings: settings, logger: logger)
     }
 
     /// Runs `body` against the application through HummingbirdTesting's router driver.

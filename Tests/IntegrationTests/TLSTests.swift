@@ -1,0 +1,77 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOSSL
+import Testing
+
+/// HTTPS with a certificate the test makes itself: TLS 1.2+ works, plain HTTP and TLS 1.1 do not.
+@Suite(.serialized) struct TLSTests {
+    @Test func servesHTTPSWithTheConfiguredCertificate() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let certificate = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0, "openssl could not make a test certificate")
+
+        let port = try CoordinatorProcess.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try CoordinatorProcess.binaryPath())
+        process.environment = [
+            "AITBC_PORT": String(port), "AITBC_DATABASE_URL": "sqlite:" + CoordinatorProcess.temporaryDatabase(),
+            "AITBC_TLS_CERT": certificate, "AITBC_TLS_KEY": key, "AITBC_LOG_LEVEL": "warning",
+            "CLIENT_API_KEY": "tls-client-key-000000001",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+
+        var trusting = TLSConfiguration.makeClientConfiguration()
+        trusting.trustRoots = .file(certificate)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: trusting))
+
+        var healthy = false
+        for _ in 0..<200 where !healthy {
+            if let response = try? await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(2)),
+                response.status == .ok
+            {
+                healthy = true
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(healthy, "the server answered over HTTPS")
+        var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/me")
+        request.headers.add(name: "X-API-Key", value: "tls-client-key-000000001")
+        #expect(try await client.execute(request, timeout: .seconds(5)).status == .ok)
+
+        // Plain HTTP to the TLS port gets no HTTP answer.
+        let plain = try? await CoordinatorProcess.httpClient.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(3))
+        #expect(plain?.status != .ok)
+
+        // A client limited to TLS 1.1 is refused.
+        var old = trusting
+        old.minimumTLSVersion = .tlsv1
+        old.maximumTLSVersion = .tlsv11
+        let oldClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: old))
+        await #expect(throws: (any Error).self) {
+            _ = try await oldClient.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(3))
+        }
+        try await client.shutdown()
+        try await oldClient.shutdown()
+    }
+}
