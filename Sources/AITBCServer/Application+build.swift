@@ -39,7 +39,9 @@ public func buildRouter(
     // The table is filled below; the middleware reads it only while serving.
     let table = RouteTableBox()
     let errors = ErrorMiddleware(routes: table)
+    let metrics = ServerMetrics()
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: errors)
     router.add(middleware: RequestLogMiddleware(level: .info))
     router.add(
@@ -47,7 +49,7 @@ public func buildRouter(
             authenticator: coordinator.authenticator, limiter: coordinator.limiter, usage: coordinator.usage,
             time: coordinator.time, allowQueryKeys: settings.allowQueryKeys,
             trustForwardedFor: settings.trustForwardedFor, errors: errors,
-            tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds))))
+            tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics))
 
     HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router, registry: registry)
     let v1 = router.group("v1", context: AuthenticatedRequestContext.self)
@@ -55,6 +57,8 @@ public func buildRouter(
     APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1, registry: registry)
     TenantController(tenants: coordinator.tenants, time: coordinator.time).addRoutes(to: v1, registry: registry)
     JobController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
+    MetricsController(coordinator: coordinator, metrics: metrics)
+        .addRoutes(to: router.group("metrics", context: AuthenticatedRequestContext.self), registry: registry)
     MinerController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
     table.set(RouteTable(registry.routes))
     return (router, registry.routes)

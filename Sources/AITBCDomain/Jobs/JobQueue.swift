@@ -146,6 +146,14 @@ public actor JobQueue {
         return expired
     }
 
+    /// Jobs queued and running, and miners online, over all tenants (for `/metrics`).
+    public func totals() -> (queued: Int, running: Int, minersOnline: Int) {
+        (
+            queued.values.reduce(0) { $0 + $1.count }, runningByMiner.values.reduce(0) { $0 + $1.count },
+            miners.values.filter { $0.status == .online }.count
+        )
+    }
+
     /// How many jobs wait in `tenantID`'s queue.
     public func depth(of tenantID: String) -> Int { queued[tenantID]?.count ?? 0 }
 

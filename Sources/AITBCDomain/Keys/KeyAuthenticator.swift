@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where a key is verified: from a presented string to a ``Principal``, from memory whenever it can.
 ///
@@ -27,6 +28,15 @@ public final class KeyAuthenticator: Sendable {
     let positiveLifetime: Int64
     let negativeLifetime: Int64
     let failureLimitPerMinute: Int
+    private let counters = Mutex(CacheStatistics())
+
+    /// Key-cache hits and storage lookups so far, for `/metrics`.
+    public struct CacheStatistics: Sendable, Equatable {
+        public var hits = 0
+        public var lookups = 0
+    }
+
+    public var cacheStatistics: CacheStatistics { counters.withLock { $0 } }
 
     /// - Parameters:
     ///   - developmentDigests: digests of development keys, which need not have the generated shape.
@@ -73,12 +83,14 @@ public final class KeyAuthenticator: Sendable {
         let cached = keys.value(for: digest)
         if let cached, cached.freshUntil > nowNanoseconds {
             record = cached.record
+            counters.withLock { $0.hits += 1 }
         } else {
             // A throttled address gets no storage lookups, except to refresh a key that was valid
             // when last seen: offices share addresses, and a flood must not lock out their keys.
             if cached?.record == nil, let address, let throttled = throttle(address, now: nowNanoseconds) {
                 throw throttled
             }
+            counters.withLock { $0.lookups += 1 }
             do {
                 record = try await store.key(matching: digest)
             } catch {

@@ -60,8 +60,25 @@ public protocol AuditStore: Sendable {
     func auditEvents(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent]
 }
 
+/// How storage has been doing: operations and the time they took, for `/metrics`.
+public struct StorageStatistics: Sendable, Equatable {
+    public var operations: Int
+    public var failures: Int
+    public var totalSeconds: Double
+
+    public init(operations: Int = 0, failures: Int = 0, totalSeconds: Double = 0) {
+        self.operations = operations
+        self.failures = failures
+        self.totalSeconds = totalSeconds
+    }
+}
+
 /// Everything the coordinator keeps, behind one handle.
 public protocol CoordinatorStore: KeyStore, TenantStore, UsageStore, AuditStore, JobStore {
+    /// Operations so far and the time they took.
+    var statistics: StorageStatistics { get }
+    /// Jobs of all tenants by state.
+    func jobCountsByState() async throws -> [JobState: Int]
     /// Whether the store answers now (for `/ready`).
     func isHealthy() async -> Bool
     /// Flushes and closes the store.

@@ -19,6 +19,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     let trustForwardedFor: Bool
     let errors: ErrorMiddleware
     let tarpit: Tarpit
+    let metrics: ServerMetrics
 
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
     static let tenantHeader = HTTPField.Name("X-Tenant-ID")!
@@ -31,27 +32,32 @@ struct APIKeyMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let path = request.uri.path
-        guard path.hasPrefix("/v1/") || path == "/v1" else { return try await next(request, context) }
+        guard path.hasPrefix("/v1/") || path == "/v1" || path == "/metrics" else { return try await next(request, context) }
         var context = context
         context.clientAddress = context.peer?.ipAddress
         if trustForwardedFor, let forwarded = request.headers[Self.forwardedFor] {
             let first = forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
             if let first, !first.isEmpty { context.clientAddress = first }
         }
-        let presented = try credential(of: request)
         var principal: Principal
         do {
+            let presented = try credential(of: request)
             principal = try await authenticator.authenticate(presented, from: context.clientAddress)
-        } catch let error as CoordinatorError where error.message == KeyAuthenticator.tooManyFailuresMessage {
-            // An address guessing keys waits before it hears no: a flood then costs the server next to
-            // nothing, while valid keys from the same address (served above) are never delayed.
-            await tarpit.hold()
+            metrics.countAuthentication("ok")
+        } catch let error as CoordinatorError {
+            metrics.countAuthentication(error.code)
+            if error.message == KeyAuthenticator.tooManyFailuresMessage {
+                // An address guessing keys waits before it hears no: a flood then costs the server next
+                // to nothing, while valid keys from the same address (served above) are never delayed.
+                await tarpit.hold()
+            }
             throw error
         }
         let now = time.now()
         let budgets = principal.budgets
         let decision = limiter.admit(budgets.0, budgets.1, now: now.unixNanoseconds)
         guard decision.admitted else {
+            metrics.countRateLimited()
             usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: context.clientAddress)
             var response = ErrorResponses.response(
                 for: CoordinatorError(

@@ -122,6 +122,18 @@ extension SQLiteStore {
         }
     }
 
+    public func jobCountsByState() async throws -> [JobState: Int] {
+        try await read { connection in
+            var counts: [JobState: Int] = [:]
+            for row in try await connection.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
+                if let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)) {
+                    counts[state] = row.column("n")?.integer ?? 0
+                }
+            }
+            return counts
+        }
+    }
+
     public func upsertMiner(_ miner: Miner) async throws {
         try await transaction { connection in
             _ = try await connection.query(

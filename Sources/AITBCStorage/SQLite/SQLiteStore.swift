@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import SQLiteNIO
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so a write that
 /// has returned survives `kill -9` and power loss.
@@ -11,6 +12,9 @@ public final class SQLiteStore: CoordinatorStore {
     let connection: SQLiteConnection
     let gate = AsyncSerialGate()
     let logger: Logger
+    private let counters = Mutex(StorageStatistics())
+
+    public var statistics: StorageStatistics { counters.withLock { $0 } }
 
     private init(connection: SQLiteConnection, logger: Logger) {
         self.connection = connection
@@ -56,12 +60,35 @@ public final class SQLiteStore: CoordinatorStore {
 
     func read<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
         let connection = self.connection
-        return try await gate.run { try await body(connection) }
+        return try await timed { try await gate.run { try await body(connection) } }
+    }
+
+    /// Runs one storage operation, counting it and its time for `/metrics`.
+    func timed<T>(_ body: () async throws -> T) async throws -> T {
+        let start = ContinuousClock.now
+        do {
+            let result = try await body()
+            record(since: start, failed: false)
+            return result
+        } catch {
+            record(since: start, failed: true)
+            throw error
+        }
+    }
+
+    private func record(since start: ContinuousClock.Instant, failed: Bool) {
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        counters.withLock {
+            $0.operations += 1
+            if failed { $0.failures += 1 }
+            $0.totalSeconds += seconds
+        }
     }
 
     func transaction<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
         let connection = self.connection
-        return try await gate.run {
+        return try await timed { try await gate.run {
             _ = try await connection.query("BEGIN IMMEDIATE")
             do {
                 let result = try await body(connection)
@@ -71,7 +98,7 @@ public final class SQLiteStore: CoordinatorStore {
                 _ = try? await connection.query("ROLLBACK")
                 throw error
             }
-        }
+        } }
     }
 
     public func isHealthy() async -> Bool {

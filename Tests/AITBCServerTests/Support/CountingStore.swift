@@ -61,6 +61,8 @@ final class CountingStore: CoordinatorStore {
     func statistics(tenantID: String) async throws -> JobStatistics { try await base.statistics(tenantID: tenantID) }
     func upsertMiner(_ miner: Miner) async throws { try await base.upsertMiner(miner) }
     func miners() async throws -> [Miner] { try await base.miners() }
+    var statistics: StorageStatistics { base.statistics }
+    func jobCountsByState() async throws -> [JobState: Int] { try await base.jobCountsByState() }
     func isHealthy() async -> Bool { await base.isHealthy() }
     func close() async throws { try await base.close() }
 }
