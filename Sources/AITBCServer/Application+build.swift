@@ -52,6 +52,7 @@ public func buildRouter(
             tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics))
 
     HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router, registry: registry)
+    DocsController().addRoutes(to: router, registry: registry)
     let v1 = router.group("v1", context: AuthenticatedRequestContext.self)
     IdentityController().addRoutes(to: v1, registry: registry)
     APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1, registry: registry)

@@ -41,7 +41,7 @@ import Testing
             #expect(polled.status == 200)
             #expect(polled.json["job_id"] as? String == jobID)
             let latency = try #require(received.withLock { $0 }) - submittedAt
-            #expect(latency < .milliseconds(500), "hand-off took \(latency)")
+            #expect(latency < .seconds(1), "hand-off took \(latency)")
 
             let delivered = try await server.request(
                 .POST, "/v1/miners/\(jobID)/result", key: Self.miner, body: #"{"result": {"output": "hi"}, "metrics": {}}"#)
