@@ -92,6 +92,9 @@ struct CapturingHandler: LogHandler {
         }
         let text = captured.text
         #expect(text.contains("request"), "the request log lines were captured")
+        // One structured line per request: method, route pattern, status, duration, key id.
+        let line = try #require(text.split(separator: "\n").first { $0.contains(#""path": /v1/me"#) && $0.contains(#""status": 200"#) })
+        for field in [#""method": GET"#, #""duration_us": "#, #""key_id": key_"#] { #expect(line.contains(field), "\(field) in \(line)") }
         for secret in found.withLock({ $0 }) + ["aitbc_client_wrongwrongwrongwrongwrongwron123456"] {
             #expect(!text.contains(secret), "a key appeared in the logs")
         }
