@@ -119,32 +119,7 @@ extension MeView {
 
     /// This view as JSON, byte for byte what the wire encoder would write.
     func jsonBuffer() -> ByteBuffer {
-        var writer = JSONWriter()
-        writer.raw(#"{"expires_at":"#)
-        writer.date(expiresAt)
-        writer.raw(#","key_id":"#)
-        writer.string(keyID)
-        writer.raw(#","name":"#)
-        writer.string(name)
-        writer.raw(#","plan":"#)
-        writer.string(plan)
-        writer.raw(#","rate_limit":{"limit":"#)
-        writer.int(rateLimit.limit)
-        writer.raw(#","remaining":"#)
-        writer.int(rateLimit.remaining)
-        writer.raw(#","reset":"#)
-        writer.int(rateLimit.reset)
-        writer.raw(#"},"role":"#)
-        writer.string(role)
-        writer.raw(#","scopes":["#)
-        for (index, scope) in scopes.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.string(scope)
-        }
-        writer.raw(#"],"tenant_id":"#)
-        writer.string(tenantID)
-        writer.raw("}")
-        return writer.buffer
+        Self.jsonBuffer(staticParts(), rateLimit: rateLimit)
     }
 }
 
