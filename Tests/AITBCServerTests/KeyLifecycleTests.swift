@@ -97,9 +97,9 @@ import Testing
             #expect(refused.errorCode == "LAST_MASTER_KEY")
             // With a second master key the first may go.
             let second = try await client.createKey(using: secret, name: "second master", role: "master")
-            let allowed = try await client.send(.delete, "/v1/api-keys/\(master.keyID)", key: try #require(second.apiKey))
+            let allowed = try await client.send(.delete, "/v1/api-keys/\(master.keyID)", key: try second.secret())
             #expect(allowed.status == .ok)
-            let again = try await client.send(.delete, "/v1/api-keys/\(second.keyID)", key: try #require(second.apiKey))
+            let again = try await client.send(.delete, "/v1/api-keys/\(second.keyID)", key: try second.secret())
             #expect(again.errorCode == "LAST_MASTER_KEY")
         }
     }
@@ -199,7 +199,7 @@ import Testing
             let restricted = try await client.createKey(
                 using: Harness.masterKey, role: "master", extra: #", "scopes": ["keys:read", "keys:write"]"#)
             let escalate = try await client.send(
-                .post, "/v1/api-keys", key: try #require(restricted.apiKey), json: #"{"name": "x", "role": "client"}"#)
+                .post, "/v1/api-keys", key: try restricted.secret(), json: #"{"name": "x", "role": "client"}"#)
             #expect(escalate.status == .forbidden)
             #expect(escalate.errorCode == "INSUFFICIENT_SCOPE")
         }

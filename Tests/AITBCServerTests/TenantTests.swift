@@ -18,7 +18,7 @@ import Testing
             let master = try #require(acme.masterKey)
             #expect(master.role == "master")
             #expect(master.tenantID == "acme")
-            #expect(try await client.send(.get, "/v1/me", key: try #require(master.apiKey)).json["tenant_id"] == "acme")
+            #expect(try await client.send(.get, "/v1/me", key: try master.secret()).json["tenant_id"] == "acme")
 
             harness.clock.advance(by: 1)
             let generated = try await client.send(
@@ -71,7 +71,7 @@ import Testing
                 #expect(reply.errorCode == "KEY_NOT_FOUND")
             }
             // The globex key still works: nothing was revoked or regenerated.
-            #expect(try await client.send(.get, "/v1/me", key: try #require(globexKey.apiKey)).status == .ok)
+            #expect(try await client.send(.get, "/v1/me", key: try globexKey.secret()).status == .ok)
 
             let crossTenant = try await client.send(.get, "/v1/api-keys", key: acmeMaster, headers: ["X-Tenant-ID": "globex"])
             #expect(crossTenant.errorCode == "TENANT_MISMATCH")

@@ -122,3 +122,11 @@ extension TestClientProtocol {
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
 }
+
+extension APIKeyView {
+    /// The secret of a just-issued key, or a test failure.
+    func secret() throws -> String {
+        guard let apiKey else { throw HarnessError(description: "\(keyID) came without its secret") }
+        return apiKey
+    }
+}
