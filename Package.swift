@@ -113,6 +113,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AITBCStorageTests",
+            dependencies: ["AITBCStorage", "AITBCDomain", "AITBCWire"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AITBCServerTests",
             dependencies: [
                 "AITBCServer",

@@ -1,0 +1,192 @@
+import AITBCDomain
+import AITBCStorage
+import AITBCWire
+import Foundation
+import Testing
+
+/// The behaviour every `CoordinatorStore` must have, run against each backend. SQLite today; the
+/// PostgreSQL store joins the `backends` list when it lands.
+@Suite struct StoreContractTests {
+    typealias Factory = @Sendable () async throws -> any CoordinatorStore
+
+    static let backends: [(name: String, make: Factory)] = [
+        ("sqlite", {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-store-\(UUID().uuidString)/db.sqlite").path
+            return try await SQLiteStore.open(path: path)
+        })
+    ]
+
+    static let now = Date(timeIntervalSince1970: 1_795_000_000)
+
+    static func key(_ id: String, tenant: String = "t1", role: Role = .client, secret: String? = nil, at offset: TimeInterval = 0)
+        -> APIKeyRecord
+    {
+        APIKeyRecord(
+            id: id, tenantID: tenant, name: "name of \(id)", role: role, scopes: role == .client ? [.jobsRead] : nil,
+            digest: APIKeyDigest(of: secret ?? "secret-\(id)"), hint: "h", createdAt: now.addingTimeInterval(offset),
+            metadata: ["n": 1])
+    }
+
+    static func event(_ kind: AuditEvent.Kind, tenant: String = "t1", target: String, at offset: TimeInterval = 0) -> AuditEvent {
+        AuditEvent(id: "evt_\(UUID().uuidString)", kind: kind, tenantID: tenant, actorKeyID: nil, targetID: target, createdAt: now.addingTimeInterval(offset))
+    }
+
+    static func prepared(_ make: Factory) async throws -> any CoordinatorStore {
+        let store = try await make()
+        for tenant in ["t1", "t2"] {
+            _ = try await store.insertTenant(Tenant(id: tenant, name: tenant, plan: "free", createdAt: now), event: nil)
+        }
+        return store
+    }
+
+    @Test(arguments: backends.map(\.name))
+    func keysAreFoundByCurrentAndPreviousDigestOnly(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        #expect(try await !store.hasAnyKey())
+        let record = Self.key("key_a")
+        try await store.insertKey(record, event: Self.event(.keyCreated, target: "key_a"))
+        #expect(try await store.hasAnyKey())
+        #expect(try await store.key(matching: APIKeyDigest(of: "secret-key_a")) == record)
+        #expect(try await store.key(id: "key_a") == record)
+        #expect(try await store.key(matching: APIKeyDigest(of: "other")) == nil)
+
+        let until = Self.now.addingTimeInterval(60)
+        let updated = try #require(
+            try await store.replaceSecret(
+                id: "key_a", digest: APIKeyDigest(of: "new"), hint: "h2", previousValidUntil: until,
+                event: Self.event(.keyRegenerated, target: "key_a")))
+        #expect(updated.previousDigest == record.digest)
+        #expect(try await store.key(matching: APIKeyDigest(of: "new"))?.id == "key_a")
+        #expect(try await store.key(matching: APIKeyDigest(of: "secret-key_a"))?.previousValidUntil == until)
+        _ = try await store.replaceSecret(
+            id: "key_a", digest: APIKeyDigest(of: "newer"), hint: "h3", previousValidUntil: nil,
+            event: Self.event(.keyRegenerated, target: "key_a"))
+        #expect(try await store.key(matching: APIKeyDigest(of: "new")) == nil)
+        #expect(try await store.replaceSecret(id: "key_none", digest: APIKeyDigest(of: "x"), hint: "", previousValidUntil: nil, event: Self.event(.keyRegenerated, target: "x")) == nil)
+        try await store.close()
+    }
+
+    @Test(arguments: backends.map(\.name))
+    func revocationOutcomesAndTheLastMasterKey(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        try await store.insertKey(Self.key("key_m1", role: .master), event: Self.event(.keyCreated, target: "key_m1"))
+        try await store.insertKey(Self.key("key_c", role: .client), event: Self.event(.keyCreated, target: "key_c"))
+        #expect(try await store.revokeKey(id: "key_m1", at: Self.now, event: Self.event(.keyRevoked, target: "key_m1")) == .lastMasterKey)
+        try await store.insertKey(Self.key("key_m2", role: .master), event: Self.event(.keyCreated, target: "key_m2"))
+        guard case .revoked(let revoked) = try await store.revokeKey(id: "key_m1", at: Self.now, event: Self.event(.keyRevoked, target: "key_m1"))
+        else { Issue.record("not revoked"); return }
+        #expect(revoked.revokedAt == Self.now)
+        guard case .alreadyRevoked = try await store.revokeKey(id: "key_m1", at: Self.now, event: Self.event(.keyRevoked, target: "key_m1"))
+        else { Issue.record("second revoke changed something"); return }
+        #expect(try await store.revokeKey(id: "key_nope", at: Self.now, event: Self.event(.keyRevoked, target: "x")) == .notFound)
+        #expect(try await store.key(id: "key_m1")?.revokedAt == Self.now)
+        let events = try await store.auditEvents(tenantID: "t1", after: nil, limit: 100)
+        #expect(events.filter { $0.kind == .keyRevoked }.count == 1)
+        try await store.close()
+    }
+
+    @Test(arguments: backends.map(\.name))
+    func listingsAreNewestFirstPerTenantWithCursors(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        for index in 0..<5 {
+            try await store.insertKey(Self.key("key_\(index)", at: TimeInterval(index)), event: Self.event(.keyCreated, target: "key_\(index)", at: TimeInterval(index)))
+        }
+        try await store.insertKey(Self.key("key_other", tenant: "t2", at: 10), event: Self.event(.keyCreated, tenant: "t2", target: "key_other", at: 10))
+        let first = try await store.keys(tenantID: "t1", after: nil, limit: 2)
+        #expect(first.map(\.id) == ["key_4", "key_3"])
+        let cursor = ListCursor(createdAtMilliseconds: first[1].createdAt.unixMilliseconds, id: first[1].id)
+        #expect(try await store.keys(tenantID: "t1", after: cursor, limit: 10).map(\.id) == ["key_2", "key_1", "key_0"])
+        #expect(try await store.keys(tenantID: nil, after: nil, limit: 1).map(\.id) == ["key_other"])
+        let audit = try await store.auditEvents(tenantID: "t2", after: nil, limit: 10)
+        #expect(audit.map(\.targetID) == ["key_other"])
+        try await store.close()
+    }
+
+    @Test(arguments: backends.map(\.name))
+    func tenantsInsertOnceAndUpdate(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        #expect(try await !store.insertTenant(Tenant(id: "t1", name: "again", plan: "pro", createdAt: Self.now), event: nil))
+        var tenant = try #require(try await store.tenant(id: "t1"))
+        tenant.plan = "enterprise"
+        tenant.customRateLimitPerMinute = 1234
+        try await store.updateTenant(tenant, event: Self.event(.tenantUpdated, target: "t1"))
+        #expect(try await store.tenant(id: "t1") == tenant)
+        #expect(try await store.tenants(after: nil, limit: 10).count == 2)
+        try await store.close()
+    }
+
+    @Test(arguments: backends.map(\.name))
+    func usageBatchesAddUpAndLastUseOnlyMovesForward(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        try await store.insertKey(Self.key("key_u"), event: Self.event(.keyCreated, target: "key_u"))
+        let minute = Int64(Self.now.timeIntervalSince1970) / 60 * 60
+        let bucket = UsageBucketKey(keyID: "key_u", minute: minute)
+        try await store.addUsage(UsageBatch(counts: [bucket: UsageCounts(admitted: 2, rateLimited: 1, errors: 0)], lastUses: ["key_u": LastUse(at: Self.now, from: "10.0.0.1")]))
+        try await store.addUsage(UsageBatch(counts: [bucket: UsageCounts(admitted: 3, rateLimited: 0, errors: 4)], lastUses: ["key_u": LastUse(at: Self.now.addingTimeInterval(-60), from: "10.0.0.2")]))
+        let rows = try await store.usage(keyID: "key_u", sinceMinute: 0)
+        #expect(rows.count == 1)
+        #expect(rows.first?.counts == UsageCounts(admitted: 5, rateLimited: 1, errors: 4))
+        let key = try #require(try await store.key(id: "key_u"))
+        #expect(key.lastUsedFrom == "10.0.0.1")
+        #expect(key.lastUsedAt == Self.now)
+        try await store.close()
+    }
+
+    @Test(arguments: backends.map(\.name))
+    func jobsIdempotencyCompareAndSetAndStatistics(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        let job = Job(
+            id: "job_1", tenantID: "t1", clientKeyID: "key_c", payload: ["prompt": "hi", "n": [1, 2]], constraints: ["gpu": "4090"],
+            ttlSeconds: 60, requestedAt: Self.now, expiresAt: Self.now.addingTimeInterval(60))
+        let record = IdempotencyRecord(key: "idem", requestDigest: [1, 2, 3], notBefore: Self.now.addingTimeInterval(-86400))
+        #expect(try await store.insertJob(job, idempotency: record) == .inserted)
+        var second = job
+        second.id = "job_2"
+        #expect(try await store.insertJob(second, idempotency: record) == .existing(jobID: "job_1", requestDigest: [1, 2, 3]))
+        #expect(try await store.job(id: "job_2") == nil)
+        #expect(try await store.job(id: "job_1") == job)
+
+        var running = job
+        running.state = .running
+        running.assignedMinerID = "m"
+        running.startedAt = Self.now
+        running.attempts = 1
+        #expect(try await store.updateJob(running, ifStateIn: [.queued]))
+        #expect(try await !store.updateJob(running, ifStateIn: [.queued]))
+        var done = running
+        done.state = .completed
+        done.result = ["text": "ok"]
+        done.receipt = ["job_id": "job_1"]
+        done.finishedAt = Self.now.addingTimeInterval(3)
+        #expect(try await store.updateJob(done, ifStateIn: [.running]))
+        #expect(try await store.job(id: "job_1") == done)
+        #expect(try await store.jobs(inStates: [.queued, .running]).isEmpty)
+        let stats = try await store.statistics(tenantID: "t1")
+        #expect(stats.byState[.completed] == 1)
+        #expect(stats.averageSecondsToCompletion == 3)
+        #expect(try await store.jobCountsByState()[.completed] == 1)
+        #expect(try await store.jobs(tenantID: "t1", state: .completed, after: nil, offset: 0, limit: 10).map(\.id) == ["job_1"])
+        #expect(try await store.jobs(tenantID: "t2", state: nil, after: nil, offset: 0, limit: 10).isEmpty)
+        try await store.close()
+    }
+
+    @Test(arguments: backends.map(\.name))
+    func minersUpsertPerTenant(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        var miner = Miner(
+            id: "gpu-1", tenantID: "t1", keyID: "key_m", capabilities: ["gpu": ["model": "RTX 4090"]], concurrency: 2,
+            region: "eu", status: .online, registeredAt: Self.now, lastSeenAt: Self.now)
+        try await store.upsertMiner(miner)
+        miner.status = .draining
+        try await store.upsertMiner(miner)
+        var other = miner
+        other.tenantID = "t2"
+        try await store.upsertMiner(other)
+        let miners = try await store.miners()
+        #expect(miners.count == 2)
+        #expect(miners.first { $0.tenantID == "t1" } == miner)
+        #expect(store.statistics.operations > 0)
+        #expect(await store.isHealthy())
+        try await store.close()
+    }
+}
