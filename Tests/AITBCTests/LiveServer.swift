@@ -15,6 +15,11 @@ enum LiveServer {
 
     /// Runs `body` with the base URL of a fresh server whose `test-tenant` is on `plan`.
     static func run(plan: String = "enterprise", _ body: @Sendable (String) async throws -> Void) async throws {
+        try await run(plan: plan) { url, _ in try await body(url) }
+    }
+
+    /// Runs `body` with the base URL and the coordinator behind it.
+    static func run(plan: String = "enterprise", _ body: @Sendable (String, Coordinator) async throws -> Void) async throws {
         var settings = CoordinatorSettings()
         settings.developmentPlan = plan
         settings.port = 0
@@ -27,7 +32,7 @@ enum LiveServer {
         settings.logLevel = .warning
         try await buildApplication(coordinator: coordinator, settings: settings, logger: logger).test(.live) { testClient in
             guard let port = testClient.port else { throw CancellationError() }
-            try await body("http://127.0.0.1:\(port)")
+            try await body("http://127.0.0.1:\(port)", coordinator)
         }
     }
 

@@ -165,6 +165,24 @@ import Testing
         }
     }
 
+    @Test func storageOutageIsAServerErrorAfterRetries() async throws {
+        try await LiveServer.run { url, coordinator in
+            let client = try LiveServer.sdk(url, key: LiveServer.client, retries: 1)
+            _ = try await client.me()  // the key is now known in memory
+            try await coordinator.store.close()
+            let start = ContinuousClock.now
+            do {
+                _ = try await client.jobs.get("job_anything")
+                Issue.record("no error")
+            } catch let error as ServerError {
+                #expect(error.code == "STORAGE_UNAVAILABLE")
+                #expect(error.status == 503)
+            }
+            // One retry of the 503 happened (exponential back-off of about a second, no Retry-After).
+            #expect(ContinuousClock.now - start >= .milliseconds(900))
+        }
+    }
+
     @Test func missingKeyNamesTheVariable() {
         #expect(throws: AuthenticationError.self) { try AITBCClient(apiKey: "", baseURL: "http://127.0.0.1:1") }
         do {

@@ -179,6 +179,21 @@ import Testing
             let result = try Self.aitbc(["jobs", "result", jobID], key: Self.client, url: url)
             #expect((result.object["result"] as? [String: Any])?["text"] as? String == "hello")
 
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("job-\(UUID().uuidString).json")
+            try Data(#"{"type": "inference", "prompt": "from a file"}"#.utf8).write(to: file)
+            let fromFile = try Self.aitbc(
+                ["jobs", "submit", "--payload-file", file.path, "--constraints", #"{"min_vram_gb": 8}"#, "--idempotency-key", "f1", "--json"],
+                key: Self.client, url: url)
+            #expect(fromFile.status == 0)
+            let fileJob = try #require(fromFile.object["job_id"] as? String)
+            let replay = try Self.aitbc(
+                ["jobs", "submit", "--payload-file", file.path, "--constraints", #"{"min_vram_gb": 8}"#, "--idempotency-key", "f1", "--json"],
+                key: Self.client, url: url)
+            #expect(replay.object["job_id"] as? String == fileJob)
+            let badJSON = try Self.aitbc(["jobs", "submit", "--payload", "{nope"], key: Self.client, url: url)
+            #expect(badJSON.status == 64)
+            _ = try Self.aitbc(["jobs", "cancel", fileJob], key: Self.client, url: url)
+
             let other = try Self.aitbc(["jobs", "submit", "--payload", "{}", "--json"], key: Self.client, url: url)
             let otherID = try #require(other.object["job_id"] as? String)
             #expect(try Self.aitbc(["jobs", "cancel", otherID], key: Self.client, url: url).stdout.contains("CANCELED"))
