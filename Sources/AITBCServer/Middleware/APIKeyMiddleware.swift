@@ -53,6 +53,7 @@ struct APIKeyMiddleware: RouterMiddleware {
             }
             throw error
         }
+        context.requestLog?.keyID = principal.key.id
         let now = time.now()
         let budgets = principal.budgets
         let decision = limiter.admit(budgets.0, budgets.1, now: now.unixNanoseconds)
@@ -79,7 +80,6 @@ struct APIKeyMiddleware: RouterMiddleware {
                     throw CoordinatorError.tenantMismatch
                 }
             }
-            context.requestLog?.keyID = principal.key.id
             context.principal = principal
             context.rateDecision = decision
             response = try await next(request, context)
