@@ -39,6 +39,14 @@ final class ServerMetrics: Sendable {
         pending.withLock { $0.rateLimited += 1 }
     }
 
+    private func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Counter {
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: "total", helpText: help), labels: labels)
+    }
+
+    private func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
+    }
+
     /// The exposition text, with gauges read from the coordinator now.
     func render(coordinator: Coordinator) async -> String {
         let totals = await coordinator.jobs.queue.totals()
@@ -52,40 +60,38 @@ final class ServerMetrics: Sendable {
         }
         return scrape.withLock { _ in
             for (key, count) in taken.requests {
-                registry.makeCounter(
-                    name: "aitbc_http_requests_total",
-                    labels: [("method", key.method), ("route", key.route), ("status", String(key.status))],
-                    help: "HTTP requests by method, route pattern and status"
-                ).increment(by: Int64(count))
+                let labels = [("method", key.method), ("route", key.route), ("status", String(key.status))]
+                counter("aitbc_http_requests", "HTTP requests by method, route pattern and status", labels)
+                    .increment(by: Int64(count))
             }
             for (outcome, count) in taken.authOutcomes {
-                registry.makeCounter(
-                    name: "aitbc_authentications_total", labels: [("outcome", outcome)],
-                    help: "Authentication attempts by outcome (ok or the error code)"
-                ).increment(by: Int64(count))
+                counter("aitbc_authentications", "Authentication attempts by outcome (ok or the error code)", [("outcome", outcome)])
+                    .increment(by: Int64(count))
             }
-            registry.makeCounter(name: "aitbc_rate_limited_total", help: "Requests refused by a rate limit")
+            counter("aitbc_rate_limited", "Requests refused by a rate limit")
                 .increment(by: Int64(taken.rateLimited))
-            registry.makeGauge(name: "aitbc_key_cache_hits", help: "Authentications answered from the key cache")
+            gauge("aitbc_key_cache_hits", "Authentications answered from the key cache")
                 .set(to: Double(cache.hits))
-            registry.makeGauge(name: "aitbc_key_cache_lookups", help: "Authentications that asked storage")
+            gauge("aitbc_key_cache_lookups", "Authentications that asked storage")
                 .set(to: Double(cache.lookups))
             let ratio = cache.hits + cache.lookups == 0 ? 1 : Double(cache.hits) / Double(cache.hits + cache.lookups)
-            registry.makeGauge(name: "aitbc_key_cache_hit_ratio", help: "Share of authentications answered from memory")
+            gauge("aitbc_key_cache_hit_ratio", "Share of authentications answered from memory")
                 .set(to: ratio)
-            registry.makeGauge(name: "aitbc_storage_operations", help: "Storage operations since start").set(to: Double(storage.operations))
-            registry.makeGauge(name: "aitbc_storage_failures", help: "Failed storage operations since start").set(to: Double(storage.failures))
-            registry.makeGauge(name: "aitbc_storage_seconds", help: "Time spent in storage operations since start")
+            gauge("aitbc_storage_operations", "Storage operations since start").set(to: Double(storage.operations))
+            gauge("aitbc_storage_failures", "Failed storage operations since start").set(to: Double(storage.failures))
+            gauge("aitbc_storage_seconds", "Time spent in storage operations since start")
                 .set(to: storage.totalSeconds)
-            registry.makeGauge(name: "aitbc_storage_average_seconds", help: "Mean storage operation latency since start")
+            gauge("aitbc_storage_average_seconds", "Mean storage operation latency since start")
                 .set(to: storage.operations == 0 ? 0 : storage.totalSeconds / Double(storage.operations))
             for state in JobState.allCases {
-                registry.makeGauge(name: "aitbc_jobs", labels: [("state", state.rawValue)], help: "Jobs by state")
+                gauge("aitbc_jobs", "Jobs by state", [("state", state.rawValue)])
                     .set(to: Double(stored[state] ?? 0))
             }
-            registry.makeGauge(name: "aitbc_queue_depth", help: "Jobs waiting in the in-memory queue").set(to: Double(totals.queued))
-            registry.makeGauge(name: "aitbc_miners_online", help: "Miners ONLINE").set(to: Double(totals.minersOnline))
-            return registry.emitToString()
+            gauge("aitbc_queue_depth", "Jobs waiting in the in-memory queue").set(to: Double(totals.queued))
+            gauge("aitbc_miners_online", "Miners ONLINE").set(to: Double(totals.minersOnline))
+            var bytes: [UInt8] = []
+            registry.emit(into: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
         }
     }
 }
