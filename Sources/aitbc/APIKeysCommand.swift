@@ -31,6 +31,17 @@ struct APIKeysCommand: AsyncParsableCommand {
         Output.note("warning: this secret is shown once and cannot be retrieved again; store it now.")
     }
 
+    /// Prints a just-issued key (create, regenerate): JSON with a warning on stderr, or the block and the secret.
+    static func reportIssued(_ key: APIKeyView, json: Bool) {
+        guard !json else {
+            Output.json(key)
+            return Output.note("warning: the api_key secret is shown once and cannot be retrieved again.")
+        }
+        show(key)
+        if let until = key.previousSecretValidUntil { print("old secret valid until \(Output.date(until))") }
+        showSecret(key)
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List keys, newest first (never a secret).")
         @OptionGroup var global: GlobalOptions
@@ -69,12 +80,7 @@ struct APIKeysCommand: AsyncParsableCommand {
                 }
                 let key = try await global.client().apiKeys.create(
                     name: name, role: role, scopes: scope.isEmpty ? nil : scope, expiresAt: expiry, rateLimitPerMinute: rateLimit)
-                if global.json {
-                    Output.json(key)
-                    return Output.note("warning: the api_key secret is shown once and cannot be retrieved again.")
-                }
-                APIKeysCommand.show(key)
-                APIKeysCommand.showSecret(key)
+                APIKeysCommand.reportIssued(key, json: global.json)
             }
         }
     }
@@ -129,13 +135,7 @@ struct APIKeysCommand: AsyncParsableCommand {
             try await perform {
                 let seconds = try Output.seconds(grace)
                 let key = try await global.client().apiKeys.regenerate(keyID, gracePeriod: .seconds(seconds))
-                if global.json {
-                    Output.json(key)
-                    return Output.note("warning: the api_key secret is shown once and cannot be retrieved again.")
-                }
-                APIKeysCommand.show(key)
-                if let until = key.previousSecretValidUntil { print("old secret valid until \(Output.date(until))") }
-                APIKeysCommand.showSecret(key)
+                APIKeysCommand.reportIssued(key, json: global.json)
             }
         }
     }

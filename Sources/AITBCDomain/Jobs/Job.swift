@@ -10,9 +10,6 @@ public enum JobState: String, Sendable, CaseIterable, Codable {
     case canceled = "CANCELED"
     case expired = "EXPIRED"
 
-    /// Whether the job can still change.
-    public var isFinal: Bool { self != .queued && self != .running }
-
     /// Reads `queued` or `QUEUED` (AITBC clients use both).
     public init?(loose raw: String) {
         self.init(rawValue: raw.uppercased())

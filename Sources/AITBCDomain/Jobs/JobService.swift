@@ -80,7 +80,7 @@ public struct JobService: Sendable {
         let record = idempotencyKey.map {
             IdempotencyRecord(key: $0, requestDigest: digest, notBefore: now.addingTimeInterval(-24 * 3600))
         }
-        let outcome = try await storeWrite { try await store.insertJob(job, idempotency: record) }
+        let outcome = try await storageCall { try await store.insertJob(job, idempotency: record) }
         switch outcome {
         case .inserted:
             await queue.enqueue(QueuedJob(job))
@@ -91,7 +91,7 @@ public struct JobService: Sendable {
                     .conflict, code: "IDEMPOTENCY_CONFLICT",
                     message: "This Idempotency-Key was used with a different request in the last 24 hours")
             }
-            guard let original = try await storeRead({ try await store.job(id: jobID) }) else { throw Self.jobNotFound }
+            guard let original = try await storageCall({ try await store.job(id: jobID) }) else { throw Self.jobNotFound }
             return (original, false)
         }
     }
@@ -108,7 +108,7 @@ public struct JobService: Sendable {
     ) async throws -> [Job] {
         try caller.require(.jobsRead)
         let tenantID = caller.actingTenantID ?? caller.key.tenantID
-        return try await storeRead {
+        return try await storageCall {
             try await store.jobs(tenantID: tenantID, state: state, after: cursor, offset: offset, limit: limit)
         }
     }
@@ -123,7 +123,7 @@ public struct JobService: Sendable {
                 var canceled = job
                 canceled.state = .canceled
                 canceled.finishedAt = now
-                if try await storeWrite({ try await store.updateJob(canceled, ifStateIn: [.queued]) }) {
+                if try await storageCall({ try await store.updateJob(canceled, ifStateIn: [.queued]) }) {
                     return canceled
                 }
             }
@@ -134,7 +134,7 @@ public struct JobService: Sendable {
         var canceled = job
         canceled.state = .canceled
         canceled.finishedAt = now
-        guard try await storeWrite({ try await store.updateJob(canceled, ifStateIn: [.running]) }) else {
+        guard try await storageCall({ try await store.updateJob(canceled, ifStateIn: [.running]) }) else {
             throw Self.conflict(try await visibleJob(id, to: caller), "cancel")
         }
         await queue.finishRunning(job.id)
@@ -162,7 +162,7 @@ public struct JobService: Sendable {
     public func statistics(by caller: Principal) async throws -> (JobStatistics, queueDepth: Int, minersOnline: Int) {
         try caller.require(.statsRead)
         let tenantID = caller.actingTenantID ?? caller.key.tenantID
-        let stats = try await storeRead { try await store.statistics(tenantID: tenantID) }
+        let stats = try await storageCall { try await store.statistics(tenantID: tenantID) }
         let depth = await queue.depth(of: tenantID)
         let online = await queue.miners(of: tenantID).filter { $0.status == .online }.count
         return (stats, depth, online)
@@ -284,7 +284,7 @@ public struct JobService: Sendable {
             "result_sha256": .string(SHA256.hash(data: encoded).map { String(format: "%02x", $0) }.joined()),
             "metrics": .object(metrics ?? [:]),
         ]
-        guard try await storeWrite({ try await store.updateJob(job, ifStateIn: [.running]) }) else {
+        guard try await storageCall({ try await store.updateJob(job, ifStateIn: [.running]) }) else {
             throw Self.conflict(try await visibleJob(jobID, tenantID: job.tenantID), "complete")
         }
         await queue.finishRunning(job.id)
@@ -303,7 +303,7 @@ public struct JobService: Sendable {
             code: String((code ?? "MINER_ERROR").prefix(100)), message: String((message ?? "The miner reported a failure").prefix(2000)))
         job.metrics = metrics
         job.finishedAt = time.now()
-        guard try await storeWrite({ try await store.updateJob(job, ifStateIn: [.running]) }) else {
+        guard try await storageCall({ try await store.updateJob(job, ifStateIn: [.running]) }) else {
             throw Self.conflict(try await visibleJob(jobID, tenantID: job.tenantID), "fail")
         }
         await queue.finishRunning(job.id)
@@ -366,7 +366,7 @@ public struct JobService: Sendable {
     }
 
     func visibleJob(_ id: String, tenantID: String) async throws -> Job {
-        guard id.utf8.count <= 64, let job = try await storeRead({ try await store.job(id: id) }), job.tenantID == tenantID
+        guard id.utf8.count <= 64, let job = try await storageCall({ try await store.job(id: id) }), job.tenantID == tenantID
         else { throw Self.jobNotFound }
         return job
     }
@@ -396,13 +396,6 @@ public struct JobService: Sendable {
     /// The miner a call acts for: named by id, else the one this key registered last, else one named
     /// after the key id (created on first use).
     func resolveMiner(_ requested: String?, for caller: Principal) async throws -> Miner {
-        guard let miner = try await resolveMiner(requested, for: caller, create: true) else {
-            throw CoordinatorError.notFound("MINER_NOT_FOUND", "No such miner")
-        }
-        return miner
-    }
-
-    func resolveMiner(_ requested: String?, for caller: Principal, create: Bool) async throws -> Miner? {
         let tenantID = caller.actingTenantID ?? caller.key.tenantID
         let id: String
         if let requested {
@@ -415,7 +408,6 @@ public struct JobService: Sendable {
             id = caller.key.id
         }
         if let known = await queue.miner(MinerKey(tenantID: tenantID, minerID: id)) { return known }
-        guard create else { return nil }
         let now = time.now()
         let miner = Miner(
             id: id, tenantID: tenantID, keyID: caller.key.id, capabilities: [:], concurrency: 1, region: nil,
@@ -425,7 +417,7 @@ public struct JobService: Sendable {
     }
 
     func save(_ miner: Miner) async throws {
-        try await storeWrite { try await store.upsertMiner(miner) }
+        try await storageCall { try await store.upsertMiner(miner) }
         await queue.update(miner)
     }
 

@@ -145,15 +145,6 @@ public final class KeyAuthenticator: Sendable {
         tenants.set(CachedTenant(tenant: tenant, freshUntil: time.now().unixNanoseconds + positiveLifetime), for: tenant.id)
     }
 
-    /// Forgets everything cached (tests and cache-lifetime checks).
-    public func forgetAll() {
-        keys.removeAll()
-        tenants.removeAll()
-    }
-
-    /// How many digests are cached.
-    public var cachedKeyCount: Int { keys.count }
-
     private func throttle(_ address: String, now: Int64) -> CoordinatorError? {
         let state = failures.peek(.address(address), limit: failureLimitPerMinute, now: now)
         guard !state.admitted else { return nil }
@@ -167,12 +158,11 @@ public final class KeyAuthenticator: Sendable {
         return decision.admitted ? error : Self.tooManyFailures(retryAfter: decision.retryAfterSeconds)
     }
 
-    /// The message of the 429 for an address over its failure budget (the server tarpits these).
-    public static let tooManyFailuresMessage = "Too many failed authentication attempts from this address; retry later"
-
+    /// The only 429 authentication answers: an address over its failure budget.
     static func tooManyFailures(retryAfter: Int) -> CoordinatorError {
         CoordinatorError(
-            .rateLimited(retryAfterSeconds: retryAfter), code: "RATE_LIMIT_EXCEEDED", message: tooManyFailuresMessage,
+            .rateLimited(retryAfterSeconds: retryAfter), code: "RATE_LIMIT_EXCEEDED",
+            message: "Too many failed authentication attempts from this address; retry later",
             details: ["retry_after_seconds": .int(retryAfter)])
     }
 

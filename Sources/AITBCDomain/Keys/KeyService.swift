@@ -117,7 +117,7 @@ public struct KeyService: Sendable {
         let event = makeEvent(
             .keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now,
             data: ["name": .string(name), "role": .string(role.rawValue)])
-        try await storeWrite { try await store.insertKey(record, event: event) }
+        try await storageCall { try await store.insertKey(record, event: event) }
         authenticator.remember(record)
         return IssuedKey(record: record, secret: secret)
     }
@@ -125,7 +125,7 @@ public struct KeyService: Sendable {
     /// One page of keys visible to `caller`, newest first.
     public func list(by caller: Principal, after cursor: ListCursor?, limit: Int) async throws -> [APIKeyRecord] {
         try caller.require(.keysRead)
-        return try await storeRead { try await store.keys(tenantID: caller.actingTenantID, after: cursor, limit: limit) }
+        return try await storageCall { try await store.keys(tenantID: caller.actingTenantID, after: cursor, limit: limit) }
     }
 
     /// The key `id`, if `caller` may see it (else 404, so ids of other tenants are not confirmed).
@@ -141,7 +141,7 @@ public struct KeyService: Sendable {
         try requireManageable(existing, by: caller)
         let now = time.now()
         let event = makeEvent(.keyRevoked, tenantID: existing.tenantID, actor: caller.key.id, target: id, at: now)
-        let outcome = try await storeWrite { try await store.revokeKey(id: id, at: now, event: event) }
+        let outcome = try await storageCall { try await store.revokeKey(id: id, at: now, event: event) }
         switch outcome {
         case .revoked(let record), .alreadyRevoked(let record):
             authenticator.remember(record)
@@ -175,7 +175,7 @@ public struct KeyService: Sendable {
         let event = makeEvent(
             .keyRegenerated, tenantID: existing.tenantID, actor: caller.key.id, target: id, at: now,
             data: ["grace_period_seconds": .int(gracePeriodSeconds)])
-        let updated = try await storeWrite {
+        let updated = try await storageCall {
             try await store.replaceSecret(
                 id: id, digest: APIKeyDigest(of: secret), hint: APIKeyFormat.hint(for: secret),
                 previousValidUntil: validUntil, event: event)
@@ -193,7 +193,7 @@ public struct KeyService: Sendable {
         try caller.require(.usageRead)
         let record = try await visibleKey(id, to: caller)
         let since = Int64(time.now().timeIntervalSince1970) / 60 * 60 - 24 * 3600
-        let stored = try await storeRead { try await store.usage(keyID: id, sinceMinute: since) }
+        let stored = try await storageCall { try await store.usage(keyID: id, sinceMinute: since) }
         let unwritten = usage.unwritten(keyID: id)
         var merged: [Int64: UsageCounts] = [:]
         for entry in stored { merged[entry.minute, default: UsageCounts()] += entry.counts }
@@ -207,7 +207,7 @@ public struct KeyService: Sendable {
     /// One page of audit events visible to `caller`, newest first.
     public func auditEvents(by caller: Principal, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent] {
         try caller.require(.auditRead)
-        return try await storeRead {
+        return try await storageCall {
             try await store.auditEvents(tenantID: caller.actingTenantID, after: cursor, limit: limit)
         }
     }
@@ -217,7 +217,7 @@ public struct KeyService: Sendable {
     static let keyNotFound = CoordinatorError.notFound("KEY_NOT_FOUND", "No such API key")
 
     func visibleKey(_ id: String, to caller: Principal) async throws -> APIKeyRecord {
-        guard id.utf8.count <= 64, let record = try await storeRead({ try await store.key(id: id) }),
+        guard id.utf8.count <= 64, let record = try await storageCall({ try await store.key(id: id) }),
             caller.canSee(tenantID: record.tenantID)
         else { throw Self.keyNotFound }
         return record
@@ -264,8 +264,8 @@ public struct KeyService: Sendable {
     }
 }
 
-/// Runs a storage read, turning storage failures into 503 `STORAGE_UNAVAILABLE`.
-func storeRead<T>(_ body: () async throws -> T) async throws -> T {
+/// Runs a storage call, turning storage failures into 503 `STORAGE_UNAVAILABLE` (a failed write did not happen).
+func storageCall<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as CoordinatorError {
@@ -273,9 +273,4 @@ func storeRead<T>(_ body: () async throws -> T) async throws -> T {
     } catch {
         throw CoordinatorError.storageUnavailable
     }
-}
-
-/// Runs a storage write, turning storage failures into 503 `STORAGE_UNAVAILABLE` (the write did not happen).
-func storeWrite<T>(_ body: () async throws -> T) async throws -> T {
-    try await storeRead(body)
 }

@@ -137,11 +137,6 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// Forgets `budget`, making it full again.
-    public func reset(_ budget: BudgetKey) {
-        _ = state.withLock { $0.budgets.removeValue(forKey: budget) }
-    }
-
     /// How many budgets are held in memory.
     public var trackedBudgets: Int { state.withLock { $0.budgets.count } }
 

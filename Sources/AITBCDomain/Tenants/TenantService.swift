@@ -37,7 +37,7 @@ public struct TenantService: Sendable {
         let event = keys.makeEvent(
             .tenantCreated, tenantID: tenant.id, actor: caller.key.id, target: tenant.id, at: now,
             data: ["plan": .string(plan)])
-        guard try await storeWrite({ try await store.insertTenant(tenant, event: event) }) else {
+        guard try await storageCall({ try await store.insertTenant(tenant, event: event) }) else {
             throw CoordinatorError(.conflict, code: "CONFLICT_STATE", message: "A tenant with this id already exists")
         }
         authenticator.remember(tenant)
@@ -49,13 +49,13 @@ public struct TenantService: Sendable {
     /// One page of tenants, newest first.
     public func list(by caller: Principal, after cursor: ListCursor?, limit: Int) async throws -> [Tenant] {
         try caller.require(.tenantsRead)
-        return try await storeRead { try await store.tenants(after: cursor, limit: limit) }
+        return try await storageCall { try await store.tenants(after: cursor, limit: limit) }
     }
 
     /// The tenant `id`.
     public func get(_ id: String, by caller: Principal) async throws -> Tenant {
         try caller.require(.tenantsRead)
-        guard id.utf8.count <= 64, let tenant = try await storeRead({ try await store.tenant(id: id) }) else {
+        guard id.utf8.count <= 64, let tenant = try await storageCall({ try await store.tenant(id: id) }) else {
             throw Self.tenantNotFound
         }
         return tenant
@@ -90,7 +90,7 @@ public struct TenantService: Sendable {
         let event = keys.makeEvent(
             .tenantUpdated, tenantID: tenant.id, actor: caller.key.id, target: tenant.id, at: time.now(),
             data: changes)
-        try await storeWrite { try await store.updateTenant(tenant, event: event) }
+        try await storageCall { try await store.updateTenant(tenant, event: event) }
         authenticator.remember(tenant)
         return tenant
     }

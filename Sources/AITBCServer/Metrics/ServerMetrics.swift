@@ -22,6 +22,8 @@ final class ServerMetrics: Sendable {
     }
 
     private let pending = Mutex(Pending())
+    // Counted on every authenticated request: an atomic, not the lock.
+    private let authenticated = Atomic<Int>(0)
     private let registry = PrometheusCollectorRegistry()
     private let scrape = Mutex(())
 
@@ -30,9 +32,14 @@ final class ServerMetrics: Sendable {
         pending.withLock { $0.requests[key, default: 0] += 1 }
     }
 
-    /// `ok` or the error code of an authentication attempt.
-    func countAuthentication(_ outcome: String) {
-        pending.withLock { $0.authOutcomes[outcome, default: 0] += 1 }
+    /// A successful authentication.
+    func countAuthenticated() {
+        authenticated.add(1, ordering: .relaxed)
+    }
+
+    /// A failed authentication, by error code.
+    func countAuthenticationFailure(_ code: String) {
+        pending.withLock { $0.authOutcomes[code, default: 0] += 1 }
     }
 
     func countRateLimited() {
@@ -53,11 +60,12 @@ final class ServerMetrics: Sendable {
         let stored = (try? await coordinator.store.jobCountsByState()) ?? [:]
         let cache = coordinator.authenticator.cacheStatistics
         let storage = coordinator.store.statistics
-        let taken = pending.withLock { state -> Pending in
+        var taken = pending.withLock { state -> Pending in
             let copy = state
             state = Pending()
             return copy
         }
+        taken.authOutcomes["ok", default: 0] += authenticated.exchange(0, ordering: .relaxed)
         return scrape.withLock { _ in
             for (key, count) in taken.requests {
                 let labels = [("method", key.method), ("route", key.route), ("status", String(key.status))]

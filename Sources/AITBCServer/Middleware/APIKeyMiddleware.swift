@@ -43,12 +43,13 @@ struct APIKeyMiddleware: RouterMiddleware {
         do {
             let presented = try credential(of: request)
             principal = try await authenticator.authenticate(presented, from: context.clientAddress)
-            metrics.countAuthentication("ok")
+            metrics.countAuthenticated()
         } catch let error as CoordinatorError {
-            metrics.countAuthentication(error.code)
-            if error.message == KeyAuthenticator.tooManyFailuresMessage {
-                // An address guessing keys waits before it hears no: a flood then costs the server next
-                // to nothing, while valid keys from the same address (served above) are never delayed.
+            metrics.countAuthenticationFailure(error.code)
+            if case .rateLimited = error.kind {
+                // Authentication refuses with 429 only an address over its failure budget. It waits before
+                // it hears no: a flood then costs the server next to nothing, while valid keys from the
+                // same address (served above) are never delayed.
                 await tarpit.hold()
             }
             throw error
@@ -65,7 +66,7 @@ struct APIKeyMiddleware: RouterMiddleware {
                     .rateLimited(retryAfterSeconds: decision.retryAfterSeconds), code: "RATE_LIMIT_EXCEEDED",
                     message: "Rate limit of \(decision.limit) requests per minute exceeded; retry in \(decision.retryAfterSeconds) s",
                     details: ["limit": .int(decision.limit), "retry_after_seconds": .int(decision.retryAfterSeconds)]))
-            Self.addHeaders(decision, keyID: principal.key.id, to: &response)
+            Self.addHeaders(decision, to: &response)
             return response
         }
         var response: Response
@@ -88,7 +89,7 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         let failed = response.status.code >= 400
         usage.record(keyID: principal.key.id, outcome: failed ? .error : .admitted, at: now, from: context.clientAddress)
-        Self.addHeaders(decision, keyID: principal.key.id, to: &response)
+        Self.addHeaders(decision, to: &response)
         return response
     }
 
@@ -119,7 +120,7 @@ struct APIKeyMiddleware: RouterMiddleware {
         return found
     }
 
-    static func addHeaders(_ decision: RateDecision, keyID: String, to response: inout Response) {
+    static func addHeaders(_ decision: RateDecision, to response: inout Response) {
         response.headers.append(HTTPField(name: limitHeader, value: String(decision.limit)))
         response.headers.append(HTTPField(name: remainingHeader, value: String(decision.remaining)))
         response.headers.append(HTTPField(name: resetHeader, value: String(decision.resetUnixSeconds)))
