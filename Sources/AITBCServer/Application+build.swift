@@ -1,3 +1,4 @@
+import AITBCDashboard
 import AITBCDomain
 import HTTPTypes
 import Hummingbird
@@ -14,7 +15,7 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "aitbc.coordinator")
     logger.logLevel = settings.logLevel
-    let (router, _) = buildRouter(coordinator: coordinator, settings: settings)
+    let (router, _) = try buildRouter(coordinator: coordinator, settings: settings)
     var server = HTTPServerBuilder.http1()
     if let certificate = settings.tlsCertificatePath, let key = settings.tlsKeyPath {
         var tls = TLSConfiguration.makeServerConfiguration(
@@ -30,10 +31,11 @@ public func buildApplication(
         logger: logger)
 }
 
-/// The router with every route and middleware, and the list of routes it serves.
+/// The router with every route and middleware, and the list of API routes it serves (the dashboard's
+/// pages are not part of the API document).
 public func buildRouter(
     coordinator: Coordinator, settings: CoordinatorSettings
-) -> (Router<CoordinatorRequestContext>, [(path: String, method: HTTPRequest.Method)]) {
+) throws -> (Router<CoordinatorRequestContext>, [(path: String, method: HTTPRequest.Method)]) {
     let router = Router(context: CoordinatorRequestContext.self)
     let registry = RouteRegistry()
     // The table is filled below; the middleware reads it only while serving.
@@ -61,7 +63,18 @@ public func buildRouter(
     MetricsController(coordinator: coordinator, metrics: metrics)
         .addRoutes(to: router.group("metrics", context: AuthenticatedRequestContext.self), registry: registry)
     MinerController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
-    table.set(RouteTable(registry.routes))
+    var pageRoutes: [(path: String, method: HTTPRequest.Method)] = []
+    if settings.dashboardEnabled {
+        let trustForwardedFor = settings.trustForwardedFor
+        let dashboard = try DashboardController<CoordinatorRequestContext>(
+            accounts: coordinator.accounts, keys: coordinator.keys, time: coordinator.time,
+            secrets: coordinator.secrets, secureCookies: settings.secureCookies,
+            clientAddress: { request, context in
+                APIKeyMiddleware.clientAddress(request, peer: context.peer, trustForwardedFor: trustForwardedFor)
+            })
+        pageRoutes = dashboard.addRoutes(to: router)
+    }
+    table.set(RouteTable(registry.routes + pageRoutes))
     return (router, registry.routes)
 }
 

@@ -1,3 +1,4 @@
+import AITBCDashboard
 import AITBCDomain
 import Foundation
 import Logging
@@ -7,11 +8,14 @@ import Synchronization
 public struct Coordinator: Sendable {
     public let store: any CoordinatorStore
     public let time: any TimeSource
+    public let secrets: any SecretSource
     public let authenticator: KeyAuthenticator
     public let limiter: RateLimiter
     public let usage: UsageRecorder
     public let keys: KeyService
     public let tenants: TenantService
+    /// Dashboard accounts and sessions.
+    public let accounts: AccountService
     public let jobs: JobService
     public let flusher: UsageFlusher
     public let sweeper: JobSweeper
@@ -26,6 +30,7 @@ public struct Coordinator: Sendable {
     ) {
         self.store = store
         self.time = time
+        self.secrets = secrets
         self.authenticator = KeyAuthenticator(
             store: store, plans: settings.plans, time: time, cacheCapacity: settings.keyCacheCapacity,
             cacheLifetime: .seconds(settings.keyCacheLifetimeSeconds), developmentDigests: developmentDigests,
@@ -35,6 +40,9 @@ public struct Coordinator: Sendable {
         self.keys = KeyService(store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets)
         self.tenants = TenantService(
             store: store, authenticator: authenticator, keys: keys, time: time, secrets: secrets)
+        self.accounts = AccountService(
+            store: store, authenticator: authenticator, keys: keys,
+            hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost)), time: time, secrets: secrets)
         self.jobs = JobService(
             store: store, queue: JobQueue(), time: time, secrets: secrets, settings: settings.jobs, logger: logger)
         self.sweeper = JobSweeper(jobs: jobs, interval: .seconds(1))

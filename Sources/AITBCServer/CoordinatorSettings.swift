@@ -31,6 +31,12 @@ public struct CoordinatorSettings: Sendable {
     /// PEM certificate chain and private key; both set means HTTPS (TLS 1.2 or later).
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
+    /// Serve the dashboard under `/dashboard`.
+    public var dashboardEnabled = true
+    /// bcrypt cost of dashboard passwords (log2 of the work).
+    public var passwordHashCost = 12
+    /// Mark dashboard cookies `Secure`; nil: when the coordinator itself serves HTTPS.
+    public var secureCookiesOverride: Bool?
     /// Development keys found in the environment (role → secret).
     public var developmentKeys: [Role: String] = [:]
 
@@ -56,6 +62,9 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error, critical"),
         ("AITBC_MINER_HEARTBEAT_TIMEOUT_SECONDS", "60", "a miner silent this long goes OFFLINE; its jobs are requeued"),
         ("AITBC_MAX_POLL_WAIT_SECONDS", "60", "longest a miner's long-poll may wait"),
+        ("AITBC_DASHBOARD", "true", "serve the dashboard (sign-up, API keys, usage) under /dashboard"),
+        ("AITBC_BCRYPT_COST", "12", "bcrypt cost of dashboard passwords, 4 … 16"),
+        ("AITBC_SECURE_COOKIES", "(auto)", "mark dashboard cookies Secure; default: when serving HTTPS (set true behind a TLS proxy)"),
     ]
 
     /// A problem with a setting, reported before the server starts.
@@ -127,6 +136,9 @@ public struct CoordinatorSettings: Sendable {
             settings.jobs.heartbeatTimeoutSeconds = timeout
         }
         if let wait = try integer("AITBC_MAX_POLL_WAIT_SECONDS", 1...600) { settings.jobs.maximumPollWaitSeconds = Double(wait) }
+        if let enabled = try boolean("AITBC_DASHBOARD") { settings.dashboardEnabled = enabled }
+        if let cost = try integer("AITBC_BCRYPT_COST", 4...16) { settings.passwordHashCost = cost }
+        settings.secureCookiesOverride = try boolean("AITBC_SECURE_COOKIES")
         for (variable, role) in StoreBootstrap.developmentVariables {
             if let secret = value(variable) { settings.developmentKeys[role] = secret }
         }
@@ -156,6 +168,9 @@ public struct CoordinatorSettings: Sendable {
             throw Invalid(description: "cannot read \(path) (AITBC_TLS_CERT / AITBC_TLS_KEY)")
         }
     }
+
+    /// Whether dashboard cookies carry `Secure`.
+    public var secureCookies: Bool { secureCookiesOverride ?? (tlsCertificatePath != nil) }
 
     /// The SQLite file named by ``databaseURL``.
     public func sqlitePath() throws -> String {

@@ -217,7 +217,7 @@ public struct KeyUsageView: Codable, Sendable, Equatable {
 /// One entry of the audit log.
 public struct AuditEventView: Codable, Sendable, Equatable {
     public var eventID: String
-    /// `api_key.created`, `api_key.revoked`, `api_key.regenerated`, `tenant.created`, `tenant.updated`.
+    /// `api_key.created`, `api_key.revoked`, `api_key.regenerated`, `tenant.created`, `tenant.updated`, `account.created`.
     public var type: String
     public var tenantID: String
     /// The key that made the change; nil for changes made by the server itself.

@@ -84,6 +84,12 @@ extension JSONValue {
         }
     }
 
+    /// The array inside, or nil.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
     /// The object inside, or nil.
     public var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { return value }

@@ -189,4 +189,51 @@ import Testing
         #expect(await store.isHealthy())
         try await store.close()
     }
+
+    @Test(arguments: backends.map(\.name))
+    func accountsAreCreatedWithTheirTenantAndKeyOnceAndSessionsComeAndGo(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        let tenant = Tenant(id: "t_acct", name: "ann@example.com", plan: "free", createdAt: Self.now)
+        let account = Account(
+            id: "acct_1", email: "ann@example.com", passwordHash: "$2b$04$hash", tenantID: "t_acct", createdAt: Self.now)
+        let master = Self.key("key_master", tenant: "t_acct", role: .master)
+        let events = [Self.event(.accountCreated, tenant: "t_acct", target: "acct_1")]
+        #expect(try await store.insertAccount(account, tenant: tenant, masterKey: master, events: events))
+        #expect(try await store.account(email: "ann@example.com") == account)
+        #expect(try await store.account(id: "acct_1") == account)
+        #expect(try await store.tenant(id: "t_acct") == tenant)
+        #expect(try await store.key(id: "key_master") == master)
+        #expect(try await store.auditEvents(tenantID: "t_acct", after: nil, limit: 10).map(\.kind) == [.accountCreated])
+
+        // The same email again writes nothing: no second tenant, no key.
+        let twin = Account(
+            id: "acct_2", email: "ann@example.com", passwordHash: "x", tenantID: "t_twin", createdAt: Self.now)
+        let twinTenant = Tenant(id: "t_twin", name: "twin", plan: "free", createdAt: Self.now)
+        #expect(try await !store.insertAccount(
+            twin, tenant: twinTenant, masterKey: Self.key("key_twin", tenant: "t_twin", role: .master), events: []))
+        #expect(try await store.tenant(id: "t_twin") == nil)
+        #expect(try await store.key(id: "key_twin") == nil)
+        #expect(try await store.account(id: "acct_2") == nil)
+
+        let first = DashboardSession(
+            digest: DashboardSession.digest(of: "token-1"), accountID: "acct_1", csrfToken: "csrf-1", createdAt: Self.now,
+            expiresAt: Self.now.addingTimeInterval(60))
+        var second = first
+        second.digest = DashboardSession.digest(of: "token-2")
+        second.expiresAt = Self.now.addingTimeInterval(7200)
+        try await store.insertSession(first)
+        try await store.insertSession(second)
+        #expect(try await store.session(digest: first.digest) == first)
+        try await store.deleteSessions(expiredBefore: Self.now.addingTimeInterval(61))
+        #expect(try await store.session(digest: first.digest) == nil)
+        #expect(try await store.session(digest: second.digest) == second)
+        try await store.deleteSession(digest: second.digest)
+        #expect(try await store.session(digest: second.digest) == nil)
+        try await store.insertSession(first)
+        try await store.insertSession(second)
+        try await store.deleteSessions(accountID: "acct_1")
+        #expect(try await store.session(digest: first.digest) == nil)
+        #expect(try await store.session(digest: second.digest) == nil)
+        try await store.close()
+    }
 }

@@ -10,6 +10,7 @@ public struct AuditEvent: Sendable, Equatable {
         case keyRegenerated = "api_key.regenerated"
         case tenantCreated = "tenant.created"
         case tenantUpdated = "tenant.updated"
+        case accountCreated = "account.created"
     }
 
     public var id: String

@@ -109,29 +109,54 @@ public struct KeyService: Sendable {
         let metadata = request.metadata ?? [:]
         try Self.validate(metadata: metadata)
 
-        let secret = APIKeyFormat.generate(role: role, using: secrets)
-        let record = APIKeyRecord(
-            id: "key_" + secrets.base62(count: 20), tenantID: tenantID, name: name, role: role,
-            scopes: scopes, digest: APIKeyDigest(of: secret), hint: APIKeyFormat.hint(for: secret), createdAt: now,
-            expiresAt: request.expiresAt, rateLimitPerMinute: request.rateLimitPerMinute, metadata: metadata)
+        let issued = issue(
+            role: role, name: name, tenantID: tenantID, scopes: scopes, expiresAt: request.expiresAt,
+            rateLimitPerMinute: request.rateLimitPerMinute, metadata: metadata, at: now)
+        let record = issued.record
         let event = makeEvent(
             .keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now,
             data: ["name": .string(name), "role": .string(role.rawValue)])
         try await storageCall { try await store.insertKey(record, event: event) }
         authenticator.remember(record)
+        return issued
+    }
+
+    /// A new key with a fresh secret, not yet stored.
+    func issue(
+        role: Role, name: String, tenantID: String, scopes: Set<Permission>? = nil, expiresAt: Date? = nil,
+        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue] = [:], at now: Date
+    ) -> IssuedKey {
+        let secret = APIKeyFormat.generate(role: role, using: secrets)
+        let record = APIKeyRecord(
+            id: "key_" + secrets.base62(count: 20), tenantID: tenantID, name: name, role: role,
+            scopes: scopes, digest: APIKeyDigest(of: secret), hint: APIKeyFormat.hint(for: secret), createdAt: now,
+            expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute, metadata: metadata)
         return IssuedKey(record: record, secret: secret)
     }
 
     /// One page of keys visible to `caller`, newest first.
     public func list(by caller: Principal, after cursor: ListCursor?, limit: Int) async throws -> [APIKeyRecord] {
         try caller.require(.keysRead)
-        return try await storageCall { try await store.keys(tenantID: caller.actingTenantID, after: cursor, limit: limit) }
+        let records = try await storageCall {
+            try await store.keys(tenantID: caller.actingTenantID, after: cursor, limit: limit)
+        }
+        return records.map(withUnwrittenLastUse)
+    }
+
+    /// `record` with its last use as recorded in memory, when that is newer than the stored one.
+    func withUnwrittenLastUse(_ record: APIKeyRecord) -> APIKeyRecord {
+        guard let pending = usage.unwrittenLastUse(keyID: record.id), pending.at > (record.lastUsedAt ?? .distantPast)
+        else { return record }
+        var record = record
+        record.lastUsedAt = pending.at
+        record.lastUsedFrom = pending.from
+        return record
     }
 
     /// The key `id`, if `caller` may see it (else 404, so ids of other tenants are not confirmed).
     public func get(_ id: String, by caller: Principal) async throws -> APIKeyRecord {
         try caller.require(.keysRead)
-        return try await visibleKey(id, to: caller)
+        return withUnwrittenLastUse(try await visibleKey(id, to: caller))
     }
 
     /// Revokes `id`; from the moment this returns, the key is refused. Revoking twice is fine.

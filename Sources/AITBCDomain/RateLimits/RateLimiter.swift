@@ -8,6 +8,10 @@ public enum BudgetKey: Hashable, Sendable {
     case key(String)
     /// Failed authentications from one client address.
     case address(String)
+    /// Dashboard sign-in attempts for one email address.
+    case signInAccount(String)
+    /// Dashboard sign-in and sign-up attempts from one client address.
+    case signInAddress(String)
 }
 
 /// The outcome of asking a ``RateLimiter`` for one request.

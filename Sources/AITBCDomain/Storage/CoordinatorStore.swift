@@ -74,7 +74,7 @@ public struct StorageStatistics: Sendable, Equatable {
 }
 
 /// Everything the coordinator keeps, behind one handle.
-public protocol CoordinatorStore: KeyStore, TenantStore, UsageStore, AuditStore, JobStore {
+public protocol CoordinatorStore: KeyStore, TenantStore, UsageStore, AuditStore, JobStore, AccountStore {
     /// Operations so far and the time they took.
     var statistics: StorageStatistics { get }
     /// Jobs of all tenants by state.

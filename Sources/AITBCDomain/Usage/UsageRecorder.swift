@@ -46,6 +46,11 @@ public final class UsageRecorder: Sendable {
         pending.withLock { $0.merge(batch) }
     }
 
+    /// The last use of `keyID` recorded but not yet written.
+    public func unwrittenLastUse(keyID: String) -> LastUse? {
+        pending.withLock { $0.lastUses[keyID] }
+    }
+
     /// What is recorded for `keyID` but not yet written.
     public func unwritten(keyID: String) -> (counts: [Int64: UsageCounts], lastUse: LastUse?) {
         pending.withLock { batch in

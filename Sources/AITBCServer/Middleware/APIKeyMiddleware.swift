@@ -3,6 +3,7 @@ import AITBCDomain
 import AITBCWire
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Synchronization
 
 /// Guards every `/v1` path: reads the credential, authenticates it, applies `X-Tenant-ID`,
@@ -28,17 +29,22 @@ struct APIKeyMiddleware: RouterMiddleware {
     static let remainingHeader = HTTPField.Name("X-RateLimit-Remaining")!
     static let resetHeader = HTTPField.Name("X-RateLimit-Reset")!
 
+    /// The caller's address: the peer's, or the first `X-Forwarded-For` hop when proxies are trusted.
+    static func clientAddress(_ request: Request, peer: SocketAddress?, trustForwardedFor: Bool) -> String? {
+        if trustForwardedFor, let forwarded = request.headers[forwardedFor] {
+            let first = forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+            if let first, !first.isEmpty { return first }
+        }
+        return peer?.ipAddress
+    }
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let path = request.uri.path
         guard path.hasPrefix("/v1/") || path == "/v1" || path == "/metrics" else { return try await next(request, context) }
         var context = context
-        context.clientAddress = context.peer?.ipAddress
-        if trustForwardedFor, let forwarded = request.headers[Self.forwardedFor] {
-            let first = forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
-            if let first, !first.isEmpty { context.clientAddress = first }
-        }
+        context.clientAddress = Self.clientAddress(request, peer: context.peer, trustForwardedFor: trustForwardedFor)
         var principal: Principal
         do {
             let presented = try credential(of: request)

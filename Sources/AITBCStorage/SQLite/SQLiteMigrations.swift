@@ -118,5 +118,30 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        (
+            3,
+            [
+                """
+                CREATE TABLE accounts (
+                    id TEXT PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE dashboard_sessions (
+                    digest BLOB PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    csrf_token TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account_id)",
+                "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions(expires_at)",
+            ]
+        ),
     ]
 }

@@ -61,6 +61,16 @@ final class CountingStore: CoordinatorStore {
     func statistics(tenantID: String) async throws -> JobStatistics { try await base.statistics(tenantID: tenantID) }
     func upsertMiner(_ miner: Miner) async throws { try await base.upsertMiner(miner) }
     func miners() async throws -> [Miner] { try await base.miners() }
+    func insertAccount(_ account: Account, tenant: Tenant, masterKey: APIKeyRecord, events: [AuditEvent]) async throws
+        -> Bool
+    { try await base.insertAccount(account, tenant: tenant, masterKey: masterKey, events: events) }
+    func account(email: String) async throws -> Account? { try await base.account(email: email) }
+    func account(id: String) async throws -> Account? { try await base.account(id: id) }
+    func insertSession(_ session: DashboardSession) async throws { try await base.insertSession(session) }
+    func session(digest: [UInt8]) async throws -> DashboardSession? { try await base.session(digest: digest) }
+    func deleteSession(digest: [UInt8]) async throws { try await base.deleteSession(digest: digest) }
+    func deleteSessions(accountID: String) async throws { try await base.deleteSessions(accountID: accountID) }
+    func deleteSessions(expiredBefore now: Date) async throws { try await base.deleteSessions(expiredBefore: now) }
     var statistics: StorageStatistics { base.statistics }
     func jobCountsByState() async throws -> [JobState: Int] { try await base.jobCountsByState() }
     func isHealthy() async -> Bool { await base.isHealthy() }

@@ -30,6 +30,8 @@ struct Harness {
         settings.trustForwardedFor = true
         settings.authTarpitMilliseconds = 0
         settings.logLevel = .warning
+        // bcrypt's cheapest cost: the tests check behaviour, not the work factor.
+        settings.passwordHashCost = 4
         settings.developmentPlan = plan
         settings.developmentKeys = [
             .client: clientKey, .miner: minerKey, .master: masterKey, .operator: operatorKey,
