@@ -53,6 +53,7 @@ public struct DashboardController<Context: RequestContext>: Sendable {
         on(.get, "sign-in") { request, _ in try await signInPage(request) }
         on(.post, "sign-in") { request, context in try await signIn(request, context: context) }
         on(.post, "sign-out") { request, context in try await signOut(request, context: context) }
+        on(.post, "sign-out-everywhere") { request, context in try await signOut(request, context: context, everywhere: true) }
         on(.get, "api-keys") { request, _ in try await keysPage(request) }
         on(.post, "api-keys") { request, context in try await createKey(request, context: context) }
         on(.get, "api-keys/{key_id}") { request, context in try await keyPage(request, context: context) }
@@ -61,6 +62,7 @@ public struct DashboardController<Context: RequestContext>: Sendable {
         on(.post, "api-keys/{key_id}/regenerate") { request, context in try await regenerate(request, context: context) }
         on(.get, "usage") { request, _ in try await usagePage(request) }
         on(.get, "assets/{name}") { request, context in asset(request, context: context) }
+        on(.head, "assets/{name}") { request, context in asset(request, context: context) }
         return routes
     }
 
@@ -154,13 +156,18 @@ public struct DashboardController<Context: RequestContext>: Sendable {
         }
     }
 
-    func signOut(_ request: Request, context: Context) async throws -> Response {
+    /// Ends this browser's session, or with `everywhere` every session of the account.
+    func signOut(_ request: Request, context: Context, everywhere: Bool = false) async throws -> Response {
         let form = try await request.form(TokenForm.self, context: context)
         guard let token = request.cookies[Self.sessionCookie]?.value, let signedIn = try await signedIn(request) else {
             return DashboardPages.redirect("/dashboard/sign-in", cookies: [clearCookie(Self.sessionCookie)])
         }
         guard sessionFormTokenMatches(request, form.csrf_token, signedIn) else { return formExpired(signedIn) }
-        try await accounts.signOut(token: token)
+        if everywhere {
+            try await accounts.signOutEverywhere(accountID: signedIn.account.id)
+        } else {
+            try await accounts.signOut(token: token)
+        }
         return DashboardPages.redirect("/dashboard/sign-in?signed_out=1", cookies: [clearCookie(Self.sessionCookie)])
     }
 

@@ -385,4 +385,34 @@ import Testing
             #expect(reply.errorCode == "NOT_FOUND")
         }
     }
+
+    @Test func signingOutEverywhereEndsEveryBrowsersSession() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            let laptop = DashboardBrowser(client, address: "192.0.2.20")
+            try await laptop.signUp("olga@example.com")
+            let phone = DashboardBrowser(client, address: "192.0.2.21")
+            #expect(try await phone.signIn("olga@example.com").status == .seeOther)
+            #expect(try await phone.get("/dashboard/usage").status == .ok)
+            let reply = try await phone.post("/dashboard/sign-out-everywhere")
+            #expect(reply.status == .seeOther)
+            #expect(try await phone.get("/dashboard/api-keys").status == .seeOther)
+            #expect(try await laptop.get("/dashboard/api-keys").status == .seeOther)
+        }
+    }
+
+    @Test func cookiesAreSecureUnderHTTPS() async throws {
+        var settings = CoordinatorSettings()
+        #expect(!settings.secureCookies)
+        settings.tlsCertificatePath = "/etc/ssl/cert.pem"
+        #expect(settings.secureCookies)
+        let harness = try await Harness.make { $0.secureCookiesOverride = true }
+        try await harness.test { client in
+            let browser = DashboardBrowser(client)
+            try await browser.signUp("pat@example.com")
+            let session = try #require(browser.setCookieLines.first { $0.hasPrefix("aitbc_session=") })
+            #expect(session.contains("Secure") && session.contains("HttpOnly") && session.contains("SameSite=Lax"))
+            #expect(browser.setCookieLines.allSatisfy { $0.contains("Secure") })
+        }
+    }
 }

@@ -152,6 +152,17 @@ try:
     shot(driver, "signed-out")
     driver.get(BASE + "/dashboard/api-keys")
     check(driver.current_url.endswith("/dashboard/sign-in"), "signed out for good")
+
+    # Sign in again (the password as the browser encodes it), then out of every session.
+    driver.find_element(By.ID, "email").send_keys("Browser@Example.com")
+    driver.find_element(By.ID, "password").send_keys("a long enough passphrase")
+    shot(driver, "sign-in")
+    submit(driver, "sign-in")
+    check(driver.find_element(By.TAG_NAME, "h1").text == "API keys", "signed in again")
+    driver.find_element(By.LINK_TEXT, "Usage").click()
+    submit(driver, "sign-out-everywhere")
+    driver.get(BASE + "/dashboard/usage")
+    check(driver.current_url.endswith("/dashboard/sign-in"), "signed out everywhere")
     print("==> browser flow passed")
 finally:
     driver.quit()

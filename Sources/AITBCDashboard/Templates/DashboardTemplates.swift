@@ -240,6 +240,14 @@ enum DashboardTemplates {
           </tbody>
         </table>
         </div>
+        <section class="card" aria-labelledby="sessions-heading">
+        <h2 id="sessions-heading">Sessions</h2>
+        <p>Signed in somewhere you no longer use? This signs this account out of every browser, this one included.</p>
+        <form method="post" action="/dashboard/sign-out-everywhere">
+          <input type="hidden" name="csrf_token" value="{{csrf}}">
+          <button type="submit" class="danger" id="sign-out-everywhere">Sign out everywhere</button>
+        </form>
+        </section>
         {{/content}}{{/layout}}
         """
 
