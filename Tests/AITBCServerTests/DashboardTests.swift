@@ -354,6 +354,8 @@ import Testing
                 let etag = try #require(reply.header("ETag"))
                 #expect(try await browser.get("/dashboard/assets/\(asset)", headers: ["If-None-Match": etag]).status == .notModified)
             }
+            let head = try await client.send(.head, "/dashboard/assets/dashboard.css")
+            #expect(head.status == .ok && head.header("ETag") != nil)
             #expect(try await browser.get("/dashboard/assets/other.css").status == .notFound)
         }
     }

@@ -163,6 +163,28 @@ try:
     submit(driver, "sign-out-everywhere")
     driver.get(BASE + "/dashboard/usage")
     check(driver.current_url.endswith("/dashboard/sign-in"), "signed out everywhere")
-    print("==> browser flow passed")
 finally:
     driver.quit()
+
+# Without JavaScript: sign in, create a key, read its secret; the copy button stays hidden.
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.implicitly_wait(5)
+driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+try:
+    driver.get(BASE + "/dashboard/sign-in")
+    driver.find_element(By.ID, "email").send_keys("browser@example.com")
+    driver.find_element(By.ID, "password").send_keys("a long enough passphrase")
+    submit(driver, "sign-in")
+    driver.find_element(By.ID, "name").send_keys("made without javascript")
+    Select(driver.find_element(By.ID, "role")).select_by_value("miner")
+    submit(driver, "create-key")
+    secret = driver.find_element(By.ID, "secret").get_attribute("value")
+    check(secret.startswith("aitbc_miner_"), "a key is created without JavaScript")
+    check(not driver.find_element(By.CSS_SELECTOR, "button.copy").is_displayed(), "no copy button without JavaScript")
+    shot(driver, "no-javascript-key-created")
+    status, body = api("/v1/me", secret)
+    check(status == 200 and body["role"] == "miner", f"the key works: {status} {body}")
+    print("    without JavaScript: signed in, created a miner key, /v1/me 200")
+finally:
+    driver.quit()
+print("==> browser flow passed")

@@ -27,6 +27,7 @@ struct DashboardAsset: Sendable {
         :root { --ink: #1b1f24; --muted: #4a5260; --line: #d0d4da; --bg: #f6f7f9; --card: #fff;
           --accent: #0b57d0; --danger: #b71c1c; --ok: #2e7d32; --warn: #e65100; font-size: 16px; }
         * { box-sizing: border-box; }
+        [hidden] { display: none !important; }
         body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
           background: var(--bg); line-height: 1.5; }
         a { color: var(--accent); }
