@@ -48,7 +48,8 @@ public func buildRouter(
     router.add(middleware: RequestLogMiddleware(level: .info))
     router.add(
         middleware: APIKeyMiddleware(
-            authenticator: coordinator.authenticator, limiter: coordinator.limiter, usage: coordinator.usage,
+            authenticator: coordinator.authenticator, limiter: coordinator.limiter,
+            sharedLimit: coordinator.sharedLimit, refusals: coordinator.refusals, usage: coordinator.usage,
             time: coordinator.time, allowQueryKeys: settings.allowQueryKeys,
             trustForwardedFor: settings.trustForwardedFor, errors: errors,
             tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics))
@@ -112,6 +113,7 @@ struct CoordinatorServices: Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await coordinator.sweeper.run() }
             group.addTask { try? await coordinator.flusher.run() }
+            group.addTask { try? await coordinator.cluster.run() }
         }
         try await coordinator.store.close()
     }

@@ -19,6 +19,14 @@ public struct Coordinator: Sendable {
     public let jobs: JobService
     public let flusher: UsageFlusher
     public let sweeper: JobSweeper
+    /// How instances on a shared store keep each other informed (nothing to do on SQLite).
+    public let bus: any ClusterBus
+    /// The rate-limit authority all instances share (PostgreSQL), or nil: the in-memory ``limiter`` decides.
+    public let sharedLimit: (any SharedRateLimit)?
+    /// Refusals of ``sharedLimit`` still in force, answered from memory.
+    public let refusals = RateRefusals()
+    /// Applies other instances' events and reconciles the queue with storage.
+    public let cluster: ClusterSync
     /// Set when a graceful shutdown begins: `/ready` answers 503 and long-polls end.
     public let lifecycle = Lifecycle()
 
@@ -26,9 +34,12 @@ public struct Coordinator: Sendable {
     public init(
         store: any CoordinatorStore, settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
         secrets: any SecretSource = SystemSecretSource(), developmentDigests: Set<APIKeyDigest> = [],
+        bus: any ClusterBus = StandaloneBus(), sharedLimit: (any SharedRateLimit)? = nil,
         logger: Logger = Logger(label: "aitbc")
     ) {
         self.store = store
+        self.bus = bus
+        self.sharedLimit = sharedLimit
         self.time = time
         self.secrets = secrets
         self.authenticator = KeyAuthenticator(
@@ -37,14 +48,19 @@ public struct Coordinator: Sendable {
             failureLimitPerMinute: settings.authFailuresPerMinute)
         self.limiter = RateLimiter()
         self.usage = UsageRecorder()
-        self.keys = KeyService(store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets)
+        self.keys = KeyService(
+            store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets, bus: bus)
         self.tenants = TenantService(
             store: store, authenticator: authenticator, keys: keys, time: time, secrets: secrets)
         self.accounts = AccountService(
             store: store, authenticator: authenticator, keys: keys,
             hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost)), time: time, secrets: secrets)
         self.jobs = JobService(
-            store: store, queue: JobQueue(), time: time, secrets: secrets, settings: settings.jobs, logger: logger)
+            store: store, queue: JobQueue(), time: time, secrets: secrets, settings: settings.jobs, logger: logger,
+            bus: bus)
+        self.cluster = ClusterSync(
+            bus: bus, authenticator: authenticator, refusals: refusals, jobs: jobs, reconcileInterval: .seconds(5),
+            logger: logger)
         self.sweeper = JobSweeper(jobs: jobs, interval: .seconds(1))
         self.flusher = UsageFlusher(
             recorder: usage, store: store, interval: .milliseconds(Int(settings.usageFlushIntervalSeconds * 1000)),

@@ -164,6 +164,67 @@ public actor JobQueue {
         for id in Array(pendingWaits.keys) { resume(id, with: nil) }
     }
 
+    // MARK: other instances (a shared store)
+
+    private var writtenSightings: [MinerKey: Date] = [:]
+
+    /// Whether a sighting of `key` at `now` should be written to storage (none written for `interval`).
+    public func sightingIsDue(_ key: MinerKey, at now: Date, every interval: TimeInterval) -> Bool {
+        if let last = writtenSightings[key], now.timeIntervalSince(last) < interval { return false }
+        writtenSightings[key] = now
+        return true
+    }
+
+    /// A job queued on another instance or requeued: queue it here too, unless it already is.
+    public func adopt(_ job: QueuedJob) {
+        if minerOfJob[job.id] != nil { finishRunning(job.id) }
+        guard queued[job.tenantID]?.contains(where: { $0.id == job.id }) != true else { return }
+        enqueue(job)
+    }
+
+    /// Another instance handed `jobID` to `key`: it leaves the queue and counts against the miner here too.
+    public func noteAssigned(_ jobID: String, tenantID: String, to key: MinerKey) {
+        queued[tenantID]?.removeAll { $0.id == jobID }
+        guard minerOfJob[jobID] != key else { return }
+        finishRunning(jobID)
+        runningByMiner[key, default: []].insert(jobID)
+        minerOfJob[jobID] = key
+    }
+
+    /// `jobID` finished, was canceled or expired on another instance.
+    public func forget(_ jobID: String, tenantID: String) {
+        queued[tenantID]?.removeAll { $0.id == jobID }
+        finishRunning(jobID)
+    }
+
+    /// Makes the queue and running sets what storage holds (`jobs` in QUEUED or RUNNING), and refreshes
+    /// the miners, keeping the later of the two sightings of each. New queued jobs go to waiting miners.
+    public func reconcile(jobs: [Job], miners stored: [Miner]) {
+        for miner in stored {
+            let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
+            var merged = miner
+            if let known = miners[key], known.lastSeenAt > miner.lastSeenAt { merged.lastSeenAt = known.lastSeenAt }
+            miners[key] = merged
+        }
+        let queuedNow = jobs.filter { $0.state == .queued }
+        let queuedIDs = Set(queuedNow.map(\.id))
+        for tenant in Array(queued.keys) { queued[tenant]?.removeAll { !queuedIDs.contains($0.id) } }
+        var running: [MinerKey: Set<String>] = [:]
+        var minerOf: [String: MinerKey] = [:]
+        for job in jobs where job.state == .running {
+            guard let minerID = job.assignedMinerID else { continue }
+            let key = MinerKey(tenantID: job.tenantID, minerID: minerID)
+            running[key, default: []].insert(job.id)
+            minerOf[job.id] = key
+        }
+        runningByMiner = running
+        minerOfJob = minerOf
+        for job in queuedNow.sorted(by: { $0.requestedAt < $1.requestedAt })
+        where queued[job.tenantID]?.contains(where: { $0.id == job.id }) != true {
+            enqueue(QueuedJob(job))
+        }
+    }
+
     /// Takes the oldest job `key` can run, or waits until one arrives or `deadline` passes.
     public func next(for key: MinerKey, until deadline: ContinuousClock.Instant) async -> QueuedJob? {
         guard !draining else { return nil }

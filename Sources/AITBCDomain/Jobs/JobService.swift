@@ -26,10 +26,12 @@ public struct JobService: Sendable {
     let secrets: any SecretSource
     public let settings: JobSettings
     let logger: Logger
+    /// Tells other instances on a shared store what changed here.
+    let bus: any ClusterBus
 
     public init(
         store: any CoordinatorStore, queue: JobQueue, time: any TimeSource, secrets: any SecretSource,
-        settings: JobSettings, logger: Logger
+        settings: JobSettings, logger: Logger, bus: any ClusterBus = StandaloneBus()
     ) {
         self.store = store
         self.queue = queue
@@ -37,6 +39,7 @@ public struct JobService: Sendable {
         self.secrets = secrets
         self.settings = settings
         self.logger = logger
+        self.bus = bus
     }
 
     /// Loads queued and running jobs and the miners into the queue (at start).
@@ -44,6 +47,28 @@ public struct JobService: Sendable {
         let jobs = try await store.jobs(inStates: [.queued, .running])
         let miners = try await store.miners()
         await queue.load(jobs: jobs, miners: miners)
+    }
+
+    // MARK: other instances
+
+    /// A job another instance queued: queue it here too (storage decides who gets it).
+    public func adoptQueued(_ id: String) async {
+        guard let job = try? await store.job(id: id), job.state == .queued else { return }
+        await queue.adopt(QueuedJob(job))
+    }
+
+    /// A miner another instance registered or changed: take storage's version.
+    public func adoptMiner(_ key: MinerKey) async {
+        guard var miner = try? await store.miner(tenantID: key.tenantID, id: key.minerID) else { return }
+        if let known = await queue.miner(key), known.lastSeenAt > miner.lastSeenAt { miner.lastSeenAt = known.lastSeenAt }
+        await queue.update(miner)
+    }
+
+    /// Makes the queue what storage holds (the backstop for events that never arrived).
+    public func reconcile() async throws {
+        let jobs = try await store.jobs(inStates: [.queued, .running])
+        let miners = try await store.miners()
+        await queue.reconcile(jobs: jobs, miners: miners)
     }
 
     static let jobNotFound = CoordinatorError.notFound("JOB_NOT_FOUND", "No such job")
@@ -84,6 +109,7 @@ public struct JobService: Sendable {
         switch outcome {
         case .inserted:
             await queue.enqueue(QueuedJob(job))
+            await bus.publish(.jobQueued(id: job.id))
             return (job, true)
         case .existing(let jobID, let storedDigest):
             guard storedDigest == digest else {
@@ -119,13 +145,14 @@ public struct JobService: Sendable {
         var job = try await visibleJob(id, to: caller)
         let now = time.now()
         if job.state == .queued {
-            if await queue.removeQueued(job.id, tenantID: job.tenantID) {
-                var canceled = job
-                canceled.state = .canceled
-                canceled.finishedAt = now
-                if try await storageCall({ try await store.updateJob(canceled, ifStateIn: [.queued]) }) {
-                    return canceled
-                }
+            // Storage decides: a poll that takes the job at the same moment finds it canceled.
+            var canceled = job
+            canceled.state = .canceled
+            canceled.finishedAt = now
+            if try await storageCall({ try await store.updateJob(canceled, ifStateIn: [.queued]) }) {
+                await queue.forget(job.id, tenantID: job.tenantID)
+                await bus.publish(.jobFinished(id: job.id, tenantID: job.tenantID))
+                return canceled
             }
             // Assigned in the meantime: cancel it as running.
             job = try await visibleJob(id, to: caller)
@@ -138,6 +165,7 @@ public struct JobService: Sendable {
             throw Self.conflict(try await visibleJob(id, to: caller), "cancel")
         }
         await queue.finishRunning(job.id)
+        await bus.publish(.jobFinished(id: job.id, tenantID: job.tenantID))
         return canceled
     }
 
@@ -227,35 +255,43 @@ public struct JobService: Sendable {
         guard wait.isFinite else { throw CoordinatorError.invalidField("max_wait_seconds", "max_wait_seconds must be a number") }
         // Polling is a sign of life: kept in memory (heartbeats write it down); a comeback from OFFLINE is stored.
         miner.lastSeenAt = time.now()
+        let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
+        let interval = TimeInterval(settings.heartbeatTimeoutSeconds) / 4
         if miner.status == .offline {
             miner.status = .online
+            try await save(miner)
+        } else if bus.isShared, await queue.sightingIsDue(key, at: miner.lastSeenAt, every: interval) {
+            // Other instances judge silence from storage: write the sighting down now and then.
             try await save(miner)
         } else {
             await queue.update(miner)
         }
         guard miner.status == .online else { return nil }
-        let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
-        guard let queued = await queue.next(for: key, until: .now + .milliseconds(Int(wait * 1000))) else {
-            return nil
-        }
-        do {
-            guard var job = try await store.job(id: queued.id), job.state == .queued else {
-                await queue.finishRunning(queued.id)
-                return nil
+        let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
+        // The queue picks a job; storage makes the assignment (QUEUED → RUNNING only once, whichever
+        // instance asks first). A job someone else got meanwhile is dropped and the wait goes on.
+        while let queued = await queue.next(for: key, until: deadline) {
+            do {
+                guard var job = try await store.job(id: queued.id), job.state == .queued else {
+                    await queue.finishRunning(queued.id)
+                    continue
+                }
+                job.state = .running
+                job.assignedMinerID = miner.id
+                job.startedAt = time.now()
+                job.attempts += 1
+                guard try await store.updateJob(job, ifStateIn: [.queued]) else {
+                    await queue.finishRunning(queued.id)
+                    continue
+                }
+                await bus.publish(.jobAssigned(id: job.id, miner: key))
+                return job
+            } catch {
+                await queue.unassign(queued)
+                throw CoordinatorError.storageUnavailable
             }
-            job.state = .running
-            job.assignedMinerID = miner.id
-            job.startedAt = time.now()
-            job.attempts += 1
-            guard try await store.updateJob(job, ifStateIn: [.queued]) else {
-                await queue.finishRunning(queued.id)
-                return nil
-            }
-            return job
-        } catch {
-            await queue.unassign(queued)
-            throw CoordinatorError.storageUnavailable
         }
+        return nil
     }
 
     /// Completes a RUNNING job assigned to the calling miner.
@@ -288,6 +324,7 @@ public struct JobService: Sendable {
             throw Self.conflict(try await visibleJob(jobID, tenantID: job.tenantID), "complete")
         }
         await queue.finishRunning(job.id)
+        await bus.publish(.jobFinished(id: job.id, tenantID: job.tenantID))
         return job
     }
 
@@ -307,6 +344,7 @@ public struct JobService: Sendable {
             throw Self.conflict(try await visibleJob(jobID, tenantID: job.tenantID), "fail")
         }
         await queue.finishRunning(job.id)
+        await bus.publish(.jobFinished(id: job.id, tenantID: job.tenantID))
         return job
     }
 
@@ -324,6 +362,7 @@ public struct JobService: Sendable {
             job.finishedAt = now
             if (try? await store.updateJob(job, ifStateIn: [.queued])) == true {
                 expired += 1
+                await bus.publish(.jobFinished(id: job.id, tenantID: job.tenantID))
             } else {
                 await queue.enqueue(queued)
             }
@@ -331,6 +370,17 @@ public struct JobService: Sendable {
         var requeued = 0
         let cutoff = now.addingTimeInterval(-TimeInterval(settings.heartbeatTimeoutSeconds))
         for var miner in await queue.silentMiners(before: cutoff) {
+            if bus.isShared {
+                // It may have been seen by another instance: storage has the latest heartbeat.
+                guard let stored = try? await store.miner(tenantID: miner.tenantID, id: miner.id) else { continue }
+                if stored.lastSeenAt >= cutoff || stored.status == .offline {
+                    var seen = miner
+                    seen.lastSeenAt = max(miner.lastSeenAt, stored.lastSeenAt)
+                    seen.status = stored.status
+                    await queue.update(seen)
+                    continue
+                }
+            }
             miner.status = .offline
             do {
                 try await store.upsertMiner(miner)
@@ -350,9 +400,11 @@ public struct JobService: Sendable {
                 if (try? await store.updateJob(job, ifStateIn: [.running])) == true {
                     await queue.finishRunning(jobID)
                     await queue.enqueue(QueuedJob(job))
+                    await bus.publish(.jobQueued(id: job.id))
                     requeued += 1
                 }
             }
+            await bus.publish(.minerChanged(key))
             logger.notice(
                 "miner went offline", metadata: ["tenant_id": .string(miner.tenantID), "miner_id": .string(miner.id)])
         }
@@ -408,6 +460,11 @@ public struct JobService: Sendable {
             id = caller.key.id
         }
         if let known = await queue.miner(MinerKey(tenantID: tenantID, minerID: id)) { return known }
+        if bus.isShared, let stored = try await storageCall({ try await store.miner(tenantID: tenantID, id: id) }) {
+            // Registered through another instance.
+            await queue.update(stored)
+            return stored
+        }
         let now = time.now()
         let miner = Miner(
             id: id, tenantID: tenantID, keyID: caller.key.id, capabilities: [:], concurrency: 1, region: nil,
@@ -417,8 +474,14 @@ public struct JobService: Sendable {
     }
 
     func save(_ miner: Miner) async throws {
+        let previous = await queue.miner(MinerKey(tenantID: miner.tenantID, minerID: miner.id))
         try await storageCall { try await store.upsertMiner(miner) }
         await queue.update(miner)
+        if previous?.status != miner.status || previous?.capabilities != miner.capabilities
+            || previous?.concurrency != miner.concurrency || previous?.registeredAt != miner.registeredAt
+        {
+            await bus.publish(.minerChanged(MinerKey(tenantID: miner.tenantID, minerID: miner.id)))
+        }
     }
 
     static func validMinerID(_ raw: String) throws -> String {

@@ -60,6 +60,19 @@ public struct APIKeyDigest: Hashable, Sendable {
         return result
     }
 
+    /// A digest read back from ``hex``.
+    public init?(hex: String) {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(32)
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        self.init(bytes: bytes)
+    }
+
     /// Lowercase hex, for PostgreSQL and debugging (never the secret itself).
     public var hex: String {
         bytes.map { byte in

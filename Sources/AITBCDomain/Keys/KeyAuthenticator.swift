@@ -140,6 +140,9 @@ public final class KeyAuthenticator: Sendable {
     /// Forgets whatever is cached for `digest`.
     public func forget(_ digest: APIKeyDigest) { keys.remove(digest) }
 
+    /// Forgets what is cached of tenant `id` (it changed on another instance).
+    public func forgetTenant(_ id: String) { tenants.remove(id) }
+
     /// Makes a change to `tenant` (plan, limit) visible to the very next request.
     public func remember(_ tenant: Tenant) {
         tenants.set(CachedTenant(tenant: tenant, freshUntil: time.now().unixNanoseconds + positiveLifetime), for: tenant.id)

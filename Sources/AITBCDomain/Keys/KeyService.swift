@@ -48,16 +48,19 @@ public struct KeyService: Sendable {
     let usage: UsageRecorder
     let time: any TimeSource
     let secrets: any SecretSource
+    /// Tells other instances on a shared store which keys changed.
+    let bus: any ClusterBus
 
     public init(
         store: any CoordinatorStore, authenticator: KeyAuthenticator, usage: UsageRecorder, time: any TimeSource,
-        secrets: any SecretSource
+        secrets: any SecretSource, bus: any ClusterBus = StandaloneBus()
     ) {
         self.store = store
         self.authenticator = authenticator
         self.usage = usage
         self.time = time
         self.secrets = secrets
+        self.bus = bus
     }
 
     /// Creates a key; the secret is returned here and never again.
@@ -170,6 +173,8 @@ public struct KeyService: Sendable {
         switch outcome {
         case .revoked(let record), .alreadyRevoked(let record):
             authenticator.remember(record)
+            // This instance refuses the key already; the others forget it on hearing this.
+            await bus.publish(.keyChanged(digests: [record.digest] + (record.previousDigest.map { [$0] } ?? [])))
             return record
         case .lastMasterKey:
             throw CoordinatorError(
@@ -208,6 +213,7 @@ public struct KeyService: Sendable {
         guard let updated else { throw Self.keyNotFound }
         // The replaced secret of an earlier regeneration (if any) stops working now.
         if let older = existing.previousDigest { authenticator.forget(older) }
+        await bus.publish(.keyChanged(digests: [existing.digest] + (existing.previousDigest.map { [$0] } ?? [])))
         authenticator.forget(existing.digest)
         authenticator.remember(updated)
         return IssuedKey(record: updated, secret: secret)

@@ -87,6 +87,19 @@ public enum GCRA {
     public static func ceilSeconds(_ nanoseconds: Int64) -> Int64 { (nanoseconds + 999_999_999) / 1_000_000_000 }
 }
 
+extension BudgetKey {
+    /// The budget's name in shared storage.
+    public var storageName: String {
+        switch self {
+        case .tenant(let id): "tenant:" + id
+        case .key(let id): "key:" + id
+        case .address(let address): "address:" + address
+        case .signInAccount(let email): "sign-in-account:" + email
+        case .signInAddress(let address): "sign-in-address:" + address
+        }
+    }
+}
+
 /// In-memory rate limits: admits or refuses a request against one or more budgets at once.
 ///
 /// Each budget keeps its arrival time and the limit it was charged under. When a limit

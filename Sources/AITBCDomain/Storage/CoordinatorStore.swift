@@ -133,4 +133,5 @@ public protocol JobStore: Sendable {
 
     func upsertMiner(_ miner: Miner) async throws
     func miners() async throws -> [Miner]
+    func miner(tenantID: String, id: String) async throws -> Miner?
 }

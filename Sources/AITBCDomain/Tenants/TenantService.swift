@@ -92,6 +92,7 @@ public struct TenantService: Sendable {
             data: changes)
         try await storageCall { try await store.updateTenant(tenant, event: event) }
         authenticator.remember(tenant)
+        await keys.bus.publish(.tenantChanged(id: tenant.id))
         return tenant
     }
 

@@ -14,6 +14,9 @@ struct APIKeyMiddleware: RouterMiddleware {
 
     let authenticator: KeyAuthenticator
     let limiter: RateLimiter
+    /// With several instances on PostgreSQL: the shared authority, and its refusals kept in memory.
+    let sharedLimit: (any SharedRateLimit)?
+    let refusals: RateRefusals
     let usage: UsageRecorder
     let time: any TimeSource
     let allowQueryKeys: Bool
@@ -36,6 +39,26 @@ struct APIKeyMiddleware: RouterMiddleware {
             if let first, !first.isEmpty { return first }
         }
         return peer?.ipAddress
+    }
+
+    /// The shared limiter's decision, or a refusal still in force from memory (no round trip). A store
+    /// that cannot be asked means 503: admitting without it could exceed the budget.
+    func sharedDecision(
+        _ shared: any SharedRateLimit, _ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: Int64
+    ) async throws -> RateDecision {
+        if let refused = refusals.refusal(budgets.0.0, budgets.1?.0, now: now) { return refused }
+        let admission: SharedAdmission
+        do {
+            admission = try await shared.admit(budgets.0, budgets.1)
+        } catch let error as CoordinatorError {
+            throw error
+        } catch {
+            throw CoordinatorError.storageUnavailable
+        }
+        if let refusedBy = admission.refusedBy {
+            refusals.record(refusedBy, admission.decision, now: now, waitNanoseconds: admission.retryAfterNanoseconds)
+        }
+        return admission.decision
     }
 
     func handle(
@@ -63,7 +86,12 @@ struct APIKeyMiddleware: RouterMiddleware {
         context.requestLog?.keyID = principal.key.id
         let now = time.now()
         let budgets = principal.budgets
-        let decision = limiter.admit(budgets.0, budgets.1, now: now.unixNanoseconds)
+        let decision: RateDecision
+        if let sharedLimit {
+            decision = try await sharedDecision(sharedLimit, budgets, now: now.unixNanoseconds)
+        } else {
+            decision = limiter.admit(budgets.0, budgets.1, now: now.unixNanoseconds)
+        }
         guard decision.admitted else {
             metrics.countRateLimited()
             usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: context.clientAddress)

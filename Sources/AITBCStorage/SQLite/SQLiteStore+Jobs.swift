@@ -154,29 +154,38 @@ extension SQLiteStore {
         }
     }
 
+    static let minerColumns = """
+        tenant_id, id, key_id, capabilities, concurrency, region, status, inflight, metadata, registered_at, last_seen_at
+        """
+
     public func miners() async throws -> [Miner] {
         try await read { connection in
-            try await connection.query(
-                """
-                SELECT tenant_id, id, key_id, capabilities, concurrency, region, status, inflight, metadata,
-                registered_at, last_seen_at FROM miners
-                """
-            ).compactMap { row in
-                guard let tenantID = row.column("tenant_id")?.string, let id = row.column("id")?.string,
-                    let status = row.column("status")?.string.flatMap(Miner.Status.init(rawValue:)),
-                    let registered = Self.date(row.column("registered_at")),
-                    let seen = Self.date(row.column("last_seen_at"))
-                else { return nil }
-                return Miner(
-                    id: id, tenantID: tenantID, keyID: row.column("key_id")?.string ?? "",
-                    capabilities: JSONText.decodeObject(row.column("capabilities")?.string),
-                    concurrency: row.column("concurrency")?.integer ?? 1,
-                    region: row.column("region").flatMap { $0.isNull ? nil : $0.string }, status: status,
-                    reportedInflight: row.column("inflight")?.integer ?? 0,
-                    metadata: JSONText.decodeObject(row.column("metadata")?.string), registeredAt: registered,
-                    lastSeenAt: seen)
-            }
+            try await connection.query("SELECT \(Self.minerColumns) FROM miners").compactMap(Self.miner(from:))
         }
+    }
+
+    public func miner(tenantID: String, id: String) async throws -> Miner? {
+        try await read { connection in
+            try await connection.query(
+                "SELECT \(Self.minerColumns) FROM miners WHERE tenant_id = ? AND id = ?", [.text(tenantID), .text(id)]
+            ).first.flatMap(Self.miner(from:))
+        }
+    }
+
+    static func miner(from row: SQLiteRow) -> Miner? {
+        guard let tenantID = row.column("tenant_id")?.string, let id = row.column("id")?.string,
+            let status = row.column("status")?.string.flatMap(Miner.Status.init(rawValue:)),
+            let registered = date(row.column("registered_at")),
+            let seen = date(row.column("last_seen_at"))
+        else { return nil }
+        return Miner(
+            id: id, tenantID: tenantID, keyID: row.column("key_id")?.string ?? "",
+            capabilities: JSONText.decodeObject(row.column("capabilities")?.string),
+            concurrency: row.column("concurrency")?.integer ?? 1,
+            region: row.column("region").flatMap { $0.isNull ? nil : $0.string }, status: status,
+            reportedInflight: row.column("inflight")?.integer ?? 0,
+            metadata: JSONText.decodeObject(row.column("metadata")?.string), registeredAt: registered,
+            lastSeenAt: seen)
     }
 
     static func binds(of job: Job) -> [SQLiteData] {

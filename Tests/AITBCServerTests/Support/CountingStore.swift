@@ -61,6 +61,7 @@ final class CountingStore: CoordinatorStore {
     func statistics(tenantID: String) async throws -> JobStatistics { try await base.statistics(tenantID: tenantID) }
     func upsertMiner(_ miner: Miner) async throws { try await base.upsertMiner(miner) }
     func miners() async throws -> [Miner] { try await base.miners() }
+    func miner(tenantID: String, id: String) async throws -> Miner? { try await base.miner(tenantID: tenantID, id: id) }
     func insertAccount(_ account: Account, tenant: Tenant, masterKey: APIKeyRecord, events: [AuditEvent]) async throws
         -> Bool
     { try await base.insertAccount(account, tenant: tenant, masterKey: masterKey, events: events) }

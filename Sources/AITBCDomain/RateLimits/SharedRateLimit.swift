@@ -1,0 +1,68 @@
+import Synchronization
+
+/// A rate-limit authority that every instance on one store shares (PostgreSQL), so that N instances
+/// admit no more requests than one instance would. Same GCRA and same decisions as ``RateLimiter``,
+/// timed by the store's clock.
+public protocol SharedRateLimit: Sendable {
+    /// Admits the request only if every budget has room, then charges all of them; a refusal charges none.
+    func admit(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?) async throws -> SharedAdmission
+}
+
+/// A shared limiter's answer.
+public struct SharedAdmission: Sendable {
+    public var decision: RateDecision
+    /// The budget that refused, if one did.
+    public var refusedBy: BudgetKey?
+    /// How long until the refusing budget admits again, exactly (the decision's `Retry-After` is rounded up).
+    public var retryAfterNanoseconds: Int64
+
+    public init(decision: RateDecision, refusedBy: BudgetKey?, retryAfterNanoseconds: Int64) {
+        self.decision = decision
+        self.refusedBy = refusedBy
+        self.retryAfterNanoseconds = retryAfterNanoseconds
+    }
+}
+
+/// Remembers refusals of the shared limiter until their `Retry-After` has passed, so that traffic over
+/// its budget is refused from memory without a round trip to the store. It only ever refuses, and only
+/// while the store would refuse too, so it never admits more than the store would.
+public final class RateRefusals: Sendable {
+    private struct Refusal {
+        var until: Int64
+        var decision: RateDecision
+    }
+
+    private let refusals = Mutex<[BudgetKey: Refusal]>([:])
+
+    public init() {}
+
+    /// A refusal still in force for one of the budgets at `now` (Unix nanoseconds), with its wait recomputed.
+    public func refusal(_ first: BudgetKey, _ second: BudgetKey?, now: Int64) -> RateDecision? {
+        refusals.withLock { refusals in
+            for budget in [first, second].compactMap({ $0 }) {
+                guard let refusal = refusals[budget] else { continue }
+                guard refusal.until > now else {
+                    refusals[budget] = nil
+                    continue
+                }
+                var decision = refusal.decision
+                decision.retryAfterSeconds = max(1, Int(GCRA.ceilSeconds(refusal.until - now)))
+                return decision
+            }
+            return nil
+        }
+    }
+
+    /// Records that `budget` refused at `now`; it refuses until the decision's `Retry-After` has passed.
+    public func record(_ budget: BudgetKey, _ decision: RateDecision, now: Int64, waitNanoseconds: Int64) {
+        refusals.withLock { refusals in
+            if refusals.count > 100_000 { refusals = refusals.filter { $0.value.until > now } }
+            refusals[budget] = Refusal(until: now + waitNanoseconds, decision: decision)
+        }
+    }
+
+    /// Forgets the refusals of `budget` (its limit changed).
+    public func forget(_ budget: BudgetKey) {
+        _ = refusals.withLock { $0.removeValue(forKey: budget) }
+    }
+}

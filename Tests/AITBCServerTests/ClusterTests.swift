@@ -1,0 +1,228 @@
+import AITBCDomain
+import AITBCServer
+import AITBCStorage
+import AITBCWire
+import Foundation
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// Two coordinators on one store, joined by a bus: what one changes, the other follows. (The same
+/// domain code runs on PostgreSQL with LISTEN/NOTIFY; here SQLite and an in-process bus stand in, so
+/// the event handling is tested without a database server.)
+@Suite struct ClusterTests {
+    struct Pair {
+        let a: Coordinator
+        let b: Coordinator
+        let hub: InProcessHub
+        let clock: ManualTimeSource
+        let settings: CoordinatorSettings
+    }
+
+    static func pair() async throws -> Pair {
+        var settings = CoordinatorSettings()
+        settings.authTarpitMilliseconds = 0
+        settings.logLevel = .warning
+        settings.developmentKeys = [
+            .client: Harness.clientKey, .miner: Harness.minerKey, .master: Harness.masterKey,
+            .operator: Harness.operatorKey,
+        ]
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("aitbc-cluster-\(UUID().uuidString)/coordinator.sqlite").path
+        settings.databaseURL = "sqlite:" + path
+        let clock = ManualTimeSource(Date(timeIntervalSince1970: 1_795_000_000))
+        let hub = InProcessHub()
+        var members: [Coordinator] = []
+        for name in ["a", "b"] {
+            let store = try await SQLiteStore.open(path: path)
+            let digests = try await StoreBootstrap.registerDevelopmentKeys(
+                settings.developmentKeys, plan: "enterprise", store: store, time: clock)
+            let coordinator = Coordinator(
+                store: store, settings: settings, time: clock, developmentDigests: digests, bus: hub.bus(name),
+                logger: Logger(label: "cluster-\(name)"))
+            try await coordinator.jobs.restore()
+            members.append(coordinator)
+        }
+        return Pair(a: members[0], b: members[1], hub: hub, clock: clock, settings: settings)
+    }
+
+    /// Runs both instances' event handling while `body` runs.
+    static func withSync(_ pair: Pair, _ body: () async throws -> Void) async throws {
+        let syncs = [pair.a, pair.b].map { coordinator in Task { try await coordinator.cluster.run() } }
+        try await Task.sleep(for: .milliseconds(20))
+        do {
+            try await body()
+        } catch {
+            for sync in syncs { sync.cancel() }
+            try? await pair.a.store.close()
+            try? await pair.b.store.close()
+            throw error
+        }
+        for sync in syncs { sync.cancel() }
+        try await pair.a.store.close()
+        try await pair.b.store.close()
+    }
+
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<200 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    static func principal(_ coordinator: Coordinator, _ key: String) async throws -> Principal {
+        try await coordinator.authenticator.authenticate(key, from: "127.0.0.1")
+    }
+
+    @Test func aKeyRevokedOnOneInstanceIsRefusedByTheOther() async throws {
+        let pair = try await Self.pair()
+        try await Self.withSync(pair) {
+            let master = try await Self.principal(pair.a, Harness.masterKey)
+            let issued = try await pair.a.keys.create(NewKeyRequest(name: "shared", role: "client"), by: master)
+            // B knows the key (it is in B's cache) before the revoke.
+            #expect(try await Self.principal(pair.b, issued.secret).key.id == issued.record.id)
+            _ = try await pair.a.keys.revoke(issued.record.id, by: master)
+            #expect(try await Self.eventually {
+                do {
+                    _ = try await Self.principal(pair.b, issued.secret)
+                    return false
+                } catch let error as CoordinatorError {
+                    return error.code == "API_KEY_REVOKED"
+                }
+            })
+        }
+    }
+
+    @Test func aRegeneratedSecretStopsWorkingOnTheOtherInstance() async throws {
+        let pair = try await Self.pair()
+        try await Self.withSync(pair) {
+            let master = try await Self.principal(pair.a, Harness.masterKey)
+            let issued = try await pair.a.keys.create(NewKeyRequest(name: "rotated", role: "client"), by: master)
+            _ = try await Self.principal(pair.b, issued.secret)
+            let renewed = try await pair.a.keys.regenerate(issued.record.id, gracePeriodSeconds: 0, by: master)
+            #expect(try await Self.eventually { (try? await Self.principal(pair.b, issued.secret)) == nil })
+            #expect(try await Self.principal(pair.b, renewed.secret).key.id == issued.record.id)
+        }
+    }
+
+    @Test func aPlanChangeOnOneInstanceAppliesOnTheOther() async throws {
+        let pair = try await Self.pair()
+        try await Self.withSync(pair) {
+            let operatorKey = try await Self.principal(pair.a, Harness.operatorKey)
+            #expect(try await Self.principal(pair.b, Harness.clientKey).tenantLimit == 6000)
+            _ = try await pair.a.tenants.update("test-tenant", plan: "free", name: nil, rateLimitPerMinute: nil, by: operatorKey)
+            #expect(try await Self.eventually { try await Self.principal(pair.b, Harness.clientKey).tenantLimit == 60 })
+        }
+    }
+
+    @Test func aJobSubmittedOnOneInstanceWakesAMinerWaitingOnTheOther() async throws {
+        let pair = try await Self.pair()
+        try await Self.withSync(pair) {
+            let miner = try await Self.principal(pair.b, Harness.minerKey)
+            _ = try await pair.b.jobs.register(minerID: "gpu-b", capabilities: [:], concurrency: 1, region: nil, by: miner)
+            let waiting = Task { try await pair.b.jobs.poll(minerID: "gpu-b", maxWaitSeconds: 5, by: miner) }
+            try await Task.sleep(for: .milliseconds(50))
+            let client = try await Self.principal(pair.a, Harness.clientKey)
+            let started = ContinuousClock.now
+            let (job, _) = try await pair.a.jobs.submit(
+                payload: ["task": "x"], constraints: nil, ttlSeconds: nil, idempotencyKey: nil, by: client)
+            let received = try await waiting.value
+            #expect(received?.id == job.id)
+            #expect(ContinuousClock.now - started < .seconds(1))
+            // A sees it running on B's miner.
+            #expect(try await pair.a.jobs.get(job.id, by: client).assignedMinerID == "gpu-b")
+        }
+    }
+
+    @Test func minersOnBothInstancesGetEachJobExactlyOnce() async throws {
+        let pair = try await Self.pair()
+        try await Self.withSync(pair) {
+            let client = try await Self.principal(pair.a, Harness.clientKey)
+            var minerPrincipals: [(Coordinator, Principal, String)] = []
+            for (index, coordinator) in [pair.a, pair.b, pair.a, pair.b].enumerated() {
+                let principal = try await Self.principal(coordinator, Harness.minerKey)
+                _ = try await coordinator.jobs.register(
+                    minerID: "gpu-\(index)", capabilities: [:], concurrency: 2, region: nil, by: principal)
+                minerPrincipals.append((coordinator, principal, "gpu-\(index)"))
+            }
+            let total = 200
+            let completed = try await withThrowingTaskGroup(of: [String].self) { group in
+                for (coordinator, principal, minerID) in minerPrincipals {
+                    group.addTask {
+                        var done: [String] = []
+                        var idle = 0
+                        while idle < 3 {
+                            guard let job = try await coordinator.jobs.poll(minerID: minerID, maxWaitSeconds: 0.2, by: principal)
+                            else {
+                                idle += 1
+                                continue
+                            }
+                            idle = 0
+                            _ = try await coordinator.jobs.complete(
+                                job.id, minerID: minerID, result: ["ok": true], metrics: nil, by: principal)
+                            done.append(job.id)
+                        }
+                        return done
+                    }
+                }
+                for index in 0..<total {
+                    let coordinator = index % 2 == 0 ? pair.a : pair.b
+                    let principal = try await Self.principal(coordinator, Harness.clientKey)
+                    _ = try await coordinator.jobs.submit(
+                        payload: ["n": .int(index)], constraints: nil, ttlSeconds: nil, idempotencyKey: nil, by: principal)
+                }
+                var all: [String] = []
+                for try await done in group { all += done }
+                return all
+            }
+            #expect(completed.count == total)
+            #expect(Set(completed).count == total)
+            _ = client
+            let stats = try await pair.a.jobs.statistics(by: try await Self.principal(pair.a, Harness.masterKey))
+            #expect(stats.0.byState[.completed] == total)
+        }
+    }
+
+    @Test func reconciliationCatchesJobsWhoseEventsWereLost() async throws {
+        let pair = try await Self.pair()
+        try await Self.withSync(pair) {
+            let miner = try await Self.principal(pair.b, Harness.minerKey)
+            _ = try await pair.b.jobs.register(minerID: "gpu-b", capabilities: [:], concurrency: 1, region: nil, by: miner)
+            pair.hub.setDropping(true)
+            let client = try await Self.principal(pair.a, Harness.clientKey)
+            let (job, _) = try await pair.a.jobs.submit(
+                payload: ["lost": true], constraints: nil, ttlSeconds: nil, idempotencyKey: nil, by: client)
+            #expect(try await pair.b.jobs.poll(minerID: "gpu-b", maxWaitSeconds: 0, by: miner) == nil)
+            pair.hub.setDropping(false)
+            await pair.b.cluster.apply(.resync)
+            #expect(try await pair.b.jobs.poll(minerID: "gpu-b", maxWaitSeconds: 0, by: miner)?.id == job.id)
+        }
+    }
+
+    @Test func aMinerPollingOnOneInstanceIsNotTakenForSilentByTheOther() async throws {
+        let pair = try await Self.pair()
+        try await Self.withSync(pair) {
+            let onA = try await Self.principal(pair.a, Harness.minerKey)
+            _ = try await pair.a.jobs.register(minerID: "gpu-a", capabilities: [:], concurrency: 1, region: nil, by: onA)
+            let client = try await Self.principal(pair.a, Harness.clientKey)
+            let (job, _) = try await pair.a.jobs.submit(
+                payload: ["x": 1], constraints: nil, ttlSeconds: 3600, idempotencyKey: nil, by: client)
+            #expect(try await pair.a.jobs.poll(minerID: "gpu-a", maxWaitSeconds: 0, by: onA)?.id == job.id)
+            #expect(try await Self.eventually { await pair.b.jobs.queue.miner(MinerKey(tenantID: "test-tenant", minerID: "gpu-a")) != nil })
+            // The miner keeps polling A for 100 s; B never hears from it directly.
+            for _ in 0..<10 {
+                pair.clock.advance(by: 10)
+                _ = try await pair.a.jobs.poll(minerID: "gpu-a", maxWaitSeconds: 0, by: onA)
+            }
+            let swept = await pair.b.jobs.sweep()
+            #expect(swept.requeued == 0)
+            #expect(try await pair.a.jobs.get(job.id, by: client).state == .running)
+            // Once it is silent for real, one sweep requeues its job.
+            pair.clock.advance(by: 120)
+            #expect(await pair.b.jobs.sweep().requeued == 1)
+            #expect(await pair.a.jobs.sweep().requeued == 0)
+            #expect(try await pair.a.jobs.get(job.id, by: client).state == .queued)
+        }
+    }
+}
