@@ -21,7 +21,12 @@ extension DashboardController {
     func keysPage(_ request: Request) async throws -> Response {
         guard let signedIn = try await signedIn(request) else { return Self.signInRedirect }
         var notice: String?
-        if let revoked = request.uri.queryParameters["revoked"] { notice = "Key \(revoked) is revoked." }
+        // Only a key of this tenant that is revoked: a crafted link cannot make the page say anything else.
+        if let revoked = request.uri.queryParameters["revoked"],
+            let record = try? await keys.get(String(revoked), by: signedIn.principal), record.revokedAt != nil
+        {
+            notice = "Key \(record.name) (\(record.hint)) is revoked."
+        }
         return try await keysList(request, signedIn: signedIn, notice: notice)
     }
 

@@ -233,6 +233,10 @@ import Testing
             #expect(refused.errorCode == "API_KEY_REVOKED")
             reply = try await browser.get("/dashboard/api-keys?revoked=\(keyID)")
             #expect(reply.text.contains(#"data-key-id="\#(keyID)" data-status="revoked""#))
+            #expect(reply.text.contains("Key billing service ("))
+            // A crafted link names no key that is not revoked.
+            reply = try await browser.get("/dashboard/api-keys?revoked=%3Cscript%3E")
+            #expect(!reply.text.contains(#"id="notice""#) && !reply.text.contains("<script>"))
 
             // The audit log names the account as the actor.
             let audit = try await client.send(.get, "/v1/audit-events", key: master)
