@@ -79,7 +79,8 @@ public struct Coordinator: Sendable {
         settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
         secrets: any SecretSource = SystemSecretSource(), logger: Logger, announce: (String) -> Void
     ) async throws -> Coordinator {
-        let store = try await AITBCStorageFactory.open(settings: settings, logger: logger)
+        let backend = try await AITBCStorageFactory.open(settings: settings, secrets: secrets, logger: logger)
+        let store = backend.store
         var digests = Set<APIKeyDigest>()
         if settings.mode == .development {
             digests = try await StoreBootstrap.registerDevelopmentKeys(
@@ -89,7 +90,8 @@ public struct Coordinator: Sendable {
             announce(secret)
         }
         let coordinator = Coordinator(
-            store: store, settings: settings, time: time, secrets: secrets, developmentDigests: digests, logger: logger)
+            store: store, settings: settings, time: time, secrets: secrets, developmentDigests: digests,
+            bus: backend.bus, sharedLimit: backend.sharedLimit, logger: logger)
         try await coordinator.jobs.restore()
         return coordinator
     }

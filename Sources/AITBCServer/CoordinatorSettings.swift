@@ -1,4 +1,5 @@
 import AITBCDomain
+import AITBCStorage
 import Foundation
 import Logging
 
@@ -12,8 +13,10 @@ public struct CoordinatorSettings: Sendable {
 
     public var host = "127.0.0.1"
     public var port = 8000
-    /// `sqlite:PATH`, a plain path, or `postgres://…` (not yet supported).
+    /// `sqlite:PATH`, a plain path, or `postgres://…` / `postgresql://…`.
     public var databaseURL = "sqlite:.aitbc/coordinator.sqlite"
+    /// Most connections to PostgreSQL (the pool's bound).
+    public var databaseMaxConnections = 10
     public var mode = Mode.development
     public var developmentPlan = "enterprise"
     public var plans = PlanTable.standard
@@ -46,7 +49,11 @@ public struct CoordinatorSettings: Sendable {
     public static let documentation: [(variable: String, defaultValue: String, meaning: String)] = [
         ("AITBC_HOST", "127.0.0.1", "address to listen on"),
         ("AITBC_PORT", "8000", "port to listen on"),
-        ("AITBC_DATABASE_URL", "sqlite:.aitbc/coordinator.sqlite", "storage: sqlite:PATH (embedded)"),
+        (
+            "AITBC_DATABASE_URL", "sqlite:.aitbc/coordinator.sqlite",
+            "storage: sqlite:PATH (embedded), or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require|verify-full]"
+        ),
+        ("AITBC_DATABASE_MAX_CONNECTIONS", "10", "most connections to PostgreSQL"),
         ("AITBC_TLS_CERT", "(none)", "PEM certificate chain: with AITBC_TLS_KEY, serve HTTPS (TLS 1.2+)"),
         ("AITBC_TLS_KEY", "(none)", "PEM private key of AITBC_TLS_CERT"),
         ("AITBC_ENV", "dev", "dev: development keys allowed; production: refused at start"),
@@ -96,6 +103,7 @@ public struct CoordinatorSettings: Sendable {
         if let host = value("AITBC_HOST") { settings.host = host }
         if let port = try integer("AITBC_PORT", 0...65535) { settings.port = port }
         if let url = value("AITBC_DATABASE_URL") { settings.databaseURL = url }
+        if let count = try integer("AITBC_DATABASE_MAX_CONNECTIONS", 1...1000) { settings.databaseMaxConnections = count }
         settings.tlsCertificatePath = value("AITBC_TLS_CERT")
         settings.tlsKeyPath = value("AITBC_TLS_KEY")
         if let raw = value("AITBC_ENV") {
@@ -160,7 +168,7 @@ public struct CoordinatorSettings: Sendable {
         for (role, secret) in developmentKeys where secret.utf8.count > APIKeyFormat.maximumLength {
             throw Invalid(description: "the development \(role.rawValue) key is longer than \(APIKeyFormat.maximumLength) bytes")
         }
-        _ = try sqlitePath()
+        _ = try storage()
         if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
             throw Invalid(description: "AITBC_TLS_CERT and AITBC_TLS_KEY go together: set both for HTTPS, or neither")
         }
@@ -172,15 +180,27 @@ public struct CoordinatorSettings: Sendable {
     /// Whether dashboard cookies carry `Secure`.
     public var secureCookies: Bool { secureCookiesOverride ?? (tlsCertificatePath != nil) }
 
-    /// The SQLite file named by ``databaseURL``.
-    public func sqlitePath() throws -> String {
+    /// The storage that ``databaseURL`` names.
+    public enum Storage: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(PostgresStore.Configuration)
+    }
+
+    /// The storage named by ``databaseURL``: a SQLite file or a PostgreSQL database.
+    public func storage() throws -> Storage {
         let url = databaseURL
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw Invalid(description: "PostgreSQL storage is not available in this build yet; use sqlite:PATH")
+        if PostgresStore.Configuration.isPostgresURL(url) {
+            do {
+                return .postgres(try PostgresStore.Configuration(url: url))
+            } catch {
+                throw Invalid(description: "\(error)")
+            }
         }
-        if url.hasPrefix("sqlite://") { return String(url.dropFirst("sqlite://".count)) }
-        if url.hasPrefix("sqlite:") { return String(url.dropFirst("sqlite:".count)) }
-        if url.contains("://") { throw Invalid(description: "AITBC_DATABASE_URL must be sqlite:PATH, got a different scheme") }
-        return url
+        if url.hasPrefix("sqlite://") { return .sqlite(path: String(url.dropFirst("sqlite://".count))) }
+        if url.hasPrefix("sqlite:") { return .sqlite(path: String(url.dropFirst("sqlite:".count))) }
+        if url.contains("://") {
+            throw Invalid(description: "AITBC_DATABASE_URL must be sqlite:PATH or postgres://…, got a different scheme")
+        }
+        return .sqlite(path: url)
     }
 }

@@ -1,0 +1,250 @@
+/// The versioned schema of the PostgreSQL store: the same versions as ``SQLiteMigrations``, in
+/// PostgreSQL's types (`timestamptz` for instants, `bytea` for digests, `bigint` for counts; JSON
+/// stays `text`, as on SQLite, so payloads round-trip byte for byte). Ids compare bytewise
+/// (`COLLATE "C"`), as SQLite's do, so listings order ties alike whatever the database's locale.
+/// Each entry is applied once, in order, at start.
+enum PostgresMigrations {
+    static let all: [(version: Int, statements: [String])] = [
+        (
+            1,
+            [
+                """
+                CREATE TABLE tenants (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    plan TEXT NOT NULL,
+                    custom_rate_limit BIGINT,
+                    created_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                "CREATE INDEX tenants_created ON tenants(created_at DESC, id DESC)",
+                """
+                CREATE TABLE api_keys (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    scopes TEXT,
+                    digest BYTEA NOT NULL UNIQUE,
+                    previous_digest BYTEA,
+                    previous_valid_until TIMESTAMPTZ,
+                    hint TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    expires_at TIMESTAMPTZ,
+                    revoked_at TIMESTAMPTZ,
+                    rate_limit BIGINT,
+                    metadata TEXT NOT NULL DEFAULT '{}',
+                    last_used_at TIMESTAMPTZ,
+                    last_used_from TEXT
+                )
+                """,
+                "CREATE INDEX api_keys_previous_digest ON api_keys(previous_digest) WHERE previous_digest IS NOT NULL",
+                "CREATE INDEX api_keys_tenant_created ON api_keys(tenant_id, created_at DESC, id DESC)",
+                "CREATE INDEX api_keys_created ON api_keys(created_at DESC, id DESC)",
+                """
+                CREATE TABLE key_usage (
+                    key_id TEXT COLLATE "C" NOT NULL,
+                    minute BIGINT NOT NULL,
+                    admitted BIGINT NOT NULL DEFAULT 0,
+                    rate_limited BIGINT NOT NULL DEFAULT 0,
+                    errors BIGINT NOT NULL DEFAULT 0,
+                    PRIMARY KEY (key_id, minute)
+                )
+                """,
+                """
+                CREATE TABLE audit_events (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    actor_key_id TEXT,
+                    target_id TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    data TEXT NOT NULL DEFAULT '{}'
+                )
+                """,
+                "CREATE INDEX audit_events_tenant_created ON audit_events(tenant_id, created_at DESC, id DESC)",
+                "CREATE INDEX audit_events_created ON audit_events(created_at DESC, id DESC)",
+            ]
+        ),
+        (
+            2,
+            [
+                """
+                CREATE TABLE jobs (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    tenant_id TEXT NOT NULL,
+                    client_key_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    constraints TEXT,
+                    ttl_seconds BIGINT NOT NULL,
+                    requested_at TIMESTAMPTZ NOT NULL,
+                    expires_at TIMESTAMPTZ NOT NULL,
+                    assigned_miner_id TEXT,
+                    started_at TIMESTAMPTZ,
+                    finished_at TIMESTAMPTZ,
+                    result TEXT,
+                    receipt TEXT,
+                    error_code TEXT,
+                    error_message TEXT,
+                    metrics TEXT,
+                    attempts BIGINT NOT NULL DEFAULT 0,
+                    created_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                "CREATE INDEX jobs_tenant_created ON jobs(tenant_id, created_at DESC, id DESC)",
+                "CREATE INDEX jobs_tenant_state_created ON jobs(tenant_id, state, created_at DESC, id DESC)",
+                "CREATE INDEX jobs_active ON jobs(state, requested_at) WHERE state IN ('QUEUED', 'RUNNING')",
+                """
+                CREATE TABLE miners (
+                    tenant_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    key_id TEXT NOT NULL,
+                    capabilities TEXT NOT NULL,
+                    concurrency BIGINT NOT NULL,
+                    region TEXT,
+                    status TEXT NOT NULL,
+                    inflight BIGINT NOT NULL DEFAULT 0,
+                    metadata TEXT NOT NULL DEFAULT '{}',
+                    registered_at TIMESTAMPTZ NOT NULL,
+                    last_seen_at TIMESTAMPTZ NOT NULL,
+                    PRIMARY KEY (tenant_id, id)
+                )
+                """,
+                """
+                CREATE TABLE idempotency_keys (
+                    tenant_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    request_digest BYTEA NOT NULL,
+                    job_id TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    PRIMARY KEY (tenant_id, key)
+                )
+                """,
+            ]
+        ),
+        (
+            3,
+            [
+                """
+                CREATE TABLE accounts (
+                    id TEXT COLLATE "C" PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    created_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE dashboard_sessions (
+                    digest BYTEA PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    csrf_token TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    expires_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                "CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account_id)",
+                "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions(expires_at)",
+            ]
+        ),
+        (
+            // Rate budgets shared by every instance, and the one statement that decides a request
+            // (see ``PostgresRateLimit``): the same GCRA as ``RateLimiter``, on the database's clock.
+            4,
+            [
+                """
+                CREATE TABLE rate_budgets (
+                    name TEXT PRIMARY KEY,
+                    tat BIGINT NOT NULL,
+                    per_minute INTEGER NOT NULL
+                )
+                """,
+                #"""
+                CREATE OR REPLACE FUNCTION aitbc_admit(name1 TEXT, limit1 INTEGER, name2 TEXT, limit2 INTEGER)
+                RETURNS TABLE (admitted BOOLEAN, refused_by INTEGER, lim INTEGER, remaining INTEGER, reset_ns BIGINT, wait_ns BIGINT)
+                LANGUAGE plpgsql AS $$
+                DECLARE
+                    window_ns CONSTANT BIGINT := 60000000000;
+                    now_ns BIGINT := (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000;
+                    names TEXT[];
+                    limits INTEGER[];
+                    new_tats BIGINT[] := ARRAY[]::BIGINT[];
+                    i INTEGER;
+                    per_minute_i INTEGER;
+                    stored RECORD;
+                    arrival BIGINT;
+                    interval_ns BIGINT;
+                    capacity BIGINT;
+                    base BIGINT;
+                    new_tat BIGINT;
+                    room INTEGER;
+                    ok BOOLEAN := TRUE;
+                    best_remaining INTEGER := NULL;
+                    best_limit INTEGER;
+                    best_reset BIGINT;
+                    worst_wait BIGINT := -1;
+                    worst_index INTEGER := 0;
+                    worst_limit INTEGER;
+                    worst_reset BIGINT;
+                BEGIN
+                    IF name2 IS NULL THEN
+                        names := ARRAY[name1];
+                        limits := ARRAY[GREATEST(1, limit1)];
+                    ELSE
+                        names := ARRAY[name1, name2];
+                        limits := ARRAY[GREATEST(1, limit1), GREATEST(1, limit2)];
+                    END IF;
+                    -- A budget seen for the first time starts full; creating its row first means concurrent
+                    -- first requests queue on the row lock below instead of both finding nothing.
+                    INSERT INTO rate_budgets (name, tat, per_minute)
+                        SELECT n, 0, l FROM unnest(names, limits) AS t(n, l) ORDER BY n
+                        ON CONFLICT (name) DO NOTHING;
+                    PERFORM 1 FROM rate_budgets WHERE name = ANY(names) ORDER BY name FOR UPDATE;
+                    FOR i IN 1..array_length(names, 1) LOOP
+                        per_minute_i := limits[i];
+                        SELECT r.tat, r.per_minute INTO stored FROM rate_budgets r WHERE r.name = names[i];
+                        arrival := stored.tat;
+                        -- Charged under another limit: carry the outstanding requests over at the new rate.
+                        IF stored.per_minute <> per_minute_i AND stored.tat > now_ns THEN
+                            arrival := now_ns + ((stored.tat - now_ns)::FLOAT8 * GREATEST(1, stored.per_minute) / window_ns
+                                * (window_ns / per_minute_i))::BIGINT;
+                        END IF;
+                        interval_ns := window_ns / per_minute_i;
+                        capacity := interval_ns * per_minute_i;
+                        base := GREATEST(arrival, now_ns);
+                        new_tat := base + interval_ns;
+                        IF new_tat - now_ns > capacity THEN
+                            ok := FALSE;
+                            IF new_tat - capacity - now_ns > worst_wait THEN
+                                worst_wait := new_tat - capacity - now_ns;
+                                worst_index := i;
+                                worst_limit := per_minute_i;
+                                worst_reset := base;
+                            END IF;
+                            new_tats := new_tats || base;
+                        ELSE
+                            room := ((capacity - (new_tat - now_ns)) / interval_ns)::INTEGER;
+                            IF best_remaining IS NULL OR room < best_remaining OR (room = best_remaining AND per_minute_i < best_limit) THEN
+                                best_remaining := room;
+                                best_limit := per_minute_i;
+                                best_reset := new_tat;
+                            END IF;
+                            new_tats := new_tats || new_tat;
+                        END IF;
+                    END LOOP;
+                    IF ok THEN
+                        FOR i IN 1..array_length(names, 1) LOOP
+                            UPDATE rate_budgets SET tat = new_tats[i], per_minute = limits[i] WHERE name = names[i];
+                        END LOOP;
+                        RETURN QUERY SELECT TRUE, 0, best_limit, best_remaining, best_reset, 0::BIGINT;
+                    ELSE
+                        RETURN QUERY SELECT FALSE, worst_index, worst_limit, 0, worst_reset, worst_wait;
+                    END IF;
+                END
+                $$
+                """#,
+            ]
+        ),
+    ]
+}
