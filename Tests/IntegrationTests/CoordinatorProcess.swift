@@ -86,10 +86,13 @@ final class CoordinatorProcess: @unchecked Sendable {
         }
     }
 
-    func request(_ method: HTTPMethod, _ path: String, key: String? = nil, body: String? = nil) async throws -> Reply {
+    func request(
+        _ method: HTTPMethod, _ path: String, key: String? = nil, body: String? = nil, headers: [String: String] = [:]
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let key { request.headers.add(name: "X-API-Key", value: key) }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))

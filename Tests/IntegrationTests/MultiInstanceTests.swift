@@ -1,0 +1,326 @@
+import Foundation
+import NIOHTTP1
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Three coordinator processes on one PostgreSQL database behave as one server: revocations reach
+/// every instance, rate limits are shared exactly, every job is assigned and completed once, and an
+/// outage of the database is survived without losing anything acknowledged.
+@Suite(.serialized, .enabled(if: PostgresTestServer.isConfigured, PostgresTestServer.skipReason))
+struct MultiInstanceTests {
+    static let operatorKey = "multi-operator-key-0000000000001"
+    static let clientKey = "multi-client-key-00000000000001"
+    static let minerKey = "multi-miner-key-000000000000001"
+
+    static func environment(_ url: String) -> [String: String] {
+        [
+            "AITBC_DATABASE_URL": url, "OPERATOR_API_KEY": operatorKey, "CLIENT_API_KEY": clientKey,
+            "MINER_API_KEY": minerKey, "AITBC_PLANS": "free=60,pro=600,enterprise=100000000",
+            "AITBC_AUTH_FAILURES_PER_MINUTE": "1000000", "AITBC_MINER_HEARTBEAT_TIMEOUT_SECONDS": "600",
+        ]
+    }
+
+    /// Starts `count` instances on `url`, one after the other (the first applies the migrations).
+    static func instances(_ count: Int, url: String) async throws -> [CoordinatorProcess] {
+        var started: [CoordinatorProcess] = []
+        for _ in 0..<count {
+            started.append(try await CoordinatorProcess.start(databasePath: "", environment: environment(url)))
+        }
+        return started
+    }
+
+    static func createKey(on server: CoordinatorProcess, role: String, tenant: String? = nil) async throws -> (id: String, secret: String) {
+        let reply = try await server.request(
+            .POST, "/v1/api-keys", key: operatorKey, body: #"{"name": "k", "role": "\#(role)"}"#,
+            headers: tenant.map { ["X-Tenant-ID": $0] } ?? [:])
+        guard reply.status == 201, let id = reply.json["key_id"] as? String, let secret = reply.json["api_key"] as? String
+        else { throw ProcessError(description: "create key: \(reply.status) \(reply.body)") }
+        return (id, secret)
+    }
+
+    @Test func aKeyRevokedOnOneInstanceIsRefusedByTheOthersWithinASecond() async throws {
+        let database = try await PostgresTestServer.createDatabase()
+        let servers = try await Self.instances(3, url: database.url)
+        defer { for server in servers { server.terminate() } }
+        for trial in 0..<5 {
+            let key = try await Self.createKey(on: servers[0], role: "client", tenant: "test-tenant")
+            for server in servers { #expect(try await server.request(.GET, "/v1/me", key: key.secret).status == 200) }
+            let revoked = try await servers[trial % 3].request(.DELETE, "/v1/api-keys/\(key.id)", key: Self.operatorKey)
+            #expect(revoked.status == 200)
+            let answered = ContinuousClock.now
+            #expect(try await servers[trial % 3].request(.GET, "/v1/me", key: key.secret).status == 401)
+            for server in servers {
+                var refusedAfter: Duration?
+                while ContinuousClock.now - answered < .seconds(3) {
+                    if try await server.request(.GET, "/v1/me", key: key.secret).status == 401 {
+                        refusedAfter = ContinuousClock.now - answered
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                let delay = try #require(refusedAfter, "instance \(server.port) still admits the revoked key")
+                #expect(delay < .seconds(1), "revocation took \(delay) to reach \(server.port)")
+            }
+        }
+        try await database.drop()
+    }
+
+    @Test func threeTimesTheLimitSpreadOverTheInstancesAdmitsExactlyTheLimit() async throws {
+        let database = try await PostgresTestServer.createDatabase()
+        let servers = try await Self.instances(3, url: database.url)
+        defer { for server in servers { server.terminate() } }
+        // 12 a minute: one every 5 s, so the burst below ends long before the budget refills.
+        let limit = 12
+        let tenant = try await servers[0].request(
+            .POST, "/v1/tenants", key: Self.operatorKey, body: #"{"tenant_id": "metered", "name": "Metered", "plan": "free"}"#)
+        #expect(tenant.status == 201)
+        let patched = try await servers[1].request(
+            .PATCH, "/v1/tenants/metered", key: Self.operatorKey, body: #"{"rate_limit_per_minute": \#(limit)}"#)
+        #expect(patched.status == 200)
+        let key = try await Self.createKey(on: servers[2], role: "client", tenant: "metered")
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<(3 * limit) {
+                group.addTask { try await servers[index % 3].request(.GET, "/v1/jobs?limit=1", key: key.secret).status }
+            }
+            var all: [Int] = []
+            for try await status in group { all.append(status) }
+            return all
+        }
+        #expect(statuses.filter { $0 == 200 }.count == limit)
+        #expect(statuses.filter { $0 == 429 }.count == 2 * limit)
+        // Refused requests cost nothing: the budget is still empty, not overdrawn.
+        let after = try await servers[0].request(.GET, "/v1/me", key: key.secret)
+        #expect(after.status == 429)
+        try await database.drop()
+    }
+
+    @Test func aThousandJobsWithMinersOnEveryInstanceAreEachAssignedAndCompletedOnce() async throws {
+        let database = try await PostgresTestServer.createDatabase()
+        let servers = try await Self.instances(3, url: database.url)
+        defer { for server in servers { server.terminate() } }
+        let total = 1000
+        let minersPerInstance = 4
+        for (index, server) in servers.enumerated() {
+            for miner in 0..<minersPerInstance {
+                let reply = try await server.request(
+                    .POST, "/v1/miners/register?miner_id=i\(index)-m\(miner)", key: Self.minerKey, body: #"{"concurrency": 1}"#)
+                #expect(reply.status == 200)
+            }
+        }
+        let completedBy = Shared<[String: String]>([:])
+        let duplicates = Shared<[String]>([])
+        let submitted = Shared<Set<String>>([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, server) in servers.enumerated() {
+                for miner in 0..<minersPerInstance {
+                    let minerID = "i\(index)-m\(miner)"
+                    group.addTask {
+                        while completedBy.withLock({ $0.count }) < total {
+                            let polled = try await server.request(
+                                .POST, "/v1/miners/poll?miner_id=\(minerID)", key: Self.minerKey, body: #"{"max_wait_seconds": 1}"#)
+                            guard polled.status == 200, let jobID = polled.json["job_id"] as? String else { continue }
+                            let done = try await server.request(
+                                .POST, "/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: Self.minerKey,
+                                body: #"{"result": {"by": "\#(minerID)"}, "metrics": {}}"#)
+                            guard done.status == 200 else {
+                                throw ProcessError(description: "result for \(jobID): \(done.status) \(done.body)")
+                            }
+                            completedBy.withLock { map in
+                                if map[jobID] != nil { duplicates.withLock { $0.append(jobID) } }
+                                map[jobID] = minerID
+                            }
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                try await withThrowingTaskGroup(of: Void.self) { clients in
+                    for part in 0..<4 {
+                        clients.addTask {
+                            for index in 0..<(total / 4) {
+                                let server = servers[(part + index) % 3]
+                                let reply = try await server.request(
+                                    .POST, "/v1/jobs", key: Self.clientKey, body: #"{"payload": {"n": \#(part * 1000 + index)}}"#)
+                                guard reply.status == 201, let id = reply.json["job_id"] as? String else {
+                                    throw ProcessError(description: "submit: \(reply.status) \(reply.body)")
+                                }
+                                submitted.withLock { _ = $0.insert(id) }
+                            }
+                        }
+                    }
+                    try await clients.waitForAll()
+                }
+            }
+            try await group.waitForAll()
+        }
+        let done = completedBy.withLock { $0 }
+        #expect(duplicates.withLock { $0 }.isEmpty)
+        #expect(done.count == total)
+        #expect(Set(done.keys) == submitted.withLock { $0 })
+        // Every instance's miners took part.
+        for index in 0..<3 { #expect(done.values.contains { $0.hasPrefix("i\(index)-") }) }
+        let stats = try await servers[1].request(.GET, "/v1/admin/stats", key: Self.operatorKey, headers: ["X-Tenant-ID": "test-tenant"])
+        #expect(stats.status == 200)
+        #expect((stats.json["jobs_by_state"] as? [String: Any])?["COMPLETED"] as? Int == total)
+        try await database.drop()
+    }
+
+    @Test func aMinerLongPollingOnOneInstanceIsWokenByAJobSubmittedOnAnother() async throws {
+        let database = try await PostgresTestServer.createDatabase()
+        let servers = try await Self.instances(2, url: database.url)
+        defer { for server in servers { server.terminate() } }
+        let registered = try await servers[1].request(
+            .POST, "/v1/miners/register?miner_id=gpu-b", key: Self.minerKey, body: #"{"concurrency": 1}"#)
+        #expect(registered.status == 200)
+        _ = try await servers[0].request(.GET, "/v1/jobs", key: Self.clientKey)
+        let received = Shared<ContinuousClock.Instant?>(nil)
+        try await withThrowingTaskGroup(of: CoordinatorProcess.Reply.self) { group in
+            group.addTask {
+                let reply = try await servers[1].request(
+                    .POST, "/v1/miners/poll?miner_id=gpu-b", key: Self.minerKey, body: #"{"max_wait_seconds": 10}"#)
+                received.withLock { $0 = .now }
+                return reply
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let submittedAt = ContinuousClock.now
+            let submitted = try await servers[0].request(.POST, "/v1/jobs", key: Self.clientKey, body: #"{"payload": {"p": 1}}"#)
+            #expect(submitted.status == 201)
+            let polled = try #require(try await group.next())
+            #expect(polled.status == 200)
+            #expect(polled.json["job_id"] as? String == submitted.json["job_id"] as? String)
+            let latency = try #require(received.withLock { $0 }) - submittedAt
+            #expect(latency < .seconds(1), "the hand-off across instances took \(latency)")
+        }
+        try await database.drop()
+    }
+
+    @Test func aDatabaseOutageMeansQuick503sThenRecoveryWithNothingAcknowledgedLost() async throws {
+        let postgres = try await DedicatedPostgres.start()
+        defer { postgres.destroy() }
+        let servers = try await Self.instances(2, url: postgres.url)
+        defer { for server in servers { server.terminate() } }
+        let acknowledged = Shared<[String]>([])
+        let outageStatuses = Shared<[Int]>([])
+        let slowest = Shared<Duration>(.zero)
+        let phase = Shared(0)  // 0 before, 1 during, 2 after the outage
+        let stop = Shared(false)
+        let load = Task {
+            var index = 0
+            while !stop.withLock({ $0 }) {
+                let server = servers[index % 2]
+                index += 1
+                let started = ContinuousClock.now
+                let reply = try? await server.request(.POST, "/v1/jobs", key: Self.clientKey, body: #"{"payload": {"n": \#(index)}}"#)
+                let took = ContinuousClock.now - started
+                let status = reply?.status ?? 0
+                if status == 201, let id = reply?.json["job_id"] as? String { acknowledged.withLock { $0.append(id) } }
+                if phase.withLock({ $0 }) == 1 {
+                    outageStatuses.withLock { $0.append(status) }
+                    slowest.withLock { $0 = max($0, took) }
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        try await Task.sleep(for: .seconds(1))
+        let before = acknowledged.withLock { $0.count }
+        #expect(before > 0)
+        try postgres.stop()
+        phase.withLock { $0 = 1 }
+        try await Task.sleep(for: .seconds(4))
+        // A key nobody has seen is not let in while the database is away.
+        let unknown = try await servers[0].request(.GET, "/v1/me", key: "aitbc_client_" + String(repeating: "Z", count: 34))
+        #expect(unknown.status != 200)
+        #expect(servers.allSatisfy { $0.process.isRunning })
+        phase.withLock { $0 = 2 }
+        try postgres.start()
+        let restarted = ContinuousClock.now
+        var recovered: Duration?
+        while ContinuousClock.now - restarted < .seconds(20) {
+            if (try? await servers[1].request(.GET, "/v1/jobs?limit=1", key: Self.clientKey))?.status == 200 {
+                recovered = ContinuousClock.now - restarted
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .seconds(1))
+        stop.withLock { $0 = true }
+        await load.value
+
+        let statuses = outageStatuses.withLock { $0 }
+        #expect(!statuses.isEmpty)
+        #expect(statuses.allSatisfy { $0 == 503 || $0 == 201 }, "during the outage: \(Set(statuses))")
+        #expect(statuses.contains(503))
+        #expect(slowest.withLock { $0 } < .seconds(5), "slowest answer during the outage: \(slowest.withLock { $0 })")
+        let recovery = try #require(recovered, "no recovery within 20 s of the database's return")
+        #expect(recovery < .seconds(10))
+        #expect(servers.allSatisfy { $0.process.isRunning })
+        let ids = acknowledged.withLock { $0 }
+        #expect(ids.count > before)
+        for (index, id) in ids.enumerated() {
+            let reply = try await servers[index % 2].request(.GET, "/v1/jobs/\(id)", key: Self.clientKey)
+            #expect(reply.status == 200, "acknowledged job \(id) is missing after the outage")
+        }
+    }
+}
+
+/// A PostgreSQL server of the test's own, which it may stop and start (the shared one serves other tests).
+final class DedicatedPostgres: Sendable {
+    let directory: String
+    let port: Int
+    let binaries: String
+    var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
+
+    private init(directory: String, port: Int, binaries: String) {
+        self.directory = directory
+        self.port = port
+        self.binaries = binaries
+    }
+
+    static func start() async throws -> DedicatedPostgres {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        guard let version = versions.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }).last else {
+            throw ProcessError(description: "PostgreSQL is not installed under /usr/lib/postgresql")
+        }
+        let binaries = "/usr/lib/postgresql/\(version)/bin"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-pg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let server = DedicatedPostgres(directory: directory, port: try CoordinatorProcess.freePort(), binaries: binaries)
+        if getuid() == 0 { try server.run("/bin/chown", ["-R", "postgres:postgres", directory], asPostgres: false) }
+        try server.run(binaries + "/initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+        try server.start()
+        return server
+    }
+
+    func start() throws {
+        try run(
+            binaries + "/pg_ctl",
+            ["-D", directory + "/data", "-w", "-t", "30", "-l", directory + "/server.log", "-o",
+             "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
+    }
+
+    /// Stops at once: connections are cut, committed transactions are kept.
+    func stop() throws {
+        try run(binaries + "/pg_ctl", ["-D", directory + "/data", "-w", "-m", "fast", "stop"])
+    }
+
+    func destroy() {
+        try? run(binaries + "/pg_ctl", ["-D", directory + "/data", "-w", "-m", "immediate", "stop"])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs a command to its end through `system()`: Foundation's `Process` can wait forever for a
+    /// command that leaves a daemon behind (pg_ctl start), which inherits what it watches.
+    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true) throws {
+        var words = [executable] + arguments
+        if asPostgres && getuid() == 0 { words = ["/usr/sbin/runuser", "-u", "postgres", "--"] + words }
+        let command = words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let status = system(command + " </dev/null >/dev/null 2>&1")
+        guard status == 0 else {
+            throw ProcessError(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
+        }
+    }
+}
