@@ -4,17 +4,23 @@ import AITBCWire
 import Foundation
 import Testing
 
-/// The behaviour every `CoordinatorStore` must have, run against each backend. SQLite today; the
-/// PostgreSQL store joins the `backends` list when it lands.
-@Suite struct StoreContractTests {
+/// The behaviour every `CoordinatorStore` must have, run against each backend: SQLite, and
+/// PostgreSQL (a fresh database per test) when `AITBC_TEST_POSTGRES_URL` names a server.
+@Suite(.freshPostgresDatabases) struct StoreContractTests {
     typealias Factory = @Sendable () async throws -> any CoordinatorStore
 
-    static let backends: [(name: String, make: Factory)] = [
-        ("sqlite", {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-store-\(UUID().uuidString)/db.sqlite").path
-            return try await SQLiteStore.open(path: path)
-        })
-    ]
+    static let backends: [(name: String, make: Factory)] = {
+        var backends: [(name: String, make: Factory)] = [
+            ("sqlite", {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-store-\(UUID().uuidString)/db.sqlite").path
+                return try await SQLiteStore.open(path: path)
+            })
+        ]
+        if PostgresTestDatabase.isConfigured {
+            backends.append(("postgres", { try await PostgresDatabaseScope.makeDatabase().open() }))
+        }
+        return backends
+    }()
 
     static let now = Date(timeIntervalSince1970: 1_795_000_000)
 

@@ -1,0 +1,149 @@
+import AITBCDomain
+import AITBCStorage
+import AITBCWire
+import Foundation
+import PostgresNIO
+import Testing
+
+/// What only the PostgreSQL store has to get right: several stores (instances) on one database
+/// at once, and a database that goes away. The shared behaviour is in ``StoreContractTests``.
+@Suite(.enabled(if: PostgresTestDatabase.isConfigured, PostgresTestDatabase.skipReason), .freshPostgresDatabases, .timeLimit(.minutes(2)))
+struct PostgresStoreTests {
+    static let now = Date(timeIntervalSince1970: 1_795_000_000)
+
+    @Test func migrationsAreAppliedOnceWhenFourStoresOpenTogether() async throws {
+        let database = try await PostgresDatabaseScope.makeDatabase()
+        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+            for _ in 0..<4 { group.addTask { try await database.open() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(stores.count == 4)
+        let versions = try await database.withConnection { connection in
+            try await connection.query("SELECT version FROM schema_migrations ORDER BY version", logger: PostgresTestDatabase.logger)
+                .collect().map { try $0.decode(Int.self) }
+        }
+        #expect(versions == [1, 2])
+        #expect(try await stores[0].insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil))
+        #expect(try await stores[3].tenant(id: "t1")?.name == "t1")
+        for store in stores { try await store.close() }
+    }
+
+    @Test func concurrentRevokesOfATenantsTwoMasterKeysLeaveExactlyOne() async throws {
+        let database = try await PostgresDatabaseScope.makeDatabase()
+        // Two stores, two pools: as two coordinator instances would race.
+        let first = try await database.open()
+        let second = try await database.open()
+        let tenants = (0..<20).map { "tenant-\($0)" }
+        for tenant in tenants {
+            _ = try await first.insertTenant(Tenant(id: tenant, name: tenant, plan: "free", createdAt: Self.now), event: nil)
+            for index in 1...2 {
+                try await first.insertKey(Self.master("\(tenant)-m\(index)", tenant: tenant), event: Self.event(tenant, "created"))
+            }
+        }
+        let outcomes = try await withThrowingTaskGroup(of: (String, RevokeOutcome).self) { group in
+            for tenant in tenants {
+                for (index, store) in [(1, first), (2, second)] {
+                    group.addTask {
+                        let id = "\(tenant)-m\(index)"
+                        return (tenant, try await store.revokeKey(id: id, at: Self.now, event: Self.event(tenant, id)))
+                    }
+                }
+            }
+            return try await group.reduce(into: [String: [RevokeOutcome]]()) { $0[$1.0, default: []].append($1.1) }
+        }
+        for tenant in tenants {
+            let results = try #require(outcomes[tenant])
+            #expect(results.filter { if case .revoked = $0 { true } else { false } }.count == 1, "\(tenant): \(results)")
+            #expect(results.filter { $0 == .lastMasterKey }.count == 1, "\(tenant): \(results)")
+            let active = try await first.keys(tenantID: tenant, after: nil, limit: 10).filter { $0.isActive(at: Self.now) }
+            #expect(active.count == 1, "\(tenant) has \(active.count) active master keys")
+        }
+        try await first.close()
+        try await second.close()
+    }
+
+    @Test func openingAClosedPortFailsWithinThreeSecondsSayingWhy() async throws {
+        let port = try Self.closedPort()
+        let start = ContinuousClock.now
+        do {
+            _ = try await PostgresStore.open(url: "postgres://aitbc:secret@127.0.0.1:\(port)/aitbc", logger: PostgresTestDatabase.quietLogger)
+            Issue.record("opened a database on a closed port")
+        } catch let error as PostgresFailure {
+            #expect(error.description.contains("127.0.0.1:\(port)"))
+            #expect(error.description.contains("cannot connect"))
+            #expect(!error.description.contains("secret"))
+        }
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+
+    @Test func callsFailFastAsStorageUnavailableWhileTheDatabaseIsGoneAndRecoverAfter() async throws {
+        let database = try await PostgresDatabaseScope.makeDatabase()
+        var configuration = try database.configuration()
+        let proxy = TCPProxy(targetPort: configuration.port)
+        try proxy.start()
+        defer { proxy.stop() }
+        configuration.port = proxy.port
+        let store = try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger)
+        _ = try await store.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil)
+        #expect(await store.isHealthy())
+
+        proxy.stop()
+        let start = ContinuousClock.now
+        await #expect(throws: CoordinatorError.storageUnavailable) { try await store.tenant(id: "t1") }
+        #expect(ContinuousClock.now - start < .seconds(3))
+        await #expect(throws: CoordinatorError.storageUnavailable) {
+            try await store.insertTenant(Tenant(id: "t2", name: "t2", plan: "free", createdAt: Self.now), event: nil)
+        }
+        #expect(await !store.isHealthy())
+        #expect(store.statistics.failures >= 2)
+
+        try proxy.start(port: configuration.port)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, await !store.isHealthy() { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await store.tenant(id: "t1")?.name == "t1")
+        try await store.close()
+    }
+
+    @Test func textWithNULIsABadRequestAndNoLookupMatchesIt() async throws {
+        let store = try await PostgresDatabaseScope.makeDatabase().open()
+        _ = try await store.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil)
+        #expect(try await store.key(id: "key_\u{0}x") == nil)
+        #expect(try await store.tenant(id: "t\u{0}") == nil)
+        await #expect {
+            try await store.insertKey(Self.master("key_n", tenant: "t1", name: "a\u{0}b"), event: Self.event("t1", "key_n"))
+        } throws: { error in
+            (error as? CoordinatorError)?.code == "INVALID_REQUEST"
+        }
+        #expect(try await store.key(id: "key_n") == nil)
+        try await store.close()
+    }
+
+    @Test func instantsKeepTheMillisecondAsSQLiteDoes() async throws {
+        let store = try await PostgresDatabaseScope.makeDatabase().open()
+        let created = Date(timeIntervalSince1970: 1_795_000_000.123_456)
+        _ = try await store.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: created), event: nil)
+        let read = try #require(try await store.tenant(id: "t1"))
+        #expect(read.createdAt == Date(unixMilliseconds: created.unixMilliseconds))
+        #expect(read.createdAt.unixMilliseconds == 1_795_000_000_123)
+        try await store.close()
+    }
+
+    static func master(_ id: String, tenant: String, name: String = "master") -> APIKeyRecord {
+        APIKeyRecord(
+            id: id, tenantID: tenant, name: name, role: .master, scopes: nil, digest: APIKeyDigest(of: "secret-\(id)"),
+            hint: "h", createdAt: now)
+    }
+
+    static func event(_ tenant: String, _ target: String) -> AuditEvent {
+        AuditEvent(id: "evt_\(UUID().uuidString)", kind: .keyRevoked, tenantID: tenant, actorKeyID: nil, targetID: target, createdAt: now)
+    }
+
+    /// A loopback port nothing listens on.
+    static func closedPort() throws -> Int {
+        let proxy = TCPProxy(targetPort: 1)
+        try proxy.start()
+        let port = proxy.port
+        proxy.stop()
+        return port
+    }
+}

@@ -1,0 +1,83 @@
+import AITBCStorage
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// A database of its own on the PostgreSQL server named by `AITBC_TEST_POSTGRES_URL`
+/// (`scripts/test` starts one), created for one test and dropped after it.
+struct PostgresTestDatabase: Sendable {
+    /// The server's base URL; nil when the PostgreSQL tests are not to run.
+    static let baseURL: String? = ProcessInfo.processInfo.environment["AITBC_TEST_POSTGRES_URL"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+    static var isConfigured: Bool { baseURL != nil }
+    static let skipReason: Comment =
+        "needs AITBC_TEST_POSTGRES_URL: run scripts/test, which starts a PostgreSQL and sets it"
+
+    let name: String
+    /// The URL of this database (the base URL with the database replaced).
+    let url: String
+
+    /// Creates an empty database.
+    static func create() async throws -> PostgresTestDatabase {
+        let name = "aitbc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        _ = try await administer { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: logger).collect() }
+        let base = try #require(baseURL)
+        var components = try #require(URLComponents(string: base))
+        components.path = "/" + name
+        return PostgresTestDatabase(name: name, url: try #require(components.string))
+    }
+
+    /// Drops the database, closing whatever connections are still open to it.
+    func drop() async throws {
+        _ = try await Self.administer {
+            try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger).collect()
+        }
+    }
+
+    /// A store on this database, logging warnings and errors only.
+    func open() async throws -> PostgresStore {
+        try await PostgresStore.open(configuration: configuration(), logger: Self.quietLogger)
+    }
+
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "aitbc.postgres")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// The store's configuration for this database.
+    func configuration() throws -> PostgresStore.Configuration {
+        try PostgresStore.Configuration(url: url)
+    }
+
+    /// Runs `body` on a connection to this database (for looking at what the store wrote).
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await Self.withConnection(to: configuration(), body)
+    }
+
+    static let logger = Logger(label: "aitbc.test.postgres")
+
+    private static func administer<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection(to: PostgresStore.Configuration(url: try #require(baseURL)), body)
+    }
+
+    private static func withConnection<T: Sendable>(
+        to configuration: PostgresStore.Configuration, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(
+                host: configuration.host, port: configuration.port, username: configuration.username,
+                password: configuration.password, database: configuration.database, tls: .disable),
+            id: 1, logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}
