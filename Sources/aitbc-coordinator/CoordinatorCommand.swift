@@ -23,7 +23,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (AITBC_HOST).") var host: String?
     @Option(help: "Port to listen on (AITBC_PORT).") var port: Int?
-    @Option(name: .customLong("database-url"), help: "Storage, e.g. sqlite:.aitbc/coordinator.sqlite (AITBC_DATABASE_URL).")
+    @Option(name: .customLong("database-url"), help: "Storage: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (AITBC_DATABASE_URL).")
     var databaseURL: String?
     @Option(name: .customLong("env"), help: "dev or production (AITBC_ENV).") var environment: String?
     @Option(name: .customLong("log-level"), help: "Log level (AITBC_LOG_LEVEL).") var logLevel: String?

@@ -2,7 +2,6 @@ import AITBCDomain
 import AITBCStorage
 import AITBCWire
 import Foundation
-import Logging
 import PostgresNIO
 import Testing
 
@@ -84,24 +83,18 @@ struct PostgresStoreTests {
         try proxy.start()
         defer { proxy.stop() }
         configuration.port = proxy.port
-        var traceLogger = Logger(label: "OUTAGE")
-        traceLogger.logLevel = .trace
-        let store = try await PostgresStore.open(configuration: configuration, logger: traceLogger)
+        let store = try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger)
         _ = try await store.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil)
         #expect(await store.isHealthy())
 
-        print("OUTAGE proxy.stop at \(ContinuousClock.now)")
         proxy.stop()
         let start = ContinuousClock.now
         await #expect(throws: CoordinatorError.storageUnavailable) { try await store.tenant(id: "t1") }
         #expect(ContinuousClock.now - start < .seconds(3))
-        print("OUTAGE first call done \(ContinuousClock.now - start)")
         await #expect(throws: CoordinatorError.storageUnavailable) {
             try await store.insertTenant(Tenant(id: "t2", name: "t2", plan: "free", createdAt: Self.now), event: nil)
         }
-        print("OUTAGE second call done \(ContinuousClock.now - start)")
         #expect(await !store.isHealthy())
-        print("OUTAGE third call done \(ContinuousClock.now - start)")
         #expect(store.statistics.failures >= 2)
 
         try proxy.start(port: configuration.port)

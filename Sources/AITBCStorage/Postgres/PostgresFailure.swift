@@ -14,6 +14,9 @@ public struct PostgresFailure: Error, CustomStringConvertible {
         self.init("cannot open PostgreSQL at \(configuration.redacted): \(Self.reason(error))")
     }
 
+    /// The connection closed before the statement was answered.
+    static let connectionClosed = PostgresFailure("the connection closed before the statement was answered")
+
     /// The server accepted the TCP connection but did not complete the handshake in time.
     static func noHandshake(within timeout: Duration) -> PostgresFailure {
         PostgresFailure("the server did not complete the connection handshake within \(timeout)")

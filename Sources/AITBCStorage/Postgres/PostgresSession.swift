@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// One leased connection, as the store's operations see it: statements run one after another and
 /// their rows are read in full, so the connection is free again when an operation returns.
@@ -7,10 +8,36 @@ struct PostgresSession: Sendable {
     let connection: PostgresConnection
     let logger: Logger
 
-    /// Runs `query` and returns every row it produced.
+    /// Runs `query` and returns every row it produced; fails when the connection closes first.
+    ///
+    /// postgres-nio writes a query to its channel without a write promise: on a connection that
+    /// closed a moment earlier (the pool can still hand one out) the query is never answered and
+    /// its caller would wait forever. The channel's close ends the wait instead.
     @discardableResult
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await connection.query(query, logger: logger).collect()
+        let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        let closed = connection.closeFuture
+        return try await withCheckedThrowingContinuation { continuation in
+            let answer = SingleAnswer(continuation)
+            result.whenComplete { answer.resume(with: $0.map(\.rows)) }
+            closed.whenComplete { _ in answer.resume(with: .failure(PostgresFailure.connectionClosed)) }
+        }
+    }
+
+    /// A continuation resumed by whichever of two callbacks comes first.
+    private final class SingleAnswer: Sendable {
+        private let continuation: Mutex<CheckedContinuation<[PostgresRow], any Error>?>
+
+        init(_ continuation: CheckedContinuation<[PostgresRow], any Error>) {
+            self.continuation = Mutex(continuation)
+        }
+
+        func resume(with result: Result<[PostgresRow], any Error>) {
+            continuation.withLock { pending in
+                defer { pending = nil }
+                return pending
+            }?.resume(with: result)
+        }
     }
 
     /// Runs `body` between `BEGIN` and `COMMIT`; rolls back and rethrows what `body` threw.
