@@ -200,6 +200,23 @@ import Testing
         }
     }
 
+    @Test func aRevocationWhoseEventWasLostIsEnforcedAfterTheBusReconnects() async throws {
+        let pair = try await Self.pair()
+        try await Self.withSync(pair) {
+            let master = try await Self.principal(pair.a, Harness.masterKey)
+            let issued = try await pair.a.keys.create(NewKeyRequest(name: "missed", role: "client"), by: master)
+            _ = try await Self.principal(pair.b, issued.secret)
+            pair.hub.setDropping(true)
+            _ = try await pair.a.keys.revoke(issued.record.id, by: master)
+            // Without the event B still trusts its cache...
+            #expect(try await Self.principal(pair.b, issued.secret).key.id == issued.record.id)
+            pair.hub.setDropping(false)
+            // ...until its bus reconnects and reports that events may have been missed.
+            await pair.b.cluster.apply(.resync)
+            await #expect(throws: CoordinatorError.revokedKey) { try await Self.principal(pair.b, issued.secret) }
+        }
+    }
+
     @Test func aMinerPollingOnOneInstanceIsNotTakenForSilentByTheOther() async throws {
         let pair = try await Self.pair()
         try await Self.withSync(pair) {

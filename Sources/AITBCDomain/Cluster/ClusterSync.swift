@@ -60,6 +60,9 @@ public struct ClusterSync: Service {
         case .minerChanged(let key):
             await jobs.adoptMiner(key)
         case .resync:
+            // Key and plan changes made while this instance was not listening are not replayed:
+            // forget what is cached so the next request of each key reads storage.
+            authenticator.forgetAll()
             await reconcile()
         }
     }

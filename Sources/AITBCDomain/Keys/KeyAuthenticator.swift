@@ -140,6 +140,12 @@ public final class KeyAuthenticator: Sendable {
     /// Forgets whatever is cached for `digest`.
     public func forget(_ digest: APIKeyDigest) { keys.remove(digest) }
 
+    /// Forgets every cached key and tenant: changes made elsewhere may have been missed.
+    public func forgetAll() {
+        keys.removeAll()
+        tenants.removeAll()
+    }
+
     /// Forgets what is cached of tenant `id` (it changed on another instance).
     public func forgetTenant(_ id: String) { tenants.remove(id) }
 

@@ -46,6 +46,11 @@ public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Send
         }
     }
 
+    /// Forgets everything.
+    public func removeAll() {
+        state.withLock { $0 = Generations() }
+    }
+
     /// How many entries are held now.
     public var count: Int { state.withLock { $0.young.count + $0.old.count } }
 
