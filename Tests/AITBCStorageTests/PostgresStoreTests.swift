@@ -28,6 +28,29 @@ struct PostgresStoreTests {
         for store in stores { try await store.close() }
     }
 
+    @Test func sharedBudgetsAdmitExactlyTheLimitOfABurstDecidedInBatches() async throws {
+        let database = try await PostgresDatabaseScope.makeDatabase()
+        let store = try await database.open()
+        let limiter = PostgresRateLimit(store: store)
+        let before = store.statistics.operations
+        let admissions = try await withThrowingTaskGroup(of: SharedAdmission.self) { group in
+            for _ in 0..<90 { group.addTask { try await limiter.admit((.tenant("t"), 30), (.key("k"), 1000)) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let admitted = admissions.filter(\.decision.admitted)
+        #expect(admitted.count == 30)
+        // Each admitted request saw its own place in the budget.
+        #expect(Set(admitted.map(\.decision.remaining)) == Set(0..<30))
+        let refused = admissions.filter { !$0.decision.admitted }
+        #expect(refused.allSatisfy { $0.refusedBy == .tenant("t") && $0.decision.retryAfterSeconds >= 1 && $0.decision.limit == 30 })
+        // Requests that queued behind a call were decided together.
+        #expect(store.statistics.operations - before < 90)
+        // Refusals cost nothing: the key's own budget was charged only for the 30.
+        let keyOnly = try await limiter.admit((.key("k"), 1000), nil)
+        #expect(keyOnly.decision.remaining == 1000 - 30 - 1)
+        try await store.close()
+    }
+
     @Test func concurrentRevokesOfATenantsTwoMasterKeysLeaveExactlyOne() async throws {
         let database = try await PostgresDatabaseScope.makeDatabase()
         // Two stores, two pools: as two coordinator instances would race.

@@ -149,8 +149,8 @@ enum PostgresMigrations {
             ]
         ),
         (
-            // Rate budgets shared by every instance, and the one statement that decides a request
-            // (see ``PostgresRateLimit``): the same GCRA as ``RateLimiter``, on the database's clock.
+            // Rate budgets shared by every instance, and the one statement that decides a batch of
+            // requests (see ``PostgresRateLimit``): the same GCRA as ``RateLimiter``, on the database's clock.
             4,
             [
                 """
@@ -161,32 +161,29 @@ enum PostgresMigrations {
                 )
                 """,
                 #"""
-                CREATE OR REPLACE FUNCTION aitbc_admit(name1 TEXT, limit1 INTEGER, name2 TEXT, limit2 INTEGER)
-                RETURNS TABLE (admitted BOOLEAN, refused_by INTEGER, lim INTEGER, remaining INTEGER, reset_ns BIGINT, wait_ns BIGINT)
+                CREATE OR REPLACE FUNCTION aitbc_admit(
+                    name1 TEXT, limit1 INTEGER, name2 TEXT, limit2 INTEGER, wanted INTEGER)
+                RETURNS TABLE (admitted INTEGER, binding INTEGER, lim INTEGER, room INTEGER, base_ns BIGINT,
+                    interval_ns BIGINT, capacity_ns BIGINT, now_ns BIGINT)
                 LANGUAGE plpgsql AS $$
                 DECLARE
                     window_ns CONSTANT BIGINT := 60000000000;
-                    now_ns BIGINT := (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000;
+                    clock_ns BIGINT := (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000;
                     names TEXT[];
                     limits INTEGER[];
-                    new_tats BIGINT[] := ARRAY[]::BIGINT[];
+                    bases BIGINT[] := ARRAY[]::BIGINT[];
                     i INTEGER;
                     per_minute_i INTEGER;
                     stored RECORD;
                     arrival BIGINT;
-                    interval_ns BIGINT;
-                    capacity BIGINT;
+                    step BIGINT;
+                    cap BIGINT;
                     base BIGINT;
-                    new_tat BIGINT;
-                    room INTEGER;
-                    ok BOOLEAN := TRUE;
-                    best_remaining INTEGER := NULL;
-                    best_limit INTEGER;
-                    best_reset BIGINT;
-                    worst_wait BIGINT := -1;
-                    worst_index INTEGER := 0;
-                    worst_limit INTEGER;
-                    worst_reset BIGINT;
+                    room_i INTEGER;
+                    best INTEGER := 0;
+                    best_room INTEGER;
+                    best_base BIGINT;
+                    take INTEGER;
                 BEGIN
                     IF name2 IS NULL THEN
                         names := ARRAY[name1];
@@ -195,8 +192,8 @@ enum PostgresMigrations {
                         names := ARRAY[name1, name2];
                         limits := ARRAY[GREATEST(1, limit1), GREATEST(1, limit2)];
                     END IF;
-                    -- A budget seen for the first time starts full; creating its row first means concurrent
-                    -- first requests queue on the row lock below instead of both finding nothing.
+                    -- A budget seen for the first time starts full; creating its row first makes
+                    -- concurrent first requests queue on the row lock below instead of both finding nothing.
                     INSERT INTO rate_budgets (name, tat, per_minute)
                         SELECT n, 0, l FROM unnest(names, limits) AS t(n, l) ORDER BY n
                         ON CONFLICT (name) DO NOTHING;
@@ -206,41 +203,31 @@ enum PostgresMigrations {
                         SELECT r.tat, r.per_minute INTO stored FROM rate_budgets r WHERE r.name = names[i];
                         arrival := stored.tat;
                         -- Charged under another limit: carry the outstanding requests over at the new rate.
-                        IF stored.per_minute <> per_minute_i AND stored.tat > now_ns THEN
-                            arrival := now_ns + ((stored.tat - now_ns)::FLOAT8 * GREATEST(1, stored.per_minute) / window_ns
-                                * (window_ns / per_minute_i))::BIGINT;
+                        IF stored.per_minute <> per_minute_i AND stored.tat > clock_ns THEN
+                            arrival := clock_ns + ((stored.tat - clock_ns)::FLOAT8 * GREATEST(1, stored.per_minute)
+                                / window_ns * (window_ns / per_minute_i))::BIGINT;
                         END IF;
-                        interval_ns := window_ns / per_minute_i;
-                        capacity := interval_ns * per_minute_i;
-                        base := GREATEST(arrival, now_ns);
-                        new_tat := base + interval_ns;
-                        IF new_tat - now_ns > capacity THEN
-                            ok := FALSE;
-                            IF new_tat - capacity - now_ns > worst_wait THEN
-                                worst_wait := new_tat - capacity - now_ns;
-                                worst_index := i;
-                                worst_limit := per_minute_i;
-                                worst_reset := base;
-                            END IF;
-                            new_tats := new_tats || base;
-                        ELSE
-                            room := ((capacity - (new_tat - now_ns)) / interval_ns)::INTEGER;
-                            IF best_remaining IS NULL OR room < best_remaining OR (room = best_remaining AND per_minute_i < best_limit) THEN
-                                best_remaining := room;
-                                best_limit := per_minute_i;
-                                best_reset := new_tat;
-                            END IF;
-                            new_tats := new_tats || new_tat;
+                        step := window_ns / per_minute_i;
+                        cap := step * per_minute_i;
+                        base := GREATEST(arrival, clock_ns);
+                        -- How many requests fit now: each takes one step, and the budget may run `cap` ahead.
+                        room_i := GREATEST(0, (cap - (base - clock_ns)) / step)::INTEGER;
+                        bases := bases || base;
+                        IF best = 0 OR room_i < best_room OR (room_i = best_room AND per_minute_i < limits[best]) THEN
+                            best := i;
+                            best_room := room_i;
+                            best_base := base;
                         END IF;
                     END LOOP;
-                    IF ok THEN
+                    take := LEAST(wanted, best_room);
+                    IF take > 0 THEN
                         FOR i IN 1..array_length(names, 1) LOOP
-                            UPDATE rate_budgets SET tat = new_tats[i], per_minute = limits[i] WHERE name = names[i];
+                            UPDATE rate_budgets SET tat = bases[i] + take * (window_ns / limits[i]), per_minute = limits[i]
+                            WHERE name = names[i];
                         END LOOP;
-                        RETURN QUERY SELECT TRUE, 0, best_limit, best_remaining, best_reset, 0::BIGINT;
-                    ELSE
-                        RETURN QUERY SELECT FALSE, worst_index, worst_limit, 0, worst_reset, worst_wait;
                     END IF;
+                    RETURN QUERY SELECT take, best, limits[best], best_room, best_base, window_ns / limits[best],
+                        (window_ns / limits[best]) * limits[best], clock_ns;
                 END
                 $$
                 """#,

@@ -1,35 +1,122 @@
 import AITBCDomain
 import PostgresNIO
+import Synchronization
 
-/// Rate limits kept in PostgreSQL for all instances: one call of the `aitbc_admit` function per
-/// request, which locks the budgets' rows, runs the same GCRA as ``RateLimiter`` on the database's
-/// clock, and charges them only if all have room. N instances therefore admit exactly what one would.
-public struct PostgresRateLimit: SharedRateLimit {
+/// Rate limits kept in PostgreSQL for all instances: one call of the `aitbc_admit` function decides,
+/// which locks the budgets' rows, runs the same GCRA as ``RateLimiter`` on the database's clock, and
+/// charges them only if all have room. N instances therefore admit exactly what one would.
+///
+/// Requests for the same budgets that arrive while a call is under way are decided together by the
+/// next one: a batch of n admits the first k that fit, exactly as n calls at that instant would, for
+/// one round trip and one row lock instead of n.
+public final class PostgresRateLimit: SharedRateLimit {
     let store: PostgresStore
+    private let lines = Mutex<[Line: Queue]>([:])
+
+    /// The budgets a request draws on.
+    private struct Line: Hashable {
+        var first: BudgetKey
+        var firstLimit: Int
+        var second: BudgetKey?
+        var secondLimit: Int?
+    }
+
+    private enum Turn {
+        case decided(SharedAdmission)
+        case lead
+    }
+
+    /// Requests waiting for a line's next call; `busy` while a call is under way.
+    private struct Queue {
+        var busy = false
+        var waiting: [CheckedContinuation<Turn, any Error>] = []
+    }
 
     public init(store: PostgresStore) {
         self.store = store
     }
 
     public func admit(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?) async throws -> SharedAdmission {
-        let firstName = first.0.storageName, firstLimit = first.1
-        let secondName = second?.0.storageName, secondLimit = second?.1
+        let line = Line(first: first.0, firstLimit: first.1, second: second?.0, secondLimit: second?.1)
+        let turn = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Turn, any Error>) in
+            let lead = lines.withLock { lines in
+                if lines[line]?.busy == true {
+                    lines[line]?.waiting.append(continuation)
+                    return false
+                }
+                lines[line] = Queue(busy: true)
+                return true
+            }
+            if lead { continuation.resume(returning: .lead) }
+        }
+        if case .decided(let admission) = turn { return admission }
+
+        // This request leads: it asks for itself and everyone who queued meanwhile.
+        let followers = lines.withLock { lines in
+            defer { lines[line]?.waiting = [] }
+            return lines[line]?.waiting ?? []
+        }
+        let outcome: Result<[SharedAdmission], any Error>
+        do {
+            outcome = .success(try await decide(line, count: followers.count + 1))
+        } catch {
+            outcome = .failure(error)
+        }
+        // Hand the lead to the first request that queued during the call, if any.
+        let next = lines.withLock { lines -> CheckedContinuation<Turn, any Error>? in
+            guard var queue = lines[line], !queue.waiting.isEmpty else {
+                lines[line] = nil
+                return nil
+            }
+            let next = queue.waiting.removeFirst()
+            lines[line] = queue
+            return next
+        }
+        switch outcome {
+        case .success(let admissions):
+            for (follower, admission) in zip(followers, admissions.dropFirst()) { follower.resume(returning: .decided(admission)) }
+            next?.resume(returning: .lead)
+            return admissions[0]
+        case .failure(let error):
+            for follower in followers { follower.resume(throwing: error) }
+            next?.resume(returning: .lead)
+            throw error
+        }
+    }
+
+    /// One call for `count` requests; their decisions in order (the first k admitted).
+    private func decide(_ line: Line, count: Int) async throws -> [SharedAdmission] {
+        let firstName = line.first.storageName, firstLimit = line.firstLimit
+        let secondName = line.second?.storageName, secondLimit = line.secondLimit
         let row = try await store.read { session in
             try await session.rows(
                 """
-                SELECT admitted, refused_by, lim, remaining, reset_ns, wait_ns
-                FROM aitbc_admit(\(firstName)::text, \(firstLimit)::integer, \(secondName)::text, \(secondLimit)::integer)
+                SELECT admitted, binding, lim, room, base_ns, interval_ns, capacity_ns, now_ns
+                FROM aitbc_admit(\(firstName)::text, \(firstLimit)::integer, \(secondName)::text,
+                \(secondLimit)::integer, \(count)::integer)
                 """
             ).first
         }
         guard let row else { throw PostgresFailure("aitbc_admit returned no row") }
-        let (admitted, refusedBy, limit, remaining, resetNanoseconds, waitNanoseconds) = try row.decode(
-            (Bool, Int, Int, Int, Int64, Int64).self)
-        let decision = RateDecision(
-            admitted: admitted, limit: limit, remaining: remaining,
-            resetUnixSeconds: GCRA.ceilSeconds(resetNanoseconds),
-            retryAfterSeconds: admitted ? 0 : Int(max(1, GCRA.ceilSeconds(waitNanoseconds))))
-        let refusing: BudgetKey? = admitted ? nil : (refusedBy == 2 ? second?.0 : first.0)
-        return SharedAdmission(decision: decision, refusedBy: refusing, retryAfterNanoseconds: waitNanoseconds)
+        let (admitted, binding, limit, room, base, interval, capacity, now) = try row.decode(
+            (Int, Int, Int, Int, Int64, Int64, Int64, Int64).self)
+        let refusing = binding == 2 ? line.second : line.first
+        return (0..<count).map { index in
+            if index < admitted {
+                let charged = base + Int64(index + 1) * interval
+                return SharedAdmission(
+                    decision: RateDecision(
+                        admitted: true, limit: limit, remaining: room - index - 1,
+                        resetUnixSeconds: GCRA.ceilSeconds(charged), retryAfterSeconds: 0),
+                    refusedBy: nil, retryAfterNanoseconds: 0)
+            }
+            let after = base + Int64(admitted) * interval
+            let wait = max(0, after + interval - capacity - now)
+            return SharedAdmission(
+                decision: RateDecision(
+                    admitted: false, limit: limit, remaining: 0, resetUnixSeconds: GCRA.ceilSeconds(after),
+                    retryAfterSeconds: Int(max(1, GCRA.ceilSeconds(wait)))),
+                refusedBy: refusing, retryAfterNanoseconds: wait)
+        }
     }
 }
