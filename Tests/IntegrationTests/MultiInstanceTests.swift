@@ -267,6 +267,37 @@ struct MultiInstanceTests {
     }
 }
 
+extension MultiInstanceTests {
+    /// A longer outage: postgres-nio's pool backs off between attempts, yet the instance is back
+    /// within seconds of the database (measured here: about 4 s after 50 s away).
+    @Test func aLongOutageIsOverWithinSecondsOfTheDatabasesReturn() async throws {
+        let postgres = try await DedicatedPostgres.start()
+        defer { postgres.destroy() }
+        let server = try await CoordinatorProcess.start(databasePath: "", environment: Self.environment(postgres.url))
+        defer { server.terminate() }
+        #expect(try await server.request(.GET, "/v1/jobs?limit=1", key: Self.clientKey).status == 200)
+        try postgres.stop()
+        let outageEnds = ContinuousClock.now + .seconds(50)
+        while ContinuousClock.now < outageEnds {
+            let status = try await server.request(.GET, "/v1/jobs?limit=1", key: Self.clientKey).status
+            #expect(status == 503)
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        try postgres.start()
+        let restarted = ContinuousClock.now
+        var recovered: Duration?
+        while ContinuousClock.now - restarted < .seconds(30) {
+            if try await server.request(.GET, "/v1/jobs?limit=1", key: Self.clientKey).status == 200 {
+                recovered = ContinuousClock.now - restarted
+                break
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let recovery = try #require(recovered, "not recovered within 30 s")
+        #expect(recovery < .seconds(10), "recovered \(recovery) after the database came back")
+    }
+}
+
 /// A PostgreSQL server of the test's own, which it may stop and start (the shared one serves other tests).
 final class DedicatedPostgres: Sendable {
     let directory: String
