@@ -129,7 +129,8 @@ import Testing
                 payload: ["task": "x"], constraints: nil, ttlSeconds: nil, idempotencyKey: nil, by: client)
             let received = try await waiting.value
             #expect(received?.id == job.id)
-            #expect(ContinuousClock.now - started < .seconds(1))
+            // Well before the poll's own 5 s end: the event woke it (generous for a loaded machine).
+            #expect(ContinuousClock.now - started < .seconds(4))
             // A sees it running on B's miner.
             #expect(try await pair.a.jobs.get(job.id, by: client).assignedMinerID == "gpu-b")
         }

@@ -224,8 +224,11 @@ public struct KeyService: Sendable {
         try caller.require(.usageRead)
         let record = try await visibleKey(id, to: caller)
         let since = Int64(time.now().timeIntervalSince1970) / 60 * 60 - 24 * 3600
-        let stored = try await storageCall { try await store.usage(keyID: id, sinceMinute: since) }
-        let unwritten = usage.unwritten(keyID: id)
+        let store = self.store, usage = self.usage
+        let (stored, unwritten) = try await usage.flushes.run {
+            let stored = try await storageCall { try await store.usage(keyID: id, sinceMinute: since) }
+            return (stored, usage.unwritten(keyID: id))
+        }
         var merged: [Int64: UsageCounts] = [:]
         for entry in stored { merged[entry.minute, default: UsageCounts()] += entry.counts }
         for (minute, counts) in unwritten.counts where minute >= since { merged[minute, default: UsageCounts()] += counts }

@@ -27,15 +27,18 @@ public struct UsageFlusher: Service {
     /// Writes what is pending; on failure keeps it for the next attempt.
     @discardableResult
     public func flush() async -> Bool {
-        let batch = recorder.drain()
-        guard !batch.isEmpty else { return true }
-        do {
-            try await store.addUsage(batch)
-            return true
-        } catch {
-            recorder.restore(batch)
-            logger.warning("usage flush failed; will retry", metadata: ["error": "\(error)"])
-            return false
-        }
+        let recorder = self.recorder, store = self.store, logger = self.logger
+        return (try? await recorder.flushes.run {
+            let batch = recorder.drain()
+            guard !batch.isEmpty else { return true }
+            do {
+                try await store.addUsage(batch)
+                return true
+            } catch {
+                recorder.restore(batch)
+                logger.warning("usage flush failed; will retry", metadata: ["error": "\(error)"])
+                return false
+            }
+        }) ?? false
     }
 }

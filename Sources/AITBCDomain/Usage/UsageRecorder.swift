@@ -11,6 +11,9 @@ public enum RequestOutcome: Sendable {
 /// Aggregates usage in memory; a ``UsageFlusher`` writes it to storage in batches.
 public final class UsageRecorder: Sendable {
     private let pending = Mutex(UsageBatch())
+    /// Flushes pass through it, and so do reads that add storage's counts to the unwritten ones: a
+    /// read never sees a batch that has left memory but is not in storage yet (nor both at once).
+    public let flushes = AsyncSerialGate()
 
     public init() {}
 

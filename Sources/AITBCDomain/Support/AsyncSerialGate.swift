@@ -1,11 +1,13 @@
-/// Lets one task at a time through, in arrival order: a connection that must not interleave
-/// two transactions is used behind it.
-actor AsyncSerialGate {
+/// Lets one task at a time through, in arrival order: a connection that must not interleave two
+/// transactions is used behind it, and usage is read and flushed behind one.
+public actor AsyncSerialGate {
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
+    public init() {}
+
     /// Runs `body` once every earlier caller has finished.
-    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         await enter()
         defer { leave() }
         return try await body()
