@@ -267,7 +267,8 @@ import Testing
     }
 
     @Test func waitingMinerWithFewestRunningJobsGetsTheJob() async throws {
-        try await Harness.make().test { client in
+        let harness = try await Harness.make()
+        try await harness.test { client in
             _ = try await client.send(.post, "/v1/miners/register?miner_id=busy", key: Harness.minerKey, json: #"{"concurrency": 4}"#)
             _ = try await client.send(.post, "/v1/miners/register?miner_id=idle", key: Harness.minerKey, json: #"{"concurrency": 4}"#)
             _ = try await submit(client)
@@ -275,10 +276,11 @@ import Testing
             try await withThrowingTaskGroup(of: (String, Reply).self) { group in
                 for miner in ["busy", "idle"] {
                     group.addTask {
-                        (miner, try await client.send(.post, "/v1/miners/poll?miner_id=\(miner)", key: Harness.minerKey, json: #"{"max_wait_seconds": 2}"#))
+                        (miner, try await client.send(.post, "/v1/miners/poll?miner_id=\(miner)", key: Harness.minerKey, json: #"{"max_wait_seconds": 3}"#))
                     }
                 }
-                try await Task.sleep(for: .milliseconds(300))
+                // Both miners must be waiting when the job arrives, however slow the machine.
+                while await harness.coordinator.jobs.queue.waitingPolls() < 2 { try await Task.sleep(for: .milliseconds(10)) }
                 _ = try await submit(client)
                 var statuses: [String: HTTPResponse.Status] = [:]
                 for try await (miner, reply) in group { statuses[miner] = reply.status }

@@ -201,7 +201,7 @@ struct MultiInstanceTests {
     @Test func aDatabaseOutageMeansQuick503sThenRecoveryWithNothingAcknowledgedLost() async throws {
         let postgres = try await DedicatedPostgres.start()
         defer { postgres.destroy() }
-        let servers = try await Self.instances(2, url: postgres.url)
+        let servers = try await Self.instances(3, url: postgres.url)
         defer { for server in servers { server.terminate() } }
         let acknowledged = Shared<[String]>([])
         let outageStatuses = Shared<[Int]>([])
@@ -211,7 +211,7 @@ struct MultiInstanceTests {
         let load = Task {
             var index = 0
             while !stop.withLock({ $0 }) {
-                let server = servers[index % 2]
+                let server = servers[index % 3]
                 index += 1
                 let started = ContinuousClock.now
                 let reply = try? await server.request(.POST, "/v1/jobs", key: Self.clientKey, body: #"{"payload": {"n": \#(index)}}"#)
@@ -261,7 +261,7 @@ struct MultiInstanceTests {
         let ids = acknowledged.withLock { $0 }
         #expect(ids.count > before)
         for (index, id) in ids.enumerated() {
-            let reply = try await servers[index % 2].request(.GET, "/v1/jobs/\(id)", key: Self.clientKey)
+            let reply = try await servers[index % 3].request(.GET, "/v1/jobs/\(id)", key: Self.clientKey)
             #expect(reply.status == 200, "acknowledged job \(id) is missing after the outage")
         }
     }

@@ -154,6 +154,9 @@ public actor JobQueue {
         )
     }
 
+    /// How many polls are waiting for a job now.
+    public func waitingPolls() -> Int { waiters.values.reduce(0) { $0 + $1.count } }
+
     /// How many jobs wait in `tenantID`'s queue.
     public func depth(of tenantID: String) -> Int { queued[tenantID]?.count ?? 0 }
 
