@@ -22,10 +22,19 @@ struct PostgresTestServer: Sendable {
     static func createDatabase() async throws -> PostgresTestServer {
         let name = "aitbc_it_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let base = try #require(baseURL)
-        _ = try await withConnection(to: base) { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: logger).collect() }
+        _ = try await withConnection(to: base) { try await createDatabase(name, on: $0) }
         var components = try #require(URLComponents(string: base))
         components.path = "/" + name
         return PostgresTestServer(name: name, url: try #require(components.string))
+    }
+
+    /// `CREATE DATABASE`, copying the template's files where the server can (PostgreSQL 15+): half the
+    /// time of WAL-logging every page, which matters with a database per test on two cores.
+    private static func createDatabase(_ name: String, on connection: PostgresConnection) async throws {
+        let version = try await connection.query("SHOW server_version_num", logger: logger).collect().first
+            .flatMap { Int(try $0.decode(String.self)) } ?? 0
+        let strategy = version >= 150000 ? " STRATEGY FILE_COPY" : ""
+        _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(strategy)"), logger: logger).collect()
     }
 
     func drop() async throws {

@@ -22,7 +22,7 @@ struct PostgresTestDatabase: Sendable {
     /// Creates an empty database.
     static func create() async throws -> PostgresTestDatabase {
         let name = "aitbc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        _ = try await administer { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: logger).collect() }
+        _ = try await administer { try await createDatabase(name, on: $0) }
         let base = try #require(baseURL)
         var components = try #require(URLComponents(string: base))
         components.path = "/" + name
@@ -30,6 +30,15 @@ struct PostgresTestDatabase: Sendable {
     }
 
     /// Drops the database, closing whatever connections are still open to it.
+    /// `CREATE DATABASE`, copying the template's files where the server can (PostgreSQL 15+): half the
+    /// time of WAL-logging every page, which matters with a database per test on two cores.
+    private static func createDatabase(_ name: String, on connection: PostgresConnection) async throws {
+        let version = try await connection.query("SHOW server_version_num", logger: logger).collect().first
+            .flatMap { Int(try $0.decode(String.self)) } ?? 0
+        let strategy = version >= 150000 ? " STRATEGY FILE_COPY" : ""
+        _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(strategy)"), logger: logger).collect()
+    }
+
     func drop() async throws {
         _ = try await Self.administer {
             try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger).collect()
