@@ -59,7 +59,7 @@ public struct Coordinator: Sendable {
             store: store, queue: JobQueue(), time: time, secrets: secrets, settings: settings.jobs, logger: logger,
             bus: bus)
         self.cluster = ClusterSync(
-            bus: bus, authenticator: authenticator, refusals: refusals, jobs: jobs, reconcileInterval: .seconds(5),
+            bus: bus, authenticator: authenticator, jobs: jobs, reconcileInterval: .seconds(5),
             logger: logger)
         self.sweeper = JobSweeper(jobs: jobs, interval: .seconds(1))
         self.flusher = UsageFlusher(

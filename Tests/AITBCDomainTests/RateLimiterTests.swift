@@ -75,4 +75,18 @@ import Testing
         // The first 10,000 budgets are full again by then and are dropped at the next sweep.
         #expect(limiter.trackedBudgets <= 12_000)
     }
+
+    @Test func sharedRefusalsHoldUntilTheirWaitUnderTheLimitTheyWereMadeWith() {
+        let refusals = RateRefusals()
+        let refused = RateDecision(admitted: false, limit: 60, remaining: 0, resetUnixSeconds: 100, retryAfterSeconds: 2)
+        refusals.record(.tenant("t"), refused, now: 0, waitNanoseconds: 1_500_000_000)
+        // Refused from memory, with the wait left, for this budget at this limit only.
+        #expect(refusals.refusal((.tenant("t"), 60), (.key("k"), 10), now: 1_000_000_000)?.retryAfterSeconds == 1)
+        #expect(refusals.refusal((.key("k"), 10), nil, now: 1_000_000_000) == nil)
+        // A plan change (another limit) goes back to the store at once.
+        #expect(refusals.refusal((.tenant("t"), 600), nil, now: 1_000_000_000) == nil)
+        refusals.record(.tenant("t"), refused, now: 0, waitNanoseconds: 1_500_000_000)
+        // After the wait the store decides again.
+        #expect(refusals.refusal((.tenant("t"), 60), nil, now: 1_500_000_000) == nil)
+    }
 }

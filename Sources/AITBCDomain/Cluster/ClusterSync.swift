@@ -8,18 +8,16 @@ import ServiceLifecycle
 public struct ClusterSync: Service {
     let bus: any ClusterBus
     let authenticator: KeyAuthenticator
-    let refusals: RateRefusals
     let jobs: JobService
     let reconcileInterval: Duration
     let logger: Logger
 
     public init(
-        bus: any ClusterBus, authenticator: KeyAuthenticator, refusals: RateRefusals, jobs: JobService,
+        bus: any ClusterBus, authenticator: KeyAuthenticator, jobs: JobService,
         reconcileInterval: Duration, logger: Logger
     ) {
         self.bus = bus
         self.authenticator = authenticator
-        self.refusals = refusals
         self.jobs = jobs
         self.reconcileInterval = reconcileInterval
         self.logger = logger
@@ -50,7 +48,6 @@ public struct ClusterSync: Service {
             for digest in digests { authenticator.forget(digest) }
         case .tenantChanged(let id):
             authenticator.forgetTenant(id)
-            refusals.forget(.tenant(id))
         case .jobQueued(let id):
             await jobs.adoptQueued(id)
         case .jobAssigned(let id, let miner):

@@ -118,13 +118,6 @@ public actor JobQueue {
         queued[job.tenantID] = list
     }
 
-    /// Removes a queued job (cancel); false if it is not queued here (already assigned or gone).
-    public func removeQueued(_ jobID: String, tenantID: String) -> Bool {
-        guard let index = queued[tenantID]?.firstIndex(where: { $0.id == jobID }) else { return false }
-        queued[tenantID]?.remove(at: index)
-        return true
-    }
-
     /// Forgets a running job (completed, failed, canceled, or requeued).
     public func finishRunning(_ jobID: String) {
         guard let key = minerOfJob.removeValue(forKey: jobID) else { return }

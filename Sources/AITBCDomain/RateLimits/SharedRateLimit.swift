@@ -25,7 +25,8 @@ public struct SharedAdmission: Sendable {
 
 /// Remembers refusals of the shared limiter until their `Retry-After` has passed, so that traffic over
 /// its budget is refused from memory without a round trip to the store. It only ever refuses, and only
-/// while the store would refuse too, so it never admits more than the store would.
+/// while the store would refuse too, so it never admits more than the store would. A refusal holds
+/// only under the limit it was made with: after a plan or limit change the store decides again.
 public final class RateRefusals: Sendable {
     private struct Refusal {
         var until: Int64
@@ -36,12 +37,13 @@ public final class RateRefusals: Sendable {
 
     public init() {}
 
-    /// A refusal still in force for one of the budgets at `now` (Unix nanoseconds), with its wait recomputed.
-    public func refusal(_ first: BudgetKey, _ second: BudgetKey?, now: Int64) -> RateDecision? {
+    /// A refusal still in force for one of the budgets (at its current limit) at `now` (Unix nanoseconds),
+    /// with its wait recomputed.
+    public func refusal(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?, now: Int64) -> RateDecision? {
         refusals.withLock { refusals in
-            for budget in [first, second].compactMap({ $0 }) {
+            for (budget, limit) in [first, second].compactMap({ $0 }) {
                 guard let refusal = refusals[budget] else { continue }
-                guard refusal.until > now else {
+                guard refusal.until > now, refusal.decision.limit == limit else {
                     refusals[budget] = nil
                     continue
                 }
@@ -59,10 +61,5 @@ public final class RateRefusals: Sendable {
             if refusals.count > 100_000 { refusals = refusals.filter { $0.value.until > now } }
             refusals[budget] = Refusal(until: now + waitNanoseconds, decision: decision)
         }
-    }
-
-    /// Forgets the refusals of `budget` (its limit changed).
-    public func forget(_ budget: BudgetKey) {
-        _ = refusals.withLock { $0.removeValue(forKey: budget) }
     }
 }

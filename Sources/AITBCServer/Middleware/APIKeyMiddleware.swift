@@ -46,7 +46,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     func sharedDecision(
         _ shared: any SharedRateLimit, _ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: Int64
     ) async throws -> RateDecision {
-        if let refused = refusals.refusal(budgets.0.0, budgets.1?.0, now: now) { return refused }
+        if let refused = refusals.refusal(budgets.0, budgets.1, now: now) { return refused }
         let admission: SharedAdmission
         do {
             admission = try await shared.admit(budgets.0, budgets.1)
