@@ -42,10 +42,11 @@ public struct Coordinator: Sendable {
         self.sharedLimit = sharedLimit
         self.time = time
         self.secrets = secrets
+        let attempts = AttemptBudgets(shared: sharedLimit)
         self.authenticator = KeyAuthenticator(
             store: store, plans: settings.plans, time: time, cacheCapacity: settings.keyCacheCapacity,
             cacheLifetime: .seconds(settings.keyCacheLifetimeSeconds), developmentDigests: developmentDigests,
-            failureLimitPerMinute: settings.authFailuresPerMinute)
+            failureLimitPerMinute: settings.authFailuresPerMinute, failures: attempts)
         self.limiter = RateLimiter()
         self.usage = UsageRecorder()
         self.keys = KeyService(
@@ -54,7 +55,8 @@ public struct Coordinator: Sendable {
             store: store, authenticator: authenticator, keys: keys, time: time, secrets: secrets)
         self.accounts = AccountService(
             store: store, authenticator: authenticator, keys: keys,
-            hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost)), time: time, secrets: secrets)
+            hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost)), time: time, secrets: secrets,
+            attempts: attempts)
         self.jobs = JobService(
             store: store, queue: JobQueue(), time: time, secrets: secrets, settings: settings.jobs, logger: logger,
             bus: bus)

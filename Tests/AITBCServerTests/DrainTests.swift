@@ -22,7 +22,8 @@ import Testing
                 await harness.coordinator.beginDrain()
                 let polled = try #require(try await group.next())
                 #expect(polled.status == .noContent)
-                #expect(ContinuousClock.now - start < .seconds(2))
+                // Released by the drain, not by its 30 s wait running out (with room for a loaded machine).
+                #expect(ContinuousClock.now - start < .seconds(15))
             }
             let ready = try await client.send(.get, "/ready")
             #expect(ready.status == .serviceUnavailable)

@@ -191,8 +191,9 @@ import Testing
                 let jobID = try await submit(client)
                 let polled = try #require(try await group.next())
                 #expect(polled.status == .ok)
+                // A poll that slept through the submission would have answered 204 at its end.
                 #expect(polled.json["job_id"]?.stringValue == jobID)
-                #expect(ContinuousClock.now - submitted < .seconds(2))
+                #expect(ContinuousClock.now - submitted < .seconds(10))
             }
         }
     }

@@ -214,13 +214,24 @@ import Testing
     @Test func rateLimitedExitCode() async throws {
         let server = try await CoordinatorProcess.start(
             databasePath: CoordinatorProcess.temporaryDatabase(),
-            environment: ["CLIENT_API_KEY": Self.client, "AITBC_DEV_PLAN": "free"])
+            environment: ["MASTER_API_KEY": Self.master, "CLIENT_API_KEY": Self.client, "AITBC_DEV_PLAN": "free"])
         defer { server.terminate() }
-        for _ in 0..<60 { _ = try await server.request(.GET, "/v1/jobs", key: Self.client) }
-        let limited = try Self.aitbc(["jobs", "list", "--retries", "0"], key: Self.client, url: server.baseURL)
+        // A key of its own allowed one request a minute: once used, it stays refused however slowly
+        // the CLI starts on a loaded machine.
+        let created = try await server.request(
+            .POST, "/v1/api-keys", key: Self.master, body: #"{"name": "slow", "role": "client", "rate_limit_per_minute": 1}"#)
+        #expect(created.status == 201)
+        let slow = try #require(created.json["api_key"] as? String)
+        #expect(try await server.request(.GET, "/v1/jobs", key: slow).status == 200)
+        let limited = try Self.aitbc(["jobs", "list", "--retries", "0"], key: slow, url: server.baseURL)
         #expect(limited.status == 4)
         #expect(limited.stderr.hasPrefix("error: RATE_LIMIT_EXCEEDED: "))
         // With retries, the CLI waits out Retry-After (the free budget refills one request a second).
+        var refused = false
+        for _ in 0..<200 where !refused {
+            refused = try await server.request(.GET, "/v1/jobs", key: Self.client).status == 429
+        }
+        #expect(refused)
         let patient = try Self.aitbc(["jobs", "list", "--retries", "2"], key: Self.client, url: server.baseURL)
         #expect(patient.status == 0)
     }

@@ -102,6 +102,22 @@ final class CoordinatorProcess: @unchecked Sendable {
         return Reply(status: Int(response.status.code), body: String(buffer: buffer))
     }
 
+    /// POSTs `fields` as a form, with a `Cookie` header.
+    func form(_ path: String, _ fields: [String: String], cookie: String) async throws -> Reply {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let body = fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.value)" }
+            .joined(separator: "&")
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Cookie", value: cookie)
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await Self.httpClient.execute(request, timeout: .seconds(30))
+        let buffer = try await response.body.collect(upTo: 1 << 20)
+        return Reply(status: Int(response.status.code), body: String(buffer: buffer))
+    }
+
     /// POSTs `body` with `key` and returns the status.
     static func httpPost(url: String, key: String, body: String) async throws -> Int {
         var request = HTTPClientRequest(url: url)

@@ -25,10 +25,11 @@ struct MultiInstanceTests {
     }
 
     /// Starts `count` instances on `url`, one after the other (the first applies the migrations).
-    static func instances(_ count: Int, url: String) async throws -> [CoordinatorProcess] {
+    static func instances(_ count: Int, url: String, settings: [String: String] = [:]) async throws -> [CoordinatorProcess] {
         var started: [CoordinatorProcess] = []
         for _ in 0..<count {
-            started.append(try await CoordinatorProcess.start(databasePath: "", environment: environment(url)))
+            let environment = environment(url).merging(settings) { $1 }
+            started.append(try await CoordinatorProcess.start(databasePath: "", environment: environment))
         }
         return started
     }
@@ -95,6 +96,34 @@ struct MultiInstanceTests {
         // Refused requests cost nothing: the budget is still empty, not overdrawn.
         let after = try await servers[0].request(.GET, "/v1/me", key: key.secret)
         #expect(after.status == 429)
+        try await database.drop()
+    }
+
+    @Test func guessesAreCountedOnceWhicheverInstanceTheyReach() async throws {
+        let database = try await PostgresTestServer.createDatabase()
+        let servers = try await Self.instances(3, url: database.url, settings: ["AITBC_AUTH_FAILURES_PER_MINUTE": "6"])
+        defer { for server in servers { server.terminate() } }
+        for server in servers { #expect(try await server.request(.GET, "/v1/me", key: Self.clientKey).status == 200) }
+        // Wrong keys from one address, round robin: six failures a minute in all, not six per instance.
+        var keyStatuses: [Int] = []
+        for attempt in 0..<12 {
+            keyStatuses.append(try await servers[attempt % 3].request(.GET, "/v1/me", key: "guess-\(attempt)").status)
+        }
+        #expect(keyStatuses == Array(repeating: 401, count: 6) + Array(repeating: 429, count: 6), "\(keyStatuses)")
+        // A key already known from the same address still works everywhere.
+        for server in servers { #expect(try await server.request(.GET, "/v1/me", key: Self.clientKey).status == 200) }
+
+        // Dashboard sign-in: five attempts a minute per email, whichever instance gets them.
+        let token = String(repeating: "t", count: 32)
+        var signInStatuses: [Int] = []
+        for attempt in 0..<8 {
+            signInStatuses.append(
+                try await servers[attempt % 3].form(
+                    "/dashboard/sign-in", ["email": "victim@example.com", "password": "wrong password \(attempt)", "csrf_token": token],
+                    cookie: "aitbc_csrf=\(token)"
+                ).status)
+        }
+        #expect(signInStatuses == Array(repeating: 401, count: 5) + Array(repeating: 429, count: 3), "\(signInStatuses)")
         try await database.drop()
     }
 

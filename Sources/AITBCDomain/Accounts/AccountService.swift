@@ -53,12 +53,12 @@ public struct AccountService: Sendable {
     let hasher: any PasswordHasher
     let time: any TimeSource
     let secrets: any SecretSource
-    let attempts = RateLimiter()
+    let attempts: AttemptBudgets
     private let decoy = DecoyHash()
 
     public init(
         store: any CoordinatorStore, authenticator: KeyAuthenticator, keys: KeyService, hasher: any PasswordHasher,
-        time: any TimeSource, secrets: any SecretSource
+        time: any TimeSource, secrets: any SecretSource, attempts: AttemptBudgets = AttemptBudgets()
     ) {
         self.store = store
         self.authenticator = authenticator
@@ -66,6 +66,7 @@ public struct AccountService: Sendable {
         self.hasher = hasher
         self.time = time
         self.secrets = secrets
+        self.attempts = attempts
     }
 
     public var plans: PlanTable { authenticator.plans }
@@ -77,7 +78,7 @@ public struct AccountService: Sendable {
         }
         try Self.validate(newPassword: password)
         let now = time.now()
-        try throttle(account: nil, address: address, now: now)
+        try await throttle(account: nil, address: address, now: now)
         if try await storageCall({ try await store.account(email: email) }) != nil { throw Self.emailTaken }
         let hash = try await hasher.hash(password)
 
@@ -113,7 +114,7 @@ public struct AccountService: Sendable {
     public func signIn(email rawEmail: String, password: String, from address: String?) async throws -> IssuedSession {
         let email = Account.normalizedEmail(rawEmail)
         let now = time.now()
-        try throttle(account: email ?? rawEmail.lowercased(), address: address, now: now)
+        try await throttle(account: email ?? rawEmail.lowercased(), address: address, now: now)
         guard let email, password.utf8.count <= Self.maximumPasswordLength,
             let account = try await storageCall({ try await store.account(email: email) })
         else {
@@ -177,9 +178,9 @@ public struct AccountService: Sendable {
     }
 
     /// Charges one attempt to the email's and the address's budgets; refuses (charging neither) when one is spent.
-    func throttle(account: String?, address: String?, now: Date) throws {
+    func throttle(account: String?, address: String?, now: Date) async throws {
         let addressBudget = (BudgetKey.signInAddress(address ?? "unknown"), Self.attemptsPerAddressPerMinute)
-        let decision = attempts.admit(
+        let decision = await attempts.charge(
             addressBudget, account.map { (BudgetKey.signInAccount($0), Self.attemptsPerAccountPerMinute) },
             now: now.unixNanoseconds)
         guard decision.admitted else {

@@ -23,7 +23,7 @@ public final class KeyAuthenticator: Sendable {
     let time: any TimeSource
     let keys: BoundedCache<APIKeyDigest, CachedKey>
     let tenants: BoundedCache<String, CachedTenant>
-    let failures = RateLimiter()
+    let failures: AttemptBudgets
     let developmentDigests: Set<APIKeyDigest>
     let positiveLifetime: Int64
     let negativeLifetime: Int64
@@ -42,10 +42,11 @@ public final class KeyAuthenticator: Sendable {
     ///   - developmentDigests: digests of development keys, which need not have the generated shape.
     ///   - cacheLifetime: how long a cached key is trusted before storage is asked again (the backstop
     ///     for changes made by other instances).
+    ///   - failures: where failed attempts per address are counted (shared by all instances on PostgreSQL).
     public init(
         store: any CoordinatorStore, plans: PlanTable, time: any TimeSource, cacheCapacity: Int = 100_000,
         cacheLifetime: Duration = .seconds(30), developmentDigests: Set<APIKeyDigest> = [],
-        failureLimitPerMinute: Int = 30
+        failureLimitPerMinute: Int = 30, failures: AttemptBudgets = AttemptBudgets()
     ) {
         self.store = store
         self.plans = plans
@@ -56,6 +57,7 @@ public final class KeyAuthenticator: Sendable {
         self.positiveLifetime = Self.nanoseconds(cacheLifetime)
         self.negativeLifetime = min(Self.nanoseconds(cacheLifetime), 5_000_000_000)
         self.failureLimitPerMinute = failureLimitPerMinute
+        self.failures = failures
     }
 
     /// Verifies `presented` sent from `address` and returns who it is.
@@ -64,16 +66,16 @@ public final class KeyAuthenticator: Sendable {
         let nowNanoseconds = now.unixNanoseconds
         let length = presented.utf8.count
         guard length > 0, length <= APIKeyFormat.maximumLength else {
-            throw failure(.invalidKey, from: address, now: nowNanoseconds)
+            throw await failure(.invalidKey, from: address, now: nowNanoseconds)
         }
         let digest: APIKeyDigest
         switch APIKeyFormat.shape(of: presented) {
         case .corrupt:
-            throw failure(.invalidKey, from: address, now: nowNanoseconds)
+            throw await failure(.invalidKey, from: address, now: nowNanoseconds)
         case .foreign:
             digest = APIKeyDigest(of: presented)
             guard developmentDigests.contains(digest) else {
-                throw failure(.invalidKey, from: address, now: nowNanoseconds)
+                throw await failure(.invalidKey, from: address, now: nowNanoseconds)
             }
         case .wellFormed:
             digest = APIKeyDigest(of: presented)
@@ -100,18 +102,18 @@ public final class KeyAuthenticator: Sendable {
             keys.set(CachedKey(record: record, freshUntil: nowNanoseconds + lifetime), for: digest)
         }
 
-        guard let record else { throw failure(.invalidKey, from: address, now: nowNanoseconds) }
+        guard let record else { throw await failure(.invalidKey, from: address, now: nowNanoseconds) }
         if !record.digest.constantTimeEquals(digest) {
             guard let previous = record.previousDigest, previous.constantTimeEquals(digest),
                 let validUntil = record.previousValidUntil, validUntil > now
-            else { throw failure(.invalidKey, from: address, now: nowNanoseconds) }
+            else { throw await failure(.invalidKey, from: address, now: nowNanoseconds) }
         }
-        if record.revokedAt != nil { throw failure(.revokedKey, from: address, now: nowNanoseconds) }
+        if record.revokedAt != nil { throw await failure(.revokedKey, from: address, now: nowNanoseconds) }
         if let expiresAt = record.expiresAt, expiresAt <= now {
-            throw failure(.expiredKey, from: address, now: nowNanoseconds)
+            throw await failure(.expiredKey, from: address, now: nowNanoseconds)
         }
         guard let tenant = try await tenant(id: record.tenantID) else {
-            throw failure(.invalidKey, from: address, now: nowNanoseconds)
+            throw await failure(.invalidKey, from: address, now: nowNanoseconds)
         }
         return Principal(key: record, tenant: tenant, tenantLimit: plans.effectiveLimit(for: tenant))
     }
@@ -155,15 +157,14 @@ public final class KeyAuthenticator: Sendable {
     }
 
     private func throttle(_ address: String, now: Int64) -> CoordinatorError? {
-        let state = failures.peek(.address(address), limit: failureLimitPerMinute, now: now)
-        guard !state.admitted else { return nil }
-        return Self.tooManyFailures(retryAfter: state.retryAfterSeconds)
+        guard let refused = failures.knownRefusal(.address(address), limit: failureLimitPerMinute, now: now) else { return nil }
+        return Self.tooManyFailures(retryAfter: refused.retryAfterSeconds)
     }
 
     /// Counts a failed attempt from `address`; past the budget the answer becomes 429.
-    private func failure(_ error: CoordinatorError, from address: String?, now: Int64) -> CoordinatorError {
+    private func failure(_ error: CoordinatorError, from address: String?, now: Int64) async -> CoordinatorError {
         guard let address else { return error }
-        let decision = failures.admit((.address(address), failureLimitPerMinute), now: now)
+        let decision = await failures.charge((.address(address), failureLimitPerMinute), now: now)
         return decision.admitted ? error : Self.tooManyFailures(retryAfter: decision.retryAfterSeconds)
     }
 

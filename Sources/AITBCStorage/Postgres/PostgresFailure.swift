@@ -29,6 +29,12 @@ public struct PostgresFailure: Error, CustomStringConvertible {
                 + "or every pooled connection is busy")
     }
 
+    /// A call held its connection for `timeout` without the database answering: the connection
+    /// was closed (a database cut off by the network answers nothing and closes nothing).
+    static func noAnswer(within timeout: Duration) -> PostgresFailure {
+        PostgresFailure("the database did not answer within \(timeout): the connection was closed")
+    }
+
     /// The server's message and SQLSTATE, or the connection problem behind `error`.
     static func reason(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }

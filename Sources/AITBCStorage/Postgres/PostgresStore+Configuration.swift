@@ -38,6 +38,12 @@ extension PostgresStore {
         /// Longest a call waits for a pooled connection before it fails as unavailable: when the
         /// database is down, callers get their 503 after this long rather than hanging.
         public var connectionWaitTimeout: Duration = .seconds(2)
+        /// Longest one call may hold its connection waiting for the database's answers (the
+        /// `query_timeout` URL parameter). Past it the connection is closed and the call fails as
+        /// unavailable: a database cut off by the network, whose connections neither answer nor
+        /// close, must not hang requests for the minutes TCP takes to notice. The server is given
+        /// the same bound as its `statement_timeout`, so it also gives up and frees its locks.
+        public var queryTimeout: Duration = .seconds(5)
 
         public init(
             host: String, port: Int = 5432, username: String, password: String?, database: String, tls: TLSMode = .disable
@@ -58,7 +64,7 @@ extension PostgresStore {
             schemes.contains { url.lowercased().hasPrefix($0 + "://") }
         }
 
-        /// Reads `postgres://user:password@host:port/database?sslmode=…&sslrootcert=…&connect_timeout=…`
+        /// Reads `postgres://user:password@host:port/database?sslmode=…&sslrootcert=…&connect_timeout=…&query_timeout=…`
         /// (also `postgresql://`); user and password are percent-decoded.
         public init(url: String) throws {
             let format = "postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require|verify-ca|verify-full]"
@@ -106,10 +112,15 @@ extension PostgresStore {
                     }
                     connectTimeout = .seconds(seconds)
                     connectionWaitTimeout = .seconds(seconds)
+                case "query_timeout":
+                    guard let seconds = Int(value), (1...600).contains(seconds) else {
+                        throw InvalidURL(description: "AITBC_DATABASE_URL query_timeout must be 1 … 600 seconds, got \(value)")
+                    }
+                    queryTimeout = .seconds(seconds)
                 default:
                     throw InvalidURL(
                         description: "AITBC_DATABASE_URL has the unsupported parameter \(item.name) "
-                            + "(supported: sslmode, sslrootcert, connect_timeout)")
+                            + "(supported: sslmode, sslrootcert, connect_timeout, query_timeout)")
                 }
             }
         }
@@ -149,6 +160,7 @@ extension PostgresStore {
                 host: host, port: port, username: username, password: password, database: database, tls: clientTLS)
             configuration.options.maximumConnections = maximumConnections
             configuration.options.connectTimeout = connectTimeout
+            configuration.options.additionalStartupParameters = [("statement_timeout", "\(queryTimeout.components.seconds * 1000)")]
             return configuration
         }
 

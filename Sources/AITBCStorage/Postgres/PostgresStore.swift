@@ -129,61 +129,118 @@ public final class PostgresStore: CoordinatorStore {
     }
 
     /// Leases a connection for `body`, waiting at most ``Configuration/connectionWaitTimeout`` for
-    /// one. The pool itself would queue a caller for up to a minute while the database is down.
-    /// Once `body` holds a connection it runs to the end: a statement is never abandoned midway,
-    /// so a write is not reported failed after it committed.
+    /// one (the pool itself would queue a caller for up to a minute while the database is down),
+    /// then gives `body` at most ``Configuration/queryTimeout`` on it. A call that gave up waiting
+    /// never starts; one that holds a connection is never cancelled midway (a write must not be
+    /// reported failed after it committed) unless the database stops answering altogether: then
+    /// the connection is closed, which fails the statement in flight, and the call reports the
+    /// database unavailable.
     private func withSession<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         let client = self.client
         let logger = self.logger
-        let timeout = configuration.connectionWaitTimeout
-        let leased = LeaseFlag()
+        let wait = configuration.connectionWaitTimeout
+        let answer = configuration.queryTimeout
+        let lease = Lease()
         return try await withThrowingTaskGroup(of: LeaseRace<T>.self) { group in
             group.addTask {
                 .finished(
                     try await client.withConnection { connection in
-                        leased.set()
+                        guard lease.begin(on: connection) else { throw PostgresFailure.noConnection(within: wait) }
+                        defer { lease.end() }
                         return try await body(PostgresSession(connection: connection, logger: logger))
                     })
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
-                return .timedOut
+                try await Task.sleep(for: wait)
+                guard let since = lease.startedOrGiveUp() else { return .gaveUp }
+                try await Task.sleep(until: since + answer, clock: .continuous)
+                guard let connection = lease.abandon() else { return .answered }
+                try? await connection.close()
+                return .abandoned
             }
-            var gaveUp = false
+            var failure: PostgresFailure?
             while true {
                 let next: LeaseRace<T>?
                 do {
                     next = try await group.next()
                 } catch {
-                    throw gaveUp ? PostgresFailure.noConnection(within: timeout) : error
+                    throw failure ?? error
                 }
                 switch next {
                 case .finished(let value):
+                    // Even after the watchdog closed the connection: the answer got here first.
                     group.cancelAll()
                     return value
-                case .timedOut:
-                    if !leased.isSet {
-                        gaveUp = true
-                        group.cancelAll()
-                    }
+                case .gaveUp:
+                    failure = PostgresFailure.noConnection(within: wait)
+                    group.cancelAll()
+                case .abandoned:
+                    failure = PostgresFailure.noAnswer(within: answer)
+                case .answered:
+                    continue
                 case nil:
-                    throw PostgresFailure.noConnection(within: timeout)
+                    throw failure ?? PostgresFailure.noConnection(within: wait)
                 }
             }
         }
     }
 
-    /// Whether the operation in ``withSession(_:)`` holds a connection yet.
-    private final class LeaseFlag: Sendable {
-        private let state = Mutex(false)
-        var isSet: Bool { state.withLock { $0 } }
-        func set() { state.withLock { $0 = true } }
+    /// Where the call in ``withSession(_:)`` stands, decided under one lock so that giving up and
+    /// leasing, or abandoning and finishing, cannot both happen.
+    private final class Lease: Sendable {
+        private enum State {
+            case waiting
+            case gaveUp
+            case running(PostgresConnection, since: ContinuousClock.Instant)
+            case abandoned
+            case done
+        }
+        private let state = Mutex(State.waiting)
+
+        /// The call got `connection`; false if it had already given up waiting.
+        func begin(on connection: PostgresConnection) -> Bool {
+            state.withLock { state in
+                guard case .waiting = state else { return false }
+                state = .running(connection, since: .now)
+                return true
+            }
+        }
+
+        func end() {
+            state.withLock { state in
+                if case .running = state { state = .done }
+            }
+        }
+
+        /// When the call got its connection (nil: it is still waiting, and now never will).
+        func startedOrGiveUp() -> ContinuousClock.Instant? {
+            state.withLock { state in
+                switch state {
+                case .waiting:
+                    state = .gaveUp
+                    return nil
+                case .running(_, let since): return since
+                case .gaveUp, .abandoned, .done: return .now
+                }
+            }
+        }
+
+        /// The connection of a call still running, which the caller is to close.
+        func abandon() -> PostgresConnection? {
+            state.withLock { state in
+                guard case .running(let connection, _) = state else { return nil }
+                state = .abandoned
+                return connection
+            }
+        }
     }
 
-    /// Which of the two racers in ``withSession(_:)`` finished first.
+    /// How one of the two racers in ``withSession(_:)`` ended.
     private enum LeaseRace<T: Sendable>: Sendable {
         case finished(T)
-        case timedOut
+        case gaveUp
+        case answered
+        case abandoned
     }
 
     /// Runs one storage operation, counting it and its time for `/metrics`, and turns a database

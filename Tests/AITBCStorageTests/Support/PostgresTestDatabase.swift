@@ -45,9 +45,16 @@ struct PostgresTestDatabase: Sendable {
         }
     }
 
-    /// A store on this database, logging warnings and errors only.
+    /// A store on this database, logging warnings and errors only. It waits up to 15 s for a
+    /// connection and for answers (the defaults are 2 s and 5 s): the whole suite runs at once on
+    /// two cores, and only the fault tests, which make their own configuration, are about how
+    /// fast a call gives up.
     func open() async throws -> PostgresStore {
-        try await PostgresStore.open(configuration: configuration(), logger: Self.quietLogger)
+        var configuration = try configuration()
+        configuration.connectTimeout = .seconds(15)
+        configuration.connectionWaitTimeout = .seconds(15)
+        configuration.queryTimeout = .seconds(15)
+        return try await PostgresStore.open(configuration: configuration, logger: Self.quietLogger)
     }
 
     static let quietLogger: Logger = {

@@ -5,12 +5,16 @@ import Glibc
 #endif
 
 /// A TCP relay on 127.0.0.1 in front of another local port, which a test can stop (every
-/// connection cut, new ones refused, like a database going away) and start again on the same port.
+/// connection cut, new ones refused, like a database going away) and start again on the same port,
+/// or freeze (nothing gets through either way and nothing is closed, like a network partition).
 final class TCPProxy: @unchecked Sendable {
     private let targetPort: Int
     private let lock = NSLock()
     private var listener: Int32 = -1
     private var connections: [Int32] = []
+    /// While frozen, relayed bytes are dropped and new connections are held open, never relayed.
+    private var frozen = false
+    private var held: [Int32] = []
     private(set) var port = 0
 
     init(targetPort: Int) {
@@ -48,6 +52,23 @@ final class TCPProxy: @unchecked Sendable {
         throw ProxyError(description: "cannot listen on 127.0.0.1:\(requested) (errno \(lastError))")
     }
 
+    /// Cuts the network without closing anything: bytes either way are dropped, new connections
+    /// are accepted and then ignored.
+    func freeze() {
+        lock.withLock { frozen = true }
+    }
+
+    /// Lets bytes through again (connections frozen meanwhile have lost what was sent).
+    func thaw() {
+        lock.withLock {
+            frozen = false
+            for socket in held { close(socket) }
+            held = []
+        }
+    }
+
+    private var isFrozen: Bool { lock.withLock { frozen } }
+
     /// Closes the listener and cuts every relayed connection.
     func stop() {
         // Under the lock: a socket is removed from `connections` before it is closed, so no number
@@ -55,6 +76,9 @@ final class TCPProxy: @unchecked Sendable {
         lock.withLock {
             if listener >= 0 { shutdown(listener, Int32(SHUT_RDWR)) }
             for socket in connections { shutdown(socket, Int32(SHUT_RDWR)) }
+            for socket in held { close(socket) }
+            held = []
+            frozen = false
             listener = -1
         }
     }
@@ -64,6 +88,12 @@ final class TCPProxy: @unchecked Sendable {
             let client = accept(fd, nil, nil)
             if client < 0, errno == EINTR { continue }
             guard client >= 0 else { break }
+            let ignored = lock.withLock { () -> Bool in
+                guard frozen else { return false }
+                held.append(client)
+                return true
+            }
+            if ignored { continue }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: targetPort)
             let connected = withUnsafePointer(to: &address) {
@@ -97,6 +127,7 @@ final class TCPProxy: @unchecked Sendable {
             let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
+            if pair.proxy.isFrozen { continue }
             var written = 0
             while written < count {
                 let result = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + written, count - written) }
@@ -122,7 +153,7 @@ final class TCPProxy: @unchecked Sendable {
         private let lock = NSLock()
         private var running = 2
         private let sockets: (Int32, Int32)
-        private let proxy: TCPProxy
+        let proxy: TCPProxy
 
         init(_ first: Int32, _ second: Int32, proxy: TCPProxy) {
             sockets = (first, second)

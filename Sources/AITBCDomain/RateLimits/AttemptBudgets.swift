@@ -1,0 +1,41 @@
+/// Budgets of attempts that guess — failed authentications per client address, dashboard sign-ins
+/// per email and per address — kept where the tenants' request budgets are: in memory on a lone
+/// instance, in the shared limiter when several instances share a database, so that N instances
+/// allow a guesser no more attempts than one would.
+///
+/// A shared refusal is remembered until its `Retry-After`, so a flood over its budget costs no round
+/// trip. When the shared limiter cannot be asked (the database is down), the instance's own budget
+/// decides: an outage neither lifts the throttle nor turns a wrong password into a 503.
+public final class AttemptBudgets: Sendable {
+    private let local = RateLimiter()
+    private let shared: (any SharedRateLimit)?
+    private let refusals = RateRefusals()
+
+    public init(shared: (any SharedRateLimit)? = nil) {
+        self.shared = shared
+    }
+
+    /// A refusal of `budget` known here at `now` (Unix nanoseconds), charging nothing and asking no one.
+    public func knownRefusal(_ budget: BudgetKey, limit: Int, now: Int64) -> RateDecision? {
+        guard shared != nil else {
+            let state = local.peek(budget, limit: limit, now: now)
+            return state.admitted ? nil : state
+        }
+        return refusals.refusal((budget, limit), nil, now: now)
+    }
+
+    /// Charges one attempt to both budgets, or to neither when one is spent.
+    public func charge(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, now: Int64) async -> RateDecision {
+        guard let shared else { return local.admit(first, second, now: now) }
+        if let refused = refusals.refusal(first, second, now: now) { return refused }
+        do {
+            let admission = try await shared.admit(first, second)
+            if let refusedBy = admission.refusedBy {
+                refusals.record(refusedBy, admission.decision, now: now, waitNanoseconds: admission.retryAfterNanoseconds)
+            }
+            return admission.decision
+        } catch {
+            return local.admit(first, second, now: now)
+        }
+    }
+}
