@@ -199,6 +199,42 @@ struct PostgresStoreTests {
         try await store.close()
     }
 
+    @Test(.enabled(if: PostgresTestDatabase.certificateAuthority != nil, "needs AITBC_TEST_POSTGRES_CA: scripts/postgres makes one when openssl is installed"))
+    func connectionsAreEncryptedWhenAskedAndTheCertificateIsChecked() async throws {
+        let database = try await PostgresDatabaseScope.makeDatabase()
+        let authority = try #require(PostgresTestDatabase.certificateAuthority)
+        func url(host: String, _ parameters: String) -> String {
+            database.url.replacingOccurrences(of: "@127.0.0.1:", with: "@\(host):") + "?" + parameters
+        }
+        func encrypted(_ store: PostgresStore) async throws -> Bool {
+            try await store.read {
+                try await $0.rows("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first.map { try $0.decode(Bool.self) }
+            } ?? false
+        }
+        // Checked against the CA, host name included; then the CA only; then encrypted unchecked.
+        for address in [
+            url(host: "localhost", "sslmode=verify-full&sslrootcert=\(authority)"),
+            url(host: "127.0.0.1", "sslmode=verify-ca&sslrootcert=\(authority)"),
+            url(host: "127.0.0.1", "sslmode=require"),
+        ] {
+            let store = try await PostgresStore.open(url: address, logger: PostgresTestDatabase.quietLogger)
+            #expect(try await encrypted(store), "\(address)")
+            _ = try await store.insertTenant(Tenant(id: UUID().uuidString, name: "t", plan: "free", createdAt: Self.now), event: nil)
+            try await store.close()
+        }
+        let plain = try await PostgresStore.open(url: url(host: "127.0.0.1", "sslmode=disable"), logger: PostgresTestDatabase.quietLogger)
+        #expect(try await !encrypted(plain))
+        try await plain.close()
+        // A certificate the roots did not sign is refused, saying why, before any password is sent.
+        do {
+            _ = try await PostgresStore.open(url: url(host: "localhost", "sslmode=verify-full"), logger: PostgresTestDatabase.quietLogger)
+            Issue.record("verify-full accepted a certificate the system's roots did not sign")
+        } catch let error as PostgresFailure {
+            #expect(error.description.contains("localhost"))
+            #expect(!error.description.contains("p@ss") && !error.description.contains("p%40ss"))  // the test password
+        }
+    }
+
     @Test func queryTimeoutIsReadFromTheURLAndGivenToTheServer() async throws {
         #expect(try PostgresStore.Configuration(url: "postgres://a@h/d").queryTimeout == .seconds(5))
         #expect(try PostgresStore.Configuration(url: "postgres://a@h/d?query_timeout=30").queryTimeout == .seconds(30))

@@ -12,6 +12,11 @@ struct PostgresTestDatabase: Sendable {
         $0.isEmpty ? nil : $0
     }
     static var isConfigured: Bool { baseURL != nil }
+    /// The CA that signed the test server's certificate (`scripts/postgres` makes one when openssl is
+    /// installed); nil when the server has no TLS.
+    static let certificateAuthority: String? = ProcessInfo.processInfo.environment["AITBC_TEST_POSTGRES_CA"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
     static let skipReason: Comment =
         "needs AITBC_TEST_POSTGRES_URL: run scripts/test, which starts a PostgreSQL and sets it"
 
