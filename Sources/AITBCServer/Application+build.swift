@@ -105,7 +105,8 @@ struct DrainService: Service {
     }
 }
 
-/// Runs the background work of a coordinator (the usage flusher) and closes storage at shutdown.
+/// Runs the background work of a coordinator (sweeps, usage flushes, cluster events, the shared
+/// budgets' clean-up) and closes storage at shutdown.
 struct CoordinatorServices: Service {
     let coordinator: Coordinator
 
@@ -114,6 +115,7 @@ struct CoordinatorServices: Service {
             group.addTask { try? await coordinator.sweeper.run() }
             group.addTask { try? await coordinator.flusher.run() }
             group.addTask { try? await coordinator.cluster.run() }
+            if let janitor = coordinator.budgetJanitor { group.addTask { try? await janitor.run() } }
         }
         try await coordinator.store.close()
     }

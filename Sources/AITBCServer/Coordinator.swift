@@ -23,6 +23,8 @@ public struct Coordinator: Sendable {
     public let bus: any ClusterBus
     /// The rate-limit authority all instances share (PostgreSQL), or nil: the in-memory ``limiter`` decides.
     public let sharedLimit: (any SharedRateLimit)?
+    /// Keeps ``sharedLimit``'s table to the budgets in use.
+    public let budgetJanitor: BudgetJanitor?
     /// Refusals of ``sharedLimit`` still in force, answered from memory.
     public let refusals = RateRefusals()
     /// Applies other instances' events and reconciles the queue with storage.
@@ -40,6 +42,7 @@ public struct Coordinator: Sendable {
         self.store = store
         self.bus = bus
         self.sharedLimit = sharedLimit
+        self.budgetJanitor = sharedLimit.map { BudgetJanitor(limit: $0, logger: logger) }
         self.time = time
         self.secrets = secrets
         let attempts = AttemptBudgets(shared: sharedLimit)

@@ -3,6 +3,7 @@ import AITBCDomain
 import AITBCWire
 import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// What only the PostgreSQL store has to get right: several stores (instances) on one database
@@ -22,7 +23,7 @@ struct PostgresStoreTests {
             try await connection.query("SELECT version FROM schema_migrations ORDER BY version", logger: PostgresTestDatabase.logger)
                 .collect().map { try $0.decode(Int.self) }
         }
-        #expect(versions == [1, 2, 3, 4])
+        #expect(versions == [1, 2, 3, 4, 5])
         #expect(try await stores[0].insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil))
         #expect(try await stores[3].tenant(id: "t1")?.name == "t1")
         for store in stores { try await store.close() }
@@ -59,6 +60,61 @@ struct PostgresStoreTests {
         let expected = 100 - admitted.count - 1
         #expect(keyOnly.decision.remaining >= expected && keyOnly.decision.remaining <= expected + keyRefill, "remaining \(keyOnly.decision.remaining), expected \(expected)")
         try await store.close()
+    }
+
+    @Test func fullBudgetsAreForgottenAndBudgetsInUseAreKept() async throws {
+        let store = try await PostgresDatabaseScope.makeDatabase().open()
+        let limiter = PostgresRateLimit(store: store)
+        // 60,000 a minute refills in a millisecond; 1 a minute stays spent.
+        #expect(try await limiter.admit((.address("quick"), 60_000), nil).decision.admitted)
+        #expect(try await limiter.admit((.address("slow"), 1), nil).decision.admitted)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await limiter.forgetFullBudgets() == 1)
+        let names = try await store.read { try await $0.rows("SELECT name FROM rate_budgets").map { try $0.decode(String.self) } }
+        #expect(names == ["address:slow"])
+        #expect(try await !limiter.admit((.address("slow"), 1), nil).decision.admitted)
+        try await store.close()
+    }
+
+    @Test func forgettingBudgetsWhileTheyAreChargedNeverAdmitsMore() async throws {
+        let database = try await PostgresDatabaseScope.makeDatabase()
+        let first = try await database.open()
+        let second = try await database.open()
+        let limiters = [PostgresRateLimit(store: first), PostgresRateLimit(store: second)]
+        // Budgets that are full (their rows are there, with nothing outstanding), charged twice each
+        // while the janitor deletes full budgets without pause: it must take only rows nobody is
+        // charging (the narrow case of a deletion between a charge's insert and its lock is
+        // handled by `aitbc_admit`, too narrow to hit here reliably), so each admits exactly once.
+        let count = 300
+        try await first.read {
+            try await $0.rows("INSERT INTO rate_budgets (name, tat, per_minute) SELECT 'key:k' || g, 0, 1 FROM generate_series(0, \(count - 1)) AS g")
+        }
+        let charging = StillCharging()
+        let admitted = try await withThrowingTaskGroup(of: [Int].self) { group in
+            group.addTask {
+                while charging.isOn { _ = try await limiters[0].forgetFullBudgets() }
+                return []
+            }
+            group.addTask {
+                var admitted: [Int] = []
+                try await withThrowingTaskGroup(of: Int?.self) { charges in
+                    for budget in 0..<count {
+                        for limiter in limiters {
+                            charges.addTask { try await limiter.admit((.key("k\(budget)"), 1), nil).decision.admitted ? budget : nil }
+                        }
+                    }
+                    for try await budget in charges { if let budget { admitted.append(budget) } }
+                }
+                charging.end()
+                return admitted
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let twice = Dictionary(grouping: admitted, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+        #expect(twice.isEmpty, "admitted twice under a limit of one: \(twice)")
+        #expect(admitted.count == count)
+        try await first.close()
+        try await second.close()
     }
 
     @Test func attemptBudgetsAreSharedByInstancesAndFallBackToTheirOwnWithoutTheDatabase() async throws {
@@ -140,15 +196,31 @@ struct PostgresStoreTests {
         #expect(ContinuousClock.now - start < .seconds(3))
     }
 
-    @Test func callsFailFastAsStorageUnavailableWhileTheDatabaseIsGoneAndRecoverAfter() async throws {
+    /// A store (the default timeouts unless `adjust` changes them) on a fresh database holding
+    /// tenant `t1`, reached through a relay the test can cut.
+    static func storeBehindRelay(
+        _ adjust: (inout PostgresStore.Configuration) -> Void = { _ in }
+    ) async throws -> (store: PostgresStore, relay: TCPProxy) {
         let database = try await PostgresDatabaseScope.makeDatabase()
         var configuration = try database.configuration()
-        let proxy = TCPProxy(targetPort: configuration.port)
-        try proxy.start()
+        let relay = TCPProxy(targetPort: configuration.port)
+        try relay.start()
+        do {
+            configuration.port = relay.port
+            adjust(&configuration)
+            let store = try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger)
+            _ = try await store.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil)
+            return (store, relay)
+        } catch {
+            relay.stop()
+            throw error
+        }
+    }
+
+    @Test func callsFailFastAsStorageUnavailableWhileTheDatabaseIsGoneAndRecoverAfter() async throws {
+        let (store, proxy) = try await Self.storeBehindRelay()
         defer { proxy.stop() }
-        configuration.port = proxy.port
-        let store = try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger)
-        _ = try await store.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil)
+        let port = proxy.port
         #expect(await store.isHealthy())
 
         proxy.stop()
@@ -162,7 +234,7 @@ struct PostgresStoreTests {
         #expect(await !store.isHealthy())
         #expect(store.statistics.failures >= 2)
 
-        try proxy.start(port: configuration.port)
+        try proxy.start(port: port)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, await !store.isHealthy() { try await Task.sleep(for: .milliseconds(100)) }
         #expect(try await store.tenant(id: "t1")?.name == "t1")
@@ -170,15 +242,8 @@ struct PostgresStoreTests {
     }
 
     @Test func aDatabaseCutOffByTheNetworkFailsCallsWithinTheQueryTimeoutAndRecovers() async throws {
-        let database = try await PostgresDatabaseScope.makeDatabase()
-        var configuration = try database.configuration()
-        let proxy = TCPProxy(targetPort: configuration.port)
-        try proxy.start()
+        let (store, proxy) = try await Self.storeBehindRelay { $0.queryTimeout = .seconds(1) }
         defer { proxy.stop() }
-        configuration.port = proxy.port
-        configuration.queryTimeout = .seconds(1)
-        let store = try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger)
-        _ = try await store.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil)
 
         // Nothing answers and nothing closes: without a deadline the call would wait for TCP to give up.
         proxy.freeze()
@@ -287,4 +352,11 @@ struct PostgresStoreTests {
         proxy.stop()
         return port
     }
+}
+
+/// Whether the charges of ``PostgresStoreTests/forgettingBudgetsWhileTheyAreChargedNeverAdmitsMore()`` still run.
+private final class StillCharging: Sendable {
+    private let state = Mutex(true)
+    var isOn: Bool { state.withLock { $0 } }
+    func end() { state.withLock { $0 = false } }
 }

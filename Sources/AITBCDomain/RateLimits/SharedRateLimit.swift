@@ -6,6 +6,8 @@ import Synchronization
 public protocol SharedRateLimit: Sendable {
     /// Admits the request only if every budget has room, then charges all of them; a refusal charges none.
     func admit(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?) async throws -> SharedAdmission
+    /// Forgets the budgets that are full again (a budget never charged is full); returns how many.
+    func forgetFullBudgets() async throws -> Int
 }
 
 /// A shared limiter's answer.

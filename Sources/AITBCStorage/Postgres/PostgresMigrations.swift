@@ -160,78 +160,99 @@ enum PostgresMigrations {
                     per_minute INTEGER NOT NULL
                 )
                 """,
-                #"""
-                CREATE OR REPLACE FUNCTION aitbc_admit(
-                    name1 TEXT, limit1 INTEGER, name2 TEXT, limit2 INTEGER, wanted INTEGER)
-                RETURNS TABLE (admitted INTEGER, binding INTEGER, lim INTEGER, room INTEGER, base_ns BIGINT,
-                    interval_ns BIGINT, capacity_ns BIGINT, now_ns BIGINT)
-                LANGUAGE plpgsql AS $$
-                DECLARE
-                    window_ns CONSTANT BIGINT := 60000000000;
-                    clock_ns BIGINT := (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000;
-                    names TEXT[];
-                    limits INTEGER[];
-                    bases BIGINT[] := ARRAY[]::BIGINT[];
-                    i INTEGER;
-                    per_minute_i INTEGER;
-                    stored RECORD;
-                    arrival BIGINT;
-                    step BIGINT;
-                    cap BIGINT;
-                    base BIGINT;
-                    room_i INTEGER;
-                    best INTEGER := 0;
-                    best_room INTEGER;
-                    best_base BIGINT;
-                    take INTEGER;
-                BEGIN
-                    IF name2 IS NULL THEN
-                        names := ARRAY[name1];
-                        limits := ARRAY[GREATEST(1, limit1)];
-                    ELSE
-                        names := ARRAY[name1, name2];
-                        limits := ARRAY[GREATEST(1, limit1), GREATEST(1, limit2)];
-                    END IF;
-                    -- A budget seen for the first time starts full; creating its row first makes
-                    -- concurrent first requests queue on the row lock below instead of both finding nothing.
-                    INSERT INTO rate_budgets (name, tat, per_minute)
-                        SELECT n, 0, l FROM unnest(names, limits) AS t(n, l) ORDER BY n
-                        ON CONFLICT (name) DO NOTHING;
-                    PERFORM 1 FROM rate_budgets WHERE name = ANY(names) ORDER BY name FOR UPDATE;
-                    FOR i IN 1..array_length(names, 1) LOOP
-                        per_minute_i := limits[i];
-                        SELECT r.tat, r.per_minute INTO stored FROM rate_budgets r WHERE r.name = names[i];
-                        arrival := stored.tat;
-                        -- Charged under another limit: carry the outstanding requests over at the new rate.
-                        IF stored.per_minute <> per_minute_i AND stored.tat > clock_ns THEN
-                            arrival := clock_ns + ((stored.tat - clock_ns)::FLOAT8 * GREATEST(1, stored.per_minute)
-                                / window_ns * (window_ns / per_minute_i))::BIGINT;
-                        END IF;
-                        step := window_ns / per_minute_i;
-                        cap := step * per_minute_i;
-                        base := GREATEST(arrival, clock_ns);
-                        -- How many requests fit now: each takes one step, and the budget may run `cap` ahead.
-                        room_i := GREATEST(0, (cap - (base - clock_ns)) / step)::INTEGER;
-                        bases := bases || base;
-                        IF best = 0 OR room_i < best_room OR (room_i = best_room AND per_minute_i < limits[best]) THEN
-                            best := i;
-                            best_room := room_i;
-                            best_base := base;
-                        END IF;
-                    END LOOP;
-                    take := LEAST(wanted, best_room);
-                    IF take > 0 THEN
-                        FOR i IN 1..array_length(names, 1) LOOP
-                            UPDATE rate_budgets SET tat = bases[i] + take * (window_ns / limits[i]), per_minute = limits[i]
-                            WHERE name = names[i];
-                        END LOOP;
-                    END IF;
-                    RETURN QUERY SELECT take, best, limits[best], best_room, best_base, window_ns / limits[best],
-                        (window_ns / limits[best]) * limits[best], clock_ns;
-                END
-                $$
-                """#,
+                admitFunction,
+            ]
+        ),
+        (
+            // Budgets that are full again are deleted now and then (a missing row is a full budget),
+            // so the table holds only budgets in use, not every address that ever failed to sign
+            // in; `aitbc_admit` now locks the rows it charges even when a deletion races its insert.
+            5,
+            [
+                admitFunction,
+                "CREATE INDEX rate_budgets_tat ON rate_budgets(tat)",
             ]
         ),
     ]
+
+    /// The one statement that decides a batch of requests for one or two budgets (see
+    /// ``PostgresRateLimit``): the same GCRA as ``RateLimiter``, on the database's clock.
+    static let admitFunction = #"""
+        CREATE OR REPLACE FUNCTION aitbc_admit(
+            name1 TEXT, limit1 INTEGER, name2 TEXT, limit2 INTEGER, wanted INTEGER)
+        RETURNS TABLE (admitted INTEGER, binding INTEGER, lim INTEGER, room INTEGER, base_ns BIGINT,
+            interval_ns BIGINT, capacity_ns BIGINT, now_ns BIGINT)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            window_ns CONSTANT BIGINT := 60000000000;
+            clock_ns BIGINT := (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000;
+            names TEXT[];
+            limits INTEGER[];
+            bases BIGINT[] := ARRAY[]::BIGINT[];
+            i INTEGER;
+            per_minute_i INTEGER;
+            stored RECORD;
+            arrival BIGINT;
+            step BIGINT;
+            cap BIGINT;
+            base BIGINT;
+            room_i INTEGER;
+            best INTEGER := 0;
+            best_room INTEGER;
+            best_base BIGINT;
+            take INTEGER;
+            locked INTEGER;
+        BEGIN
+            IF name2 IS NULL THEN
+                names := ARRAY[name1];
+                limits := ARRAY[GREATEST(1, limit1)];
+            ELSE
+                names := ARRAY[name1, name2];
+                limits := ARRAY[GREATEST(1, limit1), GREATEST(1, limit2)];
+            END IF;
+            -- A budget seen for the first time starts full; creating its row first makes
+            -- concurrent first requests queue on the row lock below instead of both finding nothing.
+            -- A full budget's row may be deleted between the two statements (see migration 5):
+            -- then it is created again, until every row is there and locked.
+            LOOP
+                INSERT INTO rate_budgets (name, tat, per_minute)
+                    SELECT n, 0, l FROM unnest(names, limits) AS t(n, l) ORDER BY n
+                    ON CONFLICT (name) DO NOTHING;
+                SELECT count(*) INTO locked FROM (
+                    SELECT 1 FROM rate_budgets WHERE name = ANY(names) ORDER BY name FOR UPDATE) AS l;
+                EXIT WHEN locked = array_length(names, 1);
+            END LOOP;
+            FOR i IN 1..array_length(names, 1) LOOP
+                per_minute_i := limits[i];
+                SELECT r.tat, r.per_minute INTO stored FROM rate_budgets r WHERE r.name = names[i];
+                arrival := stored.tat;
+                -- Charged under another limit: carry the outstanding requests over at the new rate.
+                IF stored.per_minute <> per_minute_i AND stored.tat > clock_ns THEN
+                    arrival := clock_ns + ((stored.tat - clock_ns)::FLOAT8 * GREATEST(1, stored.per_minute)
+                        / window_ns * (window_ns / per_minute_i))::BIGINT;
+                END IF;
+                step := window_ns / per_minute_i;
+                cap := step * per_minute_i;
+                base := GREATEST(arrival, clock_ns);
+                -- How many requests fit now: each takes one step, and the budget may run `cap` ahead.
+                room_i := GREATEST(0, (cap - (base - clock_ns)) / step)::INTEGER;
+                bases := bases || base;
+                IF best = 0 OR room_i < best_room OR (room_i = best_room AND per_minute_i < limits[best]) THEN
+                    best := i;
+                    best_room := room_i;
+                    best_base := base;
+                END IF;
+            END LOOP;
+            take := LEAST(wanted, best_room);
+            IF take > 0 THEN
+                FOR i IN 1..array_length(names, 1) LOOP
+                    UPDATE rate_budgets SET tat = bases[i] + take * (window_ns / limits[i]), per_minute = limits[i]
+                    WHERE name = names[i];
+                END LOOP;
+            END IF;
+            RETURN QUERY SELECT take, best, limits[best], best_room, best_base, window_ns / limits[best],
+                (window_ns / limits[best]) * limits[best], clock_ns;
+        END
+        $$
+        """#
 }

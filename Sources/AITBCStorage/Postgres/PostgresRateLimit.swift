@@ -84,6 +84,23 @@ public final class PostgresRateLimit: SharedRateLimit {
         }
     }
 
+    /// Deletes the budgets that are full again (no row is a full budget), so the table holds the
+    /// budgets in use rather than every address and email ever throttled.
+    public func forgetFullBudgets() async throws -> Int {
+        try await store.read { session in
+            try await session.rows(
+                """
+                WITH gone AS (
+                    DELETE FROM rate_budgets
+                    WHERE tat < (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000
+                    RETURNING 1
+                )
+                SELECT count(*)::BIGINT FROM gone
+                """
+            ).first.map { try $0.decode(Int.self) } ?? 0
+        }
+    }
+
     /// One call for `count` requests; their decisions in order (the first k admitted).
     private func decide(_ line: Line, count: Int) async throws -> [SharedAdmission] {
         let firstName = line.first.storageName, firstLimit = line.firstLimit
