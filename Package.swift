@@ -160,6 +160,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "AITBCWire",
+                "AITBCDomain",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -300,6 +300,22 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func theQueryTimeoutBoundsEachStatementNotTheWholeCall() async throws {
+        let (store, relay) = try await Self.storeBehindRelay { $0.queryTimeout = .seconds(1) }
+        defer { relay.stop() }
+        // Three answers 0.6 s apart: 1.8 s in all, each well inside the second.
+        let answers = try await store.transaction { session in
+            var answers = 0
+            for _ in 0..<3 { answers += try await session.rows("SELECT pg_sleep(0.6)").count }
+            return answers
+        }
+        #expect(answers == 3)
+        // One statement the database takes longer over than the timeout: it gives up too.
+        await #expect(throws: CoordinatorError.storageUnavailable) { try await store.read { try await $0.rows("SELECT pg_sleep(3)") } }
+        #expect(try await store.tenant(id: "t1")?.name == "t1")
+        try await store.close()
+    }
+
     @Test func queryTimeoutIsReadFromTheURLAndGivenToTheServer() async throws {
         #expect(try PostgresStore.Configuration(url: "postgres://a@h/d").queryTimeout == .seconds(5))
         #expect(try PostgresStore.Configuration(url: "postgres://a@h/d?query_timeout=30").queryTimeout == .seconds(30))

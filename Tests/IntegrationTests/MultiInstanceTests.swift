@@ -1,3 +1,4 @@
+import AITBCDomain
 import Foundation
 import NIOHTTP1
 import Synchronization
@@ -101,13 +102,24 @@ struct MultiInstanceTests {
 
     @Test func guessesAreCountedOnceWhicheverInstanceTheyReach() async throws {
         let database = try await PostgresTestServer.createDatabase()
-        let servers = try await Self.instances(3, url: database.url, settings: ["AITBC_AUTH_FAILURES_PER_MINUTE": "6"])
+        // No tarpit and cheap bcrypt: the attempts must all land well inside the budgets' refill
+        // (one every 10 s and every 12 s) on a slow machine.
+        let servers = try await Self.instances(
+            3, url: database.url,
+            settings: ["AITBC_AUTH_FAILURES_PER_MINUTE": "6", "AITBC_AUTH_TARPIT_MS": "0", "AITBC_BCRYPT_COST": "4"])
         defer { for server in servers { server.terminate() } }
         for server in servers { #expect(try await server.request(.GET, "/v1/me", key: Self.clientKey).status == 200) }
-        // Wrong keys from one address, round robin: six failures a minute in all, not six per instance.
+        // Malformed keys never reach storage, so each instance counts them alone: four each, under
+        // the budget of six, and none of them charged to the shared budget below.
+        for attempt in 0..<12 {
+            #expect(try await servers[attempt % 3].request(.GET, "/v1/me", key: "malformed-\(attempt)").status == 401)
+        }
+        // Guesses (well-formed keys that do not exist) from one address, round robin: six failures a
+        // minute in all, not six per instance.
         var keyStatuses: [Int] = []
         for attempt in 0..<12 {
-            keyStatuses.append(try await servers[attempt % 3].request(.GET, "/v1/me", key: "guess-\(attempt)").status)
+            let guess = APIKeyFormat.generate(role: .client, using: SystemSecretSource())
+            keyStatuses.append(try await servers[attempt % 3].request(.GET, "/v1/me", key: guess).status)
         }
         #expect(keyStatuses == Array(repeating: 401, count: 6) + Array(repeating: 429, count: 6), "\(keyStatuses)")
         // A key already known from the same address still works everywhere.

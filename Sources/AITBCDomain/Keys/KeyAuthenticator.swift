@@ -65,17 +65,18 @@ public final class KeyAuthenticator: Sendable {
         let now = time.now()
         let nowNanoseconds = now.unixNanoseconds
         let length = presented.utf8.count
+        // Malformed keys are counted by this instance alone: they never reach storage.
         guard length > 0, length <= APIKeyFormat.maximumLength else {
-            throw await failure(.invalidKey, from: address, now: nowNanoseconds)
+            throw await failure(.invalidKey, from: address, malformed: true, now: nowNanoseconds)
         }
         let digest: APIKeyDigest
         switch APIKeyFormat.shape(of: presented) {
         case .corrupt:
-            throw await failure(.invalidKey, from: address, now: nowNanoseconds)
+            throw await failure(.invalidKey, from: address, malformed: true, now: nowNanoseconds)
         case .foreign:
             digest = APIKeyDigest(of: presented)
             guard developmentDigests.contains(digest) else {
-                throw await failure(.invalidKey, from: address, now: nowNanoseconds)
+                throw await failure(.invalidKey, from: address, malformed: true, now: nowNanoseconds)
             }
         case .wellFormed:
             digest = APIKeyDigest(of: presented)
@@ -162,9 +163,11 @@ public final class KeyAuthenticator: Sendable {
     }
 
     /// Counts a failed attempt from `address`; past the budget the answer becomes 429.
-    private func failure(_ error: CoordinatorError, from address: String?, now: Int64) async -> CoordinatorError {
+    private func failure(
+        _ error: CoordinatorError, from address: String?, malformed: Bool = false, now: Int64
+    ) async -> CoordinatorError {
         guard let address else { return error }
-        let decision = await failures.charge((.address(address), failureLimitPerMinute), now: now)
+        let decision = await failures.charge((.address(address), failureLimitPerMinute), locally: malformed, now: now)
         return decision.admitted ? error : Self.tooManyFailures(retryAfter: decision.retryAfterSeconds)
     }
 

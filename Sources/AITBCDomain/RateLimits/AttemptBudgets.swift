@@ -5,7 +5,9 @@
 ///
 /// A shared refusal is remembered until its `Retry-After`, so a flood over its budget costs no round
 /// trip. When the shared limiter cannot be asked (the database is down), the instance's own budget
-/// decides: an outage neither lifts the throttle nor turns a wrong password into a 503.
+/// decides: an outage neither lifts the throttle nor turns a wrong password into a 503. Attempts
+/// that cannot be guesses (a malformed key) are counted by the instance alone: they never reach
+/// storage.
 public final class AttemptBudgets: Sendable {
     private let local = RateLimiter()
     private let shared: (any SharedRateLimit)?
@@ -17,16 +19,17 @@ public final class AttemptBudgets: Sendable {
 
     /// A refusal of `budget` known here at `now` (Unix nanoseconds), charging nothing and asking no one.
     public func knownRefusal(_ budget: BudgetKey, limit: Int, now: Int64) -> RateDecision? {
-        guard shared != nil else {
-            let state = local.peek(budget, limit: limit, now: now)
-            return state.admitted ? nil : state
-        }
-        return refusals.refusal((budget, limit), nil, now: now)
+        let state = local.peek(budget, limit: limit, now: now)
+        if !state.admitted { return state }
+        return shared == nil ? nil : refusals.refusal((budget, limit), nil, now: now)
     }
 
-    /// Charges one attempt to both budgets, or to neither when one is spent.
-    public func charge(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, now: Int64) async -> RateDecision {
-        guard let shared else { return local.admit(first, second, now: now) }
+    /// Charges one attempt to both budgets, or to neither when one is spent; `locally` keeps it
+    /// off the shared limiter.
+    public func charge(
+        _ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, locally: Bool = false, now: Int64
+    ) async -> RateDecision {
+        guard let shared, !locally else { return local.admit(first, second, now: now) }
         if let refused = refusals.refusal(first, second, now: now) { return refused }
         do {
             let admission = try await shared.admit(first, second)

@@ -168,10 +168,7 @@ enum PostgresMigrations {
             // so the table holds only budgets in use, not every address that ever failed to sign
             // in; `aitbc_admit` now locks the rows it charges even when a deletion races its insert.
             5,
-            [
-                admitFunction,
-                "CREATE INDEX rate_budgets_tat ON rate_budgets(tat)",
-            ]
+            [admitFunction]
         ),
     ]
 
@@ -220,7 +217,7 @@ enum PostgresMigrations {
                     ON CONFLICT (name) DO NOTHING;
                 SELECT count(*) INTO locked FROM (
                     SELECT 1 FROM rate_budgets WHERE name = ANY(names) ORDER BY name FOR UPDATE) AS l;
-                EXIT WHEN locked = array_length(names, 1);
+                EXIT WHEN locked = (SELECT count(DISTINCT n) FROM unnest(names) AS n);
             END LOOP;
             FOR i IN 1..array_length(names, 1) LOOP
                 per_minute_i := limits[i];

@@ -86,18 +86,30 @@ public final class PostgresRateLimit: SharedRateLimit {
 
     /// Deletes the budgets that are full again (no row is a full budget), so the table holds the
     /// budgets in use rather than every address and email ever throttled.
+    ///
+    /// In batches of rows nobody holds (`SKIP LOCKED`), in name order as `aitbc_admit` locks them: a
+    /// budget being charged is left for the next time, and the clean-up never waits on, nor
+    /// deadlocks with, a request.
     public func forgetFullBudgets() async throws -> Int {
-        try await store.read { session in
-            try await session.rows(
-                """
-                WITH gone AS (
-                    DELETE FROM rate_budgets
-                    WHERE tat < (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000
-                    RETURNING 1
-                )
-                SELECT count(*)::BIGINT FROM gone
-                """
-            ).first.map { try $0.decode(Int.self) } ?? 0
+        let batch = 1000
+        var forgotten = 0
+        while true {
+            let count = try await store.read { session in
+                try await session.rows(
+                    """
+                    WITH gone AS (
+                        DELETE FROM rate_budgets WHERE name IN (
+                            SELECT name FROM rate_budgets
+                            WHERE tat < (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000
+                            ORDER BY name LIMIT \(batch) FOR UPDATE SKIP LOCKED)
+                        RETURNING 1
+                    )
+                    SELECT count(*)::BIGINT FROM gone
+                    """
+                ).first.map { try $0.decode(Int.self) } ?? 0
+            }
+            forgotten += count
+            if count < batch { return forgotten }
         }
     }
 

@@ -7,6 +7,9 @@ import Synchronization
 struct PostgresSession: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// The deadline keeper of the call holding this connection: it sees each statement finish, and
+    /// fails the one in flight when the database stops answering (nil: no deadline, as for migrations).
+    var watch: StatementWatch? = nil
 
     /// Runs `query` and returns every row it produced; fails when the connection closes first.
     ///
@@ -15,17 +18,21 @@ struct PostgresSession: Sendable {
     /// its caller would wait forever. The channel's close ends the wait instead.
     @discardableResult
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        if let failure = watch?.abandonment { throw failure }
         let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
         let closed = connection.closeFuture
-        return try await withCheckedThrowingContinuation { continuation in
+        let rows = try await withCheckedThrowingContinuation { continuation in
             let answer = SingleAnswer(continuation)
+            watch?.track(answer)
             result.whenComplete { answer.resume(with: $0.map(\.rows)) }
             closed.whenComplete { _ in answer.resume(with: .failure(PostgresFailure.connectionClosed)) }
         }
+        watch?.answered()
+        return rows
     }
 
-    /// A continuation resumed by whichever of two callbacks comes first.
-    private final class SingleAnswer: Sendable {
+    /// A continuation resumed by whichever of several callbacks comes first.
+    final class SingleAnswer: Sendable {
         private let continuation: Mutex<CheckedContinuation<[PostgresRow], any Error>?>
 
         init(_ continuation: CheckedContinuation<[PostgresRow], any Error>) {
@@ -55,7 +62,8 @@ struct PostgresSession: Sendable {
                 try await rows("ROLLBACK")
             } catch {
                 // A connection that cannot roll back must not go back to the pool mid-transaction.
-                try? await connection.close()
+                // Not awaited: over TLS a close waits seconds for a peer that may never answer.
+                connection.close().whenComplete { _ in }
             }
             throw error
         }

@@ -38,11 +38,14 @@ extension PostgresStore {
         /// Longest a call waits for a pooled connection before it fails as unavailable: when the
         /// database is down, callers get their 503 after this long rather than hanging.
         public var connectionWaitTimeout: Duration = .seconds(2)
-        /// Longest one call may hold its connection waiting for the database's answers (the
-        /// `query_timeout` URL parameter). Past it the connection is closed and the call fails as
-        /// unavailable: a database cut off by the network, whose connections neither answer nor
-        /// close, must not hang requests for the minutes TCP takes to notice. The server is given
-        /// the same bound as its `statement_timeout`, so it also gives up and frees its locks.
+        /// Longest a statement may go unanswered (the `query_timeout` URL parameter). Past it the
+        /// statement fails, the connection is closed and the call fails as unavailable: a database
+        /// cut off by the network, whose connections neither answer nor close, must not hang
+        /// requests for the minutes TCP takes to notice. The server is given the same bound as its
+        /// `statement_timeout` and `idle_in_transaction_session_timeout`, so it gives up too and
+        /// frees the locks of a client it lost. (PgBouncer refuses unknown startup parameters unless
+        /// they are in its `ignore_startup_parameters`, and then drops them: the client's own
+        /// deadline still holds.)
         public var queryTimeout: Duration = .seconds(5)
 
         public init(
@@ -160,8 +163,17 @@ extension PostgresStore {
                 host: host, port: port, username: username, password: password, database: database, tls: clientTLS)
             configuration.options.maximumConnections = maximumConnections
             configuration.options.connectTimeout = connectTimeout
-            configuration.options.additionalStartupParameters = [("statement_timeout", "\(queryTimeout.components.seconds * 1000)")]
+            // The server gives up too: on a statement, and on a transaction left idle by a client
+            // that was cut off (its locks are freed rather than held until TCP notices).
+            let milliseconds = "\(max(1, Self.milliseconds(queryTimeout)))"
+            configuration.options.additionalStartupParameters = [
+                ("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds),
+            ]
             return configuration
+        }
+
+        static func milliseconds(_ duration: Duration) -> Int64 {
+            duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         }
 
         /// The configuration of a single connection outside the pool (migrations at open).

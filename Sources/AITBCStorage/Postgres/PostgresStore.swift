@@ -130,117 +130,71 @@ public final class PostgresStore: CoordinatorStore {
 
     /// Leases a connection for `body`, waiting at most ``Configuration/connectionWaitTimeout`` for
     /// one (the pool itself would queue a caller for up to a minute while the database is down),
-    /// then gives `body` at most ``Configuration/queryTimeout`` on it. A call that gave up waiting
-    /// never starts; one that holds a connection is never cancelled midway (a write must not be
-    /// reported failed after it committed) unless the database stops answering altogether: then
-    /// the connection is closed, which fails the statement in flight, and the call reports the
-    /// database unavailable.
+    /// then gives each of its statements at most ``Configuration/queryTimeout`` to be answered.
+    /// A call that gave up waiting never starts; one that holds a connection is never cancelled
+    /// while the database answers (a write must not be reported failed after it committed). When
+    /// the database stops answering altogether (a network partition: nothing answers, nothing
+    /// closes), the statement in flight fails at once, the connection is closed, and the call
+    /// reports the database unavailable.
     private func withSession<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         let client = self.client
         let logger = self.logger
-        let wait = configuration.connectionWaitTimeout
-        let answer = configuration.queryTimeout
-        let lease = Lease()
-        return try await withThrowingTaskGroup(of: LeaseRace<T>.self) { group in
+        let watch = StatementWatch(wait: configuration.connectionWaitTimeout, answer: configuration.queryTimeout)
+        return try await withThrowingTaskGroup(of: WatchedCall<T>.self) { group in
             group.addTask {
                 .finished(
                     try await client.withConnection { connection in
-                        guard lease.begin(on: connection) else { throw PostgresFailure.noConnection(within: wait) }
-                        defer { lease.end() }
-                        return try await body(PostgresSession(connection: connection, logger: logger))
+                        guard watch.begin(on: connection) else { throw watch.failure }
+                        defer { watch.end() }
+                        return try await body(PostgresSession(connection: connection, logger: logger, watch: watch))
                     })
             }
             group.addTask {
-                try await Task.sleep(for: wait)
-                guard let since = lease.startedOrGiveUp() else { return .gaveUp }
-                try await Task.sleep(until: since + answer, clock: .continuous)
-                guard let connection = lease.abandon() else { return .answered }
-                try? await connection.close()
-                return .abandoned
+                while true {
+                    switch watch.next(at: .now) {
+                    case .sleep(let instant):
+                        try await Task.sleep(until: instant, clock: .continuous)
+                    case .gaveUp:
+                        return .gaveUp
+                    case .abandon(let connection, let pending):
+                        pending?.resume(with: .failure(watch.failure))
+                        // Not awaited: over TLS a close waits seconds for the peer's goodbye.
+                        connection.close().whenComplete { _ in }
+                        return .watched
+                    case .over:
+                        return .watched
+                    }
+                }
             }
-            var failure: PostgresFailure?
             while true {
-                let next: LeaseRace<T>?
+                let next: WatchedCall<T>?
                 do {
                     next = try await group.next()
                 } catch {
-                    throw failure ?? error
+                    throw watch.isOverdue ? watch.failure : error
                 }
                 switch next {
                 case .finished(let value):
-                    // Even after the watchdog closed the connection: the answer got here first.
+                    // Even after the watch gave up on it: the answer got here first.
                     group.cancelAll()
                     return value
                 case .gaveUp:
-                    failure = PostgresFailure.noConnection(within: wait)
+                    // The lease wait is cancelled; if a connection comes anyway, the call does not start.
                     group.cancelAll()
-                case .abandoned:
-                    failure = PostgresFailure.noAnswer(within: answer)
-                case .answered:
+                case .watched:
                     continue
                 case nil:
-                    throw failure ?? PostgresFailure.noConnection(within: wait)
+                    throw watch.failure
                 }
             }
         }
     }
 
-    /// Where the call in ``withSession(_:)`` stands, decided under one lock so that giving up and
-    /// leasing, or abandoning and finishing, cannot both happen.
-    private final class Lease: Sendable {
-        private enum State {
-            case waiting
-            case gaveUp
-            case running(PostgresConnection, since: ContinuousClock.Instant)
-            case abandoned
-            case done
-        }
-        private let state = Mutex(State.waiting)
-
-        /// The call got `connection`; false if it had already given up waiting.
-        func begin(on connection: PostgresConnection) -> Bool {
-            state.withLock { state in
-                guard case .waiting = state else { return false }
-                state = .running(connection, since: .now)
-                return true
-            }
-        }
-
-        func end() {
-            state.withLock { state in
-                if case .running = state { state = .done }
-            }
-        }
-
-        /// When the call got its connection (nil: it is still waiting, and now never will).
-        func startedOrGiveUp() -> ContinuousClock.Instant? {
-            state.withLock { state in
-                switch state {
-                case .waiting:
-                    state = .gaveUp
-                    return nil
-                case .running(_, let since): return since
-                case .gaveUp, .abandoned, .done: return .now
-                }
-            }
-        }
-
-        /// The connection of a call still running, which the caller is to close.
-        func abandon() -> PostgresConnection? {
-            state.withLock { state in
-                guard case .running(let connection, _) = state else { return nil }
-                state = .abandoned
-                return connection
-            }
-        }
-    }
-
-    /// How one of the two racers in ``withSession(_:)`` ended.
-    private enum LeaseRace<T: Sendable>: Sendable {
+    /// How one of the two tasks in ``withSession(_:)`` ended.
+    private enum WatchedCall<T: Sendable>: Sendable {
         case finished(T)
         case gaveUp
-        case answered
-        case abandoned
+        case watched
     }
 
     /// Runs one storage operation, counting it and its time for `/metrics`, and turns a database
