@@ -125,6 +125,16 @@ let package = Package(
             path: "Sources/aitbc-bench",
             swiftSettings: swiftSettings
         ),
+        // What the test targets share (the test PostgreSQL server); built only for the tests.
+        .target(
+            name: "AITBCTestSupport",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/AITBCTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AITBCDomainTests",
             dependencies: ["AITBCDomain"],
@@ -133,7 +143,8 @@ let package = Package(
         .testTarget(
             name: "AITBCStorageTests",
             dependencies: [
-                "AITBCStorage", "AITBCDomain", "AITBCWire", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "AITBCStorage", "AITBCDomain", "AITBCWire", "AITBCTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -161,6 +172,7 @@ let package = Package(
             dependencies: [
                 "AITBCWire",
                 "AITBCDomain",
+                "AITBCTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -75,25 +75,40 @@ public struct DashboardController<Context: RequestContext>: Sendable {
     func signUpPage(_ request: Request) async throws -> Response {
         if try await signedIn(request) != nil { return DashboardPages.redirect("/dashboard/api-keys") }
         let (token, cookie) = formToken(request)
-        return signUpForm(csrf: token, email: "", cookies: cookie.map { [$0] } ?? [])
+        return accountForm(.signUp, csrf: token, email: "", cookies: cookie.map { [$0] } ?? [])
     }
 
-    func signUpForm(
-        csrf: String, email: String, errors: [String: String] = [:], problem: String? = nil,
-        status: HTTPResponse.Status = .ok, cookies: [Cookie] = [], headers: HTTPFields = [:]
+    /// The two forms that take an email and a password.
+    enum AccountForm {
+        case signUp
+        case signIn
+    }
+
+    /// The sign-up or sign-in page, with what was typed (never the password) and the errors beside their fields.
+    func accountForm(
+        _ kind: AccountForm, csrf: String, email: String, errors: [String: String] = [:], problem: String? = nil,
+        notice: String? = nil, status: HTTPResponse.Status = .ok, cookies: [Cookie] = [], headers: HTTPFields = [:]
     ) -> Response {
+        let signingUp = kind == .signUp
         var data: [String: Any] = [
-            "csrf": csrf, "plan": AccountService.signUpPlan,
-            "planLimit": accounts.plans.limit(of: AccountService.signUpPlan) ?? 0,
+            "csrf": csrf,
             "emailField": DashboardPages.field(
                 "email", label: "Email", type: "email", value: email, error: errors["email"], autocomplete: "email"),
             "passwordField": DashboardPages.field(
                 "password", label: "Password", type: "password", error: errors["password"],
-                hint: "At least \(AccountService.minimumPasswordLength) characters.", autocomplete: "new-password",
-                minimumLength: AccountService.minimumPasswordLength),
+                hint: signingUp ? "At least \(AccountService.minimumPasswordLength) characters." : nil,
+                autocomplete: signingUp ? "new-password" : "current-password",
+                minimumLength: signingUp ? AccountService.minimumPasswordLength : nil),
         ]
+        if signingUp {
+            data["plan"] = AccountService.signUpPlan
+            data["planLimit"] = accounts.plans.limit(of: AccountService.signUpPlan) ?? 0
+        }
         if let problem { data["problem"] = problem }
-        return pages.page("sign-up", title: "Create an account", data: data, status: status, cookies: cookies, extraHeaders: headers)
+        if let notice { data["notice"] = notice }
+        return pages.page(
+            signingUp ? "sign-up" : "sign-in", title: signingUp ? "Create an account" : "Sign in", data: data,
+            status: status, cookies: cookies, extraHeaders: headers)
     }
 
     func signUp(_ request: Request, context: Context) async throws -> Response {
@@ -111,8 +126,8 @@ public struct DashboardController<Context: RequestContext>: Sendable {
                 cookies: [sessionCookie(created.session.token), clearCookie(Self.formCookie)])
         } catch let error as CoordinatorError {
             let (errors, problem, status, headers) = Self.formErrors(error)
-            return signUpForm(
-                csrf: csrf, email: email, errors: errors, problem: problem, status: status, headers: headers)
+            return accountForm(
+                .signUp, csrf: csrf, email: email, errors: errors, problem: problem, status: status, headers: headers)
         }
     }
 
@@ -120,24 +135,7 @@ public struct DashboardController<Context: RequestContext>: Sendable {
         if try await signedIn(request) != nil { return DashboardPages.redirect("/dashboard/api-keys") }
         let (token, cookie) = formToken(request)
         let notice = request.uri.queryParameters["signed_out"] != nil ? "You are signed out." : nil
-        return signInForm(csrf: token, email: "", notice: notice, cookies: cookie.map { [$0] } ?? [])
-    }
-
-    func signInForm(
-        csrf: String, email: String, errors: [String: String] = [:], problem: String? = nil, notice: String? = nil,
-        status: HTTPResponse.Status = .ok, cookies: [Cookie] = [], headers: HTTPFields = [:]
-    ) -> Response {
-        var data: [String: Any] = [
-            "csrf": csrf,
-            "emailField": DashboardPages.field(
-                "email", label: "Email", type: "email", value: email, error: errors["email"], autocomplete: "email"),
-            "passwordField": DashboardPages.field(
-                "password", label: "Password", type: "password", error: errors["password"],
-                autocomplete: "current-password"),
-        ]
-        if let problem { data["problem"] = problem }
-        if let notice { data["notice"] = notice }
-        return pages.page("sign-in", title: "Sign in", data: data, status: status, cookies: cookies, extraHeaders: headers)
+        return accountForm(.signIn, csrf: token, email: "", notice: notice, cookies: cookie.map { [$0] } ?? [])
     }
 
     func signIn(_ request: Request, context: Context) async throws -> Response {
@@ -151,8 +149,8 @@ public struct DashboardController<Context: RequestContext>: Sendable {
                 "/dashboard/api-keys", cookies: [sessionCookie(session.token), clearCookie(Self.formCookie)])
         } catch let error as CoordinatorError {
             let (errors, problem, status, headers) = Self.formErrors(error)
-            return signInForm(
-                csrf: csrf, email: email, errors: errors, problem: problem, status: status, headers: headers)
+            return accountForm(
+                .signIn, csrf: csrf, email: email, errors: errors, problem: problem, status: status, headers: headers)
         }
     }
 

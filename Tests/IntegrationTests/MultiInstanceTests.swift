@@ -1,4 +1,5 @@
 import AITBCDomain
+import AITBCTestSupport
 import Foundation
 import NIOHTTP1
 import Synchronization
@@ -11,7 +12,7 @@ import Glibc
 /// Three coordinator processes on one PostgreSQL database behave as one server: revocations reach
 /// every instance, rate limits are shared exactly, every job is assigned and completed once, and an
 /// outage of the database is survived without losing anything acknowledged.
-@Suite(.serialized, .enabled(if: PostgresTestServer.isConfigured, PostgresTestServer.skipReason))
+@Suite(.serialized, .enabled(if: PostgresTestServer.isConfigured, PostgresTestServer.skipComment))
 struct MultiInstanceTests {
     static let operatorKey = "multi-operator-key-0000000000001"
     static let clientKey = "multi-client-key-00000000000001"

@@ -1,10 +1,11 @@
+import AITBCTestSupport
 import Foundation
 import PostgresNIO
 import Testing
 
 /// The real server process on PostgreSQL: the whole flow over HTTP, a restart, and what the
 /// database holds afterwards.
-@Suite(.serialized, .enabled(if: PostgresTestServer.isConfigured, PostgresTestServer.skipReason), .timeLimit(.minutes(2)))
+@Suite(.serialized, .enabled(if: PostgresTestServer.isConfigured, PostgresTestServer.skipComment), .timeLimit(.minutes(2)))
 struct PostgresProcessTests {
     static let operatorKey = "integration-operator-key-postgres-01"
 
