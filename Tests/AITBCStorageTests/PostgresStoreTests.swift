@@ -300,6 +300,27 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func aListenerCutOffByTheNetworkListensAnewAndAsksForAResync() async throws {
+        let (store, relay) = try await Self.storeBehindRelay { $0.queryTimeout = .seconds(1) }
+        defer { relay.stop() }
+        let heard = Heard()
+        let bus = PostgresClusterBus(store: store, origin: "cut", logger: PostgresTestDatabase.quietLogger, heartbeat: .milliseconds(300))
+        let listening = Task { for await event in bus.events() { heard.append(event) } }
+        defer { listening.cancel() }
+        try await heard.wait(for: [.resync])
+
+        // Notifications sent now never arrive; only the heartbeat can tell.
+        relay.freeze()
+        try await Task.sleep(for: .seconds(2))
+        relay.thaw()
+        // It listens anew and says that events may have been missed.
+        try await heard.wait(for: [.resync, .resync])
+        // And it hears the other instances again.
+        await PostgresClusterBus(store: store, origin: "other", logger: PostgresTestDatabase.quietLogger).publish(.tenantChanged(id: "t9"))
+        try await heard.wait(for: [.resync, .resync, .tenantChanged(id: "t9")])
+        try await store.close()
+    }
+
     @Test func theQueryTimeoutBoundsEachStatementNotTheWholeCall() async throws {
         let (store, relay) = try await Self.storeBehindRelay { $0.queryTimeout = .seconds(1) }
         defer { relay.stop() }
@@ -375,4 +396,21 @@ private final class StillCharging: Sendable {
     private let state = Mutex(true)
     var isOn: Bool { state.withLock { $0 } }
     func end() { state.withLock { $0 = false } }
+}
+
+/// The events a test's listener heard, in order.
+private final class Heard: Sendable {
+    private let events = Mutex<[ClusterEvent]>([])
+
+    func append(_ event: ClusterEvent) { events.withLock { $0.append(event) } }
+
+    /// Waits up to 15 s for exactly `expected` to have been heard.
+    func wait(for expected: [ClusterEvent]) async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if events.withLock({ $0 }) == expected { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("heard \(events.withLock { $0 }), expected \(expected)")
+    }
 }
