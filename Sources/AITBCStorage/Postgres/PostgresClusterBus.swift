@@ -99,7 +99,8 @@ public final class PostgresClusterBus: ClusterBus {
     static func check(_ connection: PostgresConnection, within deadline: Duration, logger: Logger) async throws {
         let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                _ = try await connection.query("SELECT 1", logger: logger).collect()
+                // Through a session: its statement also ends when the connection closes.
+                try await PostgresSession(connection: connection, logger: logger).rows("SELECT 1")
                 return true
             }
             group.addTask {

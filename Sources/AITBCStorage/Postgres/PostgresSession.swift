@@ -21,14 +21,14 @@ struct PostgresSession: Sendable {
         if let failure = watch?.abandonment { throw failure }
         let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
         let closed = connection.closeFuture
-        let rows = try await withCheckedThrowingContinuation { continuation in
+        // An error is an answer too: the statement that follows (a ROLLBACK) gets its full time.
+        defer { watch?.answered() }
+        return try await withCheckedThrowingContinuation { continuation in
             let answer = SingleAnswer(continuation)
             watch?.track(answer)
             result.whenComplete { answer.resume(with: $0.map(\.rows)) }
             closed.whenComplete { _ in answer.resume(with: .failure(PostgresFailure.connectionClosed)) }
         }
-        watch?.answered()
-        return rows
     }
 
     /// A continuation resumed by whichever of several callbacks comes first.

@@ -41,8 +41,8 @@ extension PostgresStore {
         /// Longest a statement may go unanswered (the `query_timeout` URL parameter). Past it the
         /// statement fails, the connection is closed and the call fails as unavailable: a database
         /// cut off by the network, whose connections neither answer nor close, must not hang
-        /// requests for the minutes TCP takes to notice. The server is given the same bound as its
-        /// `statement_timeout` and `idle_in_transaction_session_timeout`, so it gives up too and
+        /// requests for the minutes TCP takes to notice. The server is given 80 % of it as its
+        /// `statement_timeout` and `idle_in_transaction_session_timeout`, so it gives up first and
         /// frees the locks of a client it lost. (PgBouncer refuses unknown startup parameters unless
         /// they are in its `ignore_startup_parameters`, and then drops them: the client's own
         /// deadline still holds.)
@@ -142,6 +142,9 @@ extension PostgresStore {
         func tlsConfiguration() -> TLSConfiguration? {
             guard tls != .disable else { return nil }
             var configuration = TLSConfiguration.makeClientConfiguration()
+            // Closing a connection the database stopped answering waits this long for its goodbye
+            // (the default is 5 s), and the connection goes back to the pool only once closed.
+            configuration.shutdownTimeout = .milliseconds(250)
             switch tls {
             case .disable, .prefer, .require: configuration.certificateVerification = .none
             case .verifyCA: configuration.certificateVerification = .noHostnameVerification
@@ -164,8 +167,10 @@ extension PostgresStore {
             configuration.options.maximumConnections = maximumConnections
             configuration.options.connectTimeout = connectTimeout
             // The server gives up too: on a statement, and on a transaction left idle by a client
-            // that was cut off (its locks are freed rather than held until TCP notices).
-            let milliseconds = "\(max(1, Self.milliseconds(queryTimeout)))"
+            // that was cut off (its locks are freed rather than held until TCP notices). It gives
+            // up first (at 80 %), so a statement that is merely slow fails with the server's error
+            // on a connection that stays usable, rather than by the client closing it.
+            let milliseconds = "\(max(1, Self.milliseconds(queryTimeout) * 4 / 5))"
             configuration.options.additionalStartupParameters = [
                 ("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds),
             ]

@@ -145,8 +145,18 @@ public final class PostgresStore: CoordinatorStore {
                 .finished(
                     try await client.withConnection { connection in
                         guard watch.begin(on: connection) else { throw watch.failure }
-                        defer { watch.end() }
-                        return try await body(PostgresSession(connection: connection, logger: logger, watch: watch))
+                        let result: Result<T, any Error>
+                        do {
+                            result = .success(try await body(PostgresSession(connection: connection, logger: logger, watch: watch)))
+                        } catch {
+                            result = .failure(error)
+                        }
+                        if watch.end() {
+                            // Given up on: back to the pool only once closed, so nobody else gets it.
+                            connection.close().whenComplete { _ in }
+                            try? await connection.closeFuture.get()
+                        }
+                        return try result.get()
                     })
             }
             group.addTask {

@@ -67,10 +67,13 @@ final class StatementWatch: Sendable {
         }
     }
 
-    func end() {
+    /// The call is over; true if it had been abandoned (its connection must not be reused).
+    func end() -> Bool {
         state.withLock { state in
-            if case .running = state.phase { state.phase = .done }
             state.pending = nil
+            if case .running = state.phase { state.phase = .done }
+            if case .abandoned = state.phase { return true }
+            return false
         }
     }
 
@@ -94,7 +97,7 @@ final class StatementWatch: Sendable {
         if abandoned { pending.resume(with: .failure(PostgresFailure.noAnswer(within: answer))) }
     }
 
-    /// A statement was answered: the next one has `answer` from now.
+    /// A statement was answered (rows or an error): the next one has `answer` from now.
     func answered() {
         state.withLock { state in
             state.pending = nil
