@@ -51,7 +51,8 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_PORT", "8000", "port to listen on"),
         (
             "AITBC_DATABASE_URL", "sqlite:.aitbc/coordinator.sqlite",
-            "storage: sqlite:PATH (embedded), or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require|verify-full]"
+            "storage: sqlite:PATH (embedded), or postgres://USER:PASSWORD@HOST:PORT/DATABASE with optional "
+                + "sslmode=disable|prefer|require|verify-ca|verify-full, sslrootcert=PATH, connect_timeout=S (2), query_timeout=S (5)"
         ),
         ("AITBC_DATABASE_MAX_CONNECTIONS", "10", "most connections to PostgreSQL"),
         ("AITBC_TLS_CERT", "(none)", "PEM certificate chain: with AITBC_TLS_KEY, serve HTTPS (TLS 1.2+)"),
