@@ -30,13 +30,8 @@ public final class AttemptBudgets: Sendable {
         _ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, locally: Bool = false, now: Int64
     ) async -> RateDecision {
         guard let shared, !locally else { return local.admit(first, second, now: now) }
-        if let refused = refusals.refusal(first, second, now: now) { return refused }
         do {
-            let admission = try await shared.admit(first, second)
-            if let refusedBy = admission.refusedBy {
-                refusals.record(refusedBy, admission.decision, now: now, waitNanoseconds: admission.retryAfterNanoseconds)
-            }
-            return admission.decision
+            return try await refusals.decide(first, second, by: shared, now: now)
         } catch {
             return local.admit(first, second, now: now)
         }

@@ -57,6 +57,18 @@ public final class RateRefusals: Sendable {
         }
     }
 
+    /// A refusal still in force (no round trip), else `shared`'s decision, remembering the refusal it makes.
+    public func decide(
+        _ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?, by shared: any SharedRateLimit, now: Int64
+    ) async throws -> RateDecision {
+        if let refused = refusal(first, second, now: now) { return refused }
+        let admission = try await shared.admit(first, second)
+        if let refusedBy = admission.refusedBy {
+            record(refusedBy, admission.decision, now: now, waitNanoseconds: admission.retryAfterNanoseconds)
+        }
+        return admission.decision
+    }
+
     /// Records that `budget` refused at `now`; it refuses until the decision's `Retry-After` has passed.
     public func record(_ budget: BudgetKey, _ decision: RateDecision, now: Int64, waitNanoseconds: Int64) {
         refusals.withLock { refusals in

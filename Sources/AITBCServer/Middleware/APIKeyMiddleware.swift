@@ -46,19 +46,13 @@ struct APIKeyMiddleware: RouterMiddleware {
     func sharedDecision(
         _ shared: any SharedRateLimit, _ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: Int64
     ) async throws -> RateDecision {
-        if let refused = refusals.refusal(budgets.0, budgets.1, now: now) { return refused }
-        let admission: SharedAdmission
         do {
-            admission = try await shared.admit(budgets.0, budgets.1)
+            return try await refusals.decide(budgets.0, budgets.1, by: shared, now: now)
         } catch let error as CoordinatorError {
             throw error
         } catch {
             throw CoordinatorError.storageUnavailable
         }
-        if let refusedBy = admission.refusedBy {
-            refusals.record(refusedBy, admission.decision, now: now, waitNanoseconds: admission.retryAfterNanoseconds)
-        }
-        return admission.decision
     }
 
     func handle(
