@@ -56,17 +56,25 @@ struct MultiInstanceTests {
             #expect(revoked.status == 200)
             let answered = ContinuousClock.now
             #expect(try await servers[trial % 3].request(.GET, "/v1/me", key: key.secret).status == 401)
+            // "Within a second": no request that reaches an instance a second after the revoke was
+            // answered is admitted. So what counts is when the last admitted request was sent, not
+            // when a refusal comes back (on a loaded machine the answer itself can take a while).
             for server in servers {
-                var refusedAfter: Duration?
-                while ContinuousClock.now - answered < .seconds(3) {
-                    if try await server.request(.GET, "/v1/me", key: key.secret).status == 401 {
-                        refusedAfter = ContinuousClock.now - answered
-                        break
+                var lastAdmitted: Duration?
+                var refused = false
+                while !refused, ContinuousClock.now - answered < .seconds(5) {
+                    let sent = ContinuousClock.now - answered
+                    switch try await server.request(.GET, "/v1/me", key: key.secret).status {
+                    case 401: refused = true
+                    case 200: lastAdmitted = sent
+                    case let status: Issue.record("instance \(server.port) answered \(status)")
                     }
-                    try await Task.sleep(for: .milliseconds(5))
+                    if !refused { try await Task.sleep(for: .milliseconds(5)) }
                 }
-                let delay = try #require(refusedAfter, "instance \(server.port) still admits the revoked key")
-                #expect(delay < .seconds(1), "revocation took \(delay) to reach \(server.port)")
+                #expect(refused, "instance \(server.port) still admits the revoked key")
+                if let lastAdmitted {
+                    #expect(lastAdmitted < .seconds(1), "instance \(server.port) admitted a request sent \(lastAdmitted) after the revoke")
+                }
             }
         }
         try await database.drop()
