@@ -202,19 +202,27 @@ struct PostgresStoreTests {
         _ adjust: (inout PostgresStore.Configuration) -> Void = { _ in }
     ) async throws -> (store: PostgresStore, relay: TCPProxy) {
         let database = try await PostgresDatabaseScope.makeDatabase()
+        // Set up (migrations, tenant t1) with the suite's patient timeouts: on a loaded machine the
+        // defaults measured below could fail the set-up itself.
+        let setup = try await database.open()
+        _ = try await setup.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil)
+        try await setup.close()
         var configuration = try database.configuration()
         let relay = TCPProxy(targetPort: configuration.port)
         try relay.start()
-        do {
-            configuration.port = relay.port
-            adjust(&configuration)
-            let store = try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger)
-            _ = try await store.insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil)
-            return (store, relay)
-        } catch {
-            relay.stop()
-            throw error
+        configuration.port = relay.port
+        adjust(&configuration)
+        for attempt in 1... {
+            do {
+                return (try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger), relay)
+            } catch where attempt < 3 {
+                try await Task.sleep(for: .seconds(1))
+            } catch {
+                relay.stop()
+                throw error
+            }
         }
+        fatalError("unreachable")
     }
 
     @Test func callsFailFastAsStorageUnavailableWhileTheDatabaseIsGoneAndRecoverAfter() async throws {
@@ -268,8 +276,9 @@ struct PostgresStoreTests {
     func connectionsAreEncryptedWhenAskedAndTheCertificateIsChecked() async throws {
         let database = try await PostgresDatabaseScope.makeDatabase()
         let authority = try #require(PostgresTestDatabase.certificateAuthority)
+        // Patient timeouts, as for the suite's other stores: a handshake on a loaded machine can take seconds.
         func url(host: String, _ parameters: String) -> String {
-            database.url.replacingOccurrences(of: "@127.0.0.1:", with: "@\(host):") + "?" + parameters
+            database.url.replacingOccurrences(of: "@127.0.0.1:", with: "@\(host):") + "?connect_timeout=15&query_timeout=15&" + parameters
         }
         func encrypted(_ store: PostgresStore) async throws -> Bool {
             try await store.read {
