@@ -5,6 +5,7 @@ import AITBCWire
 import Foundation
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 
 /// Two coordinators on one store, joined by a bus: what one changes, the other follows. (The same
@@ -49,7 +50,9 @@ import Testing
     /// Runs both instances' event handling while `body` runs.
     static func withSync(_ pair: Pair, _ body: () async throws -> Void) async throws {
         let syncs = [pair.a, pair.b].map { coordinator in Task { try await coordinator.cluster.run() } }
-        try await Task.sleep(for: .milliseconds(20))
+        // Both listen before anything is published (a busy machine may take a while to start them).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while pair.hub.listening < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         do {
             try await body()
         } catch {
@@ -63,8 +66,10 @@ import Testing
         try await pair.b.store.close()
     }
 
+    /// Whether `condition` holds within 10 s (patient: a busy machine runs the whole suite at once).
     static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<200 {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
             if try await condition() { return true }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -148,21 +153,20 @@ import Testing
                 minerPrincipals.append((coordinator, principal, "gpu-\(index)"))
             }
             let total = 200
+            // Miners work until all are done (or a minute passes: then jobs were lost, and the counts fail).
+            let finished = Tally()
+            let deadline = ContinuousClock.now + .seconds(60)
             let completed = try await withThrowingTaskGroup(of: [String].self) { group in
                 for (coordinator, principal, minerID) in minerPrincipals {
                     group.addTask {
                         var done: [String] = []
-                        var idle = 0
-                        while idle < 3 {
+                        while finished.count < total, ContinuousClock.now < deadline {
                             guard let job = try await coordinator.jobs.poll(minerID: minerID, maxWaitSeconds: 0.2, by: principal)
-                            else {
-                                idle += 1
-                                continue
-                            }
-                            idle = 0
+                            else { continue }
                             _ = try await coordinator.jobs.complete(
                                 job.id, minerID: minerID, result: ["ok": true], metrics: nil, by: principal)
                             done.append(job.id)
+                            finished.add()
                         }
                         return done
                     }
@@ -243,4 +247,11 @@ import Testing
             #expect(try await pair.a.jobs.get(job.id, by: client).state == .queued)
         }
     }
+}
+
+/// A count shared by concurrent tasks.
+private final class Tally: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func add() { value.withLock { $0 += 1 } }
 }

@@ -13,6 +13,9 @@ final class InProcessHub: Sendable {
 
     func bus(_ origin: String) -> InProcessBus { InProcessBus(hub: self, origin: origin) }
 
+    /// How many members are listening.
+    var listening: Int { state.withLock { $0.members.count } }
+
     func setDropping(_ dropping: Bool) { state.withLock { $0.dropping = dropping } }
 
     func deliver(_ text: String) {
