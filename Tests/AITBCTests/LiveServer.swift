@@ -30,9 +30,15 @@ enum LiveServer {
         logger.logLevel = .warning
         let coordinator = try await Coordinator.start(settings: settings, logger: logger) { _ in }
         settings.logLevel = .warning
-        try await buildApplication(coordinator: coordinator, settings: settings, logger: logger).test(.live) { testClient in
-            guard let port = testClient.port else { throw CancellationError() }
-            try await body("http://127.0.0.1:\(port)", coordinator)
+        do {
+            try await buildApplication(coordinator: coordinator, settings: settings, logger: logger).test(.live) { testClient in
+                guard let port = testClient.port else { throw CancellationError() }
+                try await body("http://127.0.0.1:\(port)", coordinator)
+            }
+        } catch {
+            // A failing test must report, not trap on an unclosed database at release.
+            try? await coordinator.store.close()
+            throw error
         }
     }
 

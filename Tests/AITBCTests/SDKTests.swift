@@ -45,6 +45,39 @@ import Testing
         }
     }
 
+    @Test func aMinerThatLeavesALongPollIsNotHandedTheNextJob() async throws {
+        try await LiveServer.run { url, coordinator in
+            let miner = try LiveServer.sdk(url, key: LiveServer.miner)
+            let client = try LiveServer.sdk(url, key: LiveServer.client)
+            _ = try await miner.miners.register(minerID: "leaver", capabilities: [:], concurrency: 1)
+            func waitUntil(_ what: String, _ condition: () async -> Bool) async throws {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while await !condition() {
+                    guard ContinuousClock.now < deadline else { throw ExpectationTimeout(what: what) }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            let polling = Task { try await miner.miners.poll(minerID: "leaver", maxWait: .seconds(30)) }
+            try await waitUntil("the poll waits") { await coordinator.jobs.queue.waitingPolls() == 1 }
+            // The miner stops (or its HTTP client gives up): the request is cancelled, the connection closed.
+            polling.cancel()
+            _ = try? await polling.value
+            // The server sees the connection close and stops waiting, long before the poll's 30 s.
+            try await waitUntil("the abandoned poll ends") { await coordinator.jobs.queue.waitingPolls() == 0 }
+            // So the next job is not handed to a request nobody reads: it stays queued...
+            let job = try await client.jobs.create(payload: ["n": 1])
+            #expect(try await client.jobs.get(job.jobID).state == "QUEUED")
+            // ...for the miner's next poll.
+            let assigned = try await miner.miners.poll(minerID: "leaver", maxWait: .seconds(5))
+            #expect(assigned?.jobID == job.jobID)
+        }
+    }
+
+    struct ExpectationTimeout: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "timed out waiting until \(what)" }
+    }
+
     @Test func apiKeysListFollowsCursorsAcrossPages() async throws {
         try await LiveServer.run { url in
             let master = try LiveServer.sdk(url, key: LiveServer.master)

@@ -221,8 +221,11 @@ public actor JobQueue {
         }
     }
 
-    /// Takes the oldest job `key` can run, or waits until one arrives or `deadline` passes.
-    public func next(for key: MinerKey, until deadline: ContinuousClock.Instant) async -> QueuedJob? {
+    /// Takes the oldest job `key` can run, or waits until one arrives, `deadline` passes or the
+    /// `caller` goes away (then it stops waiting, so no job is handed to a poll nobody reads).
+    public func next(
+        for key: MinerKey, until deadline: ContinuousClock.Instant, caller: (any CallerPresence)? = nil
+    ) async -> QueuedJob? {
         guard !draining else { return nil }
         if let job = takeMatching(for: key) { return job }
         guard deadline > .now else { return nil }
@@ -233,6 +236,13 @@ public actor JobQueue {
                 try? await Task.sleep(until: deadline, clock: .continuous)
                 await self.resume(id, with: nil)
                 return nil
+            }
+            if let caller {
+                group.addTask {
+                    await caller.departure()
+                    await self.resume(id, with: nil)
+                    return nil
+                }
             }
             var found: QueuedJob?
             for await result in group {

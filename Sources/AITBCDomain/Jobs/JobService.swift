@@ -248,7 +248,11 @@ public struct JobService: Sendable {
     }
 
     /// Long-polls for a job for the miner, for up to `maxWaitSeconds` (capped); nil when none came.
-    public func poll(minerID: String?, maxWaitSeconds: Double?, by caller: Principal) async throws -> Job? {
+    /// `presence` tells whether the poll's connection is still there: a miner that has gone (its
+    /// HTTP client gave up and closed the connection) is not handed a job it would never see.
+    public func poll(
+        minerID: String?, maxWaitSeconds: Double?, by caller: Principal, presence: (any CallerPresence)? = nil
+    ) async throws -> Job? {
         try caller.require(.minersWrite)
         var miner = try await resolveMiner(minerID, for: caller)
         let wait = min(max(0, maxWaitSeconds ?? 15), settings.maximumPollWaitSeconds)
@@ -270,7 +274,12 @@ public struct JobService: Sendable {
         let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
         // The queue picks a job; storage makes the assignment (QUEUED → RUNNING only once, whichever
         // instance asks first). A job someone else got meanwhile is dropped and the wait goes on.
-        while let queued = await queue.next(for: key, until: deadline) {
+        while let queued = await queue.next(for: key, until: deadline, caller: presence) {
+            // Handed over in memory only so far: a poll whose caller left puts it back untouched.
+            if let presence, presence.hasDeparted {
+                await queue.unassign(queued)
+                return nil
+            }
             do {
                 guard var job = try await store.job(id: queued.id), job.state == .queued else {
                     await queue.finishRunning(queued.id)

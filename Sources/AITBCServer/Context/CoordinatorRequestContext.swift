@@ -6,8 +6,10 @@ import NIOCore
 /// The context of every request: the client address and, once authenticated, who is calling.
 public struct CoordinatorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The connection the request came on (long-polls watch it for the client leaving).
+    public let channel: any Channel
     /// The peer of the connection; turned into text only on routes that need it.
-    public var peer: SocketAddress?
+    public var peer: SocketAddress? { channel.remoteAddress }
     /// The client address as text (the peer's, or the first `X-Forwarded-For` hop when trusted),
     /// set by ``APIKeyMiddleware``.
     public var clientAddress: String?
@@ -20,7 +22,7 @@ public struct CoordinatorRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.peer = source.channel.remoteAddress
+        self.channel = source.channel
     }
 
     /// Room for a 1 MiB inline result plus its envelope; the services check the 1 MiB limits themselves.
@@ -33,6 +35,8 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let principal: Principal
     public let rateDecision: RateDecision
+    /// The connection the request came on.
+    public let channel: any Channel
 
     public init(context: CoordinatorRequestContext) throws {
         guard let principal = context.principal, let decision = context.rateDecision else {
@@ -41,6 +45,7 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
         self.coreContext = context.coreContext
         self.principal = principal
         self.rateDecision = decision
+        self.channel = context.channel
     }
 
     /// Room for a 1 MiB inline result plus its envelope; the services check the 1 MiB limits themselves.

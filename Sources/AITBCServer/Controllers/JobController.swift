@@ -105,9 +105,13 @@ struct MinerController {
         registry.on(group, prefix: "/v1", .post, "miners/poll") { request, context in
             var request = request
             let body = try await request.decodeJSON(PollRequest.self, context: context, empty: PollRequest())
+            // Only a poll that may wait watches its connection for the client leaving.
+            let presence = body.maxWaitSeconds.map { $0 > 0 } ?? true ? await ConnectionPresence.watch(context.channel) : nil
+            defer { presence?.stop(on: context.channel) }
             guard
                 let job = try await jobs.poll(
-                    minerID: Self.minerID(request), maxWaitSeconds: body.maxWaitSeconds, by: context.principal)
+                    minerID: Self.minerID(request), maxWaitSeconds: body.maxWaitSeconds, by: context.principal,
+                    presence: presence)
             else { return Response(status: .noContent) }
             return JSONResponse.make(
                 AssignedJobView(jobID: job.id, payload: job.payload, constraints: job.constraints ?? [:]))

@@ -1,0 +1,83 @@
+import AITBCDomain
+import NIOCore
+import Synchronization
+
+/// Watches one connection while a long-poll waits on it: when the client closes its side (its HTTP
+/// client timed out, the miner stopped) the poll stops waiting, so no job is handed to a request
+/// nobody will read. Added to the front of the pipeline for the poll only, then removed.
+///
+/// Hummingbird lets clients half-close, so a client that has gone shows as `inputClosed`, not as an
+/// inactive channel; both count. A client that left before the watcher was added is not seen.
+final class ConnectionPresence: ChannelInboundHandler, RemovableChannelHandler, CallerPresence, Sendable {
+    typealias InboundIn = NIOAny
+
+    private struct State {
+        var departed = false
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Watches `channel` until ``stop(on:)``; a channel that cannot take the watcher has gone already.
+    static func watch(_ channel: any Channel) async -> ConnectionPresence {
+        let presence = ConnectionPresence()
+        do {
+            try await channel.pipeline.addHandler(presence, position: .first).get()
+        } catch {
+            presence.markDeparted()
+        }
+        return presence
+    }
+
+    /// Takes the watcher off `channel` (for the requests that follow on a kept-alive connection).
+    func stop(on channel: any Channel) {
+        channel.pipeline.removeHandler(self, promise: nil)
+    }
+
+    var hasDeparted: Bool { state.withLock { $0.departed } }
+
+    func departure() async {
+        let id = state.withLock { state -> UInt64? in
+            guard !state.departed else { return nil }
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        guard let id else { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.departed || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    private func markDeparted() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.departed = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { markDeparted() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        markDeparted()
+        context.fireChannelInactive()
+    }
+}
