@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import Testing
 
@@ -29,7 +30,7 @@ import Testing
         process.environment = [
             "AITBC_PORT": String(port), "AITBC_DATABASE_URL": "sqlite:" + CoordinatorProcess.temporaryDatabase(),
             "AITBC_TLS_CERT": certificate, "AITBC_TLS_KEY": key, "AITBC_LOG_LEVEL": "warning",
-            "CLIENT_API_KEY": "tls-client-key-000000001",
+            "CLIENT_API_KEY": "tls-client-key-000000001", "MINER_API_KEY": "tls-miner-key-0000000001",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -57,6 +58,28 @@ import Testing
         var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/me")
         request.headers.add(name: "X-API-Key", value: "tls-client-key-000000001")
         #expect(try await client.execute(request, timeout: .seconds(5)).status == .ok)
+
+        // A miner that leaves its long-poll over TLS (close_notify first, the TCP close seconds later)
+        // is not handed the next job.
+        func call(_ method: NIOHTTP1.HTTPMethod, _ path: String, key: String, body: String? = nil) async throws -> [String: Any] {
+            var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)")
+            request.method = method
+            request.headers.add(name: "X-API-Key", value: key)
+            if let body { request.body = .bytes(ByteBuffer(string: body)) }
+            let response = try await client.execute(request, timeout: .seconds(40))
+            let data = try await response.body.collect(upTo: 1 << 20)
+            return (try? JSONSerialization.jsonObject(with: Data(buffer: data)) as? [String: Any]) ?? [:]
+        }
+        let miner = "tls-miner-key-0000000001", clientKey = "tls-client-key-000000001"
+        _ = try await call(.POST, "/v1/miners/register?miner_id=m1", key: miner, body: "{}")
+        let polling = Task { _ = try await call(.POST, "/v1/miners/poll?miner_id=m1", key: miner, body: #"{"max_wait_seconds": 30}"#) }
+        try await Task.sleep(for: .milliseconds(500))
+        polling.cancel()
+        _ = try? await polling.value
+        try await Task.sleep(for: .seconds(1))
+        let job = try await call(.POST, "/v1/jobs", key: clientKey, body: #"{"payload": {"n": 1}}"#)
+        let jobID = try #require(job["job_id"] as? String)
+        #expect(try await call(.GET, "/v1/jobs/\(jobID)", key: clientKey)["state"] as? String == "QUEUED")
 
         // Plain HTTP to the TLS port gets no HTTP answer.
         let plain = try? await CoordinatorProcess.httpClient.execute(

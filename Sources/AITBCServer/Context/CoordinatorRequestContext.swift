@@ -8,8 +8,9 @@ public struct CoordinatorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The connection the request came on (long-polls watch it for the client leaving).
     public let channel: any Channel
-    /// The peer of the connection; turned into text only on routes that need it.
-    public var peer: SocketAddress? { channel.remoteAddress }
+    /// The peer of the connection, read when the request arrives (a closed channel no longer knows
+    /// it); turned into text only on routes that need it.
+    public let peer: SocketAddress?
     /// The client address as text (the peer's, or the first `X-Forwarded-For` hop when trusted),
     /// set by ``APIKeyMiddleware``.
     public var clientAddress: String?
@@ -23,6 +24,7 @@ public struct CoordinatorRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.channel = source.channel
+        self.peer = source.channel.remoteAddress
     }
 
     /// Room for a 1 MiB inline result plus its envelope; the services check the 1 MiB limits themselves.

@@ -1,10 +1,11 @@
 import AITBCDomain
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// Watches one connection while a long-poll waits on it: when the client closes its side (its HTTP
 /// client timed out, the miner stopped) the poll stops waiting, so no job is handed to a request
-/// nobody will read. Added to the front of the pipeline for the poll only, then removed.
+/// nobody will read. Added to the pipeline for the poll only, then removed.
 ///
 /// Hummingbird lets clients half-close, so a client that has gone shows as `inputClosed`, not as an
 /// inactive channel; both count. A client that left before the watcher was added is not seen.
@@ -20,10 +21,21 @@ final class ConnectionPresence: ChannelInboundHandler, RemovableChannelHandler, 
     private let state = Mutex(State())
 
     /// Watches `channel` until ``stop(on:)``; a channel that cannot take the watcher has gone already.
+    /// Over TLS it sits right behind the TLS handler: a client's close_notify is turned into
+    /// `inputClosed` there, while the TCP close may follow only seconds later.
     static func watch(_ channel: any Channel) async -> ConnectionPresence {
         let presence = ConnectionPresence()
         do {
-            try await channel.pipeline.addHandler(presence, position: .first).get()
+            try await channel.eventLoop.submit {
+                let pipeline = channel.pipeline.syncOperations
+                if let tls = try? pipeline.handler(type: NIOSSLServerHandler.self) {
+                    try pipeline.addHandler(presence, position: .after(tls))
+                } else {
+                    try pipeline.addHandler(presence, position: .first)
+                }
+                // Closed before the watcher was in place: no event will come any more.
+                if !channel.isActive { presence.markDeparted() }
+            }.get()
         } catch {
             presence.markDeparted()
         }
