@@ -33,8 +33,6 @@ final class ConnectionPresence: ChannelInboundHandler, RemovableChannelHandler, 
                 } else {
                     try pipeline.addHandler(presence, position: .first)
                 }
-                // Closed before the watcher was in place: no event will come any more.
-                if !channel.isActive { presence.markDeparted() }
             }.get()
         } catch {
             presence.markDeparted()
