@@ -229,6 +229,13 @@ public actor JobQueue {
         guard !draining else { return nil }
         if let job = takeMatching(for: key) { return job }
         guard deadline > .now else { return nil }
+        if let caller {
+            await caller.watch()
+            // Others were served meanwhile: look again before waiting.
+            guard !draining, !caller.hasDeparted else { return nil }
+            if let job = takeMatching(for: key) { return job }
+            guard deadline > .now else { return nil }
+        }
         let id = register(key)
         return await withTaskGroup(of: QueuedJob?.self) { group in
             group.addTask { await self.wait(id) }

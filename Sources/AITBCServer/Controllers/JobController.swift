@@ -105,9 +105,9 @@ struct MinerController {
         registry.on(group, prefix: "/v1", .post, "miners/poll") { request, context in
             var request = request
             let body = try await request.decodeJSON(PollRequest.self, context: context, empty: PollRequest())
-            // Only a poll that may wait watches its connection for the client leaving.
-            let presence = body.maxWaitSeconds.map { $0 > 0 } ?? true ? await ConnectionPresence.watch(context.channel) : nil
-            defer { presence?.stop(on: context.channel) }
+            // A poll that has to wait watches its connection for the client leaving.
+            let presence = ConnectionPresence(channel: context.channel)
+            defer { presence.stop() }
             guard
                 let job = try await jobs.poll(
                     minerID: Self.minerID(request), maxWaitSeconds: body.maxWaitSeconds, by: context.principal,

@@ -5,7 +5,7 @@ import Synchronization
 
 /// Watches one connection while a long-poll waits on it: when the client closes its side (its HTTP
 /// client timed out, the miner stopped) the poll stops waiting, so no job is handed to a request
-/// nobody will read. Added to the pipeline for the poll only, then removed.
+/// nobody will read. Added to the pipeline only while a poll waits, then removed.
 ///
 /// Hummingbird lets clients half-close, so a client that has gone shows as `inputClosed`, not as an
 /// inactive channel; both count. A client that left before the watcher was added is not seen.
@@ -13,35 +13,48 @@ final class ConnectionPresence: ChannelInboundHandler, RemovableChannelHandler, 
     typealias InboundIn = NIOAny
 
     private struct State {
+        var watching = false
         var departed = false
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
     }
 
     private let state = Mutex(State())
+    private let channel: any Channel
 
-    /// Watches `channel` until ``stop(on:)``; a channel that cannot take the watcher has gone already.
-    /// Over TLS it sits right behind the TLS handler: a client's close_notify is turned into
+    /// A presence for `channel` that watches nothing until ``watch()``: a poll that is answered at
+    /// once never touches the pipeline.
+    init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Starts watching (once); a channel that cannot take the watcher has gone already. Over TLS the
+    /// watcher sits right behind the TLS handler: a client's close_notify is turned into
     /// `inputClosed` there, while the TCP close may follow only seconds later.
-    static func watch(_ channel: any Channel) async -> ConnectionPresence {
-        let presence = ConnectionPresence()
+    func watch() async {
+        guard state.withLock({ state in
+            defer { state.watching = true }
+            return !state.watching
+        }) else { return }
+        let channel = self.channel
         do {
             try await channel.eventLoop.submit {
                 let pipeline = channel.pipeline.syncOperations
                 if let tls = try? pipeline.handler(type: NIOSSLServerHandler.self) {
-                    try pipeline.addHandler(presence, position: .after(tls))
+                    try pipeline.addHandler(self, position: .after(tls))
                 } else {
-                    try pipeline.addHandler(presence, position: .first)
+                    try pipeline.addHandler(self, position: .first)
                 }
             }.get()
         } catch {
-            presence.markDeparted()
+            markDeparted()
         }
-        return presence
     }
 
-    /// Takes the watcher off `channel` (for the requests that follow on a kept-alive connection).
-    func stop(on channel: any Channel) {
+    /// Stops watching, taking the watcher off the channel (for the requests that follow on a
+    /// kept-alive connection).
+    func stop() {
+        guard state.withLock({ $0.watching }) else { return }
         channel.pipeline.removeHandler(self, promise: nil)
     }
 
