@@ -212,17 +212,18 @@ struct PostgresStoreTests {
         try relay.start()
         configuration.port = relay.port
         adjust(&configuration)
-        for attempt in 1... {
+        var attempts = 0
+        while true {
+            attempts += 1
             do {
                 return (try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger), relay)
-            } catch where attempt < 3 {
+            } catch where attempts < 3 {
                 try await Task.sleep(for: .seconds(1))
             } catch {
                 relay.stop()
                 throw error
             }
         }
-        fatalError("unreachable")
     }
 
     @Test func callsFailFastAsStorageUnavailableWhileTheDatabaseIsGoneAndRecoverAfter() async throws {

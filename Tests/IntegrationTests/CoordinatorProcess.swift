@@ -89,7 +89,15 @@ final class CoordinatorProcess: @unchecked Sendable {
     func request(
         _ method: HTTPMethod, _ path: String, key: String? = nil, body: String? = nil, headers: [String: String] = [:]
     ) async throws -> Reply {
-        var request = HTTPClientRequest(url: baseURL + path)
+        try await Self.send(method, baseURL + path, key: key, body: body, headers: headers)
+    }
+
+    /// One JSON request to `url` through `client` (HTTPS needs a client that trusts the server).
+    static func send(
+        _ method: HTTPMethod, _ url: String, key: String? = nil, body: String? = nil, headers: [String: String] = [:],
+        client: HTTPClient = httpClient
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
         request.method = method
         if let key { request.headers.add(name: "X-API-Key", value: key) }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -97,7 +105,7 @@ final class CoordinatorProcess: @unchecked Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await Self.httpClient.execute(request, timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: Int(response.status.code), body: String(buffer: buffer))
     }
@@ -120,14 +128,7 @@ final class CoordinatorProcess: @unchecked Sendable {
 
     /// POSTs `body` with `key` and returns the status.
     static func httpPost(url: String, key: String, body: String) async throws -> Int {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "X-API-Key", value: key)
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: body))
-        let response = try await httpClient.execute(request, timeout: .seconds(30))
-        _ = try await response.body.collect(upTo: 1 << 20)
-        return Int(response.status.code)
+        try await send(.POST, url, key: key, body: body).status
     }
 
     /// One client for all tests, with room for many concurrent long-polls (the shared one allows 8 per host).

@@ -61,14 +61,8 @@ import Testing
 
         // A miner that leaves its long-poll over TLS (close_notify first, the TCP close seconds later)
         // is not handed the next job.
-        func call(_ method: NIOHTTP1.HTTPMethod, _ path: String, key: String, body: String? = nil) async throws -> [String: Any] {
-            var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)")
-            request.method = method
-            request.headers.add(name: "X-API-Key", value: key)
-            if let body { request.body = .bytes(ByteBuffer(string: body)) }
-            let response = try await client.execute(request, timeout: .seconds(40))
-            let data = try await response.body.collect(upTo: 1 << 20)
-            return (try? JSONSerialization.jsonObject(with: Data(buffer: data)) as? [String: Any]) ?? [:]
+        func call(_ method: HTTPMethod, _ path: String, key: String, body: String? = nil) async throws -> [String: Any] {
+            try await CoordinatorProcess.send(method, "https://127.0.0.1:\(port)\(path)", key: key, body: body, client: client).json
         }
         let miner = "tls-miner-key-0000000001", clientKey = "tls-client-key-000000001"
         _ = try await call(.POST, "/v1/miners/register?miner_id=m1", key: miner, body: "{}")
