@@ -42,6 +42,9 @@ public func buildRouter(
     let table = RouteTableBox()
     let errors = ErrorMiddleware(routes: table)
     let metrics = ServerMetrics()
+    if settings.tlsCertificatePath != nil, settings.tlsKeyPath != nil {
+        router.add(middleware: StrictTransportSecurityMiddleware())
+    }
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: errors)

@@ -32,6 +32,54 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
     }
 }
 
+/// `PATCH /v1/api-keys/{key_id}` body: absent fields stay; `null` clears `scopes` (all of the
+/// role's), `expires_at` (never) and `rate_limit_per_minute` (the tenant's plan).
+public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
+    public var name: String?
+    public var scopes: [String]??
+    public var expiresAt: Date??
+    public var rateLimitPerMinute: Int??
+    public var metadata: [String: JSONValue]?
+
+    public init(
+        name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil, rateLimitPerMinute: Int?? = nil,
+        metadata: [String: JSONValue]? = nil
+    ) {
+        self.name = name
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.rateLimitPerMinute = rateLimitPerMinute
+        self.metadata = metadata
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, scopes, metadata
+        case expiresAt = "expires_at"
+        case rateLimitPerMinute = "rate_limit_per_minute"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.name = try container.decodeIfPresent(String.self, forKey: .name)
+        self.metadata = try container.decodeIfPresent([String: JSONValue].self, forKey: .metadata)
+        self.scopes = container.contains(.scopes) ? .some(try container.decodeIfPresent([String].self, forKey: .scopes)) : nil
+        self.expiresAt =
+            container.contains(.expiresAt) ? .some(try container.decodeIfPresent(Date.self, forKey: .expiresAt)) : nil
+        self.rateLimitPerMinute =
+            container.contains(.rateLimitPerMinute)
+            ? .some(try container.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute)) : nil
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(name, forKey: .name)
+        try container.encodeIfPresent(metadata, forKey: .metadata)
+        if let scopes { try container.encode(scopes, forKey: .scopes) }
+        if let expiresAt { try container.encode(expiresAt, forKey: .expiresAt) }
+        if let rateLimitPerMinute { try container.encode(rateLimitPerMinute, forKey: .rateLimitPerMinute) }
+    }
+}
+
 /// `POST /v1/api-keys/{key_id}/regenerate` body (optional).
 public struct RegenerateAPIKeyRequest: Codable, Sendable, Equatable {
     /// How long the old secret keeps working, 0 … 604800 seconds.

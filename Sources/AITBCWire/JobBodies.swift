@@ -127,15 +127,19 @@ public struct AssignedJobView: Codable, Sendable, Equatable {
     public var jobID: String
     public var payload: JSONValue
     public var constraints: [String: JSONValue]
+    /// Which assignment of the job this is (1 for the first); sending it back with the result or
+    /// failure makes a result of an assignment taken back meanwhile a 409.
+    public var attempt: Int?
 
-    public init(jobID: String, payload: JSONValue, constraints: [String: JSONValue]) {
+    public init(jobID: String, payload: JSONValue, constraints: [String: JSONValue], attempt: Int? = nil) {
         self.jobID = jobID
         self.payload = payload
         self.constraints = constraints
+        self.attempt = attempt
     }
 
     enum CodingKeys: String, CodingKey {
-        case payload, constraints
+        case payload, constraints, attempt
         case jobID = "job_id"
     }
 }
@@ -144,10 +148,13 @@ public struct AssignedJobView: Codable, Sendable, Equatable {
 public struct JobResultRequest: Codable, Sendable, Equatable {
     public var result: JSONValue
     public var metrics: [String: JSONValue]?
+    /// The `attempt` the poll answered with (optional: AITBC's miner script does not send it).
+    public var attempt: Int?
 
-    public init(result: JSONValue, metrics: [String: JSONValue]? = nil) {
+    public init(result: JSONValue, metrics: [String: JSONValue]? = nil, attempt: Int? = nil) {
         self.result = result
         self.metrics = metrics
+        self.attempt = attempt
     }
 }
 
@@ -156,15 +163,20 @@ public struct JobFailRequest: Codable, Sendable, Equatable {
     public var errorCode: String?
     public var errorMessage: String?
     public var metrics: [String: JSONValue]?
+    /// The `attempt` the poll answered with (optional).
+    public var attempt: Int?
 
-    public init(errorCode: String? = nil, errorMessage: String? = nil, metrics: [String: JSONValue]? = nil) {
+    public init(
+        errorCode: String? = nil, errorMessage: String? = nil, metrics: [String: JSONValue]? = nil, attempt: Int? = nil
+    ) {
         self.errorCode = errorCode
         self.errorMessage = errorMessage
         self.metrics = metrics
+        self.attempt = attempt
     }
 
     enum CodingKeys: String, CodingKey {
-        case metrics
+        case metrics, attempt
         case errorCode = "error_code"
         case errorMessage = "error_message"
     }
@@ -242,5 +254,25 @@ public struct StatsView: Codable, Sendable, Equatable {
         try container.encode(jobsByState, forKey: .jobsByState)
         try container.encode(successRate, forKey: .successRate)
         try container.encode(averageSecondsToCompletion, forKey: .averageSecondsToCompletion)
+    }
+}
+
+/// The answer to `DELETE /v1/miners/{miner_id}`: the id is free for another key to register.
+public struct MinerReleasedView: Codable, Sendable, Equatable {
+    public var minerID: String
+    public var released: Bool
+    /// Running jobs of the miner that went back to the queue.
+    public var requeuedJobs: Int
+
+    public init(minerID: String, released: Bool = true, requeuedJobs: Int) {
+        self.minerID = minerID
+        self.released = released
+        self.requeuedJobs = requeuedJobs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case released
+        case minerID = "miner_id"
+        case requeuedJobs = "requeued_jobs"
     }
 }

@@ -51,7 +51,9 @@ import Testing
     @Test func hintShowsPrefixAndLastFour() {
         let key = APIKeyFormat.generate(role: .client, using: SystemSecretSource())
         #expect(APIKeyFormat.hint(for: key) == "aitbc_client_…" + key.suffix(4))
-        #expect(APIKeyFormat.hint(for: "abcdefghijklmnop") == "abcd…mnop")
+        #expect(APIKeyFormat.hint(for: "abcdefghijklmnop") == "…mnop")
+        #expect(APIKeyFormat.hint(for: "dev-master-key-0001") == "…0001")
+        #expect(APIKeyFormat.hint(for: "short") == "…t")
         #expect(!APIKeyFormat.hint(for: "short").contains("hor"))
     }
 

@@ -164,7 +164,12 @@ import Testing
         done.result = ["text": "ok"]
         done.receipt = ["job_id": "job_1"]
         done.finishedAt = Self.now.addingTimeInterval(3)
-        #expect(try await store.updateJob(done, ifStateIn: [.running]))
+        // A result over an assignment that was taken back (the stored attempt moved on) writes nothing.
+        var stale = done
+        stale.result = ["text": "stale"]
+        #expect(try await !store.updateJob(stale, ifStateIn: [.running], attempt: 0))
+        #expect(try await store.job(id: "job_1") == running)
+        #expect(try await store.updateJob(done, ifStateIn: [.running], attempt: 1))
         #expect(try await store.job(id: "job_1") == done)
         #expect(try await store.jobs(inStates: [.queued, .running]).isEmpty)
         let stats = try await store.statistics(tenantID: "t1")
@@ -182,17 +187,53 @@ import Testing
         var miner = Miner(
             id: "gpu-1", tenantID: "t1", keyID: "key_m", capabilities: ["gpu": ["model": "RTX 4090"]], concurrency: 2,
             region: "eu", status: .online, registeredAt: Self.now, lastSeenAt: Self.now)
-        try await store.upsertMiner(miner)
+        #expect(try await store.upsertMiner(miner))
         miner.status = .draining
-        try await store.upsertMiner(miner)
+        #expect(try await store.upsertMiner(miner))
         var other = miner
         other.tenantID = "t2"
-        try await store.upsertMiner(other)
+        #expect(try await store.upsertMiner(other))
+        // The id stays with its key: another key's write changes nothing, until the miner is released.
+        var squatter = miner
+        squatter.keyID = "key_other"
+        squatter.status = .online
+        #expect(try await !store.upsertMiner(squatter))
         let miners = try await store.miners()
         #expect(miners.count == 2)
         #expect(miners.first { $0.tenantID == "t1" } == miner)
+        #expect(try await store.deleteMiner(tenantID: "t1", id: "gpu-1"))
+        #expect(try await !store.deleteMiner(tenantID: "t1", id: "gpu-1"))
+        #expect(try await store.miner(tenantID: "t2", id: "gpu-1") == other)
+        #expect(try await store.upsertMiner(squatter))
+        #expect(try await store.miner(tenantID: "t1", id: "gpu-1")?.keyID == "key_other")
         #expect(store.statistics.operations > 0)
         #expect(await store.isHealthy())
+        try await store.close()
+    }
+
+    @Test(arguments: backends.map(\.name))
+    func keysAreChangedUnlessRevokedAndRefusalsCanBeAudited(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        let record = Self.key("key_a")
+        try await store.insertKey(record, event: Self.event(.keyCreated, target: "key_a"))
+        var changed = record
+        changed.name = "renamed"
+        changed.scopes = nil
+        changed.expiresAt = Self.now.addingTimeInterval(3600)
+        changed.rateLimitPerMinute = 7
+        changed.metadata = ["team": "ml"]
+        changed.digest = APIKeyDigest(of: "not written")
+        let stored = try #require(try await store.updateKey(changed, event: Self.event(.keyUpdated, target: "key_a", at: 1)))
+        var expected = changed
+        expected.digest = record.digest
+        #expect(stored == expected)
+        #expect(try await store.key(matching: record.digest) == expected)
+        _ = try await store.revokeKey(id: "key_a", at: Self.now.addingTimeInterval(2), event: Self.event(.keyRevoked, target: "key_a", at: 2))
+        #expect(try await store.updateKey(record, event: Self.event(.keyUpdated, target: "key_a", at: 3)) == nil)
+        #expect(try await store.updateKey(Self.key("key_none"), event: Self.event(.keyUpdated, target: "key_none")) == nil)
+        try await store.insertAuditEvent(Self.event(.delegationRefused, target: "key_a", at: 4))
+        let kinds = try await store.auditEvents(tenantID: "t1", after: nil, limit: 10).map(\.kind)
+        #expect(kinds == [.delegationRefused, .keyRevoked, .keyUpdated, .keyCreated])
         try await store.close()
     }
 

@@ -57,7 +57,10 @@ import Testing
         #expect(healthy, "the server answered over HTTPS")
         var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/me")
         request.headers.add(name: "X-API-Key", value: "tls-client-key-000000001")
-        #expect(try await client.execute(request, timeout: .seconds(5)).status == .ok)
+        let me = try await client.execute(request, timeout: .seconds(5))
+        #expect(me.status == .ok)
+        // Serving HTTPS itself, the coordinator tells browsers to stay on it.
+        #expect(me.headers.first(name: "Strict-Transport-Security") == "max-age=31536000")
 
         // A miner that leaves its long-poll over TLS (close_notify first, the TCP close seconds later)
         // is not handed the next job.

@@ -8,6 +8,9 @@ public struct AuditEvent: Sendable, Equatable {
         case keyCreated = "api_key.created"
         case keyRevoked = "api_key.revoked"
         case keyRegenerated = "api_key.regenerated"
+        case keyUpdated = "api_key.updated"
+        /// A key tried to create or manage a key holding more than itself (DESIGN §2a).
+        case delegationRefused = "api_key.delegation_refused"
         case tenantCreated = "tenant.created"
         case tenantUpdated = "tenant.updated"
         case accountCreated = "account.created"

@@ -260,6 +260,13 @@ public actor JobQueue {
         }
     }
 
+    /// Forgets a released miner: its waiting polls end with nothing, and it is matched no more.
+    public func removeMiner(_ key: MinerKey) {
+        miners[key] = nil
+        writtenSightings[key] = nil
+        for waiter in waiters[key.tenantID] ?? [] where waiter.miner == key { resume(waiter.id, with: nil) }
+    }
+
     /// Takes the oldest job `key` can run now, or nil.
     public func takeMatching(for key: MinerKey) -> QueuedJob? {
         guard let miner = miners[key], miner.status == .online, runningCount(key) < miner.concurrency,

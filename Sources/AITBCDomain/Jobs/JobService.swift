@@ -59,7 +59,14 @@ public struct JobService: Sendable {
 
     /// A miner another instance registered or changed: take storage's version.
     public func adoptMiner(_ key: MinerKey) async {
-        guard var miner = try? await store.miner(tenantID: key.tenantID, id: key.minerID) else { return }
+        let stored: Miner??
+        do { stored = .some(try await store.miner(tenantID: key.tenantID, id: key.minerID)) } catch { stored = nil }
+        guard let stored else { return }
+        guard var miner = stored else {
+            // Released there: forget it here too.
+            await queue.removeMiner(key)
+            return
+        }
         if let known = await queue.miner(key), known.lastSeenAt > miner.lastSeenAt { miner.lastSeenAt = known.lastSeenAt }
         await queue.update(miner)
     }
@@ -210,7 +217,8 @@ public struct JobService: Sendable {
         let now = time.now()
         let tenantID = caller.actingTenantID ?? caller.key.tenantID
         let id = try minerID.map(Self.validMinerID) ?? caller.key.id
-        let existing = await queue.miner(MinerKey(tenantID: tenantID, minerID: id))
+        let existing = try await knownMiner(MinerKey(tenantID: tenantID, minerID: id))
+        if let existing, existing.keyID != caller.key.id { throw Self.minerNotOwned(id) }
         let miner = Miner(
             id: id, tenantID: tenantID, keyID: caller.key.id, capabilities: capabilities, concurrency: concurrency,
             region: region, status: .online, reportedInflight: existing?.reportedInflight ?? 0,
@@ -234,7 +242,32 @@ public struct JobService: Sendable {
         default: if miner.status == .offline { miner.status = .online }
         }
         try await save(miner)
+        // A miner that says it is going away runs nothing any more: its jobs go back to the queue now.
+        if miner.status == .offline { await requeueRunningJobs(of: MinerKey(tenantID: miner.tenantID, minerID: miner.id)) }
         return miner
+    }
+
+    /// Releases a miner id so that another key may register it: its running jobs go back to the
+    /// queue and its waiting polls end. Its own key, or a master or operator of the tenant, may.
+    /// Returns how many running jobs went back to the queue.
+    public func release(minerID: String, by caller: Principal) async throws -> Int {
+        try caller.require(.minersWrite)
+        let tenantID = caller.actingTenantID ?? caller.key.tenantID
+        let key = MinerKey(tenantID: tenantID, minerID: try Self.validMinerID(minerID))
+        guard let miner = try await knownMiner(key) else {
+            throw CoordinatorError.notFound("MINER_NOT_FOUND", "No such miner")
+        }
+        guard miner.keyID == caller.key.id || caller.key.role == .master || caller.isOperator else {
+            throw Self.minerNotOwned(key.minerID)
+        }
+        guard try await storageCall({ try await store.deleteMiner(tenantID: key.tenantID, id: key.minerID) }) else {
+            throw CoordinatorError.notFound("MINER_NOT_FOUND", "No such miner")
+        }
+        let requeued = await requeueRunningJobs(of: key)
+        await queue.removeMiner(key)
+        await bus.publish(.minerChanged(key))
+        logger.notice("miner released", metadata: ["tenant_id": .string(key.tenantID), "miner_id": .string(key.minerID)])
+        return requeued
     }
 
     /// Stops a miner from receiving new jobs; it finishes what it runs.
@@ -305,7 +338,8 @@ public struct JobService: Sendable {
 
     /// Completes a RUNNING job assigned to the calling miner.
     public func complete(
-        _ jobID: String, minerID: String?, result: JSONValue, metrics: [String: JSONValue]?, by caller: Principal
+        _ jobID: String, minerID: String?, attempt: Int? = nil, result: JSONValue, metrics: [String: JSONValue]?,
+        by caller: Principal
     ) async throws -> Job {
         try caller.require(.minersWrite)
         let encoded = try Self.canonical(result)
@@ -314,7 +348,7 @@ public struct JobService: Sendable {
                 .payloadTooLarge, code: "PAYLOAD_TOO_LARGE",
                 message: "Results are accepted inline up to \(settings.maximumResultBytes) bytes of JSON")
         }
-        var job = try await runningJob(jobID, minerID: minerID, by: caller)
+        var job = try await runningJob(jobID, minerID: minerID, attempt: attempt, by: caller)
         let now = time.now()
         job.state = .completed
         job.result = result
@@ -329,7 +363,8 @@ public struct JobService: Sendable {
             "result_sha256": .string(SHA256.hash(data: encoded).map { String(format: "%02x", $0) }.joined()),
             "metrics": .object(metrics ?? [:]),
         ]
-        guard try await storageCall({ try await store.updateJob(job, ifStateIn: [.running]) }) else {
+        // Only over the assignment that was checked: one taken back meanwhile is not overwritten.
+        guard try await storageCall({ try await store.updateJob(job, ifStateIn: [.running], attempt: job.attempts) }) else {
             throw Self.conflict(try await visibleJob(jobID, tenantID: job.tenantID), "complete")
         }
         await queue.finishRunning(job.id)
@@ -339,17 +374,17 @@ public struct JobService: Sendable {
 
     /// Fails a RUNNING job assigned to the calling miner.
     public func fail(
-        _ jobID: String, minerID: String?, code: String?, message: String?, metrics: [String: JSONValue]?,
-        by caller: Principal
+        _ jobID: String, minerID: String?, attempt: Int? = nil, code: String?, message: String?,
+        metrics: [String: JSONValue]?, by caller: Principal
     ) async throws -> Job {
         try caller.require(.minersWrite)
-        var job = try await runningJob(jobID, minerID: minerID, by: caller)
+        var job = try await runningJob(jobID, minerID: minerID, attempt: attempt, by: caller)
         job.state = .failed
         job.failure = JobFailure(
             code: String((code ?? "MINER_ERROR").prefix(100)), message: String((message ?? "The miner reported a failure").prefix(2000)))
         job.metrics = metrics
         job.finishedAt = time.now()
-        guard try await storageCall({ try await store.updateJob(job, ifStateIn: [.running]) }) else {
+        guard try await storageCall({ try await store.updateJob(job, ifStateIn: [.running], attempt: job.attempts) }) else {
             throw Self.conflict(try await visibleJob(jobID, tenantID: job.tenantID), "fail")
         }
         await queue.finishRunning(job.id)
@@ -391,28 +426,11 @@ public struct JobService: Sendable {
                 }
             }
             miner.status = .offline
-            do {
-                try await store.upsertMiner(miner)
-            } catch {
-                continue
-            }
+            // Released or taken over meanwhile: not this sweep's to judge.
+            guard (try? await store.upsertMiner(miner)) == true else { continue }
             await queue.update(miner)
             let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
-            for jobID in await queue.runningJobs(of: key) {
-                guard var job = try? await store.job(id: jobID), job.state == .running else {
-                    await queue.finishRunning(jobID)
-                    continue
-                }
-                job.state = .queued
-                job.assignedMinerID = nil
-                job.startedAt = nil
-                if (try? await store.updateJob(job, ifStateIn: [.running])) == true {
-                    await queue.finishRunning(jobID)
-                    await queue.enqueue(QueuedJob(job))
-                    await bus.publish(.jobQueued(id: job.id))
-                    requeued += 1
-                }
-            }
+            requeued += await requeueRunningJobs(of: key)
             await bus.publish(.minerChanged(key))
             logger.notice(
                 "miner went offline", metadata: ["tenant_id": .string(miner.tenantID), "miner_id": .string(miner.id)])
@@ -420,7 +438,49 @@ public struct JobService: Sendable {
         return (expired, requeued)
     }
 
+    /// Puts the running jobs of `key` back in the queue (their assignments are taken back: a later
+    /// result for one of them is refused). Returns how many went back.
+    @discardableResult
+    func requeueRunningJobs(of key: MinerKey) async -> Int {
+        var requeued = 0
+        for jobID in await queue.runningJobs(of: key) {
+            guard var job = try? await store.job(id: jobID), job.state == .running, job.assignedMinerID == key.minerID
+            else {
+                await queue.finishRunning(jobID)
+                continue
+            }
+            let attempt = job.attempts
+            job.state = .queued
+            job.assignedMinerID = nil
+            job.startedAt = nil
+            if (try? await store.updateJob(job, ifStateIn: [.running], attempt: attempt)) == true {
+                await queue.finishRunning(jobID)
+                await queue.enqueue(QueuedJob(job))
+                await bus.publish(.jobQueued(id: job.id))
+                requeued += 1
+            }
+        }
+        return requeued
+    }
+
     // MARK: rules
+
+    static func minerNotOwned(_ id: String) -> CoordinatorError {
+        CoordinatorError(
+            .forbidden, code: "MINER_NOT_OWNED",
+            message: "This miner id belongs to another key; a master key of the tenant can release it "
+                + "(DELETE /v1/miners/{miner_id})",
+            details: ["miner_id": .string(id)])
+    }
+
+    /// The miner `key` as this instance knows it, or (shared storage) as another instance registered it.
+    func knownMiner(_ key: MinerKey) async throws -> Miner? {
+        if let known = await queue.miner(key) { return known }
+        guard bus.isShared, let stored = try await storageCall({ try await store.miner(tenantID: key.tenantID, id: key.minerID) })
+        else { return nil }
+        await queue.update(stored)
+        return stored
+    }
 
     func visibleJob(_ id: String, to caller: Principal) async throws -> Job {
         try await visibleJob(id, tenantID: caller.actingTenantID ?? caller.key.tenantID)
@@ -432,14 +492,26 @@ public struct JobService: Sendable {
         return job
     }
 
-    func runningJob(_ jobID: String, minerID: String?, by caller: Principal) async throws -> Job {
+    func runningJob(_ jobID: String, minerID: String?, attempt: Int?, by caller: Principal) async throws -> Job {
         let job = try await visibleJob(jobID, to: caller)
+        if let minerID {
+            let id = try Self.validMinerID(minerID)
+            if let named = try await knownMiner(MinerKey(tenantID: job.tenantID, minerID: id)), named.keyID != caller.key.id {
+                throw Self.minerNotOwned(id)
+            }
+        }
         guard job.state == .running else { throw Self.conflict(job, "report on") }
+        if let attempt, attempt != job.attempts {
+            throw CoordinatorError(
+                .conflict, code: "CONFLICT_STATE",
+                message: "This assignment (attempt \(attempt)) was taken back; the job is on attempt \(job.attempts)",
+                details: ["state": .string(job.state.rawValue), "attempt": .int(job.attempts)])
+        }
         let assignedTo: Bool
         if let minerID {
             assignedTo = job.assignedMinerID == (try Self.validMinerID(minerID))
         } else if let assigned = job.assignedMinerID,
-            let miner = await queue.miner(MinerKey(tenantID: job.tenantID, minerID: assigned))
+            let miner = try await knownMiner(MinerKey(tenantID: job.tenantID, minerID: assigned))
         {
             // No miner named: any miner this key runs may report on its own jobs.
             assignedTo = miner.keyID == caller.key.id
@@ -468,11 +540,9 @@ public struct JobService: Sendable {
         } else {
             id = caller.key.id
         }
-        if let known = await queue.miner(MinerKey(tenantID: tenantID, minerID: id)) { return known }
-        if bus.isShared, let stored = try await storageCall({ try await store.miner(tenantID: tenantID, id: id) }) {
-            // Registered through another instance.
-            await queue.update(stored)
-            return stored
+        if let known = try await knownMiner(MinerKey(tenantID: tenantID, minerID: id)) {
+            guard known.keyID == caller.key.id else { throw Self.minerNotOwned(id) }
+            return known
         }
         let now = time.now()
         let miner = Miner(
@@ -482,9 +552,14 @@ public struct JobService: Sendable {
         return miner
     }
 
+    /// Writes `miner` and updates the queue; 403 `MINER_NOT_OWNED` when storage says another key
+    /// holds the id (registered through another instance, or after a release, meanwhile).
     func save(_ miner: Miner) async throws {
         let previous = await queue.miner(MinerKey(tenantID: miner.tenantID, minerID: miner.id))
-        try await storageCall { try await store.upsertMiner(miner) }
+        guard try await storageCall({ try await store.upsertMiner(miner) }) else {
+            if let stored = try? await store.miner(tenantID: miner.tenantID, id: miner.id) { await queue.update(stored) }
+            throw Self.minerNotOwned(miner.id)
+        }
         await queue.update(miner)
         if previous?.status != miner.status || previous?.capabilities != miner.capabilities
             || previous?.concurrency != miner.concurrency || previous?.registeredAt != miner.registeredAt

@@ -68,8 +68,9 @@ public enum APIKeyFormat {
         if case .wellFormed(let role) = shape(of: key) {
             return prefix + role.rawValue + "_…" + last4
         }
-        // Development keys may be short: show at most a quarter of them.
+        // Development keys may be short and chosen by people: show no more than their last four
+        // characters, and no more than a quarter of them.
         let visible = max(0, min(4, key.count / 4))
-        return String(key.prefix(visible)) + "…" + String(key.suffix(visible))
+        return "…" + String(key.suffix(visible))
     }
 }

@@ -94,20 +94,24 @@ public final class KeyAuthenticator: Sendable {
                 throw throttled
             }
             counters.withLock { $0.lookups += 1 }
+            let changesBefore = keys.changeCount
             do {
                 record = try await store.key(matching: digest)
             } catch {
                 throw CoordinatorError.storageUnavailable
             }
             let lifetime = record == nil ? negativeLifetime : positiveLifetime
-            keys.set(CachedKey(record: record, freshUntil: nowNanoseconds + lifetime), for: digest)
+            // A revoke or regeneration acknowledged while this read was under way must not be undone.
+            keys.fill(CachedKey(record: record, freshUntil: nowNanoseconds + lifetime), for: digest, ifUnchangedSince: changesBefore)
         }
 
         guard let record else { throw await failure(.invalidKey, from: address, now: nowNanoseconds) }
+        var superseded = false
         if !record.digest.constantTimeEquals(digest) {
             guard let previous = record.previousDigest, previous.constantTimeEquals(digest),
                 let validUntil = record.previousValidUntil, validUntil > now
             else { throw await failure(.invalidKey, from: address, now: nowNanoseconds) }
+            superseded = true
         }
         if record.revokedAt != nil { throw await failure(.revokedKey, from: address, now: nowNanoseconds) }
         if let expiresAt = record.expiresAt, expiresAt <= now {
@@ -116,20 +120,23 @@ public final class KeyAuthenticator: Sendable {
         guard let tenant = try await tenant(id: record.tenantID) else {
             throw await failure(.invalidKey, from: address, now: nowNanoseconds)
         }
-        return Principal(key: record, tenant: tenant, tenantLimit: plans.effectiveLimit(for: tenant))
+        return Principal(
+            key: record, tenant: tenant, tenantLimit: plans.effectiveLimit(for: tenant), viaSupersededSecret: superseded)
     }
 
     /// The tenant `id`, from memory when fresh.
     public func tenant(id: String) async throws -> Tenant? {
         let now = time.now().unixNanoseconds
         if let cached = tenants.value(for: id), cached.freshUntil > now { return cached.tenant }
+        let changesBefore = tenants.changeCount
         let tenant: Tenant?
         do {
             tenant = try await store.tenant(id: id)
         } catch {
             throw CoordinatorError.storageUnavailable
         }
-        if let tenant { tenants.set(CachedTenant(tenant: tenant, freshUntil: now + positiveLifetime), for: id) }
+        // A plan change acknowledged while this read was under way must not be undone.
+        if let tenant { tenants.fill(CachedTenant(tenant: tenant, freshUntil: now + positiveLifetime), for: id, ifUnchangedSince: changesBefore) }
         return tenant
     }
 

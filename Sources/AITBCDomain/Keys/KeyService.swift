@@ -25,6 +25,27 @@ public struct NewKeyRequest: Sendable {
     }
 }
 
+/// What `PATCH /v1/api-keys/{id}` changes: nil leaves a field as it is; `.some(nil)` clears a
+/// nullable one (scopes back to all of the role's, no expiry, no limit of its own).
+public struct KeyChange: Sendable {
+    public var name: String?
+    public var scopes: [String]??
+    public var expiresAt: Date??
+    public var rateLimitPerMinute: Int??
+    public var metadata: [String: JSONValue]?
+
+    public init(
+        name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil, rateLimitPerMinute: Int?? = nil,
+        metadata: [String: JSONValue]? = nil
+    ) {
+        self.name = name
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.rateLimitPerMinute = rateLimitPerMinute
+        self.metadata = metadata
+    }
+}
+
 /// A key together with its secret, as answered once by create and regenerate.
 public struct IssuedKey: Sendable {
     public var record: APIKeyRecord
@@ -75,46 +96,24 @@ public struct KeyService: Sendable {
         guard let role = Role(rawValue: request.role) else {
             throw CoordinatorError.invalidField("role", "role must be one of client, miner, master, operator")
         }
-        if role == .operator, !caller.isOperator {
-            throw CoordinatorError(
-                .forbidden, code: "INSUFFICIENT_SCOPE", message: "Only an operator key may create operator keys")
-        }
-        var scopes: Set<Permission>?
-        if let requested = request.scopes {
-            var parsed = Set<Permission>()
-            for raw in requested {
-                let permission = Permission(rawValue: raw)
-                guard Permission.all.contains(permission) else {
-                    throw CoordinatorError.invalidField("scopes", "Unknown scope \(raw.prefix(64))")
-                }
-                guard role.permissions.contains(permission) else {
-                    throw CoordinatorError.invalidField("scopes", "A \(role.rawValue) key cannot hold \(raw)")
-                }
-                parsed.insert(permission)
-            }
-            guard !parsed.isEmpty else { throw CoordinatorError.invalidField("scopes", "scopes must not be empty") }
-            scopes = parsed
-        }
-        // A narrowed key may only hand out what it holds itself.
-        if let callerScopes = caller.key.scopes, !caller.isOperator,
-            !(scopes ?? role.permissions).isSubset(of: callerScopes)
-        {
-            throw CoordinatorError(
-                .forbidden, code: "INSUFFICIENT_SCOPE",
-                message: "A restricted key cannot create a key with permissions it does not hold")
-        }
+        let scopes = try Self.validScopes(request.scopes, for: role)
         if let expiresAt = request.expiresAt, expiresAt <= now {
             throw CoordinatorError.invalidField("expires_at", "expires_at must be in the future")
         }
-        if let limit = request.rateLimitPerMinute, !(1...1_000_000).contains(limit) {
-            throw CoordinatorError.invalidField("rate_limit_per_minute", "rate_limit_per_minute must be 1 … 1000000")
-        }
+        if let limit = request.rateLimitPerMinute { try Self.validate(rateLimitPerMinute: limit) }
+        // Left out, a bound of the creator's is inherited: a key never outlives or outpaces its creator.
+        let expiresAt = request.expiresAt ?? caller.key.expiresAt
+        let rateLimitPerMinute = request.rateLimitPerMinute ?? caller.key.rateLimitPerMinute
+        try await requireDelegable(
+            KeyReach(role: role, permissions: scopes ?? role.permissions, expiresAt: expiresAt,
+                rateLimitPerMinute: rateLimitPerMinute),
+            for: .create, target: tenantID, in: tenantID, by: caller)
         let metadata = request.metadata ?? [:]
         try Self.validate(metadata: metadata)
 
         let issued = issue(
-            role: role, name: name, tenantID: tenantID, scopes: scopes, expiresAt: request.expiresAt,
-            rateLimitPerMinute: request.rateLimitPerMinute, metadata: metadata, at: now)
+            role: role, name: name, tenantID: tenantID, scopes: scopes, expiresAt: expiresAt,
+            rateLimitPerMinute: rateLimitPerMinute, metadata: metadata, at: now)
         let record = issued.record
         let event = makeEvent(
             .keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now,
@@ -166,7 +165,7 @@ public struct KeyService: Sendable {
     public func revoke(_ id: String, by caller: Principal) async throws -> APIKeyRecord {
         try caller.require(.keysWrite)
         let existing = try await visibleKey(id, to: caller)
-        try requireManageable(existing, by: caller)
+        try await requireDelegable(existing, for: .revoke, by: caller)
         let now = time.now()
         let event = makeEvent(.keyRevoked, tenantID: existing.tenantID, actor: caller.key.id, target: id, at: now)
         let outcome = try await storageCall { try await store.revokeKey(id: id, at: now, event: event) }
@@ -193,7 +192,7 @@ public struct KeyService: Sendable {
                 "grace_period_seconds", "grace_period_seconds must be 0 … \(Self.maximumGracePeriod) (7 days)")
         }
         let existing = try await visibleKey(id, to: caller)
-        try requireManageable(existing, by: caller)
+        try await requireDelegable(existing, for: .regenerate, by: caller)
         let now = time.now()
         guard existing.isActive(at: now) else {
             throw CoordinatorError(
@@ -217,6 +216,65 @@ public struct KeyService: Sendable {
         authenticator.forget(existing.digest)
         authenticator.remember(updated)
         return IssuedKey(record: updated, secret: secret)
+    }
+
+    /// Changes name, scopes, expiry, limit or metadata of `id`, within the delegation rule: the key
+    /// must be within the caller's reach before and after.
+    public func update(_ id: String, _ change: KeyChange, by caller: Principal) async throws -> APIKeyRecord {
+        try caller.require(.keysWrite)
+        let existing = try await visibleKey(id, to: caller)
+        try await requireDelegable(existing, for: .update, by: caller)
+        let now = time.now()
+        guard existing.revokedAt == nil else {
+            throw CoordinatorError(
+                .conflict, code: "CONFLICT_STATE", message: "A revoked key cannot be changed",
+                details: ["state": .string("revoked")])
+        }
+        var changed = existing
+        var data: [String: JSONValue] = [:]
+        if let name = change.name {
+            changed.name = try Self.validName(name)
+            data["name"] = .string(changed.name)
+        }
+        if let scopes = change.scopes {
+            changed.scopes = try Self.validScopes(scopes, for: existing.role)
+            data["scopes"] = changed.scopes.map { .array($0.sorted().map { .string($0.rawValue) }) } ?? .null
+        }
+        if let expiresAt = change.expiresAt {
+            if let expiresAt, expiresAt <= now {
+                throw CoordinatorError.invalidField("expires_at", "expires_at must be in the future")
+            }
+            changed.expiresAt = expiresAt
+            data["expires_at"] = expiresAt.map { .string(RFC3339.string(from: $0)) } ?? .null
+        }
+        if let limit = change.rateLimitPerMinute {
+            if let limit { try Self.validate(rateLimitPerMinute: limit) }
+            changed.rateLimitPerMinute = limit
+            data["rate_limit_per_minute"] = limit.map { .int($0) } ?? .null
+        }
+        if let metadata = change.metadata {
+            try Self.validate(metadata: metadata)
+            changed.metadata = metadata
+            data["metadata"] = .bool(true)
+        }
+        try await requireDelegable(
+            KeyReach(changed), for: .update, target: existing.id, in: existing.tenantID, by: caller)
+        let event = makeEvent(.keyUpdated, tenantID: existing.tenantID, actor: caller.key.id, target: id, at: now, data: data)
+        let stored = try await storageCall { try await store.updateKey(changed, event: event) }
+        guard let stored else {
+            // Revoked or gone in the meantime.
+            throw Self.conflictOrMissing(try await storageCall { try await store.key(id: id) })
+        }
+        authenticator.remember(stored)
+        await bus.publish(.keyChanged(digests: [stored.digest] + (stored.previousDigest.map { [$0] } ?? [])))
+        return withUnwrittenLastUse(stored)
+    }
+
+    static func conflictOrMissing(_ record: APIKeyRecord?) -> CoordinatorError {
+        guard record != nil else { return keyNotFound }
+        return CoordinatorError(
+            .conflict, code: "CONFLICT_STATE", message: "A revoked key cannot be changed",
+            details: ["state": .string("revoked")])
     }
 
     /// Usage of `id` over the last 24 hours, including counts not yet written to storage.
@@ -257,11 +315,23 @@ public struct KeyService: Sendable {
         return record
     }
 
-    func requireManageable(_ record: APIKeyRecord, by caller: Principal) throws {
-        if record.role == .operator, !caller.isOperator {
-            throw CoordinatorError(
-                .forbidden, code: "INSUFFICIENT_SCOPE", message: "Only an operator key may change operator keys")
-        }
+    /// Refuses (403, audited) unless `caller` may act on the stored key `record` (DESIGN §2a).
+    func requireDelegable(_ record: APIKeyRecord, for action: KeyAction, by caller: Principal) async throws {
+        try await requireDelegable(KeyReach(record), for: action, target: record.id, in: record.tenantID, by: caller)
+    }
+
+    /// Refuses (403, audited) unless `caller` may `action` a key of reach `target` in `tenantID`.
+    func requireDelegable(
+        _ reach: KeyReach, for action: KeyAction, target: String, in tenantID: String, by caller: Principal
+    ) async throws {
+        let missing = caller.delegationGaps(to: reach, for: action)
+        guard !missing.isEmpty else { return }
+        let event = makeEvent(
+            .delegationRefused, tenantID: tenantID, actor: caller.key.id, target: target, at: time.now(),
+            data: ["action": .string(action.rawValue), "missing": .array(missing.map { .string($0) })])
+        // The refusal stands whether or not storage takes its record.
+        try? await store.insertAuditEvent(event)
+        throw caller.delegationRefusal(missing, for: action)
     }
 
     func targetTenant(_ requested: String?, for caller: Principal) throws -> String {
@@ -285,6 +355,30 @@ public struct KeyService: Sendable {
             throw CoordinatorError.invalidField("name", "name must be 1 … 200 characters")
         }
         return name
+    }
+
+    /// The scopes of a `role` key as requested: nil for all of the role's; unknown or foreign ones are 400.
+    static func validScopes(_ requested: [String]?, for role: Role) throws -> Set<Permission>? {
+        guard let requested else { return nil }
+        var parsed = Set<Permission>()
+        for raw in requested {
+            let permission = Permission(rawValue: raw)
+            guard Permission.all.contains(permission) else {
+                throw CoordinatorError.invalidField("scopes", "Unknown scope \(raw.prefix(64))")
+            }
+            guard role.permissions.contains(permission) else {
+                throw CoordinatorError.invalidField("scopes", "A \(role.rawValue) key cannot hold \(raw)")
+            }
+            parsed.insert(permission)
+        }
+        guard !parsed.isEmpty else { throw CoordinatorError.invalidField("scopes", "scopes must not be empty") }
+        return parsed
+    }
+
+    static func validate(rateLimitPerMinute limit: Int) throws {
+        guard (1...1_000_000).contains(limit) else {
+            throw CoordinatorError.invalidField("rate_limit_per_minute", "rate_limit_per_minute must be 1 … 1000000")
+        }
     }
 
     static func validate(metadata: [String: JSONValue]) throws {

@@ -8,19 +8,31 @@ public struct Principal: Sendable {
     /// The tenant the call acts on: the key's own, or for an operator the one named by
     /// `X-Tenant-ID`, or nil (every tenant) when an operator names none.
     public var actingTenantID: String?
+    /// Whether the caller presented the key's superseded secret (kept valid by a regeneration's
+    /// grace period): it may do the key's ordinary work, but manage no keys, not even its own.
+    public let viaSupersededSecret: Bool
 
-    public init(key: APIKeyRecord, tenant: Tenant, tenantLimit: Int) {
+    public init(key: APIKeyRecord, tenant: Tenant, tenantLimit: Int, viaSupersededSecret: Bool = false) {
         self.key = key
         self.tenant = tenant
         self.tenantLimit = tenantLimit
         self.actingTenantID = key.role == .operator ? nil : key.tenantID
+        self.viaSupersededSecret = viaSupersededSecret
     }
 
     public var isOperator: Bool { key.role == .operator }
 
-    /// Throws 403 `INSUFFICIENT_SCOPE` unless the key holds `permission`.
+    /// What this caller may do: the key's permissions, without key management for a superseded secret.
+    public var permissions: Set<Permission> {
+        viaSupersededSecret ? key.permissions.subtracting(Permission.management) : key.permissions
+    }
+
+    /// Throws 403 `INSUFFICIENT_SCOPE` unless the caller holds `permission`.
     public func require(_ permission: Permission) throws {
-        guard key.permissions.contains(permission) else { throw CoordinatorError.insufficientScope(permission) }
+        guard permissions.contains(permission) else {
+            if viaSupersededSecret, key.permissions.contains(permission) { throw CoordinatorError.supersededSecret }
+            throw CoordinatorError.insufficientScope(permission)
+        }
     }
 
     /// Whether a record of `tenantID` is visible to this caller.

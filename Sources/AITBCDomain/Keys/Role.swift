@@ -4,7 +4,8 @@ public enum Role: String, Sendable, CaseIterable, Codable {
     case client
     /// Registers, heartbeats, polls and delivers results.
     case miner
-    /// Manages the tenant's keys and reads its usage and audit log; may act as a client too.
+    /// Manages the tenant's keys and reads its usage and audit log; may act as a client or a miner too
+    /// (it holds every permission of the keys it creates: see ``Principal/requireDelegable(_:action:)``).
     case master
     /// Administers the deployment: tenants, plans, any key.
     case `operator`
@@ -20,7 +21,11 @@ public enum Role: String, Sendable, CaseIterable, Codable {
         switch self {
         case .client: return [.jobsRead, .jobsWrite]
         case .miner: return [.minersRead, .minersWrite]
-        case .master: return [.jobsRead, .jobsWrite, .keysRead, .keysWrite, .usageRead, .auditRead, .statsRead]
+        case .master:
+            return [
+                .jobsRead, .jobsWrite, .minersRead, .minersWrite, .keysRead, .keysWrite, .usageRead, .auditRead,
+                .statsRead,
+            ]
         case .operator: return Set(Permission.all)
         }
     }
@@ -48,6 +53,9 @@ public struct Permission: RawRepresentable, Hashable, Sendable, Comparable {
         .jobsRead, .jobsWrite, .minersRead, .minersWrite, .keysRead, .keysWrite, .usageRead, .auditRead,
         .statsRead, .tenantsRead, .tenantsWrite,
     ]
+
+    /// What only key management needs: a superseded secret never holds these.
+    public static let management: Set<Permission> = [.keysRead, .keysWrite, .tenantsRead, .tenantsWrite]
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
 }

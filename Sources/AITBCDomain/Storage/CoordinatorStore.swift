@@ -29,6 +29,9 @@ public protocol KeyStore: Sendable {
     func replaceSecret(
         id: String, digest: APIKeyDigest, hint: String, previousValidUntil: Date?, event: AuditEvent
     ) async throws -> APIKeyRecord?
+    /// Writes name, scopes, expiry, limit and metadata of `key` (matched by id) and records `event`,
+    /// unless it is revoked; returns the stored key as it is now, or nil (revoked or gone).
+    func updateKey(_ key: APIKeyRecord, event: AuditEvent) async throws -> APIKeyRecord?
     /// Whether any key exists (without counting them: start-up must not scan the table).
     func hasAnyKey() async throws -> Bool
 }
@@ -56,6 +59,8 @@ public protocol UsageStore: Sendable {
 
 /// Storage of the audit log.
 public protocol AuditStore: Sendable {
+    /// Records an event that no other write carries (a refused delegation).
+    func insertAuditEvent(_ event: AuditEvent) async throws
     /// Events newest first, of one tenant or (nil) of all, after `cursor`.
     func auditEvents(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent]
 }
@@ -125,13 +130,24 @@ public protocol JobStore: Sendable {
     func job(id: String) async throws -> Job?
     /// Jobs of a tenant newest first, optionally in one state, after `cursor` or from `offset`.
     func jobs(tenantID: String, state: JobState?, after cursor: ListCursor?, offset: Int, limit: Int) async throws -> [Job]
-    /// Writes `job` if its stored state is one of `expected`; false (nothing written) otherwise.
-    func updateJob(_ job: Job, ifStateIn expected: Set<JobState>) async throws -> Bool
+    /// Writes `job` if its stored state is one of `expected` and (when given) its stored attempt
+    /// number is `attempt`; false (nothing written) otherwise.
+    func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool
     /// Every job in `states` (the queue and the running set, loaded at start).
     func jobs(inStates states: Set<JobState>) async throws -> [Job]
     func statistics(tenantID: String) async throws -> JobStatistics
 
-    func upsertMiner(_ miner: Miner) async throws
+    /// Creates or replaces a miner unless its id is held by another key; false (nothing written) then.
+    func upsertMiner(_ miner: Miner) async throws -> Bool
+    /// Forgets a miner (released); false if there was none.
+    func deleteMiner(tenantID: String, id: String) async throws -> Bool
     func miners() async throws -> [Miner]
     func miner(tenantID: String, id: String) async throws -> Miner?
+}
+
+extension JobStore {
+    /// Writes `job` if its stored state is one of `expected`, whatever its attempt.
+    public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>) async throws -> Bool {
+        try await updateJob(job, ifStateIn: expected, attempt: nil)
+    }
 }

@@ -9,6 +9,8 @@ public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Send
     private struct Generations {
         var young: [Key: Value] = [:]
         var old: [Key: Value] = [:]
+        /// Counts changes (``set(_:for:)``, ``remove(_:)``, ``removeAll()``), not fills.
+        var changes: UInt64 = 0
     }
 
     private let generationSize: Int
@@ -30,9 +32,26 @@ public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Send
         }
     }
 
-    /// Stores `value` for `key`.
+    /// The number of changes so far: take it before reading what ``fill(_:for:ifUnchangedSince:)`` will store.
+    public var changeCount: UInt64 { state.withLock { $0.changes } }
+
+    /// Stores `value` for `key`, read from the source of truth since `changeCount` was `count`, unless
+    /// a change was made meanwhile (the read may predate it: storing it would undo the change).
+    /// Returns whether it was stored.
+    @discardableResult
+    public func fill(_ value: Value, for key: Key, ifUnchangedSince count: UInt64) -> Bool {
+        state.withLock { generations in
+            guard generations.changes == count else { return false }
+            generations.old.removeValue(forKey: key)
+            Self.insert(value, for: key, into: &generations, generationSize: generationSize)
+            return true
+        }
+    }
+
+    /// Stores `value` for `key` (a change: fills that began before it are not stored).
     public func set(_ value: Value, for key: Key) {
         state.withLock { generations in
+            generations.changes &+= 1
             generations.old.removeValue(forKey: key)
             Self.insert(value, for: key, into: &generations, generationSize: generationSize)
         }
@@ -41,6 +60,7 @@ public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Send
     /// Forgets `key`.
     public func remove(_ key: Key) {
         state.withLock { generations in
+            generations.changes &+= 1
             generations.young.removeValue(forKey: key)
             generations.old.removeValue(forKey: key)
         }
@@ -48,7 +68,7 @@ public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Send
 
     /// Forgets everything.
     public func removeAll() {
-        state.withLock { $0 = Generations() }
+        state.withLock { $0 = Generations(changes: $0.changes &+ 1) }
     }
 
     /// How many entries are held now.

@@ -56,8 +56,15 @@ public struct CoordinatorError: Error, Sendable, Equatable, CustomStringConverti
         CoordinatorError(
             .forbidden, code: "INSUFFICIENT_SCOPE",
             message: "This key lacks the permission \(permission.rawValue)",
-            details: ["required": .string(permission.rawValue)])
+            details: ["required": .string(permission.rawValue), "missing": .array([.string(permission.rawValue)])])
     }
+
+    /// 403 `INSUFFICIENT_SCOPE` for a key-management call made with a superseded secret.
+    public static let supersededSecret = CoordinatorError(
+        .forbidden, code: "INSUFFICIENT_SCOPE",
+        message: "This secret was replaced by a regeneration and stays valid only for the key's ordinary work; "
+            + "use the new secret to manage keys",
+        details: ["missing": .array(Permission.management.sorted().map { .string($0.rawValue) }), "superseded_secret": .bool(true)])
 
     /// 404 with a kind-specific code such as `KEY_NOT_FOUND`.
     public static func notFound(_ code: String, _ message: String) -> CoordinatorError {

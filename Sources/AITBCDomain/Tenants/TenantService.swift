@@ -34,6 +34,12 @@ public struct TenantService: Sendable {
         }
         let now = time.now()
         let tenant = Tenant(id: id ?? "ten_" + secrets.base62(count: 16), name: name, plan: plan, createdAt: now)
+        // The answer carries the new tenant's first master key: asked before anything is written.
+        try await keys.requireDelegable(
+            KeyReach(
+                role: .master, permissions: Role.master.permissions, expiresAt: caller.key.expiresAt,
+                rateLimitPerMinute: caller.key.rateLimitPerMinute),
+            for: .create, target: tenant.id, in: caller.key.tenantID, by: caller)
         let event = keys.makeEvent(
             .tenantCreated, tenantID: tenant.id, actor: caller.key.id, target: tenant.id, at: now,
             data: ["plan": .string(plan)])

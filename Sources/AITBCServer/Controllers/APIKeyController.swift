@@ -4,7 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The API-key routes: create, list, get, revoke, regenerate, usage; and the audit log.
+/// The API-key routes: create, list, get, change, revoke, regenerate, usage; and the audit log.
 struct APIKeyController {
     let keys: KeyService
     let time: any TimeSource
@@ -18,7 +18,7 @@ struct APIKeyController {
                     name: body.name, role: body.role, scopes: body.scopes, expiresAt: body.expiresAt,
                     rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata, tenantID: body.tenantID),
                 by: context.principal)
-            return JSONResponse.make(status: .created, issued.record.view(at: time.now(), secret: issued.secret))
+            return JSONResponse.makeWithSecret(status: .created, issued.record.view(at: time.now(), secret: issued.secret))
         }
         registry.on(group, prefix: "/v1", .get, "api-keys") { request, context in
             let page = try PageRequest(request)
@@ -29,6 +29,18 @@ struct APIKeyController {
         }
         registry.on(group, prefix: "/v1", .get, "api-keys/{key_id}") { request, context in
             let record = try await keys.get(try request.parameter("key_id", in: context), by: context.principal)
+            return JSONResponse.make(record.view(at: time.now()))
+        }
+        registry.on(group, prefix: "/v1", .patch, "api-keys/{key_id}") { request, context in
+            var request = request
+            let id = try request.parameter("key_id", in: context)
+            let body = try await request.decodeJSON(UpdateAPIKeyRequest.self, context: context)
+            let record = try await keys.update(
+                id,
+                KeyChange(
+                    name: body.name, scopes: body.scopes, expiresAt: body.expiresAt,
+                    rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata),
+                by: context.principal)
             return JSONResponse.make(record.view(at: time.now()))
         }
         registry.on(group, prefix: "/v1", .delete, "api-keys/{key_id}") { request, context in
@@ -42,7 +54,7 @@ struct APIKeyController {
                 RegenerateAPIKeyRequest.self, context: context, empty: RegenerateAPIKeyRequest())
             let issued = try await keys.regenerate(
                 id, gracePeriodSeconds: body.gracePeriodSeconds ?? 0, by: context.principal)
-            return JSONResponse.make(issued.record.view(at: time.now(), secret: issued.secret))
+            return JSONResponse.makeWithSecret(issued.record.view(at: time.now(), secret: issued.secret))
         }
         registry.on(group, prefix: "/v1", .get, "api-keys/{key_id}/usage") { request, context in
             let usage = try await keys.usage(of: try request.parameter("key_id", in: context), by: context.principal)

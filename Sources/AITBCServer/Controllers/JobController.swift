@@ -114,14 +114,21 @@ struct MinerController {
                     presence: presence)
             else { return Response(status: .noContent) }
             return JSONResponse.make(
-                AssignedJobView(jobID: job.id, payload: job.payload, constraints: job.constraints ?? [:]))
+                AssignedJobView(jobID: job.id, payload: job.payload, constraints: job.constraints ?? [:], attempt: job.attempts))
+        }
+        // One capture name at this position for the router: `{job_id}` of the result and fail routes.
+        registry.on(group, prefix: "/v1", .delete, "miners/{job_id}", documentedAs: "miners/{miner_id}") { request, context in
+            let id = try request.parameter("job_id", in: context)
+            let requeued = try await jobs.release(minerID: id, by: context.principal)
+            return JSONResponse.make(MinerReleasedView(minerID: id, requeuedJobs: requeued))
         }
         registry.on(group, prefix: "/v1", .post, "miners/{job_id}/result") { request, context in
             var request = request
             let id = try request.parameter("job_id", in: context)
             let body = try await request.decodeJSON(JobResultRequest.self, context: context)
             let job = try await jobs.complete(
-                id, minerID: Self.minerID(request), result: body.result, metrics: body.metrics, by: context.principal)
+                id, minerID: Self.minerID(request), attempt: body.attempt, result: body.result, metrics: body.metrics,
+                by: context.principal)
             return JSONResponse.make(job.view)
         }
         registry.on(group, prefix: "/v1", .post, "miners/{job_id}/fail") { request, context in
@@ -129,7 +136,7 @@ struct MinerController {
             let id = try request.parameter("job_id", in: context)
             let body = try await request.decodeJSON(JobFailRequest.self, context: context, empty: JobFailRequest())
             let job = try await jobs.fail(
-                id, minerID: Self.minerID(request), code: body.errorCode, message: body.errorMessage,
+                id, minerID: Self.minerID(request), attempt: body.attempt, code: body.errorCode, message: body.errorMessage,
                 metrics: body.metrics, by: context.principal)
             return JSONResponse.make(job.view)
         }

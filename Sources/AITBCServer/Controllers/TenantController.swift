@@ -16,7 +16,7 @@ struct TenantController {
             let body = try await request.decodeJSON(CreateTenantRequest.self, context: context)
             let (tenant, master) = try await tenants.create(
                 id: body.tenantID, name: body.name, plan: body.plan, by: context.principal)
-            return JSONResponse.make(
+            return JSONResponse.makeWithSecret(
                 status: .created,
                 tenant.view(plans: plans, masterKey: master.record.view(at: time.now(), secret: master.secret)))
         }

@@ -73,6 +73,14 @@ enum ErrorResponses {
 enum JSONResponse {
     static let encoder = RFC3339.makeEncoder()
 
+    /// A JSON response that carries a secret: no cache (a browser's, a proxy's) may keep it.
+    static func makeWithSecret(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
+        var response = make(status: status, value)
+        response.headers[.cacheControl] = "no-store"
+        response.headers[HTTPField.Name("Pragma")!] = "no-cache"
+        return response
+    }
+
     static func make(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
         let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"INTERNAL_ERROR","message":"encoding failed","details":{}}}"#.utf8)
         return Response(

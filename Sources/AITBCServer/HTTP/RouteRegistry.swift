@@ -7,12 +7,16 @@ final class RouteRegistry: Sendable {
     private let entries = Mutex<[(path: String, method: HTTPRequest.Method)]>([])
 
     /// Adds `handler` for `method` on `prefix` + `path` to `group`.
+    /// `documentedAs` names the path as the API documents it, when the router needs another
+    /// parameter name (its trie cannot tell apart two captures at one position).
     func on<Context: RequestContext>(
         _ group: RouterGroup<Context>, prefix: String, _ method: HTTPRequest.Method, _ path: String,
+        documentedAs documented: String? = nil,
         use handler: @Sendable @escaping (Request, Context) async throws -> Response
     ) {
         group.on(RouterPath(path), method: method, use: handler)
-        let full = prefix + (path.isEmpty ? "" : "/" + path)
+        let shown = documented ?? path
+        let full = prefix + (shown.isEmpty ? "" : "/" + shown)
         entries.withLock { $0.append((full, method)) }
     }
 

@@ -112,6 +112,9 @@ enum OpenAPIDocument {
         ],
         "/v1/api-keys/{key_id}": [
             "get": operation("One key", tag: "api-keys", response: ref("APIKey"), parameters: [pathParameter("key_id")]),
+            "patch": operation(
+                "Change name, scopes, expiry, limit or metadata, within the delegation rule", tag: "api-keys",
+                response: ref("APIKey"), body: ref("UpdateAPIKey"), parameters: [pathParameter("key_id")]),
             "delete": operation("Revoke; effective before the response; idempotent", tag: "api-keys", response: ref("APIKey"), parameters: [pathParameter("key_id")]),
         ],
         "/v1/api-keys/{key_id}/regenerate": [
@@ -172,6 +175,11 @@ enum OpenAPIDocument {
         "/v1/miners/drain": [
             "post": operation("Stop receiving new jobs", tag: "miners", response: ref("Miner"), parameters: minerParameters)
         ],
+        "/v1/miners/{miner_id}": [
+            "delete": operation(
+                "Release a miner id (its key, or a master): running jobs go back to the queue; another key may register it",
+                tag: "miners", response: ref("MinerReleased"), parameters: [pathParameter("miner_id")])
+        ],
         "/v1/miners/{job_id}/result": [
             "post": operation("Complete a job assigned to this miner", tag: "miners", response: ref("Job"), body: ref("JobResultRequest"), parameters: [pathParameter("job_id")] + minerParameters)
         ],
@@ -222,6 +230,16 @@ enum OpenAPIDocument {
                  "scopes": ["type": "array", "items": string], "expires_at": dateTime, "rate_limit_per_minute": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
                  "metadata": jsonObject, "tenant_id": string],
                 required: ["name", "role"]),
+            "UpdateAPIKey": [
+                "type": "object",
+                "properties": [
+                    "name": ["type": "string", "minLength": 1, "maxLength": 200],
+                    "scopes": ["type": ["array", "null"], "items": string],
+                    "expires_at": nullable("string", format: "date-time"),
+                    "rate_limit_per_minute": ["type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000],
+                    "metadata": jsonObject,
+                ],
+            ],
             "Regenerate": ["type": "object", "properties": ["grace_period_seconds": ["type": "integer", "minimum": 0, "maximum": 604_800]]],
             "UsageBucket": object(["start": dateTime, "admitted": integer, "rate_limited": integer, "errors": integer], required: ["start", "admitted", "rate_limited", "errors"]),
             "KeyUsage": object(
@@ -260,9 +278,14 @@ enum OpenAPIDocument {
             ],
             "Heartbeat": ["type": "object", "properties": ["inflight": integer, "status": string, "metadata": jsonObject]],
             "Poll": ["type": "object", "properties": ["max_wait_seconds": ["type": "number", "minimum": 0, "maximum": 60]]],
-            "AssignedJob": object(["job_id": string, "payload": anyJSON, "constraints": jsonObject], required: ["job_id", "payload", "constraints"]),
-            "JobResultRequest": object(["result": anyJSON, "metrics": jsonObject], required: ["result"]),
-            "JobFailRequest": ["type": "object", "properties": ["error_code": string, "error_message": string, "metrics": jsonObject]],
+            "AssignedJob": object(
+                ["job_id": string, "payload": anyJSON, "constraints": jsonObject, "attempt": integer],
+                required: ["job_id", "payload", "constraints", "attempt"]),
+            "JobResultRequest": object(["result": anyJSON, "metrics": jsonObject, "attempt": integer], required: ["result"]),
+            "JobFailRequest": ["type": "object", "properties": ["error_code": string, "error_message": string, "metrics": jsonObject, "attempt": integer]],
+            "MinerReleased": object(
+                ["miner_id": string, "released": ["type": "boolean"], "requeued_jobs": integer],
+                required: ["miner_id", "released", "requeued_jobs"]),
             "Miner": object(
                 ["miner_id": string, "status": ["type": "string", "enum": ["ONLINE", "DRAINING", "OFFLINE"]], "concurrency": integer,
                  "region": nullable("string"), "running": integer, "capabilities": jsonObject, "registered_at": dateTime, "last_seen_at": dateTime],

@@ -83,7 +83,7 @@ extension PostgresStore {
         }
     }
 
-    public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>) async throws -> Bool {
+    public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool {
         let states = expected.map(\.rawValue)
         return try await transaction { session in
             !(try await session.rows(
@@ -93,7 +93,8 @@ extension PostgresStore {
                 result = \(job.result.map(JSONText.encodeValue)), receipt = \(job.receipt.map(JSONText.encode)),
                 error_code = \(job.failure?.code), error_message = \(job.failure?.message),
                 metrics = \(job.metrics.map(JSONText.encode)), attempts = \(job.attempts)
-                WHERE id = \(job.id) AND state = ANY(\(states)) RETURNING id
+                WHERE id = \(job.id) AND state = ANY(\(states)) AND (\(attempt)::bigint IS NULL OR attempts = \(attempt))
+                RETURNING id
                 """
             ).isEmpty)
         }
@@ -138,9 +139,10 @@ extension PostgresStore {
         }
     }
 
-    public func upsertMiner(_ miner: Miner) async throws {
+    public func upsertMiner(_ miner: Miner) async throws -> Bool {
         try await transaction { session in
-            try await session.rows(
+            // The id stays with the key that holds it: another key's write changes nothing.
+            !(try await session.rows(
                 """
                 INSERT INTO miners (\(unescaped: Self.minerColumns)) VALUES (\(miner.tenantID), \(miner.id), \(miner.keyID),
                 \(JSONText.encode(miner.capabilities)), \(miner.concurrency), \(miner.region), \(miner.status.rawValue),
@@ -149,8 +151,15 @@ extension PostgresStore {
                 ON CONFLICT (tenant_id, id) DO UPDATE SET key_id = excluded.key_id, capabilities = excluded.capabilities,
                 concurrency = excluded.concurrency, region = excluded.region, status = excluded.status,
                 inflight = excluded.inflight, metadata = excluded.metadata, registered_at = excluded.registered_at,
-                last_seen_at = excluded.last_seen_at
-                """)
+                last_seen_at = excluded.last_seen_at WHERE miners.key_id = excluded.key_id RETURNING id
+                """
+            ).isEmpty)
+        }
+    }
+
+    public func deleteMiner(tenantID: String, id: String) async throws -> Bool {
+        try await transaction { session in
+            !(try await session.rows("DELETE FROM miners WHERE tenant_id = \(tenantID) AND id = \(id) RETURNING id").isEmpty)
         }
     }
 

@@ -411,6 +411,29 @@ public final class PostgresStore: CoordinatorStore {
         }
     }
 
+    public func updateKey(_ key: APIKeyRecord, event: AuditEvent) async throws -> APIKeyRecord? {
+        guard Self.isStorable(key.id) else { return nil }
+        return try await transaction { session in
+            guard
+                let stored = try await session.rows(
+                    """
+                    UPDATE api_keys SET name = \(key.name),
+                    scopes = \(key.scopes.map { $0.map(\.rawValue).sorted().joined(separator: " ") }),
+                    expires_at = \(key.expiresAt.map { PostgresInstant($0) }), rate_limit = \(key.rateLimitPerMinute),
+                    metadata = \(JSONText.encode(key.metadata))
+                    WHERE id = \(key.id) AND revoked_at IS NULL RETURNING \(unescaped: Self.keyColumns)
+                    """
+                ).first.flatMap(Self.key(from:))
+            else { return nil }
+            try await session.rows(Self.insertQuery(of: event))
+            return stored
+        }
+    }
+
+    public func insertAuditEvent(_ event: AuditEvent) async throws {
+        try await transaction { session in try await session.rows(Self.insertQuery(of: event)) }
+    }
+
     public func hasAnyKey() async throws -> Bool {
         try await read { session in
             try await session.rows("SELECT EXISTS (SELECT 1 FROM api_keys) AS found").first

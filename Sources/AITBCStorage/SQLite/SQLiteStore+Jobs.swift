@@ -73,12 +73,13 @@ extension SQLiteStore {
         }
     }
 
-    public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>) async throws -> Bool {
+    public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool {
         let states = expected.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         return try await transaction { connection in
             let found = try await connection.query(
-                "SELECT state FROM jobs WHERE id = ? AND state IN (\(states))", [.text(job.id)])
-            guard !found.isEmpty else { return false }
+                "SELECT attempts FROM jobs WHERE id = ? AND state IN (\(states))", [.text(job.id)])
+            guard let row = found.first else { return false }
+            if let attempt, row.column("attempts")?.integer != attempt { return false }
             _ = try await connection.query(
                 """
                 UPDATE jobs SET state = ?, assigned_miner_id = ?, started_at = ?, finished_at = ?, result = ?,
@@ -134,8 +135,12 @@ extension SQLiteStore {
         }
     }
 
-    public func upsertMiner(_ miner: Miner) async throws {
+    public func upsertMiner(_ miner: Miner) async throws -> Bool {
         try await transaction { connection in
+            let holder = try await connection.query(
+                "SELECT key_id FROM miners WHERE tenant_id = ? AND id = ?", [.text(miner.tenantID), .text(miner.id)]
+            ).first?.column("key_id")?.string
+            if let holder, holder != miner.keyID { return false }
             _ = try await connection.query(
                 """
                 INSERT INTO miners (tenant_id, id, key_id, capabilities, concurrency, region, status, inflight, metadata,
@@ -151,6 +156,17 @@ extension SQLiteStore {
                     .integer(miner.reportedInflight), .text(JSONText.encode(miner.metadata)),
                     .integer(Int(miner.registeredAt.unixMilliseconds)), .integer(Int(miner.lastSeenAt.unixMilliseconds)),
                 ])
+            return true
+        }
+    }
+
+    public func deleteMiner(tenantID: String, id: String) async throws -> Bool {
+        try await transaction { connection in
+            let found = try await connection.query(
+                "SELECT id FROM miners WHERE tenant_id = ? AND id = ?", [.text(tenantID), .text(id)])
+            guard !found.isEmpty else { return false }
+            _ = try await connection.query("DELETE FROM miners WHERE tenant_id = ? AND id = ?", [.text(tenantID), .text(id)])
+            return true
         }
     }
 

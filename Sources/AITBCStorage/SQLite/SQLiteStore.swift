@@ -232,6 +232,31 @@ public final class SQLiteStore: CoordinatorStore {
         }
     }
 
+    public func updateKey(_ key: APIKeyRecord, event: AuditEvent) async throws -> APIKeyRecord? {
+        try await transaction { connection in
+            _ = try await connection.query(
+                """
+                UPDATE api_keys SET name = ?, scopes = ?, expires_at = ?, rate_limit = ?, metadata = ?
+                WHERE id = ? AND revoked_at IS NULL
+                """,
+                [
+                    .text(key.name), key.scopes.map { .text($0.map(\.rawValue).sorted().joined(separator: " ")) } ?? .null,
+                    Self.optionalDate(key.expiresAt), Self.optionalInt(key.rateLimitPerMinute),
+                    .text(JSONText.encode(key.metadata)), .text(key.id),
+                ])
+            guard
+                let stored = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(key.id)])
+                    .first.flatMap(Self.key(from:)), stored.revokedAt == nil
+            else { return nil }
+            try await Self.insert(event, on: connection)
+            return stored
+        }
+    }
+
+    public func insertAuditEvent(_ event: AuditEvent) async throws {
+        try await transaction { connection in try await Self.insert(event, on: connection) }
+    }
+
     public func hasAnyKey() async throws -> Bool {
         try await read { connection in
             try await connection.query("SELECT EXISTS (SELECT 1 FROM api_keys) AS found").first?.column("found")?.integer == 1

@@ -2,18 +2,37 @@ import AITBCDomain
 import Foundation
 import Synchronization
 
-/// A store that forwards to another and counts key lookups by digest.
+/// A store that forwards to another, counts key lookups by digest, and can hold a lookup between
+/// its read and its answer (to interleave it with a change, deterministically).
 final class CountingStore: CoordinatorStore {
     let base: any CoordinatorStore
     private let lookups = Mutex(0)
+    private let heldKeyLookup = Mutex<HeldRead?>(nil)
+    private let heldTenantLookup = Mutex<HeldRead?>(nil)
 
     init(_ base: any CoordinatorStore) { self.base = base }
 
     var keyLookups: Int { lookups.withLock { $0 } }
 
+    /// The next key lookup by digest reads storage, then waits for `release()` before answering.
+    func holdNextKeyLookup() -> HeldRead {
+        let held = HeldRead()
+        heldKeyLookup.withLock { $0 = held }
+        return held
+    }
+
+    /// The next tenant lookup reads storage, then waits for `release()` before answering.
+    func holdNextTenantLookup() -> HeldRead {
+        let held = HeldRead()
+        heldTenantLookup.withLock { $0 = held }
+        return held
+    }
+
     func key(matching digest: APIKeyDigest) async throws -> APIKeyRecord? {
         lookups.withLock { $0 += 1 }
-        return try await base.key(matching: digest)
+        let record = try await base.key(matching: digest)
+        if let held = heldKeyLookup.withLock({ held in defer { held = nil }; return held }) { await held.hold() }
+        return record
     }
 
     func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws { try await base.insertKey(key, event: event) }
@@ -30,12 +49,20 @@ final class CountingStore: CoordinatorStore {
     ) async throws -> APIKeyRecord? {
         try await base.replaceSecret(id: id, digest: digest, hint: hint, previousValidUntil: previousValidUntil, event: event)
     }
+    func updateKey(_ key: APIKeyRecord, event: AuditEvent) async throws -> APIKeyRecord? {
+        try await base.updateKey(key, event: event)
+    }
     func hasAnyKey() async throws -> Bool { try await base.hasAnyKey() }
+    func insertAuditEvent(_ event: AuditEvent) async throws { try await base.insertAuditEvent(event) }
     func insertTenant(_ tenant: Tenant, event: AuditEvent?) async throws -> Bool {
         try await base.insertTenant(tenant, event: event)
     }
     func upsertTenant(_ tenant: Tenant) async throws { try await base.upsertTenant(tenant) }
-    func tenant(id: String) async throws -> Tenant? { try await base.tenant(id: id) }
+    func tenant(id: String) async throws -> Tenant? {
+        let tenant = try await base.tenant(id: id)
+        if let held = heldTenantLookup.withLock({ held in defer { held = nil }; return held }) { await held.hold() }
+        return tenant
+    }
     func tenants(after cursor: ListCursor?, limit: Int) async throws -> [Tenant] {
         try await base.tenants(after: cursor, limit: limit)
     }
@@ -54,12 +81,13 @@ final class CountingStore: CoordinatorStore {
     func jobs(tenantID: String, state: JobState?, after cursor: ListCursor?, offset: Int, limit: Int) async throws -> [Job] {
         try await base.jobs(tenantID: tenantID, state: state, after: cursor, offset: offset, limit: limit)
     }
-    func updateJob(_ job: Job, ifStateIn expected: Set<JobState>) async throws -> Bool {
-        try await base.updateJob(job, ifStateIn: expected)
+    func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool {
+        try await base.updateJob(job, ifStateIn: expected, attempt: attempt)
     }
     func jobs(inStates states: Set<JobState>) async throws -> [Job] { try await base.jobs(inStates: states) }
     func statistics(tenantID: String) async throws -> JobStatistics { try await base.statistics(tenantID: tenantID) }
-    func upsertMiner(_ miner: Miner) async throws { try await base.upsertMiner(miner) }
+    func upsertMiner(_ miner: Miner) async throws -> Bool { try await base.upsertMiner(miner) }
+    func deleteMiner(tenantID: String, id: String) async throws -> Bool { try await base.deleteMiner(tenantID: tenantID, id: id) }
     func miners() async throws -> [Miner] { try await base.miners() }
     func miner(tenantID: String, id: String) async throws -> Miner? { try await base.miner(tenantID: tenantID, id: id) }
     func insertAccount(_ account: Account, tenant: Tenant, masterKey: APIKeyRecord, events: [AuditEvent]) async throws
@@ -76,4 +104,23 @@ final class CountingStore: CoordinatorStore {
     func jobCountsByState() async throws -> [JobState: Int] { try await base.jobCountsByState() }
     func isHealthy() async -> Bool { await base.isHealthy() }
     func close() async throws { try await base.close() }
+}
+
+/// A read that has been made and waits to be answered: `readDone()` waits for the read,
+/// `release()` lets it answer.
+final class HeldRead: Sendable {
+    private let (reads, readContinuation) = AsyncStream<Void>.makeStream()
+    private let (releases, releaseContinuation) = AsyncStream<Void>.makeStream()
+
+    func hold() async {
+        readContinuation.yield()
+        for await _ in releases { return }
+    }
+
+    /// Returns once the held read has been made.
+    func readDone() async {
+        for await _ in reads { return }
+    }
+
+    func release() { releaseContinuation.yield() }
 }
