@@ -92,6 +92,21 @@ extension AITBCClient {
             try await client.send(.GET, "/v1/api-keys/\(Path.escape(keyID))").decode(APIKeyView.self)
         }
 
+        /// Changes a key within the delegation rule: nil leaves a field, `.some(nil)` clears
+        /// `scopes` (all of the role's), `expiresAt` (never) or `rateLimitPerMinute` (the plan's).
+        @discardableResult
+        public func update(
+            _ keyID: String, name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil,
+            rateLimitPerMinute: Int?? = nil, metadata: [String: JSONValue]? = nil
+        ) async throws -> APIKeyView {
+            try await client.send(
+                .PATCH, "/v1/api-keys/\(Path.escape(keyID))",
+                body: UpdateAPIKeyRequest(
+                    name: name, scopes: scopes, expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute,
+                    metadata: metadata)
+            ).decode(APIKeyView.self)
+        }
+
         /// Revokes the key; it is refused from the moment this returns.
         @discardableResult
         public func revoke(_ keyID: String) async throws -> APIKeyView {
@@ -171,25 +186,35 @@ extension AITBCClient {
             return try answer.decode(AssignedJobView.self)
         }
 
+        /// Delivers a result; pass the poll's `attempt` so that a result of an assignment taken back
+        /// meanwhile is refused (409) instead of landing on the job's next assignment.
         @discardableResult
         public func submitResult(
-            _ jobID: String, minerID: String? = nil, result: JSONValue, metrics: [String: JSONValue]? = nil
+            _ jobID: String, minerID: String? = nil, attempt: Int? = nil, result: JSONValue,
+            metrics: [String: JSONValue]? = nil
         ) async throws -> JobView {
             try await client.send(
                 .POST, "/v1/miners/\(Path.escape(jobID))/result", query: ["miner_id": minerID],
-                body: JobResultRequest(result: result, metrics: metrics)
+                body: JobResultRequest(result: result, metrics: metrics, attempt: attempt)
             ).decode(JobView.self)
         }
 
         @discardableResult
         public func fail(
-            _ jobID: String, minerID: String? = nil, errorCode: String, errorMessage: String,
+            _ jobID: String, minerID: String? = nil, attempt: Int? = nil, errorCode: String, errorMessage: String,
             metrics: [String: JSONValue]? = nil
         ) async throws -> JobView {
             try await client.send(
                 .POST, "/v1/miners/\(Path.escape(jobID))/fail", query: ["miner_id": minerID],
-                body: JobFailRequest(errorCode: errorCode, errorMessage: errorMessage, metrics: metrics)
+                body: JobFailRequest(errorCode: errorCode, errorMessage: errorMessage, metrics: metrics, attempt: attempt)
             ).decode(JobView.self)
+        }
+
+        /// Releases a miner id (its own key, or a master key of the tenant): its running jobs go back
+        /// to the queue and another key may register it.
+        @discardableResult
+        public func release(_ minerID: String) async throws -> MinerReleasedView {
+            try await client.send(.DELETE, "/v1/miners/\(Path.escape(minerID))").decode(MinerReleasedView.self)
         }
 
         @discardableResult
