@@ -56,6 +56,8 @@ public final class AITBCClient: Sendable {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         httpConfiguration.timeout.connect = .init(configuration.connectTimeout)
+        // AsyncHTTPClient would carry X-API-Key to wherever a redirect points; `exchange` follows them itself.
+        httpConfiguration.redirectConfiguration = .disallow
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
@@ -95,7 +97,8 @@ public final class AITBCClient: Sendable {
 
     static let encoder: JSONEncoder = RFC3339.makeEncoder()
 
-    /// Sends one request, retrying 429 and 503 as configured; errors become typed errors.
+    /// Sends one request, retrying 429 and 503 as configured; errors become typed errors. Redirects
+    /// are followed only within the base URL's origin: one to another origin is a ``TransportError``.
     @discardableResult
     public func send(
         _ method: HTTPMethod, _ path: String, query: [String: String?] = [:], body: (some Encodable & Sendable)? = nil as JSONValue?,
@@ -107,29 +110,16 @@ public final class AITBCClient: Sendable {
         components.queryItems = items.isEmpty ? nil : items
         let url = baseURL + path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
         let payload = try body.map { try Self.encoder.encode($0) }
+        var headers = HTTPHeaders()
+        headers.add(name: "X-API-Key", value: apiKey)
+        headers.add(name: "Accept", value: "application/json")
+        headers.add(name: "User-Agent", value: "aitbc-swift/0.1")
+        if let tenantID { headers.add(name: "X-Tenant-ID", value: tenantID) }
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        if payload != nil { headers.add(name: "Content-Type", value: "application/json") }
         var attempt = 0
         while true {
-            var request = HTTPClientRequest(url: url)
-            request.method = method
-            request.headers.add(name: "X-API-Key", value: apiKey)
-            request.headers.add(name: "Accept", value: "application/json")
-            request.headers.add(name: "User-Agent", value: "aitbc-swift/0.1")
-            if let tenantID { request.headers.add(name: "X-Tenant-ID", value: tenantID) }
-            for (name, value) in extra { request.headers.add(name: name, value: value) }
-            if let payload {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: payload))
-            }
-            let answer: Answer
-            do {
-                let response = try await http.execute(request, timeout: .init(timeout ?? configuration.timeout))
-                let buffer = try await response.body.collect(upTo: 64 << 20)
-                answer = Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
-            } catch let error as any AITBCError {
-                throw error
-            } catch {
-                throw TransportError(message: "No answer from \(baseURL): \(Self.describe(error))", underlying: error)
-            }
+            let answer = try await exchange(method, url, headers: headers, payload: payload, timeout: timeout ?? configuration.timeout)
             let rateLimit = Self.rateLimit(of: answer.headers)
             if let rateLimit { lastRateLimitState.withLock { $0 = rateLimit } }
             if (200..<300).contains(answer.status) { return answer }
@@ -141,6 +131,59 @@ public final class AITBCClient: Sendable {
             }
             throw ErrorMapping.error(status: answer.status, body: answer.body, rateLimit: rateLimit, retryAfter: retryAfter)
         }
+    }
+
+    /// Redirects one request may follow.
+    static let maximumRedirects = 5
+
+    /// One request, following 301, 302, 303, 307 and 308 within its origin (scheme, host and port),
+    /// all within `timeout`. 303 turns the request into a GET without body; the others keep method
+    /// and body. A redirect to another origin is refused with a ``TransportError`` naming the target:
+    /// following it with the key would hand the key (and the tenant) to whoever the `Location` names,
+    /// and following it without would take another server's answer for the coordinator's.
+    func exchange(_ method: HTTPMethod, _ url: String, headers: HTTPHeaders, payload: Data?, timeout: Duration) async throws -> Answer {
+        let deadline = NIODeadline.now() + .init(timeout)
+        var (method, current, headers, payload) = (method, url, headers, payload)
+        for _ in 0...Self.maximumRedirects {
+            var request = HTTPClientRequest(url: current)
+            request.method = method
+            request.headers = headers
+            if let payload { request.body = .bytes(ByteBuffer(bytes: payload)) }
+            let answer: Answer
+            do {
+                let response = try await http.execute(request, deadline: deadline)
+                let buffer = try await response.body.collect(upTo: 64 << 20)
+                answer = Answer(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
+            } catch {
+                throw TransportError(message: "No answer from \(baseURL): \(Self.describe(error))", underlying: error)
+            }
+            guard [301, 302, 303, 307, 308].contains(answer.status), let location = answer.headers.first(name: "Location") else {
+                return answer
+            }
+            let from = URL(string: current)
+            let origin = from.flatMap(Self.origin(of:))
+            guard let from, let origin, let target = URL(string: location, relativeTo: from)?.absoluteURL,
+                Self.origin(of: target) == origin
+            else {
+                throw TransportError(
+                    message: "\(current) redirected to \(location), outside \(origin ?? current); the API key is sent only "
+                        + "there: if the coordinator has moved, use its new address as the base URL")
+            }
+            if answer.status == 303 {
+                method = .GET
+                payload = nil
+                headers.remove(name: "Content-Type")
+            }
+            current = target.absoluteString
+        }
+        throw TransportError(message: "More than \(Self.maximumRedirects) redirects from \(url)")
+    }
+
+    /// Scheme, host and port (the scheme's default when not written), lowercased; nil without a host.
+    static func origin(of url: URL) -> String? {
+        guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else { return nil }
+        let port = url.port ?? (scheme == "https" ? 443 : scheme == "http" ? 80 : -1)
+        return "\(scheme)://\(host):\(port)"
     }
 
     /// `Retry-After` seconds (or an exponential guess) plus up to 25% jitter, capped.
