@@ -336,6 +336,52 @@ struct PostgresStoreTests {
         try await store.close()
     }
 
+    @Test func aNotificationThatFailsIsSentAgainAndHeardByTheOtherInstances() async throws {
+        let database = try await PostgresDatabaseScope.makeDatabase()
+        let (listeningStore, publishingStore) = (try await database.open(), try await database.open())
+        let listener = PostgresClusterBus(store: listeningStore, origin: "listener", logger: PostgresTestDatabase.quietLogger)
+        // The first two sends fail, as they do while the database is briefly unavailable.
+        let failuresLeft = Mutex(2)
+        let publisher = PostgresClusterBus(
+            store: publishingStore, origin: "publisher", logger: PostgresTestDatabase.quietLogger,
+            notify: { payload in
+                let fail = failuresLeft.withLock { left in
+                    defer { left = max(0, left - 1) }
+                    return left > 0
+                }
+                if fail { throw CoordinatorError.storageUnavailable }
+                try await PostgresClusterBus.notify(payload, through: publishingStore)
+            })
+        let revoked = ClusterEvent.keyChanged(digests: [APIKeyDigest(of: "revoked-key")])
+        do {
+            let events = listener.events()
+            var iterator = events.makeAsyncIterator()
+            #expect(await iterator.next() == .resync)  // listening
+            await publisher.publish(revoked)
+            #expect(failuresLeft.withLock { $0 } == 0)
+            #expect(await Self.firstEvent(of: events, within: .seconds(10)) == revoked)
+        }
+        // The stream is gone, so the listener has stopped: the stores close under nobody.
+        try await publishingStore.close()
+        try await listeningStore.close()
+    }
+
+    /// The first event other than a resync that `events` yields within `limit`, or nil.
+    static func firstEvent(of events: AsyncStream<ClusterEvent>, within limit: Duration) async -> ClusterEvent? {
+        await withTaskGroup(of: ClusterEvent?.self) { group in
+            group.addTask {
+                for await event in events where event != .resync { return event }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+    }
+
     @Test func theQueryTimeoutBoundsEachStatementNotTheWholeCall() async throws {
         // A bound of 3 s (2.4 s on the server): room for a loaded machine around each 1 s statement.
         let (store, relay) = try await Self.storeBehindRelay { $0.queryTimeout = .seconds(3) }

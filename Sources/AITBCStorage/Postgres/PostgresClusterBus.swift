@@ -21,24 +21,61 @@ public final class PostgresClusterBus: ClusterBus {
     let logger: Logger
     let heartbeat: Duration
 
-    public init(store: PostgresStore, origin: String, logger: Logger, heartbeat: Duration = .seconds(2)) {
+    /// Sends one payload on the channel: `pg_notify` through the store, unless a test stands in.
+    let notify: @Sendable (String) async throws -> Void
+
+    /// A bus on `store`'s database, on which this instance is called `origin`.
+    public convenience init(store: PostgresStore, origin: String, logger: Logger, heartbeat: Duration = .seconds(2)) {
+        self.init(store: store, origin: origin, logger: logger, heartbeat: heartbeat, notify: nil)
+    }
+
+    /// A bus whose sends go through `notify` (nil: `pg_notify` through `store`).
+    init(
+        store: PostgresStore, origin: String, logger: Logger, heartbeat: Duration = .seconds(2),
+        notify: (@Sendable (String) async throws -> Void)?
+    ) {
         self.store = store
         self.origin = origin
         self.logger = logger
         self.heartbeat = heartbeat
+        self.notify = notify ?? { payload in try await Self.notify(payload, through: store) }
     }
 
     public var isShared: Bool { true }
 
+    /// Sends `event`, trying again after 50 ms, 100 ms, 200 ms, … for about the store's query
+    /// timeout in all: an event lost to a passing failure would leave the other instances serving
+    /// a revoked key from their caches until it expires. (A send that failed after all but reached
+    /// the database is then heard twice, which is harmless: an event only says what to look at again.)
     public func publish(_ event: ClusterEvent) async {
         let payload = event.encoded(origin: origin)
-        do {
-            try await store.read { session in
-                try await session.rows("SELECT pg_notify(\(Self.channel), \(payload))")
+        let giveUp = ContinuousClock.now + store.configuration.queryTimeout
+        var pause = Duration.milliseconds(50)
+        var failures = 0
+        while true {
+            do {
+                try await notify(payload)
+                if failures > 0 { logger.notice("notified other instances after \(failures) failed tries") }
+                return
+            } catch {
+                failures += 1
+                guard ContinuousClock.now + pause < giveUp, !Task.isCancelled else {
+                    // The write itself succeeded; other instances catch up at their next reconciliation.
+                    logger.error(
+                        "could not notify other instances",
+                        metadata: ["error": "\(PostgresFailure.reason(error))", "tries": "\(failures)"])
+                    return
+                }
             }
-        } catch {
-            // The write itself succeeded; other instances catch up at their next reconciliation.
-            logger.warning("could not notify other instances", metadata: ["error": "\(PostgresFailure.reason(error))"])
+            try? await Task.sleep(for: pause)
+            pause *= 2
+        }
+    }
+
+    /// `NOTIFY` on the bus's channel through a pooled connection of `store`.
+    static func notify(_ payload: String, through store: PostgresStore) async throws {
+        try await store.read { session in
+            try await session.rows("SELECT pg_notify(\(Self.channel), \(payload))")
         }
     }
 
