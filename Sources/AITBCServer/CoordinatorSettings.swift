@@ -70,6 +70,13 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error, critical"),
         ("AITBC_MINER_HEARTBEAT_TIMEOUT_SECONDS", "60", "a miner silent this long goes OFFLINE; its jobs are requeued"),
         ("AITBC_MAX_POLL_WAIT_SECONDS", "60", "longest a miner's long-poll may wait"),
+        (
+            "AITBC_PLAN_QUOTAS", JobQuotaTable.standard.text,
+            "per plan: queued jobs / running jobs / miners a tenant may have (over it: 429 JOB_QUOTA_EXCEEDED)"
+        ),
+        ("AITBC_MAX_CONSTRAINTS_BYTES", "16384", "largest constraints of a job, in bytes of JSON (over it: 413)"),
+        ("AITBC_MAX_CAPABILITIES_BYTES", "16384", "largest miner capabilities and heartbeat metadata, in bytes of JSON (413)"),
+        ("AITBC_FORGET_MINERS_AFTER_SECONDS", "604800", "an OFFLINE miner unseen this long is forgotten and its id freed"),
         ("AITBC_DASHBOARD", "true", "serve the dashboard (sign-up, API keys, usage) under /dashboard"),
         ("AITBC_BCRYPT_COST", "12", "bcrypt cost of dashboard passwords, 4 … 16"),
         ("AITBC_SECURE_COOKIES", "(auto)", "mark dashboard cookies Secure; default: when serving HTTPS (set true behind a TLS proxy)"),
@@ -145,6 +152,17 @@ public struct CoordinatorSettings: Sendable {
             settings.jobs.heartbeatTimeoutSeconds = timeout
         }
         if let wait = try integer("AITBC_MAX_POLL_WAIT_SECONDS", 1...600) { settings.jobs.maximumPollWaitSeconds = Double(wait) }
+        if let raw = value("AITBC_PLAN_QUOTAS") {
+            guard let quotas = JobQuotaTable(parsing: raw) else {
+                throw Invalid(description: "AITBC_PLAN_QUOTAS must look like free=20/4/5,pro=1000/100/100 (queued/running/miners)")
+            }
+            settings.jobs.quotas = quotas
+        }
+        if let bytes = try integer("AITBC_MAX_CONSTRAINTS_BYTES", 256...1_048_576) { settings.jobs.maximumConstraintsBytes = bytes }
+        if let bytes = try integer("AITBC_MAX_CAPABILITIES_BYTES", 256...1_048_576) { settings.jobs.maximumCapabilitiesBytes = bytes }
+        if let seconds = try integer("AITBC_FORGET_MINERS_AFTER_SECONDS", 60...31_536_000) {
+            settings.jobs.forgetMinersAfterSeconds = seconds
+        }
         if let enabled = try boolean("AITBC_DASHBOARD") { settings.dashboardEnabled = enabled }
         if let cost = try integer("AITBC_BCRYPT_COST", 4...16) { settings.passwordHashCost = cost }
         settings.secureCookiesOverride = try boolean("AITBC_SECURE_COOKIES")

@@ -47,11 +47,25 @@ import Testing
             ["AITBC_PORT": "http"], ["AITBC_ENV": "staging"], ["AITBC_PLANS": "free"], ["AITBC_LOG_LEVEL": "loud"],
             ["AITBC_DATABASE_URL": "mysql://x"], ["AITBC_ALLOW_QUERY_KEYS": "maybe"],
             ["CLIENT_API_KEY": "x", "AITBC_DEV_PLAN": "platinum"],
+            ["AITBC_PLAN_QUOTAS": "free=20/4"], ["AITBC_PLAN_QUOTAS": "free=0/1/1"], ["AITBC_MAX_CONSTRAINTS_BYTES": "10"],
+            ["AITBC_FORGET_MINERS_AFTER_SECONDS": "soon"],
         ] {
             #expect(throws: CoordinatorSettings.Invalid.self, "\(environment)") {
                 try CoordinatorSettings.fromEnvironment(environment)
             }
         }
+    }
+
+    @Test func jobQuotasAndSizeBoundsAreReadFromTheEnvironment() throws {
+        let settings = try CoordinatorSettings.fromEnvironment([
+            "AITBC_PLAN_QUOTAS": "free=3/2/1, pro=30/20/10", "AITBC_MAX_CONSTRAINTS_BYTES": "4096",
+            "AITBC_MAX_CAPABILITIES_BYTES": "2048", "AITBC_FORGET_MINERS_AFTER_SECONDS": "3600",
+        ])
+        #expect(settings.jobs.quotas.limits(for: "pro") == TenantJobLimits(queued: 30, running: 20, miners: 10))
+        #expect(settings.jobs.quotas.limits(for: "unknown") == TenantJobLimits(queued: 3, running: 2, miners: 1))
+        #expect(settings.jobs.maximumConstraintsBytes == 4096)
+        #expect(settings.jobs.maximumCapabilitiesBytes == 2048)
+        #expect(settings.jobs.forgetMinersAfterSeconds == 3600)
     }
 
     @Test func developmentKeysAreRegisteredVerbatimInTestTenant() async throws {

@@ -151,6 +151,9 @@ import Testing
         #expect(try await store.insertJob(second, idempotency: record) == .existing(jobID: "job_1", requestDigest: [1, 2, 3]))
         #expect(try await store.job(id: "job_2") == nil)
         #expect(try await store.job(id: "job_1") == job)
+        // What the queue loads at start: no payload, the constraints read into a requirement.
+        #expect(try await store.activeJobs() == [ActiveJob(job)])
+        #expect(try await store.activeJobs().first?.requirement.gpu == "4090")
 
         var running = job
         running.state = .running
@@ -172,6 +175,7 @@ import Testing
         #expect(try await store.updateJob(done, ifStateIn: [.running], attempt: 1))
         #expect(try await store.job(id: "job_1") == done)
         #expect(try await store.jobs(inStates: [.queued, .running]).isEmpty)
+        #expect(try await store.activeJobs().isEmpty)
         let stats = try await store.statistics(tenantID: "t1")
         #expect(stats.byState[.completed] == 1)
         #expect(stats.averageSecondsToCompletion == 3)

@@ -41,24 +41,27 @@ public struct CapabilityProfile: Sendable, Equatable {
     /// the miner says nothing about (e.g. `max_price` for a miner without a price) does not exclude it,
     /// except those that need a fact to be met (`gpu`, `cuda`, `min_vram_gb`, `models`, `region`).
     public func satisfies(_ constraints: [String: JSONValue]?) -> Bool {
-        guard let constraints else { return true }
-        if let gpu = constraints["gpu"]?.stringValue, !gpu.isEmpty {
+        satisfies(JobRequirement(constraints: constraints))
+    }
+
+    /// Whether a job asking `requirement` may run here (the rules above, on the parsed requirement).
+    public func satisfies(_ requirement: JobRequirement) -> Bool {
+        if let gpu = requirement.gpu {
             guard gpuModels.contains(where: { $0.localizedCaseInsensitiveContains(gpu) }) else { return false }
         }
-        if let cuda = constraints["cuda"].flatMap(Self.versionText) {
+        if let cuda = requirement.cuda {
             guard let have = cudaVersion, Self.compareVersions(have, cuda) >= 0 else { return false }
         }
-        if let minimum = constraints["min_vram_gb"]?.doubleValue {
+        if let minimum = requirement.minimumVRAMGB {
             guard let vramGB, vramGB >= minimum else { return false }
         }
-        if case .array(let wanted)? = constraints["models"] {
-            let names = wanted.compactMap(\.stringValue)
-            guard names.allSatisfy(models.contains) else { return false }
+        if !requirement.models.isEmpty {
+            guard requirement.models.allSatisfy(models.contains) else { return false }
         }
-        if let wanted = constraints["region"]?.stringValue, !wanted.isEmpty {
+        if let wanted = requirement.region {
             guard let region, region.caseInsensitiveCompare(wanted) == .orderedSame else { return false }
         }
-        if let maximum = constraints["max_price"]?.doubleValue, let price {
+        if let maximum = requirement.maximumPrice, let price {
             guard price <= maximum else { return false }
         }
         return true

@@ -121,3 +121,35 @@ public struct Miner: Sendable, Equatable {
     /// What matching reads from the free-form capabilities.
     public var profile: CapabilityProfile { CapabilityProfile(capabilities: capabilities, region: region) }
 }
+
+/// A QUEUED or RUNNING job as the queue needs it (at start, and to reconcile with storage): no
+/// payload, no result, its constraints already read into a requirement.
+public struct ActiveJob: Sendable, Equatable {
+    public var id: String
+    public var tenantID: String
+    public var state: JobState
+    public var assignedMinerID: String?
+    public var requestedAt: Date
+    public var expiresAt: Date
+    public var requirement: JobRequirement
+
+    public init(
+        id: String, tenantID: String, state: JobState, assignedMinerID: String?, requestedAt: Date, expiresAt: Date,
+        requirement: JobRequirement
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.state = state
+        self.assignedMinerID = assignedMinerID
+        self.requestedAt = requestedAt
+        self.expiresAt = expiresAt
+        self.requirement = requirement
+    }
+
+    /// The parts of `job` the queue needs.
+    public init(_ job: Job) {
+        self.init(
+            id: job.id, tenantID: job.tenantID, state: job.state, assignedMinerID: job.assignedMinerID,
+            requestedAt: job.requestedAt, expiresAt: job.expiresAt, requirement: JobRequirement(constraints: job.constraints))
+    }
+}

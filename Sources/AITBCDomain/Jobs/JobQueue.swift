@@ -12,21 +12,49 @@ public struct MinerKey: Hashable, Sendable {
     }
 }
 
-/// What the queue knows of a waiting job: enough to match and order it, not its payload.
+/// What the queue knows of a waiting job: enough to match and order it, never its payload or its
+/// constraints document (a few small fields of requirement instead).
 public struct QueuedJob: Sendable, Equatable {
     public var id: String
     public var tenantID: String
     public var requestedAt: Date
     public var expiresAt: Date
-    public var constraints: [String: JSONValue]?
+    public var requirement: JobRequirement
+    /// Order of arrival in the queue, breaking ties between equal submission times.
+    var sequence: UInt64 = 0
 
     public init(_ job: Job) {
+        self.init(ActiveJob(job))
+    }
+
+    public init(_ job: ActiveJob) {
         id = job.id
         tenantID = job.tenantID
         requestedAt = job.requestedAt
         expiresAt = job.expiresAt
-        constraints = job.constraints
+        requirement = job.requirement
     }
+
+    /// Whether this job comes before `other`: submitted earlier, or at the same time and queued first.
+    func precedes(_ other: QueuedJob) -> Bool {
+        requestedAt != other.requestedAt ? requestedAt < other.requestedAt : sequence < other.sequence
+    }
+}
+
+/// How much of the queue one tenant may use (from its plan).
+public struct TenantJobLimits: Sendable, Equatable {
+    public var queued: Int
+    public var running: Int
+    public var miners: Int
+
+    public init(queued: Int, running: Int, miners: Int) {
+        self.queued = queued
+        self.running = running
+        self.miners = miners
+    }
+
+    /// No bound (a tenant whose plan has not been seen yet).
+    public static let unbounded = TenantJobLimits(queued: .max, running: .max, miners: .max)
 }
 
 /// Where a job is matched to a miner: the in-memory queue of each tenant, the running set of each
@@ -34,16 +62,32 @@ public struct QueuedJob: Sendable, Equatable {
 ///
 /// Every decision is made inside this actor without suspending, so a job goes to exactly one
 /// miner. Storage is written by the callers right after (and a failed write puts the job back).
-/// Oldest job first; when several miners wait, the one with the fewest running jobs first.
+/// Oldest job first; when several miners wait, the one with the fewest running jobs first. Memory
+/// per queued job is small and fixed (no payload, a parsed requirement), and a match costs one
+/// requirement check per distinct requirement of the tenant, whatever the number of jobs.
 public actor JobQueue {
-    private var queued: [String: [QueuedJob]] = [:]
+    private var queues: [String: TenantQueue] = [:]
+    /// Where each queued job is: its tenant and requirement lane.
+    private var queuedAt: [String: (tenantID: String, requirement: JobRequirement)] = [:]
+    private var nextSequence: UInt64 = 0
     private var runningByMiner: [MinerKey: Set<String>] = [:]
     private var minerOfJob: [String: MinerKey] = [:]
-    private var miners: [MinerKey: Miner] = [:]
+    private var runningByTenant: [String: Int] = [:]
+    private var miners: [MinerKey: MinerEntry] = [:]
+    private var minerIDsByTenant: [String: Set<String>] = [:]
+    private var reservedMiners: Set<MinerKey> = []
+    private var reservedSubmissions: [String: Int] = [:]
+    private var limits: [String: TenantJobLimits] = [:]
     private var waiters: [String: [Waiter]] = [:]
     private var pendingWaits: [UInt64: WaitState] = [:]
     private var nextWaiterID: UInt64 = 0
     private var draining = false
+
+    /// A miner and what matching reads from its capabilities, parsed once per change.
+    private struct MinerEntry {
+        var miner: Miner
+        var profile: CapabilityProfile
+    }
 
     private struct Waiter {
         var id: UInt64
@@ -59,44 +103,108 @@ public actor JobQueue {
     public init() {}
 
     /// Loads the queue and the running set from storage (at start).
-    public func load(jobs: [Job], miners: [Miner]) {
-        for miner in miners { self.miners[MinerKey(tenantID: miner.tenantID, minerID: miner.id)] = miner }
+    public func load(jobs: [ActiveJob], miners: [Miner]) {
+        for miner in miners { update(miner) }
         for job in jobs.sorted(by: { $0.requestedAt < $1.requestedAt }) {
             switch job.state {
-            case .queued: queued[job.tenantID, default: []].append(QueuedJob(job))
+            case .queued: insertQueued(QueuedJob(job))
             case .running:
-                if let minerID = job.assignedMinerID {
-                    let key = MinerKey(tenantID: job.tenantID, minerID: minerID)
-                    runningByMiner[key, default: []].insert(job.id)
-                    minerOfJob[job.id] = key
-                }
+                if let minerID = job.assignedMinerID { assign(job.id, to: MinerKey(tenantID: job.tenantID, minerID: minerID)) }
             default: break
             }
         }
     }
 
+    // MARK: limits
+
+    /// Records the limits of `tenantID`'s plan (as of its latest call); matching honours the running bound.
+    public func setLimits(_ limits: TenantJobLimits, of tenantID: String) {
+        self.limits[tenantID] = limits
+    }
+
+    /// Holds a place for one more queued job of `tenantID` if it has fewer than `limit` queued (and
+    /// held); nil when it may, else how many it has. Give it back with ``enqueue(_:reserved:)`` or
+    /// ``cancelReservation(of:)``.
+    public func reserveQueued(of tenantID: String, limit: Int) -> Int? {
+        let used = (queues[tenantID]?.count ?? 0) + reservedSubmissions[tenantID, default: 0]
+        guard used < limit else { return used }
+        reservedSubmissions[tenantID, default: 0] += 1
+        return nil
+    }
+
+    /// Gives back a place held by ``reserveQueued(of:limit:)`` that was not used.
+    public func cancelReservation(of tenantID: String) {
+        reservedSubmissions[tenantID, default: 1] -= 1
+        if reservedSubmissions[tenantID] == 0 { reservedSubmissions[tenantID] = nil }
+    }
+
+    /// Holds a place for the miner `key` if it is known or its tenant has fewer than `limit` miners;
+    /// nil when it may, else how many the tenant has. ``update(_:)`` or ``cancelMinerReservation(_:)`` ends it.
+    public func reserveMiner(_ key: MinerKey, limit: Int) -> Int? {
+        guard miners[key] == nil, !reservedMiners.contains(key) else { return nil }
+        let used = (minerIDsByTenant[key.tenantID]?.count ?? 0) + reservedMiners.filter { $0.tenantID == key.tenantID }.count
+        guard used < limit else { return used }
+        reservedMiners.insert(key)
+        return nil
+    }
+
+    /// Gives back a place held by ``reserveMiner(_:limit:)`` that was not used.
+    public func cancelMinerReservation(_ key: MinerKey) { reservedMiners.remove(key) }
+
     // MARK: miners
 
     /// The miner `key`, if known.
-    public func miner(_ key: MinerKey) -> Miner? { miners[key] }
+    public func miner(_ key: MinerKey) -> Miner? { miners[key]?.miner }
 
     /// Every known miner of `tenantID`.
     public func miners(of tenantID: String) -> [Miner] {
-        miners.values.filter { $0.tenantID == tenantID }
+        (minerIDsByTenant[tenantID] ?? []).compactMap { miners[MinerKey(tenantID: tenantID, minerID: $0)]?.miner }
     }
 
     /// Records a miner's new state (registration, heartbeat, drain, timeout).
     public func update(_ miner: Miner) {
-        miners[MinerKey(tenantID: miner.tenantID, minerID: miner.id)] = miner
+        let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
+        reservedMiners.remove(key)
+        if var entry = miners[key] {
+            if entry.miner.capabilities != miner.capabilities || entry.miner.region != miner.region {
+                entry.profile = miner.profile
+            }
+            entry.miner = miner
+            miners[key] = entry
+        } else {
+            miners[key] = MinerEntry(miner: miner, profile: miner.profile)
+            minerIDsByTenant[miner.tenantID, default: []].insert(miner.id)
+        }
+    }
+
+    /// Forgets a released or long-gone miner: its waiting polls end with nothing, and it is matched no more.
+    public func removeMiner(_ key: MinerKey) {
+        guard miners.removeValue(forKey: key) != nil else { return }
+        minerIDsByTenant[key.tenantID]?.remove(key.minerID)
+        if minerIDsByTenant[key.tenantID]?.isEmpty == true { minerIDsByTenant[key.tenantID] = nil }
+        writtenSightings[key] = nil
+        for waiter in waiters[key.tenantID] ?? [] where waiter.miner == key { resume(waiter.id, with: nil) }
     }
 
     /// How many jobs `key` runs now.
     public func runningCount(_ key: MinerKey) -> Int { runningByMiner[key]?.count ?? 0 }
 
+    /// How many jobs of `tenantID` run now.
+    public func runningCount(of tenantID: String) -> Int { runningByTenant[tenantID] ?? 0 }
+
     /// Miners not seen since `cutoff` that are not long-polling right now.
     public func silentMiners(before cutoff: Date) -> [Miner] {
         let polling = Set(waiters.values.flatMap { $0.map(\.miner) })
-        return miners.values.filter { $0.status != .offline && $0.lastSeenAt < cutoff && !polling.contains(MinerKey(tenantID: $0.tenantID, minerID: $0.id)) }
+        return miners.values.map(\.miner).filter {
+            $0.status != .offline && $0.lastSeenAt < cutoff && !polling.contains(MinerKey(tenantID: $0.tenantID, minerID: $0.id))
+        }
+    }
+
+    /// OFFLINE miners not seen since `cutoff` that run nothing: candidates to forget.
+    public func forgottenMiners(before cutoff: Date) -> [Miner] {
+        miners.values.map(\.miner).filter {
+            $0.status == .offline && $0.lastSeenAt < cutoff && runningCount(MinerKey(tenantID: $0.tenantID, minerID: $0.id)) == 0
+        }
     }
 
     /// The jobs `key` is running.
@@ -104,54 +212,54 @@ public actor JobQueue {
 
     // MARK: jobs
 
-    /// Adds a new (or requeued) job: straight to the least-busy waiting miner that can run it, else to the queue.
-    public func enqueue(_ job: QueuedJob) {
+    /// Adds a new (or requeued) job: straight to the least-busy waiting miner that can run it, else
+    /// to the queue. `reserved`: it uses the place ``reserveQueued(of:limit:)`` held.
+    public func enqueue(_ job: QueuedJob, reserved: Bool = false) {
+        if reserved { cancelReservation(of: job.tenantID) }
         if let waiter = bestWaiter(for: job) {
-            assign(job, to: waiter.miner)
+            assign(job.id, to: waiter.miner)
             resume(waiter.id, with: job)
             return
         }
-        var list = queued[job.tenantID, default: []]
-        // Requeued jobs keep their place by submission time.
-        let index = list.lastIndex(where: { $0.requestedAt <= job.requestedAt }).map { $0 + 1 } ?? 0
-        list.insert(job, at: index)
-        queued[job.tenantID] = list
+        insertQueued(job)
     }
 
-    /// Forgets a running job (completed, failed, canceled, or requeued).
+    /// Forgets a running job (completed, failed, canceled, or requeued); a miner or tenant that had
+    /// reached its bound may take a queued job now.
     public func finishRunning(_ jobID: String) {
         guard let key = minerOfJob.removeValue(forKey: jobID) else { return }
         runningByMiner[key]?.remove(jobID)
+        if runningByMiner[key]?.isEmpty == true { runningByMiner[key] = nil }
+        runningByTenant[key.tenantID, default: 1] -= 1
+        if runningByTenant[key.tenantID] == 0 { runningByTenant[key.tenantID] = nil }
+        handOutQueued(in: key.tenantID)
     }
 
     /// Removes and returns the queued jobs whose TTL has passed.
     public func takeExpired(at now: Date) -> [QueuedJob] {
         var expired: [QueuedJob] = []
-        for (tenant, list) in queued {
-            let (gone, kept) = list.reduce(into: ([QueuedJob](), [QueuedJob]())) { result, job in
-                if job.expiresAt <= now { result.0.append(job) } else { result.1.append(job) }
-            }
-            if !gone.isEmpty {
-                expired += gone
-                queued[tenant] = kept
-            }
+        for tenant in Array(queues.keys) {
+            guard let gone = queues[tenant]?.takeExpired(at: now), !gone.isEmpty else { continue }
+            for job in gone { queuedAt[job.id] = nil }
+            if queues[tenant]?.count == 0 { queues[tenant] = nil }
+            expired += gone
         }
         return expired
     }
 
     /// Jobs queued and running, and miners online, over all tenants (for `/metrics`).
     public func totals() -> (queued: Int, running: Int, minersOnline: Int) {
-        (
-            queued.values.reduce(0) { $0 + $1.count }, runningByMiner.values.reduce(0) { $0 + $1.count },
-            miners.values.filter { $0.status == .online }.count
-        )
+        (queuedAt.count, minerOfJob.count, miners.values.filter { $0.miner.status == .online }.count)
     }
 
     /// How many polls are waiting for a job now.
     public func waitingPolls() -> Int { waiters.values.reduce(0) { $0 + $1.count } }
 
     /// How many jobs wait in `tenantID`'s queue.
-    public func depth(of tenantID: String) -> Int { queued[tenantID]?.count ?? 0 }
+    public func depth(of tenantID: String) -> Int { queues[tenantID]?.count ?? 0 }
+
+    /// The queued jobs of `tenantID`, oldest first.
+    public func queuedJobs(of tenantID: String) -> [QueuedJob] { queues[tenantID]?.all ?? [] }
 
     /// Stops handing out work: every waiting poll answers "nothing" now, and later polls at once
     /// (the server is shutting down; jobs stay queued in storage for the next start).
@@ -174,49 +282,44 @@ public actor JobQueue {
     /// A job queued on another instance or requeued: queue it here too, unless it already is.
     public func adopt(_ job: QueuedJob) {
         if minerOfJob[job.id] != nil { finishRunning(job.id) }
-        guard queued[job.tenantID]?.contains(where: { $0.id == job.id }) != true else { return }
+        guard queuedAt[job.id] == nil else { return }
         enqueue(job)
     }
 
     /// Another instance handed `jobID` to `key`: it leaves the queue and counts against the miner here too.
     public func noteAssigned(_ jobID: String, tenantID: String, to key: MinerKey) {
-        queued[tenantID]?.removeAll { $0.id == jobID }
+        removeQueued(jobID)
         guard minerOfJob[jobID] != key else { return }
         finishRunning(jobID)
-        runningByMiner[key, default: []].insert(jobID)
-        minerOfJob[jobID] = key
+        assign(jobID, to: key)
     }
 
     /// `jobID` finished, was canceled or expired on another instance.
     public func forget(_ jobID: String, tenantID: String) {
-        queued[tenantID]?.removeAll { $0.id == jobID }
+        removeQueued(jobID)
         finishRunning(jobID)
     }
 
     /// Makes the queue and running sets what storage holds (`jobs` in QUEUED or RUNNING), and refreshes
     /// the miners, keeping the later of the two sightings of each. New queued jobs go to waiting miners.
-    public func reconcile(jobs: [Job], miners stored: [Miner]) {
+    public func reconcile(jobs: [ActiveJob], miners stored: [Miner]) {
         for miner in stored {
             let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
             var merged = miner
-            if let known = miners[key], known.lastSeenAt > miner.lastSeenAt { merged.lastSeenAt = known.lastSeenAt }
-            miners[key] = merged
+            if let known = miners[key]?.miner, known.lastSeenAt > miner.lastSeenAt { merged.lastSeenAt = known.lastSeenAt }
+            update(merged)
         }
         let queuedNow = jobs.filter { $0.state == .queued }
         let queuedIDs = Set(queuedNow.map(\.id))
-        for tenant in Array(queued.keys) { queued[tenant]?.removeAll { !queuedIDs.contains($0.id) } }
-        var running: [MinerKey: Set<String>] = [:]
-        var minerOf: [String: MinerKey] = [:]
+        for id in Array(queuedAt.keys) where !queuedIDs.contains(id) { removeQueued(id) }
+        minerOfJob = [:]
+        runningByMiner = [:]
+        runningByTenant = [:]
         for job in jobs where job.state == .running {
             guard let minerID = job.assignedMinerID else { continue }
-            let key = MinerKey(tenantID: job.tenantID, minerID: minerID)
-            running[key, default: []].insert(job.id)
-            minerOf[job.id] = key
+            assign(job.id, to: MinerKey(tenantID: job.tenantID, minerID: minerID))
         }
-        runningByMiner = running
-        minerOfJob = minerOf
-        for job in queuedNow.sorted(by: { $0.requestedAt < $1.requestedAt })
-        where queued[job.tenantID]?.contains(where: { $0.id == job.id }) != true {
+        for job in queuedNow.sorted(by: { $0.requestedAt < $1.requestedAt }) where queuedAt[job.id] == nil {
             enqueue(QueuedJob(job))
         }
     }
@@ -260,23 +363,14 @@ public actor JobQueue {
         }
     }
 
-    /// Forgets a released miner: its waiting polls end with nothing, and it is matched no more.
-    public func removeMiner(_ key: MinerKey) {
-        miners[key] = nil
-        writtenSightings[key] = nil
-        for waiter in waiters[key.tenantID] ?? [] where waiter.miner == key { resume(waiter.id, with: nil) }
-    }
-
     /// Takes the oldest job `key` can run now, or nil.
     public func takeMatching(for key: MinerKey) -> QueuedJob? {
-        guard let miner = miners[key], miner.status == .online, runningCount(key) < miner.concurrency,
-            let list = queued[key.tenantID]
-        else { return nil }
-        let profile = miner.profile
-        guard let index = list.firstIndex(where: { profile.satisfies($0.constraints) }) else { return nil }
-        let job = list[index]
-        queued[key.tenantID]?.remove(at: index)
-        assign(job, to: key)
+        guard let entry = miners[key], hasRoom(entry, key), queues[key.tenantID] != nil else { return nil }
+        let profile = entry.profile
+        guard let job = queues[key.tenantID]?.takeOldest(where: { profile.satisfies($0) }) else { return nil }
+        queuedAt[job.id] = nil
+        if queues[key.tenantID]?.count == 0 { queues[key.tenantID] = nil }
+        assign(job.id, to: key)
         return job
     }
 
@@ -286,18 +380,52 @@ public actor JobQueue {
         enqueue(job)
     }
 
-    private func assign(_ job: QueuedJob, to key: MinerKey) {
-        runningByMiner[key, default: []].insert(job.id)
-        minerOfJob[job.id] = key
+    /// Whether the miner of `entry` may take one more job: online, under its concurrency, and its
+    /// tenant under the running bound of its plan.
+    private func hasRoom(_ entry: MinerEntry, _ key: MinerKey) -> Bool {
+        entry.miner.status == .online && runningCount(key) < entry.miner.concurrency
+            && runningCount(of: key.tenantID) < (limits[key.tenantID] ?? .unbounded).running
+    }
+
+    private func assign(_ jobID: String, to key: MinerKey) {
+        runningByMiner[key, default: []].insert(jobID)
+        minerOfJob[jobID] = key
+        runningByTenant[key.tenantID, default: 0] += 1
+    }
+
+    private func insertQueued(_ job: QueuedJob) {
+        var job = job
+        nextSequence += 1
+        job.sequence = nextSequence
+        queues[job.tenantID, default: TenantQueue()].insert(job)
+        queuedAt[job.id] = (job.tenantID, job.requirement)
+    }
+
+    private func removeQueued(_ jobID: String) {
+        guard let place = queuedAt.removeValue(forKey: jobID) else { return }
+        _ = queues[place.tenantID]?.remove(id: jobID, requirement: place.requirement)
+        if queues[place.tenantID]?.count == 0 { queues[place.tenantID] = nil }
+    }
+
+    /// Gives queued jobs of `tenantID` to its waiting miners that can take them now.
+    private func handOutQueued(in tenantID: String) {
+        guard queues[tenantID] != nil, let list = waiters[tenantID], !list.isEmpty else { return }
+        for waiter in list {
+            guard let job = takeMatching(for: waiter.miner) else { continue }
+            resume(waiter.id, with: job)
+        }
     }
 
     private func bestWaiter(for job: QueuedJob) -> Waiter? {
         guard let list = waiters[job.tenantID] else { return nil }
-        let candidates = list.filter { waiter in
-            guard let miner = miners[waiter.miner], miner.status == .online else { return false }
-            return runningCount(waiter.miner) < miner.concurrency && miner.profile.satisfies(job.constraints)
+        var best: (waiter: Waiter, running: Int)?
+        for waiter in list {
+            guard let entry = miners[waiter.miner], hasRoom(entry, waiter.miner) else { continue }
+            let running = runningCount(waiter.miner)
+            if let current = best, current.running <= running { continue }
+            if entry.profile.satisfies(job.requirement) { best = (waiter, running) }
         }
-        return candidates.min { runningCount($0.miner) < runningCount($1.miner) }
+        return best?.waiter
     }
 
     private func register(_ key: MinerKey) -> UInt64 {

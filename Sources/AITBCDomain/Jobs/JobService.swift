@@ -14,6 +14,14 @@ public struct JobSettings: Sendable {
     public var heartbeatTimeoutSeconds = 60
     /// Longest a poll may wait.
     public var maximumPollWaitSeconds = 60.0
+    /// Queued jobs, running jobs and miners per tenant, by plan.
+    public var quotas = JobQuotaTable.standard
+    /// Largest `constraints` of a job, in bytes of JSON (the payload has its own, larger bound).
+    public var maximumConstraintsBytes = 16 * 1024
+    /// Largest capabilities document of a miner, and largest heartbeat metadata, in bytes of JSON.
+    public var maximumCapabilitiesBytes = 16 * 1024
+    /// An OFFLINE miner unseen this long is forgotten (memory and storage); its id is free again.
+    public var forgetMinersAfterSeconds = 7 * 24 * 3600
 
     public init() {}
 }
@@ -44,7 +52,7 @@ public struct JobService: Sendable {
 
     /// Loads queued and running jobs and the miners into the queue (at start).
     public func restore() async throws {
-        let jobs = try await store.jobs(inStates: [.queued, .running])
+        let jobs = try await store.activeJobs()
         let miners = try await store.miners()
         await queue.load(jobs: jobs, miners: miners)
     }
@@ -73,7 +81,7 @@ public struct JobService: Sendable {
 
     /// Makes the queue what storage holds (the backstop for events that never arrived).
     public func reconcile() async throws {
-        let jobs = try await store.jobs(inStates: [.queued, .running])
+        let jobs = try await store.activeJobs()
         let miners = try await store.miners()
         await queue.reconcile(jobs: jobs, miners: miners)
     }
@@ -94,6 +102,12 @@ public struct JobService: Sendable {
         guard (1...settings.maximumTTLSeconds).contains(ttl) else {
             throw CoordinatorError.invalidField("ttl_seconds", "ttl_seconds must be 1 … \(settings.maximumTTLSeconds)")
         }
+        if let constraints {
+            let size = try Self.canonical(constraints).count
+            guard size <= settings.maximumConstraintsBytes else {
+                throw Self.tooLarge("constraints", limit: settings.maximumConstraintsBytes)
+            }
+        }
         let canonical = try Self.canonical(SubmitJobRequest(payload: payload, constraints: constraints, ttlSeconds: ttl))
         guard canonical.count <= settings.maximumPayloadBytes else {
             throw CoordinatorError(
@@ -112,13 +126,25 @@ public struct JobService: Sendable {
         let record = idempotencyKey.map {
             IdempotencyRecord(key: $0, requestDigest: digest, notBefore: now.addingTimeInterval(-24 * 3600))
         }
-        let outcome = try await storageCall { try await store.insertJob(job, idempotency: record) }
+        let limits = try await limits(of: tenantID, for: caller)
+        await queue.setLimits(limits, of: tenantID)
+        if let queued = await queue.reserveQueued(of: tenantID, limit: limits.queued) {
+            throw Self.quotaExceeded("queued_jobs", limit: limits.queued, current: queued)
+        }
+        let outcome: JobInsertOutcome
+        do {
+            outcome = try await storageCall { try await store.insertJob(job, idempotency: record) }
+        } catch {
+            await queue.cancelReservation(of: tenantID)
+            throw error
+        }
         switch outcome {
         case .inserted:
-            await queue.enqueue(QueuedJob(job))
+            await queue.enqueue(QueuedJob(job), reserved: true)
             await bus.publish(.jobQueued(id: job.id))
             return (job, true)
         case .existing(let jobID, let storedDigest):
+            await queue.cancelReservation(of: tenantID)
             guard storedDigest == digest else {
                 throw CoordinatorError(
                     .conflict, code: "IDEMPOTENCY_CONFLICT",
@@ -214,16 +240,29 @@ public struct JobService: Sendable {
         guard (1...1024).contains(concurrency) else {
             throw CoordinatorError.invalidField("concurrency", "concurrency must be 1 … 1024")
         }
+        guard try Self.canonical(capabilities).count <= settings.maximumCapabilitiesBytes else {
+            throw Self.tooLarge("capabilities", limit: settings.maximumCapabilitiesBytes)
+        }
+        if let region, region.isEmpty || region.utf8.count > 128 {
+            throw CoordinatorError.invalidField("region", "region must be 1 … 128 characters")
+        }
         let now = time.now()
         let tenantID = caller.actingTenantID ?? caller.key.tenantID
         let id = try minerID.map(Self.validMinerID) ?? caller.key.id
-        let existing = try await knownMiner(MinerKey(tenantID: tenantID, minerID: id))
+        let key = MinerKey(tenantID: tenantID, minerID: id)
+        let existing = try await knownMiner(key)
         if let existing, existing.keyID != caller.key.id { throw Self.minerNotOwned(id) }
+        if existing == nil { try await reserveMiner(key, for: caller) }
         let miner = Miner(
             id: id, tenantID: tenantID, keyID: caller.key.id, capabilities: capabilities, concurrency: concurrency,
             region: region, status: .online, reportedInflight: existing?.reportedInflight ?? 0,
             metadata: existing?.metadata ?? [:], registeredAt: now, lastSeenAt: now)
-        try await save(miner)
+        do {
+            try await save(miner)
+        } catch {
+            await queue.cancelMinerReservation(key)
+            throw error
+        }
         return miner
     }
 
@@ -232,6 +271,9 @@ public struct JobService: Sendable {
         minerID: String?, inflight: Int?, status: String?, metadata: [String: JSONValue]?, by caller: Principal
     ) async throws -> Miner {
         try caller.require(.minersWrite)
+        if let metadata, try Self.canonical(metadata).count > settings.maximumCapabilitiesBytes {
+            throw Self.tooLarge("metadata", limit: settings.maximumCapabilitiesBytes)
+        }
         var miner = try await resolveMiner(minerID, for: caller)
         miner.lastSeenAt = time.now()
         if let inflight { miner.reportedInflight = max(0, inflight) }
@@ -397,7 +439,7 @@ public struct JobService: Sendable {
     /// Expires queued jobs past their TTL and requeues the running jobs of miners silent past the
     /// heartbeat timeout. Returns how many jobs each touched.
     @discardableResult
-    public func sweep() async -> (expired: Int, requeued: Int) {
+    public func sweep() async -> (expired: Int, requeued: Int, forgotten: Int) {
         let now = time.now()
         var expired = 0
         for queued in await queue.takeExpired(at: now) {
@@ -435,7 +477,30 @@ public struct JobService: Sendable {
             logger.notice(
                 "miner went offline", metadata: ["tenant_id": .string(miner.tenantID), "miner_id": .string(miner.id)])
         }
-        return (expired, requeued)
+        return (expired, requeued, await forgetLongGoneMiners(at: now))
+    }
+
+    /// Forgets OFFLINE miners unseen for `forgetMinersAfterSeconds` that run nothing: memory stays
+    /// bounded by the miners in use, and their ids are free again.
+    func forgetLongGoneMiners(at now: Date) async -> Int {
+        let cutoff = now.addingTimeInterval(-TimeInterval(settings.forgetMinersAfterSeconds))
+        var forgotten = 0
+        for miner in await queue.forgottenMiners(before: cutoff) {
+            let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
+            if bus.isShared {
+                // Another instance may have seen it since: storage has the latest sighting.
+                guard let stored = try? await store.miner(tenantID: key.tenantID, id: key.minerID) else { continue }
+                if stored.lastSeenAt >= cutoff || stored.status != .offline {
+                    await queue.update(stored)
+                    continue
+                }
+            }
+            guard (try? await store.deleteMiner(tenantID: key.tenantID, id: key.minerID)) != nil else { continue }
+            await queue.removeMiner(key)
+            await bus.publish(.minerChanged(key))
+            forgotten += 1
+        }
+        return forgotten
     }
 
     /// Puts the running jobs of `key` back in the queue (their assignments are taken back: a later
@@ -464,6 +529,21 @@ public struct JobService: Sendable {
     }
 
     // MARK: rules
+
+    /// 429 `JOB_QUOTA_EXCEEDED` naming the tenant's quota that was reached.
+    static func quotaExceeded(_ quota: String, limit: Int, current: Int) -> CoordinatorError {
+        CoordinatorError(
+            .rateLimited(retryAfterSeconds: 5), code: "JOB_QUOTA_EXCEEDED",
+            message: "The tenant's plan allows \(limit) \(quota.replacingOccurrences(of: "_", with: " ")); it has \(current)",
+            details: ["quota": .string(quota), "limit": .int(limit), "current": .int(current)])
+    }
+
+    /// 413 `PAYLOAD_TOO_LARGE` naming the field over its bound.
+    static func tooLarge(_ field: String, limit: Int) -> CoordinatorError {
+        CoordinatorError(
+            .payloadTooLarge, code: "PAYLOAD_TOO_LARGE", message: "\(field) may be at most \(limit) bytes of JSON",
+            details: ["field": .string(field), "limit_bytes": .int(limit)])
+    }
 
     static func minerNotOwned(_ id: String) -> CoordinatorError {
         CoordinatorError(
@@ -545,11 +625,36 @@ public struct JobService: Sendable {
             return known
         }
         let now = time.now()
+        let key = MinerKey(tenantID: tenantID, minerID: id)
+        try await reserveMiner(key, for: caller)
         let miner = Miner(
             id: id, tenantID: tenantID, keyID: caller.key.id, capabilities: [:], concurrency: 1, region: nil,
             status: .online, registeredAt: now, lastSeenAt: now)
-        try await save(miner)
+        do {
+            try await save(miner)
+        } catch {
+            await queue.cancelMinerReservation(key)
+            throw error
+        }
         return miner
+    }
+
+    /// Holds a place for a new miner `key` within its tenant's miner quota, or throws 429.
+    func reserveMiner(_ key: MinerKey, for caller: Principal) async throws {
+        let limits = try await limits(of: key.tenantID, for: caller)
+        await queue.setLimits(limits, of: key.tenantID)
+        if let count = await queue.reserveMiner(key, limit: limits.miners) {
+            throw Self.quotaExceeded("miners", limit: limits.miners, current: count)
+        }
+    }
+
+    /// The queue limits of `tenantID`'s plan (the caller's own tenant, or the one an operator acts in).
+    func limits(of tenantID: String, for caller: Principal) async throws -> TenantJobLimits {
+        if tenantID == caller.tenant.id { return settings.quotas.limits(for: caller.tenant.plan) }
+        guard let tenant = try await storageCall({ try await store.tenant(id: tenantID) }) else {
+            throw CoordinatorError.notFound("TENANT_NOT_FOUND", "No tenant \(tenantID) exists")
+        }
+        return settings.quotas.limits(for: tenant.plan)
     }
 
     /// Writes `miner` and updates the queue; 403 `MINER_NOT_OWNED` when storage says another key

@@ -133,8 +133,10 @@ public protocol JobStore: Sendable {
     /// Writes `job` if its stored state is one of `expected` and (when given) its stored attempt
     /// number is `attempt`; false (nothing written) otherwise.
     func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool
-    /// Every job in `states` (the queue and the running set, loaded at start).
+    /// Every job in `states`, whole.
     func jobs(inStates states: Set<JobState>) async throws -> [Job]
+    /// Every QUEUED and RUNNING job as the queue needs it (at start): without payload or result.
+    func activeJobs() async throws -> [ActiveJob]
     func statistics(tenantID: String) async throws -> JobStatistics
 
     /// Creates or replaces a miner unless its id is held by another key; false (nothing written) then.

@@ -109,6 +109,27 @@ extension PostgresStore {
         }
     }
 
+    public func activeJobs() async throws -> [ActiveJob] {
+        try await read { session in
+            try await session.rows(
+                """
+                SELECT id, tenant_id, state, assigned_miner_id, requested_at, expires_at, constraints FROM jobs
+                WHERE state IN ('QUEUED', 'RUNNING') ORDER BY requested_at
+                """
+            ).compactMap { row in
+                let record = PostgresRecord(row)
+                guard let state = JobState(rawValue: try record("state")) else { return nil }
+                let constraints = try record("constraints", as: String?.self).map { JSONText.decodeObject($0) }
+                return ActiveJob(
+                    id: try record("id"), tenantID: try record("tenant_id"), state: state,
+                    assignedMinerID: try record("assigned_miner_id"),
+                    requestedAt: try record("requested_at", as: PostgresInstant.self).date,
+                    expiresAt: try record("expires_at", as: PostgresInstant.self).date,
+                    requirement: JobRequirement(constraints: constraints))
+            }
+        }
+    }
+
     public func statistics(tenantID: String) async throws -> JobStatistics {
         try await read { session in
             var byState: [JobState: Int] = [:]

@@ -85,6 +85,7 @@ final class CountingStore: CoordinatorStore {
         try await base.updateJob(job, ifStateIn: expected, attempt: attempt)
     }
     func jobs(inStates states: Set<JobState>) async throws -> [Job] { try await base.jobs(inStates: states) }
+    func activeJobs() async throws -> [ActiveJob] { try await base.activeJobs() }
     func statistics(tenantID: String) async throws -> JobStatistics { try await base.statistics(tenantID: tenantID) }
     func upsertMiner(_ miner: Miner) async throws -> Bool { try await base.upsertMiner(miner) }
     func deleteMiner(tenantID: String, id: String) async throws -> Bool { try await base.deleteMiner(tenantID: tenantID, id: id) }

@@ -1,0 +1,84 @@
+import AITBCDomain
+import AITBCWire
+import Foundation
+import Testing
+
+/// The in-memory queue: oldest matching job first across requirement lanes, the tenant's running
+/// bound, and places held for quotas.
+@Suite struct JobQueueTests {
+    static let start = Date(timeIntervalSince1970: 1_795_000_000)
+
+    static func job(_ id: String, tenant: String = "t", at offset: TimeInterval, _ constraints: [String: JSONValue]? = nil) -> QueuedJob {
+        QueuedJob(
+            ActiveJob(
+                id: id, tenantID: tenant, state: .queued, assignedMinerID: nil, requestedAt: start.addingTimeInterval(offset),
+                expiresAt: start.addingTimeInterval(offset + 900), requirement: JobRequirement(constraints: constraints)))
+    }
+
+    static func miner(_ id: String, tenant: String = "t", vram: Int, concurrency: Int = 10) -> Miner {
+        Miner(
+            id: id, tenantID: tenant, keyID: "key_\(id)", capabilities: ["gpu": ["model": "RTX 4090", "memory_gb": .int(vram)]],
+            concurrency: concurrency, region: nil, status: .online, registeredAt: start, lastSeenAt: start)
+    }
+
+    @Test func aMinerTakesTheOldestJobItCanRunWhateverLaneItIsIn() async {
+        let queue = JobQueue()
+        await queue.update(Self.miner("small", vram: 8))
+        // Thousands of jobs it cannot run, queued first, do not hide the one it can.
+        for index in 0..<5_000 { await queue.enqueue(Self.job("big-\(index)", at: Double(index), ["min_vram_gb": 80])) }
+        await queue.enqueue(Self.job("fits-late", at: 6_000, ["min_vram_gb": 8]))
+        await queue.enqueue(Self.job("fits-early", at: 5_500))
+        let key = MinerKey(tenantID: "t", minerID: "small")
+        #expect(await queue.takeMatching(for: key)?.id == "fits-early")
+        #expect(await queue.takeMatching(for: key)?.id == "fits-late")
+        #expect(await queue.takeMatching(for: key) == nil)
+        #expect(await queue.depth(of: "t") == 5_000)
+        // Equal submission times keep their arrival order; a requeued job keeps its place by time.
+        await queue.enqueue(Self.job("same-1", at: 7_000))
+        await queue.enqueue(Self.job("same-2", at: 7_000))
+        await queue.enqueue(Self.job("requeued", at: 1))
+        #expect(await queue.takeMatching(for: key)?.id == "requeued")
+        #expect(await queue.takeMatching(for: key)?.id == "same-1")
+        #expect(await queue.takeMatching(for: key)?.id == "same-2")
+    }
+
+    @Test func aTenantAtItsRunningBoundGetsNothingMoreUntilAJobEnds() async {
+        let queue = JobQueue()
+        await queue.setLimits(TenantJobLimits(queued: 100, running: 2, miners: 10), of: "t")
+        await queue.update(Self.miner("a", vram: 24))
+        await queue.update(Self.miner("b", vram: 24))
+        for index in 0..<4 { await queue.enqueue(Self.job("j\(index)", at: Double(index))) }
+        let a = MinerKey(tenantID: "t", minerID: "a"), b = MinerKey(tenantID: "t", minerID: "b")
+        #expect(await queue.takeMatching(for: a)?.id == "j0")
+        #expect(await queue.takeMatching(for: b)?.id == "j1")
+        #expect(await queue.takeMatching(for: a) == nil)
+        #expect(await queue.runningCount(of: "t") == 2)
+        // Another tenant is not affected by this one's bound.
+        await queue.update(Self.miner("c", tenant: "u", vram: 24))
+        await queue.enqueue(Self.job("u0", tenant: "u", at: 0))
+        #expect(await queue.takeMatching(for: MinerKey(tenantID: "u", minerID: "c"))?.id == "u0")
+        await queue.finishRunning("j0")
+        #expect(await queue.takeMatching(for: b)?.id == "j2")
+    }
+
+    @Test func placesHeldForQuotasCountUntilUsedOrGivenBack() async {
+        let queue = JobQueue()
+        #expect(await queue.reserveQueued(of: "t", limit: 2) == nil)
+        #expect(await queue.reserveQueued(of: "t", limit: 2) == nil)
+        #expect(await queue.reserveQueued(of: "t", limit: 2) == 2)
+        await queue.enqueue(Self.job("j0", at: 0), reserved: true)
+        await queue.cancelReservation(of: "t")
+        #expect(await queue.depth(of: "t") == 1)
+        #expect(await queue.reserveQueued(of: "t", limit: 2) == nil)
+        #expect(await queue.reserveQueued(of: "t", limit: 2) == 2)
+
+        let first = MinerKey(tenantID: "t", minerID: "m1"), second = MinerKey(tenantID: "t", minerID: "m2")
+        #expect(await queue.reserveMiner(first, limit: 1) == nil)
+        #expect(await queue.reserveMiner(second, limit: 1) == 1)
+        await queue.update(Self.miner("m1", vram: 8))
+        #expect(await queue.reserveMiner(first, limit: 1) == nil)  // known miners always may
+        #expect(await queue.reserveMiner(second, limit: 1) == 1)
+        await queue.removeMiner(first)
+        #expect(await queue.reserveMiner(second, limit: 1) == nil)
+    }
+}
