@@ -94,10 +94,18 @@ import Testing
         let harness = try await Harness.make()
         try await harness.test { client in
             let big = String(repeating: "x", count: 17 * 1024)
-            let constraints = try await Self.submit(client, key: Harness.clientKey, constraints: #"{"region": "\#(big)"}"#)
+            let constraints = try await Self.submit(client, key: Harness.clientKey, constraints: #"{"notes": "\#(big)"}"#)
             #expect(constraints.status == .contentTooLarge)
             #expect(constraints.errorCode == "PAYLOAD_TOO_LARGE")
             #expect(constraints.json["error"]?["details"]?["field"] == "constraints")
+            // What matching keeps in memory is small: long matched texts and long model lists are refused.
+            let longRegion = try await Self.submit(
+                client, key: Harness.clientKey, constraints: #"{"region": "\#(String(repeating: "r", count: 129))"}"#)
+            #expect(longRegion.status == .badRequest)
+            #expect(longRegion.json["error"]?["details"]?["field"] == "constraints.region")
+            let manyModels = (0..<33).map { "\"m\($0)\"" }.joined(separator: ",")
+            let models = try await Self.submit(client, key: Harness.clientKey, constraints: #"{"models": [\#(manyModels)]}"#)
+            #expect(models.json["error"]?["details"]?["field"] == "constraints.models")
             // The payload keeps its own, larger bound.
             let payload = try await client.send(
                 .post, "/v1/jobs", key: Harness.clientKey, json: #"{"payload": {"text": "\#(big)"}, "constraints": {"gpu": "4090"}}"#)

@@ -3,7 +3,7 @@ import Foundation
 
 /// The facts matching needs, read from a miner's free-form capabilities wherever AITBC miners put them:
 /// `{"gpu": {"model", "memory_gb", "cuda_version"}}`, a `gpus` list, or top-level fields.
-public struct CapabilityProfile: Sendable, Equatable {
+public struct CapabilityProfile: Sendable, Hashable {
     public var gpuModels: [String]
     public var vramGB: Double?
     public var cudaVersion: String?

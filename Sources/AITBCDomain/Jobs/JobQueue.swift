@@ -78,7 +78,10 @@ public actor JobQueue {
     private var reservedMiners: Set<MinerKey> = []
     private var reservedSubmissions: [String: Int] = [:]
     private var limits: [String: TenantJobLimits] = [:]
-    private var waiters: [String: [Waiter]] = [:]
+    /// Waiting polls per tenant, grouped by their miner's profile: a new job is checked once per
+    /// distinct profile, not once per waiting miner.
+    private var waiters: [String: [CapabilityProfile: [Waiter]]] = [:]
+    private var waiterProfiles: [UInt64: CapabilityProfile] = [:]
     private var pendingWaits: [UInt64: WaitState] = [:]
     private var nextWaiterID: UInt64 = 0
     private var draining = false
@@ -183,7 +186,7 @@ public actor JobQueue {
         minerIDsByTenant[key.tenantID]?.remove(key.minerID)
         if minerIDsByTenant[key.tenantID]?.isEmpty == true { minerIDsByTenant[key.tenantID] = nil }
         writtenSightings[key] = nil
-        for waiter in waiters[key.tenantID] ?? [] where waiter.miner == key { resume(waiter.id, with: nil) }
+        for waiter in waiting(in: key.tenantID) where waiter.miner == key { resume(waiter.id, with: nil) }
     }
 
     /// How many jobs `key` runs now.
@@ -194,7 +197,7 @@ public actor JobQueue {
 
     /// Miners not seen since `cutoff` that are not long-polling right now.
     public func silentMiners(before cutoff: Date) -> [Miner] {
-        let polling = Set(waiters.values.flatMap { $0.map(\.miner) })
+        let polling = Set(waiters.values.flatMap { $0.values.flatMap { $0.map(\.miner) } })
         return miners.values.map(\.miner).filter {
             $0.status != .offline && $0.lastSeenAt < cutoff && !polling.contains(MinerKey(tenantID: $0.tenantID, minerID: $0.id))
         }
@@ -253,7 +256,7 @@ public actor JobQueue {
     }
 
     /// How many polls are waiting for a job now.
-    public func waitingPolls() -> Int { waiters.values.reduce(0) { $0 + $1.count } }
+    public func waitingPolls() -> Int { waiterProfiles.count }
 
     /// How many jobs wait in `tenantID`'s queue.
     public func depth(of tenantID: String) -> Int { queues[tenantID]?.count ?? 0 }
@@ -409,30 +412,41 @@ public actor JobQueue {
 
     /// Gives queued jobs of `tenantID` to its waiting miners that can take them now.
     private func handOutQueued(in tenantID: String) {
-        guard queues[tenantID] != nil, let list = waiters[tenantID], !list.isEmpty else { return }
-        for waiter in list {
+        guard queues[tenantID] != nil, waiters[tenantID] != nil else { return }
+        for waiter in waiting(in: tenantID) {
             guard let job = takeMatching(for: waiter.miner) else { continue }
             resume(waiter.id, with: job)
         }
     }
 
     private func bestWaiter(for job: QueuedJob) -> Waiter? {
-        guard let list = waiters[job.tenantID] else { return nil }
+        guard let groups = waiters[job.tenantID] else { return nil }
         var best: (waiter: Waiter, running: Int)?
-        for waiter in list {
-            guard let entry = miners[waiter.miner], hasRoom(entry, waiter.miner) else { continue }
-            let running = runningCount(waiter.miner)
-            if let current = best, current.running <= running { continue }
-            if entry.profile.satisfies(job.requirement) { best = (waiter, running) }
+        for (profile, list) in groups where profile.satisfies(job.requirement) {
+            for waiter in list {
+                guard let entry = miners[waiter.miner], hasRoom(entry, waiter.miner) else { continue }
+                let running = runningCount(waiter.miner)
+                if let current = best, current.running < running || (current.running == running && current.waiter.id < waiter.id) {
+                    continue
+                }
+                best = (waiter, running)
+            }
         }
         return best?.waiter
+    }
+
+    /// The waiting polls of `tenantID`, first come first.
+    private func waiting(in tenantID: String) -> [Waiter] {
+        (waiters[tenantID] ?? [:]).values.flatMap { $0 }.sorted { $0.id < $1.id }
     }
 
     private func register(_ key: MinerKey) -> UInt64 {
         nextWaiterID += 1
         let id = nextWaiterID
         pendingWaits[id] = .registered(key)
-        waiters[key.tenantID, default: []].append(Waiter(id: id, miner: key))
+        let profile = miners[key]?.profile ?? CapabilityProfile(capabilities: [:], region: nil)
+        waiters[key.tenantID, default: [:]][profile, default: []].append(Waiter(id: id, miner: key))
+        waiterProfiles[id] = profile
         return id
     }
 
@@ -464,6 +478,9 @@ public actor JobQueue {
         case .done:
             return
         }
-        waiters[key.tenantID]?.removeAll { $0.id == id }
+        guard let profile = waiterProfiles.removeValue(forKey: id) else { return }
+        waiters[key.tenantID]?[profile]?.removeAll { $0.id == id }
+        if waiters[key.tenantID]?[profile]?.isEmpty == true { waiters[key.tenantID]?[profile] = nil }
+        if waiters[key.tenantID]?.isEmpty == true { waiters[key.tenantID] = nil }
     }
 }

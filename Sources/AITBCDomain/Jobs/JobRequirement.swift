@@ -14,6 +14,33 @@ public struct JobRequirement: Hashable, Sendable {
     /// Highest price a miner that states one may ask.
     public var maximumPrice: Double?
 
+    /// Longest text of a matched constraint (`gpu`, `cuda`, `region`, each model name).
+    public static let maximumTextLength = 128
+    /// Most models a job may require.
+    public static let maximumModels = 32
+
+    /// Why `constraints` cannot be held as given (a matched text too long, too many models), naming
+    /// the field; nil when they can. This bounds what the queue keeps per job. Fields of another
+    /// kind than matching reads are ignored, as they always were (AITBC's clients send loose JSON).
+    public static func problem(in constraints: [String: JSONValue]?) -> (field: String, message: String)? {
+        guard let constraints else { return nil }
+        for field in ["gpu", "region", "cuda"] {
+            if let text = constraints[field]?.stringValue, text.utf8.count > maximumTextLength {
+                return ("constraints.\(field)", "constraints.\(field) may be at most \(maximumTextLength) bytes")
+            }
+        }
+        if case .array(let list)? = constraints["models"] {
+            let names = list.compactMap(\.stringValue)
+            guard names.count <= maximumModels, names.allSatisfy({ $0.utf8.count <= maximumTextLength }) else {
+                return (
+                    "constraints.models",
+                    "constraints.models may name at most \(maximumModels) models of at most \(maximumTextLength) bytes each"
+                )
+            }
+        }
+        return nil
+    }
+
     /// A job without constraints: any miner may run it.
     public static let any = JobRequirement(constraints: nil)
 

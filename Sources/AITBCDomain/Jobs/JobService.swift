@@ -102,6 +102,9 @@ public struct JobService: Sendable {
         guard (1...settings.maximumTTLSeconds).contains(ttl) else {
             throw CoordinatorError.invalidField("ttl_seconds", "ttl_seconds must be 1 … \(settings.maximumTTLSeconds)")
         }
+        if let problem = JobRequirement.problem(in: constraints) {
+            throw CoordinatorError.invalidField(problem.field, problem.message)
+        }
         if let constraints {
             let size = try Self.canonical(constraints).count
             guard size <= settings.maximumConstraintsBytes else {
