@@ -72,16 +72,60 @@ struct Throughput: AsyncParsableCommand {
 
 /// Time from submitting a job to a waiting miner receiving it.
 struct Handoff: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Submit-to-waiting-miner latency, p50 and p99.")
+    static let configuration = CommandConfiguration(
+        abstract: "Submit-to-waiting-miner latency, p50 and p99.",
+        discussion: """
+            With --background-jobs and --idle-miners, the tenant also has that many queued jobs no miner can run \
+            and that many other miners long-polling that cannot run the sampled jobs: matching must not slow down.
+            """)
 
     @OptionGroup var target: Target
     @Option(help: "Samples.") var samples = 300
+    @Option(help: "Queued jobs, submitted first, that no miner can run.") var backgroundJobs = 0
+    @Option(help: "Other miners long-polling meanwhile that cannot run the sampled jobs.") var idleMiners = 0
 
     func run() async throws {
-        let http = BenchHTTP(base: target.url)
+        let http = BenchHTTP(base: target.url, connections: idleMiners + 64)
         defer { http.shutdown() }
-        let minerID = "handoff-\(UUID().uuidString.prefix(8))"
-        _ = try await http.post("/v1/miners/register?miner_id=\(minerID)", key: target.minerKey, body: #"{"concurrency": 1}"#)
+        let run = UUID().uuidString.prefix(8)
+        let minerID = "handoff-\(run)"
+        _ = try await http.post(
+            "/v1/miners/register?miner_id=\(minerID)", key: target.minerKey,
+            body: #"{"concurrency": 1, "capabilities": {"gpu": {"model": "NVIDIA H100", "memory_gb": 80}}}"#)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for part in 0..<8 {
+                group.addTask {
+                    for index in stride(from: part, to: backgroundJobs, by: 8) {
+                        let (status, _) = try await http.post(
+                            "/v1/jobs", key: target.clientKey,
+                            body: #"{"payload": {"b": \#(index)}, "constraints": {"models": ["bench-unavailable"]}, "ttl_seconds": 3600}"#)
+                        guard status == 201 else { throw BenchError("background submit answered \(status)") }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for index in 0..<idleMiners {
+            _ = try await http.post(
+                "/v1/miners/register?miner_id=idle-\(run)-\(index)", key: target.minerKey,
+                body: #"{"capabilities": {"gpu": {"model": "RTX 4090", "memory_gb": 24}}}"#)
+        }
+        let idle = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<idleMiners {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            _ = try? await http.post(
+                                "/v1/miners/poll?miner_id=idle-\(run)-\(index)", key: target.minerKey,
+                                body: #"{"max_wait_seconds": 30}"#)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        defer { idle.cancel() }
+        if idleMiners > 0 { try await Task.sleep(for: .seconds(2)) }
         var latencies: [Double] = []
         for index in 0..<samples {
             let received = Shared<ContinuousClock.Instant?>(nil)
@@ -96,7 +140,8 @@ struct Handoff: AsyncParsableCommand {
                 // Let the poll arrive and wait before submitting.
                 try await Task.sleep(for: .milliseconds(20))
                 submittedAt = .now
-                let (status, _) = try await http.post("/v1/jobs", key: target.clientKey, body: #"{"payload": {"i": \#(index)}}"#)
+                let (status, _) = try await http.post(
+                    "/v1/jobs", key: target.clientKey, body: #"{"payload": {"i": \#(index)}, "constraints": {"gpu": "H100"}}"#)
                 guard status == 201 else { throw BenchError("submit answered \(status)") }
                 guard let id = try await group.next() ?? nil else { throw BenchError("the miner got no job") }
                 return id
@@ -109,7 +154,10 @@ struct Handoff: AsyncParsableCommand {
         }
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        print(String(format: "samples=%d handoff_ms_p50=%.2f handoff_ms_p99=%.2f", latencies.count, percentile(0.5), percentile(0.99)))
+        print(
+            String(
+                format: "samples=%d background_jobs=%d idle_miners=%d handoff_ms_p50=%.2f handoff_ms_p99=%.2f", latencies.count,
+                backgroundJobs, idleMiners, percentile(0.5), percentile(0.99)))
     }
 }
 
@@ -118,10 +166,11 @@ final class BenchHTTP: Sendable {
     let base: String
     let client: HTTPClient
 
-    init(base: String) {
+    init(base: String, connections: Int = 256) {
         self.base = base
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(256, connections))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -1,6 +1,7 @@
 import AITBCDomain
 import AITBCWire
 import Foundation
+import Synchronization
 import NIOCore
 import SQLiteNIO
 
@@ -107,23 +108,32 @@ extension SQLiteStore {
 
     public func activeJobs() async throws -> [ActiveJob] {
         try await read { connection in
+            // Row by row: each row's constraints text is read into a requirement and let go at once,
+            // so loading many queued jobs never holds their documents all together.
+            let jobs = Mutex<[ActiveJob]>([])
             try await connection.query(
                 """
                 SELECT id, tenant_id, state, assigned_miner_id, requested_at, expires_at, constraints FROM jobs
                 WHERE state IN ('QUEUED', 'RUNNING') ORDER BY requested_at
-                """
-            ).compactMap { row in
-                guard let id = row.column("id")?.string, let tenantID = row.column("tenant_id")?.string,
-                    let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)),
-                    let requested = Self.date(row.column("requested_at")), let expires = Self.date(row.column("expires_at"))
-                else { return nil }
-                let constraints = row.column("constraints").flatMap { $0.isNull ? nil : $0.string }.map { JSONText.decodeObject($0) }
-                return ActiveJob(
-                    id: id, tenantID: tenantID, state: state,
-                    assignedMinerID: row.column("assigned_miner_id").flatMap { $0.isNull ? nil : $0.string },
-                    requestedAt: requested, expiresAt: expires, requirement: JobRequirement(constraints: constraints))
+                """, []
+            ) { row in
+                guard let job = Self.activeJob(from: row) else { return }
+                jobs.withLock { $0.append(job) }
             }
+            return jobs.withLock { $0 }
         }
+    }
+
+    static func activeJob(from row: SQLiteRow) -> ActiveJob? {
+        guard let id = row.column("id")?.string, let tenantID = row.column("tenant_id")?.string,
+            let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)),
+            let requested = date(row.column("requested_at")), let expires = date(row.column("expires_at"))
+        else { return nil }
+        let constraints = row.column("constraints").flatMap { $0.isNull ? nil : $0.string }.map { JSONText.decodeObject($0) }
+        return ActiveJob(
+            id: id, tenantID: tenantID, state: state,
+            assignedMinerID: row.column("assigned_miner_id").flatMap { $0.isNull ? nil : $0.string },
+            requestedAt: requested, expiresAt: expires, requirement: JobRequirement(constraints: constraints))
     }
 
     public func statistics(tenantID: String) async throws -> JobStatistics {
