@@ -25,27 +25,6 @@ public struct NewKeyRequest: Sendable {
     }
 }
 
-/// What `PATCH /v1/api-keys/{id}` changes: nil leaves a field as it is; `.some(nil)` clears a
-/// nullable one (scopes back to all of the role's, no expiry, no limit of its own).
-public struct KeyChange: Sendable {
-    public var name: String?
-    public var scopes: [String]??
-    public var expiresAt: Date??
-    public var rateLimitPerMinute: Int??
-    public var metadata: [String: JSONValue]?
-
-    public init(
-        name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil, rateLimitPerMinute: Int?? = nil,
-        metadata: [String: JSONValue]? = nil
-    ) {
-        self.name = name
-        self.scopes = scopes
-        self.expiresAt = expiresAt
-        self.rateLimitPerMinute = rateLimitPerMinute
-        self.metadata = metadata
-    }
-}
-
 /// A key together with its secret, as answered once by create and regenerate.
 public struct IssuedKey: Sendable {
     public var record: APIKeyRecord
@@ -218,9 +197,9 @@ public struct KeyService: Sendable {
         return IssuedKey(record: updated, secret: secret)
     }
 
-    /// Changes name, scopes, expiry, limit or metadata of `id`, within the delegation rule: the key
-    /// must be within the caller's reach before and after.
-    public func update(_ id: String, _ change: KeyChange, by caller: Principal) async throws -> APIKeyRecord {
+    /// Changes name, scopes, expiry, limit or metadata of `id` (absent fields stay; `.some(nil)` clears),
+    /// within the delegation rule: the key must be within the caller's reach before and after.
+    public func update(_ id: String, _ change: UpdateAPIKeyRequest, by caller: Principal) async throws -> APIKeyRecord {
         try caller.require(.keysWrite)
         let existing = try await visibleKey(id, to: caller)
         try await requireDelegable(existing, for: .update, by: caller)

@@ -35,12 +35,7 @@ struct APIKeyController {
             var request = request
             let id = try request.parameter("key_id", in: context)
             let body = try await request.decodeJSON(UpdateAPIKeyRequest.self, context: context)
-            let record = try await keys.update(
-                id,
-                KeyChange(
-                    name: body.name, scopes: body.scopes, expiresAt: body.expiresAt,
-                    rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata),
-                by: context.principal)
+            let record = try await keys.update(id, body, by: context.principal)
             return JSONResponse.make(record.view(at: time.now()))
         }
         registry.on(group, prefix: "/v1", .delete, "api-keys/{key_id}") { request, context in
