@@ -20,6 +20,7 @@ extension DashboardController {
 
     func keysPage(_ request: Request) async throws -> Response {
         guard let signedIn = try await signedIn(request) else { return Self.signInRedirect }
+        if let refused = try await refusedOverBudget(signedIn) { return refused }
         var notice: String?
         // Only a key of this tenant that is revoked: a crafted link cannot make the page say anything else.
         if let revoked = request.uri.queryParameters["revoked"],
@@ -65,6 +66,7 @@ extension DashboardController {
         guard let signedIn = try await signedIn(request) else { return Self.signInRedirect }
         let form = try await request.form(NewKeyForm.self, context: context)
         guard sessionFormTokenMatches(request, form.csrf_token, signedIn) else { return formExpired(signedIn) }
+        if let refused = try await refusedOverBudget(signedIn) { return refused }
         let name = form.name ?? "", role = form.role ?? "", expiry = form.expires_in_days ?? "0"
         do {
             guard Self.creatableRoles.contains(where: { $0.value == role }) else {
@@ -89,6 +91,7 @@ extension DashboardController {
 
     func keyPage(_ request: Request, context: Context) async throws -> Response {
         guard let signedIn = try await signedIn(request) else { return Self.signInRedirect }
+        if let refused = try await refusedOverBudget(signedIn) { return refused }
         guard let record = try await visibleKey(context, signedIn) else { return keyNotFound(signedIn) }
         return try await keyDetail(record, signedIn: signedIn)
     }
@@ -109,6 +112,7 @@ extension DashboardController {
 
     func revokePage(_ request: Request, context: Context) async throws -> Response {
         guard let signedIn = try await signedIn(request) else { return Self.signInRedirect }
+        if let refused = try await refusedOverBudget(signedIn) { return refused }
         guard let record = try await visibleKey(context, signedIn) else { return keyNotFound(signedIn) }
         return pages.page(
             "revoke", title: "Revoke \(record.name)", data: DashboardPages.keyRow(record, now: time.now()),
@@ -119,6 +123,7 @@ extension DashboardController {
         guard let signedIn = try await signedIn(request) else { return Self.signInRedirect }
         let form = try await request.form(TokenForm.self, context: context)
         guard sessionFormTokenMatches(request, form.csrf_token, signedIn) else { return formExpired(signedIn) }
+        if let refused = try await refusedOverBudget(signedIn) { return refused }
         guard let record = try await visibleKey(context, signedIn) else { return keyNotFound(signedIn) }
         do {
             let revoked = try await keys.revoke(record.id, by: signedIn.principal)
@@ -133,6 +138,7 @@ extension DashboardController {
         guard let signedIn = try await signedIn(request) else { return Self.signInRedirect }
         let form = try await request.form(RegenerateForm.self, context: context)
         guard sessionFormTokenMatches(request, form.csrf_token, signedIn) else { return formExpired(signedIn) }
+        if let refused = try await refusedOverBudget(signedIn) { return refused }
         guard let record = try await visibleKey(context, signedIn) else { return keyNotFound(signedIn) }
         guard let grace = Int(form.grace_period_seconds ?? "0"), (0...KeyService.maximumGracePeriod).contains(grace)
         else {
@@ -150,31 +156,21 @@ extension DashboardController {
         }
     }
 
+    /// Usage of every key of the tenant: one storage read whatever the number of keys.
     func usagePage(_ request: Request) async throws -> Response {
         guard let signedIn = try await signedIn(request) else { return Self.signInRedirect }
-        var minutes: [(minute: Int64, counts: UsageCounts)] = []
-        var perKey: [[String: Any]] = []
-        var cursor: ListCursor?
-        // A tenant has few keys; the listing is bounded all the same.
-        for _ in 0..<20 {
-            let page = try await keys.list(by: signedIn.principal, after: cursor, limit: 100)
-            for record in page {
-                let usage = try await keys.usage(of: record.id, by: signedIn.principal)
-                minutes += usage.minutes
-                var total = UsageCounts()
-                for minute in usage.minutes { total += minute.counts }
-                perKey.append([
-                    "id": record.id, "name": record.name, "hint": record.hint, "admitted": total.admitted,
-                    "rateLimited": total.rateLimited, "errors": total.errors,
-                ])
-            }
-            guard page.count == 100, let last = page.last else { break }
-            cursor = ListCursor(createdAtMilliseconds: last.createdAt.unixMilliseconds, id: last.id)
+        if let refused = try await refusedOverBudget(signedIn) { return refused }
+        let usage = try await keys.tenantUsage(by: signedIn.principal)
+        let perKey = usage.keys.map { key -> [String: Any] in
+            [
+                "id": key.record.id, "name": key.record.name, "hint": key.record.hint, "admitted": key.counts.admitted,
+                "rateLimited": key.counts.rateLimited, "errors": key.counts.errors,
+            ]
         }
         let data: [String: Any] = [
             "tenantID": signedIn.principal.tenant.id, "plan": signedIn.principal.tenant.plan,
             "planLimit": signedIn.principal.tenantLimit, "perKey": perKey,
-            "chart": DashboardPages.chart(UsageChart(minutes: minutes, now: time.now()), title: "Requests of all keys"),
+            "chart": DashboardPages.chart(UsageChart(minutes: usage.minutes, now: time.now()), title: "Requests of all keys"),
         ]
         return pages.page("usage", title: "Usage", data: data, signedIn: signedIn)
     }

@@ -17,7 +17,9 @@ public struct DashboardController<Context: RequestContext>: Sendable {
     let time: any TimeSource
     let secrets: any SecretSource
     let secureCookies: Bool
-    let clientAddress: @Sendable (Request, Context) -> String?
+    let throttleKey: @Sendable (Request, Context) -> String?
+    /// Charges one request of the signed-in account to its tenant's rate budget (the API's limiter).
+    let admit: @Sendable (Principal) async throws -> RateDecision
     let pages: DashboardPages
 
     static var sessionCookie: String { "aitbc_session" }
@@ -25,17 +27,20 @@ public struct DashboardController<Context: RequestContext>: Sendable {
 
     /// - Parameters:
     ///   - secureCookies: mark cookies `Secure` (the coordinator serves HTTPS, or sits behind a proxy that does).
-    ///   - clientAddress: the caller's address, for throttling sign-in attempts.
+    ///   - throttleKey: the caller's address as throttles count it (an IPv6 address's /64), for sign-in attempts.
+    ///   - admit: charges a signed-in account's action to its tenant's rate budget, as an API call is.
     public init(
         accounts: AccountService, keys: KeyService, time: any TimeSource, secrets: any SecretSource,
-        secureCookies: Bool, clientAddress: @escaping @Sendable (Request, Context) -> String?
+        secureCookies: Bool, throttleKey: @escaping @Sendable (Request, Context) -> String?,
+        admit: @escaping @Sendable (Principal) async throws -> RateDecision
     ) throws {
         self.accounts = accounts
         self.keys = keys
         self.time = time
         self.secrets = secrets
         self.secureCookies = secureCookies
-        self.clientAddress = clientAddress
+        self.throttleKey = throttleKey
+        self.admit = admit
         self.pages = try DashboardPages()
     }
 
@@ -117,7 +122,7 @@ public struct DashboardController<Context: RequestContext>: Sendable {
         let email = form.email ?? ""
         do {
             let created = try await accounts.signUp(
-                email: email, password: form.password ?? "", from: clientAddress(request, context))
+                email: email, password: form.password ?? "", from: throttleKey(request, context))
             let signedIn = SignedIn(
                 account: created.account, session: created.session.session, principal: created.principal)
             return secretPage(
@@ -144,7 +149,7 @@ public struct DashboardController<Context: RequestContext>: Sendable {
         let email = form.email ?? ""
         do {
             let session = try await accounts.signIn(
-                email: email, password: form.password ?? "", from: clientAddress(request, context))
+                email: email, password: form.password ?? "", from: throttleKey(request, context))
             return DashboardPages.redirect(
                 "/dashboard/api-keys", cookies: [sessionCookie(session.token), clearCookie(Self.formCookie)])
         } catch let error as CoordinatorError {

@@ -49,13 +49,13 @@ public func buildRouter(
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: errors)
     router.add(middleware: RequestLogMiddleware(level: .info))
-    router.add(
-        middleware: APIKeyMiddleware(
-            authenticator: coordinator.authenticator, limiter: coordinator.limiter,
-            sharedLimit: coordinator.sharedLimit, refusals: coordinator.refusals, usage: coordinator.usage,
-            time: coordinator.time, allowQueryKeys: settings.allowQueryKeys,
-            trustForwardedFor: settings.trustForwardedFor, errors: errors,
-            tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics))
+    let proxies = settings.proxies
+    let keyMiddleware = APIKeyMiddleware(
+        authenticator: coordinator.authenticator, limiter: coordinator.limiter,
+        sharedLimit: coordinator.sharedLimit, refusals: coordinator.refusals, usage: coordinator.usage,
+        time: coordinator.time, allowQueryKeys: settings.allowQueryKeys, proxies: proxies, errors: errors,
+        tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics)
+    router.add(middleware: keyMiddleware)
 
     HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router, registry: registry)
     DocsController().addRoutes(to: router, registry: registry)
@@ -69,13 +69,13 @@ public func buildRouter(
     MinerController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
     var pageRoutes: [(path: String, method: HTTPRequest.Method)] = []
     if settings.dashboardEnabled {
-        let trustForwardedFor = settings.trustForwardedFor
         let dashboard = try DashboardController<CoordinatorRequestContext>(
             accounts: coordinator.accounts, keys: coordinator.keys, time: coordinator.time,
             secrets: coordinator.secrets, secureCookies: settings.secureCookies,
-            clientAddress: { request, context in
-                APIKeyMiddleware.clientAddress(request, peer: context.peer, trustForwardedFor: trustForwardedFor)
-            })
+            throttleKey: { request, context in
+                request.clientAddress(peer: context.peer, proxies: proxies)?.throttleKey
+            },
+            admit: { principal in try await keyMiddleware.decide(for: principal) })
         pageRoutes = dashboard.addRoutes(to: router)
     }
     table.set(RouteTable(registry.routes + pageRoutes))
@@ -120,6 +120,7 @@ struct CoordinatorServices: Service {
             group.addTask { try? await coordinator.cluster.run() }
             if let janitor = coordinator.budgetJanitor { group.addTask { try? await janitor.run() } }
         }
+        await coordinator.passwordHashing.shutdown()
         try await coordinator.store.close()
     }
 }

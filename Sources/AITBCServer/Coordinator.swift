@@ -16,6 +16,8 @@ public struct Coordinator: Sendable {
     public let tenants: TenantService
     /// Dashboard accounts and sessions.
     public let accounts: AccountService
+    /// The threads that hash dashboard passwords, with their bounded queue.
+    public let passwordHashing: PasswordHashingPool
     public let jobs: JobService
     public let flusher: UsageFlusher
     public let sweeper: JobSweeper
@@ -56,10 +58,12 @@ public struct Coordinator: Sendable {
             store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets, bus: bus)
         self.tenants = TenantService(
             store: store, authenticator: authenticator, keys: keys, time: time, secrets: secrets)
+        let passwordHashing = PasswordHashingPool(threads: settings.passwordHashThreads, queue: settings.passwordHashQueue)
+        self.passwordHashing = passwordHashing
         self.accounts = AccountService(
             store: store, authenticator: authenticator, keys: keys,
-            hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost)), time: time, secrets: secrets,
-            attempts: attempts)
+            hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost), pool: passwordHashing), time: time,
+            secrets: secrets, attempts: attempts)
         self.jobs = JobService(
             store: store, queue: JobQueue(), time: time, secrets: secrets, settings: settings.jobs, logger: logger,
             bus: bus)

@@ -21,6 +21,7 @@ public struct CoordinatorSettings: Sendable {
     public var developmentPlan = "enterprise"
     public var plans = PlanTable.standard
     public var allowQueryKeys = true
+    /// Treat every peer as a proxy (`AITBC_TRUST_PROXY_HEADERS`); see ``TrustedProxies/trustsEveryPeer``.
     public var trustForwardedFor = false
     public var keyCacheCapacity = 100_000
     public var keyCacheLifetimeSeconds = 30
@@ -42,6 +43,12 @@ public struct CoordinatorSettings: Sendable {
     public var secureCookiesOverride: Bool?
     /// Development keys found in the environment (role → secret).
     public var developmentKeys: [Role: String] = [:]
+    /// Threads that hash dashboard passwords (never the event loops or storage's threads).
+    public var passwordHashThreads = 1
+    /// Password hashes that may wait for a thread; one more is refused with 429.
+    public var passwordHashQueue = 16
+    /// Proxies whose `X-Forwarded-For` is believed (with ``trustForwardedFor``: every peer).
+    public var trustedProxies: [CIDRBlock] = []
 
     public init() {}
 
@@ -61,7 +68,10 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_DEV_PLAN", "enterprise", "plan of test-tenant in dev mode"),
         ("AITBC_PLANS", "free=60,pro=600,enterprise=6000", "plans and their requests per minute"),
         ("AITBC_ALLOW_QUERY_KEYS", "true", "accept ?api_key= (false: only headers)"),
-        ("AITBC_TRUST_PROXY_HEADERS", "false", "take the client address from X-Forwarded-For"),
+        (
+            "AITBC_TRUST_PROXY_HEADERS", "false",
+            "treat every peer as a proxy: the client is the rightmost X-Forwarded-For entry (outside AITBC_TRUSTED_PROXIES)"
+        ),
         ("AITBC_KEY_CACHE_SIZE", "100000", "keys held in the in-memory authentication cache"),
         ("AITBC_KEY_CACHE_TTL_SECONDS", "30", "seconds a cached key is trusted before storage is asked again"),
         ("AITBC_AUTH_FAILURES_PER_MINUTE", "30", "failed authentications per client address before 429"),
@@ -80,6 +90,13 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_DASHBOARD", "true", "serve the dashboard (sign-up, API keys, usage) under /dashboard"),
         ("AITBC_BCRYPT_COST", "12", "bcrypt cost of dashboard passwords, 4 … 16"),
         ("AITBC_SECURE_COOKIES", "(auto)", "mark dashboard cookies Secure; default: when serving HTTPS (set true behind a TLS proxy)"),
+        ("AITBC_PASSWORD_HASH_THREADS", "1", "threads that hash dashboard passwords, 1 … 64 (their own: never the event loops or storage's)"),
+        ("AITBC_PASSWORD_HASH_QUEUE", "16", "password hashes that may wait for a thread, 0 … 10000; more get 429 at once"),
+        (
+            "AITBC_TRUSTED_PROXIES", "(none)",
+            "CIDRs of your proxies (10.0.0.0/8,2001:db8::/32): behind them the client is the rightmost "
+                + "X-Forwarded-For entry outside the list"
+        ),
     ]
 
     /// A problem with a setting, reported before the server starts.
@@ -166,6 +183,15 @@ public struct CoordinatorSettings: Sendable {
         if let enabled = try boolean("AITBC_DASHBOARD") { settings.dashboardEnabled = enabled }
         if let cost = try integer("AITBC_BCRYPT_COST", 4...16) { settings.passwordHashCost = cost }
         settings.secureCookiesOverride = try boolean("AITBC_SECURE_COOKIES")
+        if let threads = try integer("AITBC_PASSWORD_HASH_THREADS", 1...64) { settings.passwordHashThreads = threads }
+        if let queue = try integer("AITBC_PASSWORD_HASH_QUEUE", 0...10_000) { settings.passwordHashQueue = queue }
+        if let list = value("AITBC_TRUSTED_PROXIES") {
+            do {
+                settings.trustedProxies = try TrustedProxies(parsing: list).blocks
+            } catch {
+                throw Invalid(description: "AITBC_TRUSTED_PROXIES: \(error)")
+            }
+        }
         for (variable, role) in StoreBootstrap.developmentVariables {
             if let secret = value(variable) { settings.developmentKeys[role] = secret }
         }
@@ -195,6 +221,9 @@ public struct CoordinatorSettings: Sendable {
             throw Invalid(description: "cannot read \(path) (AITBC_TLS_CERT / AITBC_TLS_KEY)")
         }
     }
+
+    /// How the client's address is found: ``trustedProxies``, and every peer with ``trustForwardedFor``.
+    public var proxies: TrustedProxies { TrustedProxies(blocks: trustedProxies, trustsEveryPeer: trustForwardedFor) }
 
     /// Whether dashboard cookies carry `Secure`.
     public var secureCookies: Bool { secureCookiesOverride ?? (tlsCertificatePath != nil) }

@@ -303,11 +303,14 @@ import Testing
             try await browser.post("/dashboard/api-keys", ["name": "worker", "role": "client", "expires_in_days": "0"])
             let secret = try #require(browser.shownSecret)
             let keyID = try #require(browser.shownKeyID)
+            // The dashboard's pages spend the same budget as the API: start with a full minute.
+            harness.clock.advance(by: 60)
             // The free plan admits 60 a minute: 58 successes, 2 errors, then 3 refusals.
             for _ in 0..<58 { #expect(try await client.send(.get, "/v1/jobs", key: secret).status == .ok) }
             for _ in 0..<2 { #expect(try await client.send(.get, "/v1/jobs/job_missing", key: secret).status == .notFound) }
             for _ in 0..<3 { #expect(try await client.send(.get, "/v1/jobs", key: secret).status == .tooManyRequests) }
 
+            harness.clock.advance(by: 60)
             let page = try await browser.get("/dashboard/api-keys/\(keyID)")
             #expect(page.text.contains(#"<strong id="total-admitted">58</strong>"#))
             #expect(page.text.contains(#"<strong id="total-rate-limited">3</strong>"#))

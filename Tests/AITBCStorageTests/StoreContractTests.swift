@@ -287,4 +287,43 @@ import Testing
         #expect(try await store.session(digest: second.digest) == nil)
         try await store.close()
     }
+
+    @Test(arguments: backends.map(\.name))
+    func tenantUsageSumsEveryKeyOfTheTenantPerKeyAndPerMinuteInOneRead(backend: String) async throws {
+        let store = try await Self.prepared(Self.backends.first { $0.name == backend }!.make)
+        for (index, id) in ["key_a", "key_b", "key_idle"].enumerated() {
+            try await store.insertKey(Self.key(id, at: TimeInterval(index)), event: Self.event(.keyCreated, target: id))
+        }
+        try await store.insertKey(Self.key("key_other", tenant: "t2"), event: Self.event(.keyCreated, tenant: "t2", target: "key_other"))
+        let minute = Int64(Self.now.timeIntervalSince1970) / 60 * 60
+        func bucket(_ key: String, _ offset: Int64) -> UsageBucketKey { UsageBucketKey(keyID: key, minute: minute + offset * 60) }
+        try await store.addUsage(
+            UsageBatch(counts: [
+                bucket("key_a", 0): UsageCounts(admitted: 2, rateLimited: 1, errors: 0),
+                bucket("key_a", 1): UsageCounts(admitted: 3, rateLimited: 0, errors: 1),
+                bucket("key_b", 1): UsageCounts(admitted: 10, rateLimited: 0, errors: 0),
+                bucket("key_b", -10): UsageCounts(admitted: 100, rateLimited: 100, errors: 100),
+                bucket("key_other", 1): UsageCounts(admitted: 1000, rateLimited: 0, errors: 0),
+            ]))
+        let before = store.statistics.operations
+        let usage = try await store.usage(tenantID: "t1", sinceMinute: minute, keyLimit: 10)
+        #expect(store.statistics.operations == before + 1)
+        // Newest first, the idle key included with zero; minutes before `sinceMinute` and other tenants left out.
+        #expect(usage.keys.map(\.record.id) == ["key_idle", "key_b", "key_a"])
+        #expect(usage.keys.first { $0.record.id == "key_a" }?.counts == UsageCounts(admitted: 5, rateLimited: 1, errors: 1))
+        #expect(usage.keys.first { $0.record.id == "key_b" }?.counts == UsageCounts(admitted: 10, rateLimited: 0, errors: 0))
+        #expect(usage.keys.first { $0.record.id == "key_idle" }?.counts == UsageCounts())
+        #expect(usage.keys.first { $0.record.id == "key_a" }?.record == Self.key("key_a", at: 0))
+        #expect(usage.minutes.map(\.minute) == [minute, minute + 60])
+        #expect(usage.minutes.map(\.counts) == [
+            UsageCounts(admitted: 2, rateLimited: 1, errors: 0), UsageCounts(admitted: 13, rateLimited: 0, errors: 1),
+        ])
+        // The key limit bounds the listing, not the per-minute totals.
+        let limited = try await store.usage(tenantID: "t1", sinceMinute: minute, keyLimit: 1)
+        #expect(limited.keys.map(\.record.id) == ["key_idle"])
+        #expect(limited.minutes.map(\.counts) == usage.minutes.map(\.counts))
+        let nobody = try await store.usage(tenantID: "t_none", sinceMinute: 0, keyLimit: 10)
+        #expect(nobody.keys.isEmpty && nobody.minutes.isEmpty)
+        try await store.close()
+    }
 }

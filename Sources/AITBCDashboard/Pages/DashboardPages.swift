@@ -64,12 +64,12 @@ struct DashboardPages: Sendable {
     /// A page that says one thing and links on.
     func message(
         heading: String, text: String, link: (url: String, label: String), status: HTTPResponse.Status,
-        signedIn: SignedIn? = nil
+        signedIn: SignedIn? = nil, headers: HTTPFields = [:]
     ) -> Response {
         page(
             "message", title: heading,
             data: ["heading": heading, "text": text, "linkURL": link.url, "linkLabel": link.label],
-            signedIn: signedIn, status: status)
+            signedIn: signedIn, status: status, extraHeaders: headers)
     }
 
     // MARK: view models

@@ -33,8 +33,9 @@ public struct SignedIn: Sendable {
 /// Dashboard accounts: sign up, sign in, sessions, sign out. An account owns one tenant and manages its
 /// keys through ``KeyService`` with a master's rights, so the API and the dashboard act on the same keys.
 ///
-/// Sign-in attempts are throttled per email address and per client address before any password is
-/// checked, so guessing is slow and a flood cannot keep the CPU busy with bcrypt.
+/// Sign-in attempts are throttled per email address and per client address (an IPv6 client's /64) before
+/// any password is checked, so guessing is slow; the hasher runs on threads of its own with a bounded
+/// queue, so a flood from many addresses still cannot take the CPU or the storage threads from others.
 public struct AccountService: Sendable {
     public static let minimumPasswordLength = 12
     public static let maximumPasswordLength = 1024
@@ -72,6 +73,7 @@ public struct AccountService: Sendable {
     public var plans: PlanTable { authenticator.plans }
 
     /// Creates an account, a tenant on the free plan that it owns, the tenant's first master key, and a session.
+    /// `address` is the client's throttle key (its address; for IPv6 its /64).
     public func signUp(email rawEmail: String, password: String, from address: String?) async throws -> SignUp {
         guard let email = Account.normalizedEmail(rawEmail) else {
             throw CoordinatorError.invalidField("email", "Enter an email address like name@example.com")
@@ -110,7 +112,8 @@ public struct AccountService: Sendable {
     }
 
     /// Checks an email and password and starts a session. Unknown emails and wrong passwords get the same
-    /// answer after the same work, so the form does not tell which emails have accounts.
+    /// answer after the same work, so the form does not tell which emails have accounts. `address` is the
+    /// client's throttle key (its address; for IPv6 its /64).
     public func signIn(email rawEmail: String, password: String, from address: String?) async throws -> IssuedSession {
         let email = Account.normalizedEmail(rawEmail)
         let now = time.now()

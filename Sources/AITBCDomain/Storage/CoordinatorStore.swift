@@ -55,6 +55,9 @@ public protocol UsageStore: Sendable {
     func addUsage(_ batch: UsageBatch) async throws
     /// Per-minute counts of `keyID` from `sinceMinute` (Unix seconds) on, oldest first.
     func usage(keyID: String, sinceMinute: Int64) async throws -> [(minute: Int64, counts: UsageCounts)]
+    /// In one read: the newest `keyLimit` keys of `tenantID` with their totals from `sinceMinute` on, and
+    /// the per-minute counts of all its keys together (a page whose cost does not grow with its keys).
+    func usage(tenantID: String, sinceMinute: Int64, keyLimit: Int) async throws -> TenantUsage
 }
 
 /// Storage of the audit log.

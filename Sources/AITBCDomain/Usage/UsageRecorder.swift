@@ -62,4 +62,15 @@ public final class UsageRecorder: Sendable {
             return (counts, batch.lastUses[keyID])
         }
     }
+
+    /// What is recorded but not yet written for each of `keyIDs`, per key and minute, in one pass.
+    public func unwritten(keyIDs: Set<String>) -> [String: [Int64: UsageCounts]] {
+        pending.withLock { batch in
+            var counts: [String: [Int64: UsageCounts]] = [:]
+            for (bucket, value) in batch.counts where keyIDs.contains(bucket.keyID) {
+                counts[bucket.keyID, default: [:]][bucket.minute, default: UsageCounts()] += value
+            }
+            return counts
+        }
+    }
 }

@@ -11,8 +11,8 @@ public struct CoordinatorRequestContext: RequestContext {
     /// The peer of the connection, read when the request arrives (a closed channel no longer knows
     /// it); turned into text only on routes that need it.
     public let peer: SocketAddress?
-    /// The client address as text (the peer's, or the first `X-Forwarded-For` hop when trusted),
-    /// set by ``APIKeyMiddleware``.
+    /// The client address as text (the peer's, or behind a trusted proxy the rightmost untrusted
+    /// `X-Forwarded-For` entry), set by ``APIKeyMiddleware``.
     public var clientAddress: String?
     /// Set by ``APIKeyMiddleware`` for `/v1` routes.
     public var principal: Principal?

@@ -20,26 +20,17 @@ struct APIKeyMiddleware: RouterMiddleware {
     let usage: UsageRecorder
     let time: any TimeSource
     let allowQueryKeys: Bool
-    let trustForwardedFor: Bool
+    /// Which peers' `X-Forwarded-For` is believed.
+    let proxies: TrustedProxies
     let errors: ErrorMiddleware
     let tarpit: Tarpit
     let metrics: ServerMetrics
 
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
     static let tenantHeader = HTTPField.Name("X-Tenant-ID")!
-    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
     static let limitHeader = HTTPField.Name("X-RateLimit-Limit")!
     static let remainingHeader = HTTPField.Name("X-RateLimit-Remaining")!
     static let resetHeader = HTTPField.Name("X-RateLimit-Reset")!
-
-    /// The caller's address: the peer's, or the first `X-Forwarded-For` hop when proxies are trusted.
-    static func clientAddress(_ request: Request, peer: SocketAddress?, trustForwardedFor: Bool) -> String? {
-        if trustForwardedFor, let forwarded = request.headers[forwardedFor] {
-            let first = forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
-            if let first, !first.isEmpty { return first }
-        }
-        return peer?.ipAddress
-    }
 
     /// The shared limiter's decision, or a refusal still in force from memory (no round trip). A store
     /// that cannot be asked means 503: admitting without it could exceed the budget.
@@ -55,17 +46,31 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
     }
 
+    /// The rate-limit decision for one request charged to `budgets` at `now` (Unix nanoseconds): the
+    /// shared authority when instances share a database, else this instance's limiter.
+    func decide(_ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: Int64) async throws -> RateDecision {
+        if let sharedLimit { return try await sharedDecision(sharedLimit, budgets, now: now) }
+        return limiter.admit(budgets.0, budgets.1, now: now)
+    }
+
+    /// Charges a request of `principal` made outside `/v1` (a dashboard action) to the same budgets.
+    func decide(for principal: Principal) async throws -> RateDecision {
+        try await decide(principal.budgets, now: time.now().unixNanoseconds)
+    }
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let path = request.uri.path
         guard path.hasPrefix("/v1/") || path == "/v1" || path == "/metrics" else { return try await next(request, context) }
         var context = context
-        context.clientAddress = Self.clientAddress(request, peer: context.peer, trustForwardedFor: trustForwardedFor)
+        let client = request.clientAddress(peer: context.peer, proxies: proxies)
+        context.clientAddress = client?.description
         var principal: Principal
         do {
             let presented = try credential(of: request)
-            principal = try await authenticator.authenticate(presented, from: context.clientAddress)
+            // Failures count per throttle key: an IPv6 client's whole /64.
+            principal = try await authenticator.authenticate(presented, from: client?.throttleKey)
             metrics.countAuthenticated()
         } catch let error as CoordinatorError {
             metrics.countAuthenticationFailure(error.code)
@@ -80,12 +85,7 @@ struct APIKeyMiddleware: RouterMiddleware {
         context.requestLog?.keyID = principal.key.id
         let now = time.now()
         let budgets = principal.budgets
-        let decision: RateDecision
-        if let sharedLimit {
-            decision = try await sharedDecision(sharedLimit, budgets, now: now.unixNanoseconds)
-        } else {
-            decision = limiter.admit(budgets.0, budgets.1, now: now.unixNanoseconds)
-        }
+        let decision = try await decide(budgets, now: now.unixNanoseconds)
         guard decision.admitted else {
             metrics.countRateLimited()
             usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: context.clientAddress)

@@ -7,12 +7,15 @@ import Synchronization
 final class CountingStore: CoordinatorStore {
     let base: any CoordinatorStore
     private let lookups = Mutex(0)
+    private let keyAndUsageReadCount = Mutex(0)
     private let heldKeyLookup = Mutex<HeldRead?>(nil)
     private let heldTenantLookup = Mutex<HeldRead?>(nil)
 
     init(_ base: any CoordinatorStore) { self.base = base }
 
     var keyLookups: Int { lookups.withLock { $0 } }
+    /// Reads of keys (by id and listed) and of usage counters: the storage reads a usage page can make.
+    var keyAndUsageReads: Int { keyAndUsageReadCount.withLock { $0 } }
 
     /// The next key lookup by digest reads storage, then waits for `release()` before answering.
     func holdNextKeyLookup() -> HeldRead {
@@ -37,9 +40,13 @@ final class CountingStore: CoordinatorStore {
 
     func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws { try await base.insertKey(key, event: event) }
     func upsertKey(_ key: APIKeyRecord) async throws { try await base.upsertKey(key) }
-    func key(id: String) async throws -> APIKeyRecord? { try await base.key(id: id) }
+    func key(id: String) async throws -> APIKeyRecord? {
+        keyAndUsageReadCount.withLock { $0 += 1 }
+        return try await base.key(id: id)
+    }
     func keys(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [APIKeyRecord] {
-        try await base.keys(tenantID: tenantID, after: cursor, limit: limit)
+        keyAndUsageReadCount.withLock { $0 += 1 }
+        return try await base.keys(tenantID: tenantID, after: cursor, limit: limit)
     }
     func revokeKey(id: String, at now: Date, event: AuditEvent) async throws -> RevokeOutcome {
         try await base.revokeKey(id: id, at: now, event: event)
@@ -69,7 +76,12 @@ final class CountingStore: CoordinatorStore {
     func updateTenant(_ tenant: Tenant, event: AuditEvent) async throws { try await base.updateTenant(tenant, event: event) }
     func addUsage(_ batch: UsageBatch) async throws { try await base.addUsage(batch) }
     func usage(keyID: String, sinceMinute: Int64) async throws -> [(minute: Int64, counts: UsageCounts)] {
-        try await base.usage(keyID: keyID, sinceMinute: sinceMinute)
+        keyAndUsageReadCount.withLock { $0 += 1 }
+        return try await base.usage(keyID: keyID, sinceMinute: sinceMinute)
+    }
+    func usage(tenantID: String, sinceMinute: Int64, keyLimit: Int) async throws -> TenantUsage {
+        keyAndUsageReadCount.withLock { $0 += 1 }
+        return try await base.usage(tenantID: tenantID, sinceMinute: sinceMinute, keyLimit: keyLimit)
     }
     func auditEvents(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent] {
         try await base.auditEvents(tenantID: tenantID, after: cursor, limit: limit)

@@ -49,6 +49,22 @@ struct Harness {
         try buildApplication(coordinator: coordinator, settings: settings, logger: logger)
     }
 
+    /// Runs `body` against the application listening on a loopback port: requests then come from a
+    /// real peer (127.0.0.1), for what depends on the connection's address.
+    func testLive(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        var settings = self.settings
+        settings.port = 0
+        do {
+            try await buildApplication(coordinator: coordinator, settings: settings).test(.live) { client in
+                try await body(client)
+            }
+        } catch {
+            try? await coordinator.store.close()
+            throw error
+        }
+        try? await coordinator.store.close()
+    }
+
     /// Runs `body` against the application through HummingbirdTesting's router driver.
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await application().test(.router) { client in try await body(client) }
