@@ -278,6 +278,33 @@ import Testing
         }
     }
 
+    @Test func aLeakedKeyFloodingTheTenantsBudgetCannotStopItsOwnRevocation() async throws {
+        let harness = try await Harness.make(plan: "free")
+        try await harness.test { client in
+            let leaked = try await client.createKey(using: Harness.masterKey, name: "leaked", role: "client")
+            let secret = try leaked.secret()
+            var refused = 0
+            for _ in 0..<80 where try await client.send(.get, "/v1/jobs", key: secret).status == .tooManyRequests { refused += 1 }
+            #expect(refused > 0)
+            // The budget is spent: the master's other calls wait like everyone's...
+            #expect(try await client.send(.get, "/v1/api-keys", key: Harness.masterKey).status == .tooManyRequests)
+            // ...but a revocation goes through, and the leaked key is refused from the next request.
+            let revoked = try await client.send(.delete, "/v1/api-keys/\(leaked.keyID)", key: Harness.masterKey)
+            #expect(revoked.status == .ok)
+            #expect(revoked.json["status"] == "revoked")
+            #expect(try await client.send(.get, "/v1/jobs", key: secret).errorCode == "API_KEY_REVOKED")
+            // A client key (no keys:write) gets no such way around the budget.
+            let other = try await client.send(.delete, "/v1/api-keys/\(leaked.keyID)", key: Harness.clientKey)
+            #expect(other.status == .tooManyRequests)
+            // Nor is it unlimited: 30 a minute per key.
+            var admitted = 0
+            for _ in 0..<40 where try await client.send(.delete, "/v1/api-keys/key_none", key: Harness.masterKey).status != .tooManyRequests {
+                admitted += 1
+            }
+            #expect(admitted == 29)
+        }
+    }
+
     static func expectRefusal(_ reply: Reply, context: String) {
         #expect(reply.status == .forbidden, "\(context): \(reply.status)")
         #expect(reply.errorCode == "INSUFFICIENT_SCOPE", "\(context)")

@@ -12,6 +12,9 @@ public enum BudgetKey: Hashable, Sendable {
     case signInAccount(String)
     /// Dashboard sign-in and sign-up attempts from one client address.
     case signInAddress(String)
+    /// Revocations by one key beyond its tenant's budget: a flood by a leaked key must not stop
+    /// the tenant's master from revoking it.
+    case revocations(String)
 }
 
 /// The outcome of asking a ``RateLimiter`` for one request.
@@ -96,6 +99,7 @@ extension BudgetKey {
         case .address(let address): "address:" + address
         case .signInAccount(let email): "sign-in-account:" + email
         case .signInAddress(let address): "sign-in-address:" + address
+        case .revocations(let keyID): "revocations:" + keyID
         }
     }
 }

@@ -86,7 +86,7 @@ struct APIKeyMiddleware: RouterMiddleware {
         let now = time.now()
         let budgets = principal.budgets
         let decision = try await decide(budgets, now: now.unixNanoseconds)
-        guard decision.admitted else {
+        guard decision.admitted || mayRevokeBeyondTheBudget(request, principal, now: now.unixNanoseconds) else {
             metrics.countRateLimited()
             usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: context.clientAddress)
             var response = ErrorResponses.response(
@@ -119,6 +119,19 @@ struct APIKeyMiddleware: RouterMiddleware {
         usage.record(keyID: principal.key.id, outcome: failed ? .error : .admitted, at: now, from: context.clientAddress)
         Self.addHeaders(decision, to: &response)
         return response
+    }
+
+    /// Revocations per minute a key may make once its tenant's budget is spent.
+    static let revocationsBeyondTheBudget = 30
+
+    /// Whether a refused request is a revocation that goes through anyway: a key that manages keys
+    /// may revoke up to ``revocationsBeyondTheBudget`` a minute (counted by this instance) whatever
+    /// the tenant's budget, since a leaked key flooding the budget must not protect itself.
+    func mayRevokeBeyondTheBudget(_ request: Request, _ principal: Principal, now: Int64) -> Bool {
+        guard request.method == .delete, request.uri.path.hasPrefix("/v1/api-keys/"),
+            principal.permissions.contains(.keysWrite)
+        else { return false }
+        return limiter.admit((.revocations(principal.key.id), Self.revocationsBeyondTheBudget), now: now).admitted
     }
 
     /// The one key the request carries; two different ones are 400, none is 401.
