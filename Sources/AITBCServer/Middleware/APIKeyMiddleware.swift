@@ -44,7 +44,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     /// The shared limiter's decision, or a refusal still in force from memory (no round trip). A store
     /// that cannot be asked means 503: admitting without it could exceed the budget.
     func sharedDecision(
-        _ shared: any SharedRateLimit, _ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: Int64
+        _ shared: any SharedRateLimit, _ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: RateInstant
     ) async throws -> RateDecision {
         do {
             return try await refusals.decide(budgets.0, budgets.1, by: shared, now: now)
@@ -79,12 +79,13 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         context.requestLog?.keyID = principal.key.id
         let now = time.now()
+        let instant = time.rateInstant(wall: now)
         let budgets = principal.budgets
         let decision: RateDecision
         if let sharedLimit {
-            decision = try await sharedDecision(sharedLimit, budgets, now: now.unixNanoseconds)
+            decision = try await sharedDecision(sharedLimit, budgets, now: instant)
         } else {
-            decision = limiter.admit(budgets.0, budgets.1, now: now.unixNanoseconds)
+            decision = limiter.admit(budgets.0, budgets.1, now: instant)
         }
         guard decision.admitted else {
             metrics.countRateLimited()
