@@ -117,6 +117,7 @@ let package = Package(
             name: "aitbc-bench",
             dependencies: [
                 "AITBCDomain",
+                "AITBCWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -133,6 +134,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/AITBCTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AITBCWireTests",
+            dependencies: ["AITBCWire"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

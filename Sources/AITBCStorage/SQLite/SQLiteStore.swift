@@ -467,9 +467,7 @@ enum JSONText {
     }
 
     static func decodeObject(_ text: String?) -> [String: JSONValue] {
-        guard let text, let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8)) else {
-            return [:]
-        }
+        guard let text, case .object(let object)? = try? JSONValue(parsing: text) else { return [:] }
         return object
     }
 }
