@@ -151,6 +151,8 @@ let package = Package(
             dependencies: [
                 "AITBCStorage", "AITBCDomain", "AITBCWire", "AITBCTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

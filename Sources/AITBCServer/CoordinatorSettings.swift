@@ -42,6 +42,10 @@ public struct CoordinatorSettings: Sendable {
     public var secureCookiesOverride: Bool?
     /// Development keys found in the environment (role → secret).
     public var developmentKeys: [Role: String] = [:]
+    /// How long finished jobs, usage and audit events are kept.
+    public var retention = RetentionPolicy()
+    /// How often the retention janitor deletes what is past its age.
+    public var janitorIntervalSeconds = 300
 
     public init() {}
 
@@ -73,6 +77,17 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_DASHBOARD", "true", "serve the dashboard (sign-up, API keys, usage) under /dashboard"),
         ("AITBC_BCRYPT_COST", "12", "bcrypt cost of dashboard passwords, 4 … 16"),
         ("AITBC_SECURE_COOKIES", "(auto)", "mark dashboard cookies Secure; default: when serving HTTPS (set true behind a TLS proxy)"),
+        ("AITBC_RETAIN_FINISHED_JOBS_DAYS", "30", "days a finished job (payload, result, receipt) is kept, 1 … 36500"),
+        ("AITBC_RETAIN_AUDIT_DAYS", "400", "days audit events are kept, 1 … 36500"),
+        (
+            "AITBC_RETAIN_USAGE_MINUTES_HOURS", "48",
+            "hours usage is kept per minute before it is rolled into hours, 25 … 8760"
+        ),
+        ("AITBC_RETAIN_USAGE_HOURS_DAYS", "400", "days usage is kept per hour, 1 … 36500 (not less than the minutes)"),
+        (
+            "AITBC_JANITOR_INTERVAL_SECONDS", "300",
+            "how often expired data is deleted (in batches; idempotency keys after 24 h, sessions at expiry)"
+        ),
     ]
 
     /// A problem with a setting, reported before the server starts.
@@ -148,6 +163,13 @@ public struct CoordinatorSettings: Sendable {
         if let enabled = try boolean("AITBC_DASHBOARD") { settings.dashboardEnabled = enabled }
         if let cost = try integer("AITBC_BCRYPT_COST", 4...16) { settings.passwordHashCost = cost }
         settings.secureCookiesOverride = try boolean("AITBC_SECURE_COOKIES")
+        if let days = try integer("AITBC_RETAIN_FINISHED_JOBS_DAYS", 1...36500) { settings.retention.finishedJobsDays = days }
+        if let days = try integer("AITBC_RETAIN_AUDIT_DAYS", 1...36500) { settings.retention.auditEventsDays = days }
+        if let hours = try integer("AITBC_RETAIN_USAGE_MINUTES_HOURS", RetentionPolicy.minimumUsageMinutesHours...8760) {
+            settings.retention.usageMinutesHours = hours
+        }
+        if let days = try integer("AITBC_RETAIN_USAGE_HOURS_DAYS", 1...36500) { settings.retention.usageHoursDays = days }
+        if let seconds = try integer("AITBC_JANITOR_INTERVAL_SECONDS", 1...86400) { settings.janitorIntervalSeconds = seconds }
         for (variable, role) in StoreBootstrap.developmentVariables {
             if let secret = value(variable) { settings.developmentKeys[role] = secret }
         }
@@ -175,6 +197,11 @@ public struct CoordinatorSettings: Sendable {
         }
         for path in [tlsCertificatePath, tlsKeyPath].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
             throw Invalid(description: "cannot read \(path) (AITBC_TLS_CERT / AITBC_TLS_KEY)")
+        }
+        if retention.usageHoursDays * 24 < retention.usageMinutesHours {
+            throw Invalid(
+                description: "AITBC_RETAIN_USAGE_HOURS_DAYS (\(retention.usageHoursDays) days) must cover "
+                    + "AITBC_RETAIN_USAGE_MINUTES_HOURS (\(retention.usageMinutesHours) hours): hours are what minutes become")
         }
     }
 
