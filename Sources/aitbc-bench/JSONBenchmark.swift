@@ -26,9 +26,19 @@ struct JSONDecoding: ParsableCommand {
         let valueKind = try Self.median(rounds) { _ = try JSONValue(parsing: document) }
         let bodyTrial = try Self.median(rounds) { _ = try foundation.decode(SubmitJobRequest.self, from: body) }
         let bodyKind = try Self.median(rounds) { _ = try byKind.decode(SubmitJobRequest.self, from: body) }
+        // A typical submission, to check that small bodies pay nothing for the extra tree.
+        let small = Data(
+            #"{"payload": {"type": "inference", "prompt": "hello", "model": "llama3.2"}, "constraints": {"min_vram_gb": 16}, "ttl_seconds": 900}"#
+                .utf8)
+        let smallTrial = try Self.median(rounds) { for _ in 0..<10_000 { _ = try foundation.decode(SubmitJobRequest.self, from: small) } }
+        let smallKind = try Self.median(rounds) { for _ in 0..<10_000 { _ = try byKind.decode(SubmitJobRequest.self, from: small) } }
         print("document_bytes=\(document.count) body_bytes=\(body.count) rounds=\(rounds)")
         print(String(format: "json_value by_trial_ms=%.1f by_kind_ms=%.1f speedup=%.1f", valueTrial, valueKind, valueTrial / valueKind))
         print(String(format: "submit_body by_trial_ms=%.1f by_kind_ms=%.1f speedup=%.1f", bodyTrial, bodyKind, bodyTrial / bodyKind))
+        print(
+            String(
+                format: "small_submit_body(%d bytes) by_trial_us=%.2f by_kind_us=%.2f speedup=%.1f", small.count,
+                smallTrial / 10, smallKind / 10, smallTrial / smallKind))
     }
 
     /// Median milliseconds of `rounds` runs of `body`, after one untimed run.

@@ -36,6 +36,7 @@ public struct RetentionJanitor: Service {
         self.logger = logger
     }
 
+    /// Sweeps every `interval` until graceful shutdown; a failed pass is logged and retried at the next.
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
