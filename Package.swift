@@ -117,6 +117,7 @@ let package = Package(
             name: "aitbc-bench",
             dependencies: [
                 "AITBCDomain",
+                "AITBCWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -136,6 +137,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AITBCWireTests",
+            dependencies: ["AITBCWire"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AITBCDomainTests",
             dependencies: ["AITBCDomain"],
             swiftSettings: swiftSettings
@@ -145,6 +151,8 @@ let package = Package(
             dependencies: [
                 "AITBCStorage", "AITBCDomain", "AITBCWire", "AITBCTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

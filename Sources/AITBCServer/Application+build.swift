@@ -109,7 +109,7 @@ struct DrainService: Service {
 }
 
 /// Runs the background work of a coordinator (sweeps, usage flushes, cluster events, the shared
-/// budgets' clean-up) and closes storage at shutdown.
+/// budgets' clean-up, retention) and closes storage at shutdown.
 struct CoordinatorServices: Service {
     let coordinator: Coordinator
 
@@ -119,6 +119,7 @@ struct CoordinatorServices: Service {
             group.addTask { try? await coordinator.flusher.run() }
             group.addTask { try? await coordinator.cluster.run() }
             if let janitor = coordinator.budgetJanitor { group.addTask { try? await janitor.run() } }
+            group.addTask { try? await coordinator.retention.run() }
         }
         await coordinator.passwordHashing.shutdown()
         try await coordinator.store.close()

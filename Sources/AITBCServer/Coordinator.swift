@@ -27,6 +27,8 @@ public struct Coordinator: Sendable {
     public let sharedLimit: (any SharedRateLimit)?
     /// Keeps ``sharedLimit``'s table to the budgets in use.
     public let budgetJanitor: BudgetJanitor?
+    /// Deletes finished jobs, idempotency keys, usage, sessions and audit events past their age.
+    public let retention: RetentionJanitor
     /// Refusals of ``sharedLimit`` still in force, answered from memory.
     public let refusals = RateRefusals()
     /// Applies other instances' events and reconciles the queue with storage.
@@ -73,6 +75,9 @@ public struct Coordinator: Sendable {
         self.sweeper = JobSweeper(jobs: jobs, interval: .seconds(1))
         self.flusher = UsageFlusher(
             recorder: usage, store: store, interval: .milliseconds(Int(settings.usageFlushIntervalSeconds * 1000)),
+            logger: logger)
+        self.retention = RetentionJanitor(
+            store: store, policy: settings.retention, time: time, interval: .seconds(settings.janitorIntervalSeconds),
             logger: logger)
     }
 

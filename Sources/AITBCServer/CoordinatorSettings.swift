@@ -49,6 +49,10 @@ public struct CoordinatorSettings: Sendable {
     public var passwordHashQueue = 16
     /// Proxies whose `X-Forwarded-For` is believed (with ``trustForwardedFor``: every peer).
     public var trustedProxies: [CIDRBlock] = []
+    /// How long finished jobs, usage and audit events are kept.
+    public var retention = RetentionPolicy()
+    /// How often the retention janitor deletes what is past its age.
+    public var janitorIntervalSeconds = 300
 
     public init() {}
 
@@ -96,6 +100,17 @@ public struct CoordinatorSettings: Sendable {
             "AITBC_TRUSTED_PROXIES", "(none)",
             "CIDRs of your proxies (10.0.0.0/8,2001:db8::/32): behind them the client is the rightmost "
                 + "X-Forwarded-For entry outside the list"
+        ),
+        ("AITBC_RETAIN_FINISHED_JOBS_DAYS", "30", "days a finished job (payload, result, receipt) is kept, 1 … 36500"),
+        ("AITBC_RETAIN_AUDIT_DAYS", "400", "days audit events are kept, 1 … 36500"),
+        (
+            "AITBC_RETAIN_USAGE_MINUTES_HOURS", "48",
+            "hours usage is kept per minute before it is rolled into hours, 25 … 8760"
+        ),
+        ("AITBC_RETAIN_USAGE_HOURS_DAYS", "400", "days usage is kept per hour, 1 … 36500 (not less than the minutes)"),
+        (
+            "AITBC_JANITOR_INTERVAL_SECONDS", "300",
+            "how often expired data is deleted (in batches; idempotency keys after 24 h, sessions at expiry)"
         ),
     ]
 
@@ -192,6 +207,13 @@ public struct CoordinatorSettings: Sendable {
                 throw Invalid(description: "AITBC_TRUSTED_PROXIES: \(error)")
             }
         }
+        if let days = try integer("AITBC_RETAIN_FINISHED_JOBS_DAYS", 1...36500) { settings.retention.finishedJobsDays = days }
+        if let days = try integer("AITBC_RETAIN_AUDIT_DAYS", 1...36500) { settings.retention.auditEventsDays = days }
+        if let hours = try integer("AITBC_RETAIN_USAGE_MINUTES_HOURS", RetentionPolicy.minimumUsageMinutesHours...8760) {
+            settings.retention.usageMinutesHours = hours
+        }
+        if let days = try integer("AITBC_RETAIN_USAGE_HOURS_DAYS", 1...36500) { settings.retention.usageHoursDays = days }
+        if let seconds = try integer("AITBC_JANITOR_INTERVAL_SECONDS", 1...86400) { settings.janitorIntervalSeconds = seconds }
         for (variable, role) in StoreBootstrap.developmentVariables {
             if let secret = value(variable) { settings.developmentKeys[role] = secret }
         }
@@ -219,6 +241,11 @@ public struct CoordinatorSettings: Sendable {
         }
         for path in [tlsCertificatePath, tlsKeyPath].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
             throw Invalid(description: "cannot read \(path) (AITBC_TLS_CERT / AITBC_TLS_KEY)")
+        }
+        if retention.usageHoursDays * 24 < retention.usageMinutesHours {
+            throw Invalid(
+                description: "AITBC_RETAIN_USAGE_HOURS_DAYS (\(retention.usageHoursDays) days) must cover "
+                    + "AITBC_RETAIN_USAGE_MINUTES_HOURS (\(retention.usageMinutesHours) hours): hours are what minutes become")
         }
     }
 

@@ -13,7 +13,15 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue: Codable {
+    /// Decodes a value. Under ``JSONValueDecoder`` the value was parsed already and is taken whole.
+    /// Foundation's `JSONDecoder` offers no way to ask which kind of value comes next, so under it
+    /// (and any other decoder) each kind is tried in turn: decode JSON text with ``JSONValueDecoder``
+    /// or ``init(parsing:)`` wherever it may be large.
     public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? JSONTreeDecoder {
+            self = tree.value
+            return
+        }
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -63,6 +71,22 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 }
 
 extension JSONValue {
+    /// The JSON document in `text` (UTF-8), read in one pass (see ``JSONValueParser``); invalid
+    /// JSON throws `DecodingError.dataCorrupted`.
+    public init(parsing text: some Collection<UInt8>) throws {
+        if let value = try text.withContiguousStorageIfAvailable({ try JSONValueParser.parse($0) }) {
+            self = value
+        } else {
+            self = try Array(text).withUnsafeBufferPointer { try JSONValueParser.parse($0) }
+        }
+    }
+
+    /// The JSON document in `text`.
+    public init(parsing text: String) throws {
+        var text = text
+        self = try text.withUTF8 { try JSONValueParser.parse($0) }
+    }
+
     /// The member `key` of an object, or nil.
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }

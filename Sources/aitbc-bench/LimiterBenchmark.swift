@@ -12,13 +12,14 @@ struct Limiter: ParsableCommand {
     func run() {
         let limiter = RateLimiter()
         let keys = (0..<tenants).map { BudgetKey.tenant("tenant-\($0)") }
-        var now: Int64 = 1_795_000_000 * 1_000_000_000
+        var now = RateInstant(monotonic: 0, unix: 1_795_000_000 * 1_000_000_000)
         var admitted = 0
         // Warm up: every budget exists before timing.
         for key in keys { _ = limiter.admit((key, 100_000_000), now: now) }
         let start = ContinuousClock.now
         for index in 0..<decisions {
-            now &+= 1000
+            now.monotonic &+= 1000
+            now.unix &+= 1000
             if limiter.admit((keys[index % keys.count], 100_000_000), now: now).admitted { admitted += 1 }
         }
         let elapsed = ContinuousClock.now - start

@@ -165,4 +165,43 @@ import Testing
             #expect(ContinuousClock.now - validStart < .milliseconds(2000))
         }
     }
+
+    @Test func aWallClockSetBackAnHourDoesNotRefuseACallerWithinItsRate() async throws {
+        let harness = try await Harness.make(plan: "free")
+        try await harness.test { client in
+            // One request a second against 60 a minute: the caller never needs more than the rate.
+            for _ in 0..<5 {
+                #expect(try await client.send(.get, "/v1/jobs", key: Harness.clientKey).status == .ok)
+                harness.clock.advance(by: 1)
+            }
+            harness.clock.stepWallClock(by: -3600)
+            for index in 0..<5 {
+                let reply = try await client.send(.get, "/v1/jobs", key: Harness.clientKey)
+                #expect(reply.status == .ok, "request \(index) after the clock was set back")
+                #expect(reply.header("X-RateLimit-Remaining") == "59")
+                // The reset is a Unix time on the wall clock as it now reads: one interval from now.
+                let wall = Int64(harness.clock.now().timeIntervalSince1970)
+                #expect(reply.header("X-RateLimit-Reset") == String(wall + 1))
+                harness.clock.advance(by: 1)
+            }
+        }
+    }
+
+    @Test func aWallClockSetForwardAnHourGrantsNoNewBurst() async throws {
+        let harness = try await Harness.make(plan: "free")
+        try await harness.test { client in
+            for _ in 0..<60 { #expect(try await client.send(.get, "/v1/jobs", key: Harness.clientKey).status == .ok) }
+            #expect(try await client.send(.get, "/v1/jobs", key: Harness.clientKey).status == .tooManyRequests)
+            harness.clock.stepWallClock(by: 3600)
+            let refused = try await client.send(.get, "/v1/jobs", key: Harness.clientKey)
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.header("Retry-After") == "1")
+            let wall = Int64(harness.clock.now().timeIntervalSince1970)
+            #expect(refused.header("X-RateLimit-Reset") == String(wall + 60))
+            // Time passing still refills it at the plan's rate, one request a second.
+            harness.clock.advance(by: 1)
+            #expect(try await client.send(.get, "/v1/jobs", key: Harness.clientKey).status == .ok)
+            #expect(try await client.send(.get, "/v1/jobs", key: Harness.clientKey).status == .tooManyRequests)
+        }
+    }
 }

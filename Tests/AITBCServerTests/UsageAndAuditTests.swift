@@ -54,6 +54,35 @@ import Testing
         }
     }
 
+    @Test func usageRouteAnswersTheSameOnceOlderMinutesAreRolledIntoHours() async throws {
+        // Minutes are kept 25 hours, the least allowed: the last day is still read from minutes.
+        let harness = try await Harness.make { $0.retention.usageMinutesHours = 25 }
+        try await harness.test { client in
+            // Traffic every 2 hours and a few minutes over 40 hours: 1, 2, 3, … requests each time.
+            var sent = 0
+            for step in 0..<20 {
+                for _ in 0...(step % 4) { #expect(try await client.send(.get, "/v1/jobs", key: Harness.clientKey).status == .ok) }
+                sent += step % 4 + 1
+                harness.clock.advance(by: 2 * 3600 + 7 * 60)
+            }
+            #expect(await harness.coordinator.flusher.flush())
+            func usage() async throws -> KeyUsageView {
+                try await client.send(.get, "/v1/api-keys/key_dev_client/usage", key: Harness.masterKey).decode(KeyUsageView.self)
+            }
+            let before = try await usage()
+            #expect(before.hours.count >= 10)
+
+            let swept = try await harness.coordinator.retention.sweep()
+            #expect(swept.usageMinutesRolledUp > 0)
+            let after = try await usage()
+            #expect(after == before)
+            // Nothing is lost: minutes older than a day now live on as hours, and every request is counted.
+            let stored = try await harness.coordinator.store.usage(keyID: "key_dev_client", sinceMinute: 0)
+            #expect(stored.map(\.counts.admitted).reduce(0, +) == sent)
+            #expect(stored.contains { $0.minute % 3600 == 0 })
+        }
+    }
+
     @Test func auditLogRecordsKeyAndTenantChangesNewestFirst() async throws {
         let harness = try await Harness.make()
         try await harness.test { client in

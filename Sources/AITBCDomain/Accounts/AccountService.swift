@@ -185,7 +185,7 @@ public struct AccountService: Sendable {
         let addressBudget = (BudgetKey.signInAddress(address ?? "unknown"), Self.attemptsPerAddressPerMinute)
         let decision = await attempts.charge(
             addressBudget, account.map { (BudgetKey.signInAccount($0), Self.attemptsPerAccountPerMinute) },
-            now: now.unixNanoseconds)
+            now: time.rateInstant(wall: now))
         guard decision.admitted else {
             throw CoordinatorError(
                 .rateLimited(retryAfterSeconds: decision.retryAfterSeconds), code: "RATE_LIMIT_EXCEEDED",

@@ -10,11 +10,13 @@ import Synchronization
 public final class KeyAuthenticator: Sendable {
     struct CachedKey: Sendable {
         var record: APIKeyRecord?
+        /// Monotonic nanoseconds.
         var freshUntil: Int64
     }
 
     struct CachedTenant: Sendable {
         var tenant: Tenant
+        /// Monotonic nanoseconds.
         var freshUntil: Int64
     }
 
@@ -63,20 +65,22 @@ public final class KeyAuthenticator: Sendable {
     /// Verifies `presented` sent from `address` and returns who it is.
     public func authenticate(_ presented: String, from address: String?) async throws -> Principal {
         let now = time.now()
-        let nowNanoseconds = now.unixNanoseconds
+        // Rate budgets and cache lifetimes run on monotonic time; expiry compares stored (wall-clock) times.
+        let instant = time.rateInstant(wall: now)
+        let nowNanoseconds = instant.monotonic
         let length = presented.utf8.count
         // Malformed keys are counted by this instance alone: they never reach storage.
         guard length > 0, length <= APIKeyFormat.maximumLength else {
-            throw await failure(.invalidKey, from: address, malformed: true, now: nowNanoseconds)
+            throw await failure(.invalidKey, from: address, malformed: true, now: instant)
         }
         let digest: APIKeyDigest
         switch APIKeyFormat.shape(of: presented) {
         case .corrupt:
-            throw await failure(.invalidKey, from: address, malformed: true, now: nowNanoseconds)
+            throw await failure(.invalidKey, from: address, malformed: true, now: instant)
         case .foreign:
             digest = APIKeyDigest(of: presented)
             guard developmentDigests.contains(digest) else {
-                throw await failure(.invalidKey, from: address, malformed: true, now: nowNanoseconds)
+                throw await failure(.invalidKey, from: address, malformed: true, now: instant)
             }
         case .wellFormed:
             digest = APIKeyDigest(of: presented)
@@ -90,7 +94,7 @@ public final class KeyAuthenticator: Sendable {
         } else {
             // A throttled address gets no storage lookups, except to refresh a key that was valid
             // when last seen: offices share addresses, and a flood must not lock out their keys.
-            if cached?.record == nil, let address, let throttled = throttle(address, now: nowNanoseconds) {
+            if cached?.record == nil, let address, let throttled = throttle(address, now: instant) {
                 throw throttled
             }
             counters.withLock { $0.lookups += 1 }
@@ -105,20 +109,20 @@ public final class KeyAuthenticator: Sendable {
             keys.fill(CachedKey(record: record, freshUntil: nowNanoseconds + lifetime), for: digest, ifUnchangedSince: changesBefore)
         }
 
-        guard let record else { throw await failure(.invalidKey, from: address, now: nowNanoseconds) }
+        guard let record else { throw await failure(.invalidKey, from: address, now: instant) }
         var superseded = false
         if !record.digest.constantTimeEquals(digest) {
             guard let previous = record.previousDigest, previous.constantTimeEquals(digest),
                 let validUntil = record.previousValidUntil, validUntil > now
-            else { throw await failure(.invalidKey, from: address, now: nowNanoseconds) }
+            else { throw await failure(.invalidKey, from: address, now: instant) }
             superseded = true
         }
-        if record.revokedAt != nil { throw await failure(.revokedKey, from: address, now: nowNanoseconds) }
+        if record.revokedAt != nil { throw await failure(.revokedKey, from: address, now: instant) }
         if let expiresAt = record.expiresAt, expiresAt <= now {
-            throw await failure(.expiredKey, from: address, now: nowNanoseconds)
+            throw await failure(.expiredKey, from: address, now: instant)
         }
         guard let tenant = try await tenant(id: record.tenantID) else {
-            throw await failure(.invalidKey, from: address, now: nowNanoseconds)
+            throw await failure(.invalidKey, from: address, now: instant)
         }
         return Principal(
             key: record, tenant: tenant, tenantLimit: plans.effectiveLimit(for: tenant), viaSupersededSecret: superseded)
@@ -126,7 +130,7 @@ public final class KeyAuthenticator: Sendable {
 
     /// The tenant `id`, from memory when fresh.
     public func tenant(id: String) async throws -> Tenant? {
-        let now = time.now().unixNanoseconds
+        let now = time.monotonicNanoseconds()
         if let cached = tenants.value(for: id), cached.freshUntil > now { return cached.tenant }
         let changesBefore = tenants.changeCount
         let tenant: Tenant?
@@ -142,7 +146,7 @@ public final class KeyAuthenticator: Sendable {
 
     /// Makes a change to `record` (created, revoked, regenerated) visible to the very next request.
     public func remember(_ record: APIKeyRecord) {
-        let entry = CachedKey(record: record, freshUntil: time.now().unixNanoseconds + positiveLifetime)
+        let entry = CachedKey(record: record, freshUntil: time.monotonicNanoseconds() + positiveLifetime)
         keys.set(entry, for: record.digest)
         if let previous = record.previousDigest { keys.set(entry, for: previous) }
     }
@@ -161,17 +165,17 @@ public final class KeyAuthenticator: Sendable {
 
     /// Makes a change to `tenant` (plan, limit) visible to the very next request.
     public func remember(_ tenant: Tenant) {
-        tenants.set(CachedTenant(tenant: tenant, freshUntil: time.now().unixNanoseconds + positiveLifetime), for: tenant.id)
+        tenants.set(CachedTenant(tenant: tenant, freshUntil: time.monotonicNanoseconds() + positiveLifetime), for: tenant.id)
     }
 
-    private func throttle(_ address: String, now: Int64) -> CoordinatorError? {
+    private func throttle(_ address: String, now: RateInstant) -> CoordinatorError? {
         guard let refused = failures.knownRefusal(.address(address), limit: failureLimitPerMinute, now: now) else { return nil }
         return Self.tooManyFailures(retryAfter: refused.retryAfterSeconds)
     }
 
     /// Counts a failed attempt from `address`; past the budget the answer becomes 429.
     private func failure(
-        _ error: CoordinatorError, from address: String?, malformed: Bool = false, now: Int64
+        _ error: CoordinatorError, from address: String?, malformed: Bool = false, now: RateInstant
     ) async -> CoordinatorError {
         guard let address else { return error }
         let decision = await failures.charge((.address(address), failureLimitPerMinute), locally: malformed, now: now)

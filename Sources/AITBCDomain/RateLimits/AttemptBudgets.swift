@@ -8,6 +8,9 @@
 /// decides: an outage neither lifts the throttle nor turns a wrong password into a 503. Attempts
 /// that cannot be guesses (a malformed key) are counted by the instance alone: they never reach
 /// storage.
+///
+/// Time here is a ``RateInstant``: the instance's own budgets and the refusals it remembers run on
+/// monotonic time, so setting the wall clock neither locks every address out nor lifts a throttle.
 public final class AttemptBudgets: Sendable {
     private let local = RateLimiter()
     private let shared: (any SharedRateLimit)?
@@ -17,8 +20,8 @@ public final class AttemptBudgets: Sendable {
         self.shared = shared
     }
 
-    /// A refusal of `budget` known here at `now` (Unix nanoseconds), charging nothing and asking no one.
-    public func knownRefusal(_ budget: BudgetKey, limit: Int, now: Int64) -> RateDecision? {
+    /// A refusal of `budget` known here at `now`, charging nothing and asking no one.
+    public func knownRefusal(_ budget: BudgetKey, limit: Int, now: RateInstant) -> RateDecision? {
         let state = local.peek(budget, limit: limit, now: now)
         if !state.admitted { return state }
         return shared == nil ? nil : refusals.refusal((budget, limit), nil, now: now)
@@ -27,7 +30,7 @@ public final class AttemptBudgets: Sendable {
     /// Charges one attempt to both budgets, or to neither when one is spent; `locally` keeps it
     /// off the shared limiter.
     public func charge(
-        _ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, locally: Bool = false, now: Int64
+        _ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, locally: Bool = false, now: RateInstant
     ) async -> RateDecision {
         guard let shared, !locally else { return local.admit(first, second, now: now) }
         do {

@@ -62,8 +62,10 @@ public enum GCRA {
     }
 
     /// Evaluates one request against a budget whose stored arrival time is `tat` (nil: full budget).
+    /// Arrival times are monotonic nanoseconds; `now.unix` only dates the reset.
     @inlinable
-    public static func evaluate(tat: Int64?, now: Int64, limit: Int) -> Evaluation {
+    public static func evaluate(tat: Int64?, now instant: RateInstant, limit: Int) -> Evaluation {
+        let now = instant.monotonic
         let limit = max(1, limit)
         let interval = windowNanoseconds / Int64(limit)
         let capacity = interval * Int64(limit)
@@ -76,14 +78,14 @@ public enum GCRA {
                 admitted: false, newTAT: base,
                 decision: RateDecision(
                     admitted: false, limit: limit, remaining: 0,
-                    resetUnixSeconds: ceilSeconds(base), retryAfterSeconds: retry))
+                    resetUnixSeconds: ceilSeconds(instant.unixTime(ofMonotonic: base)), retryAfterSeconds: retry))
         }
         let remaining = Int((capacity - (newTAT - now)) / interval)
         return Evaluation(
             admitted: true, newTAT: newTAT,
             decision: RateDecision(
-                admitted: true, limit: limit, remaining: remaining, resetUnixSeconds: ceilSeconds(newTAT),
-                retryAfterSeconds: 0))
+                admitted: true, limit: limit, remaining: remaining,
+                resetUnixSeconds: ceilSeconds(instant.unixTime(ofMonotonic: newTAT)), retryAfterSeconds: 0))
     }
 
     @inlinable
@@ -106,6 +108,10 @@ extension BudgetKey {
 
 /// In-memory rate limits: admits or refuses a request against one or more budgets at once.
 ///
+/// Budgets are kept in monotonic time (``RateInstant/monotonic``): a wall clock stepped back would
+/// otherwise refuse every caller until it caught up, and one stepped forward would refill every
+/// budget at once.
+///
 /// Each budget keeps its arrival time and the limit it was charged under. When a limit
 /// changes (a plan upgrade, a custom limit), the outstanding requests are carried over at the
 /// new rate, so the change applies to the very next request in proportion.
@@ -127,15 +133,17 @@ public final class RateLimiter: Sendable {
     /// Admits the request only if every budget has room; then charges all of them. A refusal charges none.
     ///
     /// The decision reported is the refusing budget's, or, when admitted, the one with the least room left.
-    public func admit(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, now: Int64) -> RateDecision {
-        state.withLock { state in
-            let one = GCRA.evaluate(tat: Self.arrival(state.budgets[first.0], limit: first.1, now: now), now: now, limit: first.1)
+    public func admit(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)? = nil, now instant: RateInstant) -> RateDecision {
+        let now = instant.monotonic
+        return state.withLock { state in
+            let one = GCRA.evaluate(
+                tat: Self.arrival(state.budgets[first.0], limit: first.1, now: now), now: instant, limit: first.1)
             guard let second else {
                 if one.admitted { Self.store(one.newTAT, limit: first.1, for: first.0, in: &state, now: now) }
                 return one.decision
             }
             let two = GCRA.evaluate(
-                tat: Self.arrival(state.budgets[second.0], limit: second.1, now: now), now: now, limit: second.1)
+                tat: Self.arrival(state.budgets[second.0], limit: second.1, now: now), now: instant, limit: second.1)
             guard one.admitted, two.admitted else {
                 if !one.admitted, !two.admitted {
                     return one.decision.retryAfterSeconds >= two.decision.retryAfterSeconds ? one.decision : two.decision
@@ -152,9 +160,11 @@ public final class RateLimiter: Sendable {
     }
 
     /// What `admit` would answer for `budget` now, without charging it.
-    public func peek(_ budget: BudgetKey, limit: Int, now: Int64) -> RateDecision {
+    public func peek(_ budget: BudgetKey, limit: Int, now instant: RateInstant) -> RateDecision {
         state.withLock {
-            GCRA.evaluate(tat: Self.arrival($0.budgets[budget], limit: limit, now: now), now: now, limit: limit).decision
+            GCRA.evaluate(
+                tat: Self.arrival($0.budgets[budget], limit: limit, now: instant.monotonic), now: instant, limit: limit
+            ).decision
         }
     }
 

@@ -39,10 +39,11 @@ public final class RateRefusals: Sendable {
 
     public init() {}
 
-    /// A refusal still in force for one of the budgets (at its current limit) at `now` (Unix nanoseconds),
-    /// with its wait recomputed.
-    public func refusal(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?, now: Int64) -> RateDecision? {
-        refusals.withLock { refusals in
+    /// A refusal still in force for one of the budgets (at its current limit) at `now`, with its wait
+    /// recomputed. Refusals are kept in monotonic time: setting the wall clock neither prolongs nor ends them.
+    public func refusal(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?, now instant: RateInstant) -> RateDecision? {
+        let now = instant.monotonic
+        return refusals.withLock { refusals in
             for (budget, limit) in [first, second].compactMap({ $0 }) {
                 guard let refusal = refusals[budget] else { continue }
                 guard refusal.until > now, refusal.decision.limit == limit else {
@@ -59,7 +60,7 @@ public final class RateRefusals: Sendable {
 
     /// A refusal still in force (no round trip), else `shared`'s decision, remembering the refusal it makes.
     public func decide(
-        _ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?, by shared: any SharedRateLimit, now: Int64
+        _ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?, by shared: any SharedRateLimit, now: RateInstant
     ) async throws -> RateDecision {
         if let refused = refusal(first, second, now: now) { return refused }
         let admission = try await shared.admit(first, second)
@@ -70,7 +71,8 @@ public final class RateRefusals: Sendable {
     }
 
     /// Records that `budget` refused at `now`; it refuses until the decision's `Retry-After` has passed.
-    public func record(_ budget: BudgetKey, _ decision: RateDecision, now: Int64, waitNanoseconds: Int64) {
+    public func record(_ budget: BudgetKey, _ decision: RateDecision, now instant: RateInstant, waitNanoseconds: Int64) {
+        let now = instant.monotonic
         refusals.withLock { refusals in
             if refusals.count > 100_000 { refusals = refusals.filter { $0.value.until > now } }
             refusals[budget] = Refusal(until: now + waitNanoseconds, decision: decision)

@@ -19,7 +19,7 @@ extension Request {
         }
         if buffer.readableBytes == 0, let empty { return empty }
         do {
-            return try JSONBody.decoder.decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONBody.decoder.decode(T.self, from: buffer.readableBytesView)
         } catch let error as DecodingError {
             throw JSONBody.describe(error)
         } catch {
@@ -30,7 +30,8 @@ extension Request {
 
 /// Decoding of request bodies and the errors it reports.
 enum JSONBody {
-    static let decoder = RFC3339.makeDecoder()
+    /// Linear in the size of the body, however it nests (a payload is read once, never re-tried).
+    static let decoder = JSONValueDecoder()
 
     static func describe(_ error: DecodingError) -> CoordinatorError {
         func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {

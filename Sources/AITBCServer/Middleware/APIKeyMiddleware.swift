@@ -35,7 +35,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     /// The shared limiter's decision, or a refusal still in force from memory (no round trip). A store
     /// that cannot be asked means 503: admitting without it could exceed the budget.
     func sharedDecision(
-        _ shared: any SharedRateLimit, _ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: Int64
+        _ shared: any SharedRateLimit, _ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: RateInstant
     ) async throws -> RateDecision {
         do {
             return try await refusals.decide(budgets.0, budgets.1, by: shared, now: now)
@@ -46,16 +46,16 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
     }
 
-    /// The rate-limit decision for one request charged to `budgets` at `now` (Unix nanoseconds): the
+    /// The rate-limit decision for one request charged to `budgets` at `now`: the
     /// shared authority when instances share a database, else this instance's limiter.
-    func decide(_ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: Int64) async throws -> RateDecision {
+    func decide(_ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: RateInstant) async throws -> RateDecision {
         if let sharedLimit { return try await sharedDecision(sharedLimit, budgets, now: now) }
         return limiter.admit(budgets.0, budgets.1, now: now)
     }
 
     /// Charges a request of `principal` made outside `/v1` (a dashboard action) to the same budgets.
     func decide(for principal: Principal) async throws -> RateDecision {
-        try await decide(principal.budgets, now: time.now().unixNanoseconds)
+        try await decide(principal.budgets, now: time.rateInstant())
     }
 
     func handle(
@@ -84,9 +84,10 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         context.requestLog?.keyID = principal.key.id
         let now = time.now()
+        let instant = time.rateInstant(wall: now)
         let budgets = principal.budgets
-        let decision = try await decide(budgets, now: now.unixNanoseconds)
-        guard decision.admitted || mayRevokeBeyondTheBudget(request, principal, now: now.unixNanoseconds) else {
+        let decision = try await decide(budgets, now: instant)
+        guard decision.admitted || mayRevokeBeyondTheBudget(request, principal, now: instant) else {
             metrics.countRateLimited()
             usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: context.clientAddress)
             var response = ErrorResponses.response(
@@ -127,7 +128,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     /// Whether a refused request is a revocation that goes through anyway: a key that manages keys
     /// may revoke up to ``revocationsBeyondTheBudget`` a minute (counted by this instance) whatever
     /// the tenant's budget, since a leaked key flooding the budget must not protect itself.
-    func mayRevokeBeyondTheBudget(_ request: Request, _ principal: Principal, now: Int64) -> Bool {
+    func mayRevokeBeyondTheBudget(_ request: Request, _ principal: Principal, now: RateInstant) -> Bool {
         guard request.method == .delete, request.uri.path.hasPrefix("/v1/api-keys/"),
             principal.permissions.contains(.keysWrite)
         else { return false }

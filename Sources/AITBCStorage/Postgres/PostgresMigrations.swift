@@ -170,6 +170,30 @@ enum PostgresMigrations {
             5,
             [admitFunction]
         ),
+        (
+            // Retention: usage rolled up per hour, and the indexes that find what is past its age
+            // without a scan (see ``PostgresStore``'s retention batches).
+            6,
+            [
+                """
+                CREATE TABLE key_usage_hours (
+                    key_id TEXT COLLATE "C" NOT NULL,
+                    hour BIGINT NOT NULL,
+                    admitted BIGINT NOT NULL DEFAULT 0,
+                    rate_limited BIGINT NOT NULL DEFAULT 0,
+                    errors BIGINT NOT NULL DEFAULT 0,
+                    PRIMARY KEY (key_id, hour)
+                )
+                """,
+                "CREATE INDEX key_usage_hours_hour ON key_usage_hours(hour)",
+                "CREATE INDEX key_usage_minute ON key_usage(minute)",
+                """
+                CREATE INDEX jobs_finished ON jobs(finished_at)
+                WHERE state IN ('COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED')
+                """,
+                "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at)",
+            ]
+        ),
     ]
 
     /// The one statement that decides a batch of requests for one or two budgets (see

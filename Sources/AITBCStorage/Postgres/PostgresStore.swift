@@ -534,7 +534,11 @@ public final class PostgresStore: CoordinatorStore {
             try await session.rows(
                 """
                 SELECT minute, admitted, rate_limited, errors FROM key_usage
-                WHERE key_id = \(keyID) AND minute >= \(Int(sinceMinute)) ORDER BY minute
+                WHERE key_id = \(keyID) AND minute >= \(Int(sinceMinute))
+                UNION ALL
+                SELECT hour, admitted, rate_limited, errors FROM key_usage_hours
+                WHERE key_id = \(keyID) AND hour >= \(Int(sinceMinute))
+                ORDER BY 1
                 """)
         }
         return try rows.map { row in

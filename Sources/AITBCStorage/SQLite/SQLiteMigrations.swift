@@ -143,5 +143,29 @@ enum SQLiteMigrations {
                 "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions(expires_at)",
             ]
         ),
+        (
+            // Retention (the same version as PostgreSQL's; 4 and 5 are PostgreSQL's shared rate budgets):
+            // usage rolled up per hour, and the indexes that find what is past its age without a scan.
+            6,
+            [
+                """
+                CREATE TABLE key_usage_hours (
+                    key_id TEXT NOT NULL,
+                    hour INTEGER NOT NULL,
+                    admitted INTEGER NOT NULL DEFAULT 0,
+                    rate_limited INTEGER NOT NULL DEFAULT 0,
+                    errors INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (key_id, hour)
+                ) WITHOUT ROWID
+                """,
+                "CREATE INDEX key_usage_hours_hour ON key_usage_hours(hour)",
+                "CREATE INDEX key_usage_minute ON key_usage(minute)",
+                """
+                CREATE INDEX jobs_finished ON jobs(finished_at)
+                WHERE state IN ('COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED')
+                """,
+                "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at)",
+            ]
+        ),
     ]
 }

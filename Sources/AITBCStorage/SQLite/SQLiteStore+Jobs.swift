@@ -277,6 +277,6 @@ extension JSONText {
 
     static func decodeValue(_ text: String?) -> JSONValue? {
         guard let text else { return nil }
-        return try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        return try? JSONValue(parsing: text)
     }
 }

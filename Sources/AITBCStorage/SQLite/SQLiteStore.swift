@@ -344,8 +344,13 @@ public final class SQLiteStore: CoordinatorStore {
     public func usage(keyID: String, sinceMinute: Int64) async throws -> [(minute: Int64, counts: UsageCounts)] {
         let rows = try await read { connection in
             try await connection.query(
-                "SELECT minute, admitted, rate_limited, errors FROM key_usage WHERE key_id = ? AND minute >= ? ORDER BY minute",
-                [.text(keyID), .integer(Int(sinceMinute))])
+                """
+                SELECT minute, admitted, rate_limited, errors FROM key_usage WHERE key_id = ? AND minute >= ?
+                UNION ALL
+                SELECT hour, admitted, rate_limited, errors FROM key_usage_hours WHERE key_id = ? AND hour >= ?
+                ORDER BY 1
+                """,
+                [.text(keyID), .integer(Int(sinceMinute)), .text(keyID), .integer(Int(sinceMinute))])
         }
         return rows.map { row in
             (
@@ -467,9 +472,7 @@ enum JSONText {
     }
 
     static func decodeObject(_ text: String?) -> [String: JSONValue] {
-        guard let text, let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8)) else {
-            return [:]
-        }
+        guard let text, case .object(let object)? = try? JSONValue(parsing: text) else { return [:] }
         return object
     }
 }

@@ -113,6 +113,24 @@ final class CountingStore: CoordinatorStore {
     func deleteSession(digest: [UInt8]) async throws { try await base.deleteSession(digest: digest) }
     func deleteSessions(accountID: String) async throws { try await base.deleteSessions(accountID: accountID) }
     func deleteSessions(expiredBefore now: Date) async throws { try await base.deleteSessions(expiredBefore: now) }
+    func deleteFinishedJobs(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await base.deleteFinishedJobs(finishedBefore: cutoff, limit: limit)
+    }
+    func deleteIdempotencyKeys(usedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await base.deleteIdempotencyKeys(usedBefore: cutoff, limit: limit)
+    }
+    func rollUpUsageMinutes(before cutoffMinute: Int64, limit: Int) async throws -> Int {
+        try await base.rollUpUsageMinutes(before: cutoffMinute, limit: limit)
+    }
+    func deleteUsageHours(before cutoffHour: Int64, limit: Int) async throws -> Int {
+        try await base.deleteUsageHours(before: cutoffHour, limit: limit)
+    }
+    func deleteExpiredSessions(at now: Date, limit: Int) async throws -> Int {
+        try await base.deleteExpiredSessions(at: now, limit: limit)
+    }
+    func deleteAuditEvents(recordedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await base.deleteAuditEvents(recordedBefore: cutoff, limit: limit)
+    }
     var statistics: StorageStatistics { base.statistics }
     func jobCountsByState() async throws -> [JobState: Int] { try await base.jobCountsByState() }
     func isHealthy() async -> Bool { await base.isHealthy() }
