@@ -42,6 +42,19 @@ public struct CoordinatorSettings: Sendable {
     public var secureCookiesOverride: Bool?
     /// Development keys found in the environment (role → secret).
     public var developmentKeys: [Role: String] = [:]
+    /// Longest a request head may take from its first byte (from the opening, for a connection's
+    /// first request), and longest a request body may pause.
+    public var readTimeoutSeconds = 20
+    /// Longest a kept-alive connection may be silent between requests: above the 60 s a proxy in
+    /// front commonly keeps idle upstream connections, so it never reuses one this side has closed.
+    public var idleTimeoutSeconds = 75
+    /// Longest a TLS handshake may take from the opening (with AITBC_TLS_CERT / AITBC_TLS_KEY).
+    public var tlsHandshakeTimeoutSeconds = 10
+    /// Most connections held open at once; beyond it new connections wait to be accepted.
+    public var maximumConnections = 10_000
+    /// Most long-polls waiting at once per key and per tenant (on this instance).
+    public var maximumPollsPerKey = 100
+    public var maximumPollsPerTenant = 1_000
 
     public init() {}
 
@@ -73,6 +86,19 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_DASHBOARD", "true", "serve the dashboard (sign-up, API keys, usage) under /dashboard"),
         ("AITBC_BCRYPT_COST", "12", "bcrypt cost of dashboard passwords, 4 … 16"),
         ("AITBC_SECURE_COOKIES", "(auto)", "mark dashboard cookies Secure; default: when serving HTTPS (set true behind a TLS proxy)"),
+        (
+            "AITBC_READ_TIMEOUT_SECONDS", "20",
+            "a request head must be complete this long after its first byte (a new connection's first, after the opening); "
+                + "a body may pause this long; a request being answered (a long-poll) has no read deadline"
+        ),
+        (
+            "AITBC_IDLE_TIMEOUT_SECONDS", "75",
+            "a kept-alive connection silent this long between requests is closed; keep it above the idle timeout of a proxy in front"
+        ),
+        ("AITBC_TLS_HANDSHAKE_TIMEOUT_SECONDS", "10", "a TLS handshake not complete this long after the opening is closed"),
+        ("AITBC_MAX_CONNECTIONS", "10000", "open connections at most; beyond it new ones wait in the listen backlog"),
+        ("AITBC_MAX_POLLS_PER_KEY", "100", "long-polls one key may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
+        ("AITBC_MAX_POLLS_PER_TENANT", "1000", "long-polls one tenant may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
     ]
 
     /// A problem with a setting, reported before the server starts.
@@ -151,6 +177,14 @@ public struct CoordinatorSettings: Sendable {
         for (variable, role) in StoreBootstrap.developmentVariables {
             if let secret = value(variable) { settings.developmentKeys[role] = secret }
         }
+        if let seconds = try integer("AITBC_READ_TIMEOUT_SECONDS", 1...3600) { settings.readTimeoutSeconds = seconds }
+        if let seconds = try integer("AITBC_IDLE_TIMEOUT_SECONDS", 1...86400) { settings.idleTimeoutSeconds = seconds }
+        if let seconds = try integer("AITBC_TLS_HANDSHAKE_TIMEOUT_SECONDS", 1...600) {
+            settings.tlsHandshakeTimeoutSeconds = seconds
+        }
+        if let count = try integer("AITBC_MAX_CONNECTIONS", 1...10_000_000) { settings.maximumConnections = count }
+        if let count = try integer("AITBC_MAX_POLLS_PER_KEY", 1...10_000_000) { settings.maximumPollsPerKey = count }
+        if let count = try integer("AITBC_MAX_POLLS_PER_TENANT", 1...10_000_000) { settings.maximumPollsPerTenant = count }
         try settings.validate()
         return settings
     }
