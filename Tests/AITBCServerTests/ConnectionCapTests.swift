@@ -24,6 +24,10 @@ import Testing
             }
             #expect(try await fourth.response(within: .seconds(2)) == nil, "the connection beyond the cap was served")
             #expect(harness.coordinator.connections.current == 3)
+            // The operator sees it in /metrics.
+            let metrics = try await open[0].request("GET", "/metrics", key: Harness.operatorKey)
+            let gauge = metrics.body.split(separator: "\n").first { $0.hasPrefix("aitbc_open_connections ") }
+            #expect(gauge.flatMap { Double($0.split(separator: " ")[1]) } == 3, "\(gauge ?? "no gauge")")
 
             // One closes: the waiting one is accepted and answered.
             await open.removeFirst().close()

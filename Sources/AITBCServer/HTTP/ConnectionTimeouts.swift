@@ -72,13 +72,16 @@ final class ConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Makes sure a timer fires no later than the current deadline. A deadline that moved later
-    /// keeps the earlier timer, which re-arms when it fires: a body read does not reschedule.
+    /// keeps the earlier timer, which re-arms when it fires. The timer is set at most a read timeout
+    /// ahead, so that the next request's deadlines (each at least a read timeout after its event)
+    /// never come before it: a request on a kept-alive connection schedules nothing.
     private func rearm() {
         guard let context, let deadline = deadlines.deadline?.at else { return }
         if let timerDeadline, timer != nil, timerDeadline <= deadline { return }
         timer?.cancel()
-        timerDeadline = deadline
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+        let fireAt = min(deadline, .now() + deadlines.readTimeout)
+        timerDeadline = fireAt
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: fireAt) { [self] in
             timer = nil
             timerDeadline = nil
             expire()

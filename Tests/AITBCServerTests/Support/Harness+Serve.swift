@@ -18,7 +18,10 @@ extension Harness {
         var logger = Logger(label: "live-test")
         logger.logLevel = .warning
         let application = try buildApplication(coordinator: coordinator, settings: settings, logger: logger)
-        let services = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        var configuration = ServiceGroupConfiguration(services: [application], logger: logger)
+        // A test that failed with a request still open must not wait for it forever.
+        configuration.maximumGracefulShutdownDuration = .seconds(5)
+        let services = ServiceGroup(configuration: configuration)
         let port = settings.port
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await services.run() }
