@@ -3,32 +3,44 @@ import AITBCDomain
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import NIOSSL
 import Logging
 import ServiceLifecycle
 
 /// Builds the HTTP application over `coordinator`: the same function the executable and the tests call.
-/// With a certificate and key in the settings it serves HTTPS only, TLS 1.2 or later.
+/// With a certificate and key in the settings it serves HTTPS only, TLS 1.2 or later. Connections
+/// are held to the settings' read, idle and TLS-handshake timeouts and to the cap on open connections.
 public func buildApplication(
     coordinator: Coordinator, settings: CoordinatorSettings, logger: Logger? = nil
 ) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "aitbc.coordinator")
     logger.logLevel = settings.logLevel
     let (router, _) = try buildRouter(coordinator: coordinator, settings: settings)
-    var server = HTTPServerBuilder.http1()
-    if let certificate = settings.tlsCertificatePath, let key = settings.tlsKeyPath {
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-        tls.minimumTLSVersion = .tlsv12
-        server = try .tls(.http1(), tlsConfiguration: tls)
+    let tls = try serverTLSConfiguration(settings)
+    let timeouts = BoundedHTTP1Channel.Timeouts(
+        read: .seconds(Int64(settings.readTimeoutSeconds)), idle: .seconds(Int64(settings.idleTimeoutSeconds)),
+        tlsHandshake: .seconds(Int64(settings.tlsHandshakeTimeoutSeconds)))
+    let server = HTTPServerBuilder { responder in
+        try BoundedHTTP1Channel(responder: responder, timeouts: timeouts, tls: tls)
     }
+    let cap = ConnectionCap(maximum: settings.maximumConnections, open: coordinator.connections)
     return Application(
         router: router, server: server,
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "aitbc-coordinator"),
+        configuration: .init(
+            address: .hostname(settings.host, port: settings.port), serverName: "aitbc-coordinator",
+            availableConnectionsDelegate: cap),
         services: [CoordinatorServices(coordinator: coordinator)],
         logger: logger)
+}
+
+/// The TLS configuration of the settings' certificate and key (TLS 1.2 or later), or nil for plain HTTP.
+private func serverTLSConfiguration(_ settings: CoordinatorSettings) throws -> TLSConfiguration? {
+    guard let certificate = settings.tlsCertificatePath, let key = settings.tlsKeyPath else { return nil }
+    var configuration = TLSConfiguration.makeServerConfiguration(
+        certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+        privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+    configuration.minimumTLSVersion = .tlsv12
+    return configuration
 }
 
 /// The router with every route and middleware, and the list of API routes it serves (the dashboard's
@@ -66,7 +78,7 @@ public func buildRouter(
     JobController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
     MetricsController(coordinator: coordinator, metrics: metrics)
         .addRoutes(to: router.group("metrics", context: AuthenticatedRequestContext.self), registry: registry)
-    MinerController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
+    MinerController(jobs: coordinator.jobs, longPolls: coordinator.longPolls).addRoutes(to: v1, registry: registry)
     var pageRoutes: [(path: String, method: HTTPRequest.Method)] = []
     if settings.dashboardEnabled {
         let dashboard = try DashboardController<CoordinatorRequestContext>(

@@ -35,6 +35,10 @@ public struct Coordinator: Sendable {
     public let cluster: ClusterSync
     /// Set when a graceful shutdown begins: `/ready` answers 503 and long-polls end.
     public let lifecycle = Lifecycle()
+    /// The long-polls waiting now, per key and per tenant, within their caps.
+    public let longPolls: LongPollSlots
+    /// The connections the server holds open now.
+    public let connections = OpenConnections()
 
     /// Wires the services over `store`; `developmentDigests` are the digests of development keys.
     public init(
@@ -72,6 +76,7 @@ public struct Coordinator: Sendable {
         self.cluster = ClusterSync(
             bus: bus, authenticator: authenticator, jobs: jobs, reconcileInterval: .seconds(5),
             logger: logger)
+        self.longPolls = LongPollSlots(perKey: settings.maximumPollsPerKey, perTenant: settings.maximumPollsPerTenant)
         self.sweeper = JobSweeper(jobs: jobs, interval: .seconds(1))
         self.flusher = UsageFlusher(
             recorder: usage, store: store, interval: .milliseconds(Int(settings.usageFlushIntervalSeconds * 1000)),

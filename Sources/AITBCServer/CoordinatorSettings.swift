@@ -53,6 +53,19 @@ public struct CoordinatorSettings: Sendable {
     public var retention = RetentionPolicy()
     /// How often the retention janitor deletes what is past its age.
     public var janitorIntervalSeconds = 300
+    /// Longest a request head may take from its first byte (from the opening, for a connection's
+    /// first request), and longest a request body may pause.
+    public var readTimeoutSeconds = 20
+    /// Longest a kept-alive connection may be silent between requests: above the 60 s a proxy in
+    /// front commonly keeps idle upstream connections, so it never reuses one this side has closed.
+    public var idleTimeoutSeconds = 75
+    /// Longest a TLS handshake may take from the opening (with AITBC_TLS_CERT / AITBC_TLS_KEY).
+    public var tlsHandshakeTimeoutSeconds = 10
+    /// Most connections held open at once; beyond it new connections wait to be accepted.
+    public var maximumConnections = 10_000
+    /// Most long-polls waiting at once per key and per tenant (on this instance).
+    public var maximumPollsPerKey = 100
+    public var maximumPollsPerTenant = 1_000
 
     public init() {}
 
@@ -112,6 +125,19 @@ public struct CoordinatorSettings: Sendable {
             "AITBC_JANITOR_INTERVAL_SECONDS", "300",
             "how often expired data is deleted (in batches; idempotency keys after 24 h, sessions at expiry)"
         ),
+        (
+            "AITBC_READ_TIMEOUT_SECONDS", "20",
+            "a request head must be complete this long after its first byte (a new connection's first, after the opening); "
+                + "a body may pause this long; a request being answered (a long-poll) has no read deadline"
+        ),
+        (
+            "AITBC_IDLE_TIMEOUT_SECONDS", "75",
+            "a kept-alive connection silent this long between requests is closed; keep it above the idle timeout of a proxy in front"
+        ),
+        ("AITBC_TLS_HANDSHAKE_TIMEOUT_SECONDS", "10", "a TLS handshake not complete this long after the opening is closed"),
+        ("AITBC_MAX_CONNECTIONS", "10000", "open connections at most; beyond it new ones wait in the listen backlog"),
+        ("AITBC_MAX_POLLS_PER_KEY", "100", "long-polls one key may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
+        ("AITBC_MAX_POLLS_PER_TENANT", "1000", "long-polls one tenant may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
     ]
 
     /// A problem with a setting, reported before the server starts.
@@ -217,6 +243,14 @@ public struct CoordinatorSettings: Sendable {
         for (variable, role) in StoreBootstrap.developmentVariables {
             if let secret = value(variable) { settings.developmentKeys[role] = secret }
         }
+        if let seconds = try integer("AITBC_READ_TIMEOUT_SECONDS", 1...3600) { settings.readTimeoutSeconds = seconds }
+        if let seconds = try integer("AITBC_IDLE_TIMEOUT_SECONDS", 1...86400) { settings.idleTimeoutSeconds = seconds }
+        if let seconds = try integer("AITBC_TLS_HANDSHAKE_TIMEOUT_SECONDS", 1...600) {
+            settings.tlsHandshakeTimeoutSeconds = seconds
+        }
+        if let count = try integer("AITBC_MAX_CONNECTIONS", 1...10_000_000) { settings.maximumConnections = count }
+        if let count = try integer("AITBC_MAX_POLLS_PER_KEY", 1...10_000_000) { settings.maximumPollsPerKey = count }
+        if let count = try integer("AITBC_MAX_POLLS_PER_TENANT", 1...10_000_000) { settings.maximumPollsPerTenant = count }
         try settings.validate()
         return settings
     }

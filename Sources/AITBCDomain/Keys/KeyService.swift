@@ -118,10 +118,13 @@ public struct KeyService: Sendable {
     /// One page of keys visible to `caller`, newest first.
     public func list(by caller: Principal, after cursor: ListCursor?, limit: Int) async throws -> [APIKeyRecord] {
         try caller.require(.keysRead)
-        let records = try await storageCall {
-            try await store.keys(tenantID: caller.actingTenantID, after: cursor, limit: limit)
+        // Read beside the flusher, never between its taking the counts and writing them.
+        return try await usage.flushes.run {
+            let records = try await storageCall {
+                try await store.keys(tenantID: caller.actingTenantID, after: cursor, limit: limit)
+            }
+            return records.map(withUnwrittenLastUse)
         }
-        return records.map(withUnwrittenLastUse)
     }
 
     /// `record` with its last use as recorded in memory, when that is newer than the stored one.
@@ -137,7 +140,8 @@ public struct KeyService: Sendable {
     /// The key `id`, if `caller` may see it (else 404, so ids of other tenants are not confirmed).
     public func get(_ id: String, by caller: Principal) async throws -> APIKeyRecord {
         try caller.require(.keysRead)
-        return withUnwrittenLastUse(try await visibleKey(id, to: caller))
+        // Read beside the flusher, never between its taking the counts and writing them.
+        return try await usage.flushes.run { withUnwrittenLastUse(try await visibleKey(id, to: caller)) }
     }
 
     /// Revokes `id`; from the moment this returns, the key is refused. Revoking twice is fine.

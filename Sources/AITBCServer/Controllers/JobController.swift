@@ -72,6 +72,8 @@ struct JobController {
 /// The miner routes: register, heartbeat, long-poll, results, failures, drain.
 struct MinerController {
     let jobs: JobService
+    /// The caps on long-polls waiting at once per key and per tenant.
+    let longPolls: LongPollSlots
 
     static let minerHeader = HTTPField.Name("X-Miner-ID")!
 
@@ -105,6 +107,16 @@ struct MinerController {
         registry.on(group, prefix: "/v1", .post, "miners/poll") { request, context in
             var request = request
             let body = try await request.decodeJSON(PollRequest.self, context: context, empty: PollRequest())
+            // A poll that may wait holds a slot until it ends, however it ends; one that asks not to
+            // wait needs none. Permission first: a key that may not poll gets 403, never 429.
+            var slot: LongPollSlots.Slot?
+            if body.maxWaitSeconds.map({ $0 > 0 }) ?? true {
+                try context.principal.require(.minersWrite)
+                slot = try longPolls.acquire(
+                    keyID: context.principal.key.id,
+                    tenantID: context.principal.actingTenantID ?? context.principal.key.tenantID)
+            }
+            defer { slot.map(longPolls.release) }
             // A poll that has to wait watches its connection for the client leaving.
             let presence = ConnectionPresence(channel: context.channel)
             defer { presence.stop() }

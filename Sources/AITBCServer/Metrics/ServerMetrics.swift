@@ -97,6 +97,9 @@ final class ServerMetrics: Sendable {
             }
             gauge("aitbc_queue_depth", "Jobs waiting in the in-memory queue").set(to: Double(totals.queued))
             gauge("aitbc_miners_online", "Miners ONLINE").set(to: Double(totals.minersOnline))
+            gauge("aitbc_open_connections", "Connections open now (see AITBC_MAX_CONNECTIONS)")
+                .set(to: Double(coordinator.connections.current))
+            gauge("aitbc_long_polls_waiting", "Long-polls holding a slot now").set(to: Double(coordinator.longPolls.total))
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             return String(decoding: bytes, as: UTF8.self)

@@ -168,7 +168,8 @@ enum OpenAPIDocument {
         ],
         "/v1/miners/poll": [
             "post": operation(
-                "Long-poll for a job: 200 with the job, or 204", tag: "miners", response: ref("AssignedJob"), body: ref("Poll"),
+                "Long-poll for a job: 200 with the job, or 204; 429 RATE_LIMIT_EXCEEDED (details.bound "
+                    + "long_polls_per_key or long_polls_per_tenant) while the key or tenant has its most polls waiting", tag: "miners", response: ref("AssignedJob"), body: ref("Poll"),
                 bodyRequired: false, parameters: minerParameters,
                 extra: ["204": ["description": "No job within the wait", "headers": rateLimitHeaders]])
         ],
