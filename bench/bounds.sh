@@ -56,6 +56,7 @@ start() {
     CLIENT_API_KEY=bench-client-key-0001 MINER_API_KEY=bench-miner-key-0001 \
         AITBC_PLANS="free=60,pro=600,enterprise=100000000" \
         AITBC_PLAN_QUOTAS="free=20/4/5,pro=1000/100/100,enterprise=1000000/100000/100000" \
+        AITBC_MAX_POLLS_PER_KEY=100000 AITBC_MAX_POLLS_PER_TENANT=100000 \
         AITBC_LOG_LEVEL=warning AITBC_HOST=127.0.0.1 AITBC_PORT=$PORT AITBC_DATABASE_URL="sqlite:$2" \
         "$1" >> "$DIR/server.log" 2>&1 &
     PID=$!
