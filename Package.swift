@@ -165,6 +165,7 @@ let package = Package(
                 "AITBCServer",
                 "AITBCStorage",
                 "AITBCDashboard",
+                "AITBCTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

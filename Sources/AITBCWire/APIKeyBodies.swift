@@ -62,12 +62,9 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.name = try container.decodeIfPresent(String.self, forKey: .name)
         self.metadata = try container.decodeIfPresent([String: JSONValue].self, forKey: .metadata)
-        self.scopes = container.contains(.scopes) ? .some(try container.decodeIfPresent([String].self, forKey: .scopes)) : nil
-        self.expiresAt =
-            container.contains(.expiresAt) ? .some(try container.decodeIfPresent(Date.self, forKey: .expiresAt)) : nil
-        self.rateLimitPerMinute =
-            container.contains(.rateLimitPerMinute)
-            ? .some(try container.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute)) : nil
+        self.scopes = try container.decodeNullable([String].self, forKey: .scopes)
+        self.expiresAt = try container.decodeNullable(Date.self, forKey: .expiresAt)
+        self.rateLimitPerMinute = try container.decodeNullable(Int.self, forKey: .rateLimitPerMinute)
     }
 
     public func encode(to encoder: any Encoder) throws {

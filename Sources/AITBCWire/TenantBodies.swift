@@ -41,11 +41,7 @@ public struct UpdateTenantRequest: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.plan = try container.decodeIfPresent(String.self, forKey: .plan)
         self.name = try container.decodeIfPresent(String.self, forKey: .name)
-        if container.contains(.rateLimitPerMinute) {
-            self.rateLimitPerMinute = .some(try container.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute))
-        } else {
-            self.rateLimitPerMinute = nil
-        }
+        self.rateLimitPerMinute = try container.decodeNullable(Int.self, forKey: .rateLimitPerMinute)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -1,4 +1,5 @@
 import AITBCServer
+import AITBCTestSupport
 import Foundation
 import NIOCore
 import NIOSSL

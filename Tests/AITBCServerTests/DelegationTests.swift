@@ -305,6 +305,25 @@ import Testing
         }
     }
 
+    @Test func anotherTenantOrAnAnonymousCallerCannotChangeKeysOrReleaseMiners() async throws {
+        try await Harness.make().test { client in
+            let target = try await client.createKey(using: Harness.masterKey, name: "mine", role: "client")
+            _ = try await client.send(.post, "/v1/miners/register?miner_id=rig", key: Harness.minerKey, json: "{}")
+            let stranger = try #require(try await client.createTenant("stranger").masterKey?.apiKey)
+            let patched = try await client.send(
+                .patch, "/v1/api-keys/\(target.keyID)", key: stranger, json: #"{"scopes": null, "name": "taken"}"#)
+            #expect(patched.status == .notFound)
+            #expect(patched.errorCode == "KEY_NOT_FOUND")
+            #expect(try await client.send(.delete, "/v1/miners/rig", key: stranger).status == .notFound)
+            #expect(try await client.send(.patch, "/v1/api-keys/\(target.keyID)", json: #"{"name": "x"}"#).status == .unauthorized)
+            #expect(try await client.send(.delete, "/v1/miners/rig").status == .unauthorized)
+            // Nothing changed: the key keeps its name, the miner its owner.
+            let kept = try await client.send(.get, "/v1/api-keys/\(target.keyID)", key: Harness.masterKey)
+            #expect(kept.json["name"] == "mine")
+            #expect(try await client.send(.post, "/v1/miners/poll?miner_id=rig", key: Harness.minerKey, json: #"{"max_wait_seconds": 0}"#).status == .noContent)
+        }
+    }
+
     static func expectRefusal(_ reply: Reply, context: String) {
         #expect(reply.status == .forbidden, "\(context): \(reply.status)")
         #expect(reply.errorCode == "INSUFFICIENT_SCOPE", "\(context)")

@@ -1,3 +1,4 @@
+import AITBCTestSupport
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -8,21 +9,7 @@ import Testing
 /// HTTPS with a certificate the test makes itself: TLS 1.2+ works, plain HTTP and TLS 1.1 do not.
 @Suite(.serialized) struct TLSTests {
     @Test func servesHTTPSWithTheConfiguredCertificate() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let certificate = directory.appendingPathComponent("cert.pem").path
-        let key = directory.appendingPathComponent("key.pem").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0, "openssl could not make a test certificate")
+        let (certificate, key) = try TestCertificate.make()
 
         let port = try CoordinatorProcess.freePort()
         let process = Process()

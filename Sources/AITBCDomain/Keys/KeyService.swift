@@ -208,11 +208,7 @@ public struct KeyService: Sendable {
         let existing = try await visibleKey(id, to: caller)
         try await requireDelegable(existing, for: .update, by: caller)
         let now = time.now()
-        guard existing.revokedAt == nil else {
-            throw CoordinatorError(
-                .conflict, code: "CONFLICT_STATE", message: "A revoked key cannot be changed",
-                details: ["state": .string("revoked")])
-        }
+        guard existing.revokedAt == nil else { throw Self.conflictOrMissing(existing) }
         var changed = existing
         var data: [String: JSONValue] = [:]
         if let name = change.name {
@@ -253,6 +249,7 @@ public struct KeyService: Sendable {
         return withUnwrittenLastUse(stored)
     }
 
+    /// 404 when the key is gone, else 409: a revoked key cannot be changed.
     static func conflictOrMissing(_ record: APIKeyRecord?) -> CoordinatorError {
         guard record != nil else { return keyNotFound }
         return CoordinatorError(

@@ -8,28 +8,13 @@ import PostgresNIO
 /// each other, nor on a request that holds a row; a row a request holds is left for the next pass.
 extension PostgresStore {
     public func deleteFinishedJobs(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
-        try await count(
-            """
-            WITH gone AS (
-                DELETE FROM jobs WHERE ctid = ANY(ARRAY(
-                    SELECT ctid FROM jobs
-                    WHERE state IN ('COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED') AND finished_at < \(PostgresInstant(cutoff))
-                    LIMIT \(limit) FOR UPDATE SKIP LOCKED))
-                RETURNING 1)
-            SELECT count(*)::BIGINT FROM gone
-            """)
+        try await deleteBatch(
+            from: "jobs", where: "state IN ('COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED') AND finished_at <",
+            PostgresInstant(cutoff), limit: limit)
     }
 
     public func deleteIdempotencyKeys(usedBefore cutoff: Date, limit: Int) async throws -> Int {
-        try await count(
-            """
-            WITH gone AS (
-                DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-                    SELECT ctid FROM idempotency_keys WHERE created_at < \(PostgresInstant(cutoff))
-                    LIMIT \(limit) FOR UPDATE SKIP LOCKED))
-                RETURNING 1)
-            SELECT count(*)::BIGINT FROM gone
-            """)
+        try await deleteBatch(from: "idempotency_keys", where: "created_at <", PostgresInstant(cutoff), limit: limit)
     }
 
     public func rollUpUsageMinutes(before cutoffMinute: Int64, limit: Int) async throws -> Int {
@@ -57,35 +42,27 @@ extension PostgresStore {
     }
 
     public func deleteUsageHours(before cutoffHour: Int64, limit: Int) async throws -> Int {
-        try await count(
-            """
-            WITH gone AS (
-                DELETE FROM key_usage_hours WHERE ctid = ANY(ARRAY(
-                    SELECT ctid FROM key_usage_hours WHERE hour < \(Int(cutoffHour))
-                    LIMIT \(limit) FOR UPDATE SKIP LOCKED))
-                RETURNING 1)
-            SELECT count(*)::BIGINT FROM gone
-            """)
+        try await deleteBatch(from: "key_usage_hours", where: "hour <", Int(cutoffHour), limit: limit)
     }
 
     public func deleteExpiredSessions(at now: Date, limit: Int) async throws -> Int {
-        try await count(
-            """
-            WITH gone AS (
-                DELETE FROM dashboard_sessions WHERE ctid = ANY(ARRAY(
-                    SELECT ctid FROM dashboard_sessions WHERE expires_at <= \(PostgresInstant(now))
-                    LIMIT \(limit) FOR UPDATE SKIP LOCKED))
-                RETURNING 1)
-            SELECT count(*)::BIGINT FROM gone
-            """)
+        try await deleteBatch(from: "dashboard_sessions", where: "expires_at <=", PostgresInstant(now), limit: limit)
     }
 
     public func deleteAuditEvents(recordedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await deleteBatch(from: "audit_events", where: "created_at <", PostgresInstant(cutoff), limit: limit)
+    }
+
+    /// Deletes at most `limit` rows of `table` whose condition (`condition` followed by `value`, e.g.
+    /// `"created_at <"` and a cutoff) holds and that no one else holds; answers how many it deleted.
+    private func deleteBatch(
+        from table: String, where condition: String, _ value: some PostgresEncodable & Sendable, limit: Int
+    ) async throws -> Int {
         try await count(
             """
             WITH gone AS (
-                DELETE FROM audit_events WHERE ctid = ANY(ARRAY(
-                    SELECT ctid FROM audit_events WHERE created_at < \(PostgresInstant(cutoff))
+                DELETE FROM \(unescaped: table) WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM \(unescaped: table) WHERE \(unescaped: condition) \(value)
                     LIMIT \(limit) FOR UPDATE SKIP LOCKED))
                 RETURNING 1)
             SELECT count(*)::BIGINT FROM gone

@@ -1,9 +1,9 @@
 import Foundation
 
 /// A self-signed certificate for localhost and 127.0.0.1, made with openssl for one test.
-enum TestCertificate {
+public enum TestCertificate {
     /// The paths of the PEM certificate and key.
-    static func make() throws -> (certificate: String, key: String) {
+    public static func make() throws -> (certificate: String, key: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificate = directory.appendingPathComponent("cert.pem").path
@@ -18,7 +18,12 @@ enum TestCertificate {
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
         openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else { throw WireError(description: "openssl could not make a test certificate") }
+        guard openssl.terminationStatus == 0 else { throw Failure(description: "openssl could not make a test certificate") }
         return (certificate, key)
+    }
+
+    /// Why no certificate could be made.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 }
