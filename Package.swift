@@ -175,6 +175,7 @@ let package = Package(
             dependencies: [
                 "AITBC",
                 "AITBCServer",
+                "AITBCTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

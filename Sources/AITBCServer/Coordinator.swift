@@ -98,7 +98,7 @@ public struct Coordinator: Sendable {
         settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
         secrets: any SecretSource = SystemSecretSource(), logger: Logger, announce: (String) -> Void
     ) async throws -> Coordinator {
-        let backend = try await AITBCStorageFactory.open(settings: settings, secrets: secrets, logger: logger)
+        let backend = try await AITBCStorageFactory.open(settings: settings, time: time, secrets: secrets, logger: logger)
         let store = backend.store
         var digests = Set<APIKeyDigest>()
         if settings.mode == .development {

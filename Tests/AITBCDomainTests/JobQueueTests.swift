@@ -81,4 +81,36 @@ import Testing
         await queue.removeMiner(first)
         #expect(await queue.reserveMiner(second, limit: 1) == nil)
     }
+
+    /// Storage is read before the queue is corrected: what changed here in between must survive it.
+    @Test func aReconciliationKeepsWhatChangedWhileItReadStorage() async {
+        // No grace: only what changed after the read began is kept.
+        let queue = JobQueue(reconcileGrace: .nanoseconds(1))
+        await queue.update(Self.miner("m", vram: 24))
+        let key = MinerKey(tenantID: "t", minerID: "m")
+        await queue.enqueue(Self.job("old", at: 0))
+        await queue.enqueue(Self.job("taken", at: 1))
+        // Storage was read here: it holds "old" and "taken", both queued.
+        let read = [Self.active("old", .queued), Self.active("taken", .queued)]
+        try? await Task.sleep(for: .milliseconds(2))
+        let readSince = ContinuousClock.now
+        // Meanwhile this instance queued a new job and handed "old" out.
+        await queue.enqueue(Self.job("new", at: 2))
+        #expect(await queue.takeMatching(for: key)?.id == "old")
+        await queue.reconcile(jobs: read, miners: [], readSince: readSince)
+        // The new job is still queued, "old" still runs on the miner and is not queued again.
+        #expect(await queue.queuedJobs(of: "t").map(\.id) == ["taken", "new"])
+        #expect(await queue.totals().running == 1)
+        // A reconciliation that began after the changes does apply what storage says.
+        try? await Task.sleep(for: .milliseconds(2))
+        await queue.reconcile(jobs: [Self.active("taken", .queued)], miners: [], readSince: .now)
+        #expect(await queue.queuedJobs(of: "t").map(\.id) == ["taken"])
+        #expect(await queue.totals().running == 0)
+    }
+
+    static func active(_ id: String, _ state: JobState, miner: String? = nil) -> ActiveJob {
+        ActiveJob(
+            id: id, tenantID: "t", state: state, assignedMinerID: miner, requestedAt: start,
+            expiresAt: start.addingTimeInterval(900), requirement: JobRequirement(constraints: nil))
+    }
 }

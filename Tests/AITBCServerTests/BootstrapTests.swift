@@ -1,4 +1,5 @@
 import AITBCDomain
+import AITBCTestSupport
 import AITBCWire
 import Foundation
 import HummingbirdTesting
@@ -11,8 +12,8 @@ import Testing
 @Suite struct BootstrapTests {
     @Test func firstStartOnAnEmptyStorePrintsOneOperatorKeyOnce() async throws {
         var settings = CoordinatorSettings()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-boot-\(UUID().uuidString)/db.sqlite").path
-        settings.databaseURL = "sqlite:" + path
+        let database = try await TestDatabase.make()
+        settings.databaseURL = database.url
         let announced = Mutex<[String]>([])
         let first = try await Coordinator.start(settings: settings, logger: .init(label: "t")) { secret in
             announced.withLock { $0.append(secret) }
@@ -29,6 +30,7 @@ import Testing
             announced.withLock { $0.append(secret) }
         }
         try await second.store.close()
+        await database.drop()
         #expect(announced.withLock { $0.count } == 1)
     }
 

@@ -1,6 +1,7 @@
 import AITBCDomain
 import AITBCServer
 import AITBCStorage
+import AITBCTestSupport
 import AITBCWire
 import Foundation
 import HummingbirdTesting
@@ -11,7 +12,8 @@ import Testing
 /// Two coordinators on one store, joined by a bus: what one changes, the other follows. (The same
 /// domain code runs on PostgreSQL with LISTEN/NOTIFY; here SQLite and an in-process bus stand in, so
 /// the event handling is tested without a database server.)
-@Suite struct ClusterTests {
+@Suite(.enabled(if: TestBackend.current == .sqlite, Comment(rawValue: TestBackend.onlyOnSQLite)))
+struct ClusterTests {
     struct Pair {
         let a: Coordinator
         let b: Coordinator

@@ -375,10 +375,7 @@ import Testing
             let session = try #require(browser.cookies["aitbc_session"])
             let master = try #require(browser.shownSecret)
             try await harness.coordinator.store.close()
-            var bytes = Data()
-            for suffix in ["", "-wal"] {
-                bytes += (try? Data(contentsOf: URL(fileURLWithPath: harness.databasePath + suffix))) ?? Data()
-            }
+            let bytes = try await harness.database.storedBytes()
             for secret in ["a very memorable passphrase", session, master] {
                 #expect(bytes.range(of: Data(secret.utf8)) == nil)
             }

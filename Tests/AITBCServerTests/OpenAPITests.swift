@@ -18,7 +18,7 @@ import Testing
         }
         #expect(registered.subtracting(documented).isEmpty, "undocumented: \(registered.subtracting(documented).sorted())")
         #expect(documented.subtracting(registered).isEmpty, "documented but not served: \(documented.subtracting(registered).sorted())")
-        try? await harness.coordinator.store.close()
+        await harness.close()
     }
 
     @Test func documentAndDocsPageAreServed() async throws {

@@ -1,4 +1,5 @@
 import AITBCDomain
+import AITBCTestSupport
 import AITBCWire
 import Foundation
 import HTTPTypes
@@ -179,8 +180,9 @@ import Testing
                 let reply = try await client.send(.get, "/v1/jobs", key: Harness.clientKey)
                 #expect(reply.status == .ok, "request \(index) after the clock was set back")
                 #expect(reply.header("X-RateLimit-Remaining") == "59")
-                // The reset is a Unix time on the wall clock as it now reads: one interval from now.
-                let wall = Int64(harness.clock.now().timeIntervalSince1970)
+                // The reset is a Unix time one interval from now: on the wall clock as it now reads on
+                // SQLite; on PostgreSQL on the database's clock, which this instance's step did not move.
+                let wall = Int64(harness.clock.now().timeIntervalSince1970) + (harness.backend == .postgres ? 3600 : 0)
                 #expect(reply.header("X-RateLimit-Reset") == String(wall + 1))
                 harness.clock.advance(by: 1)
             }
@@ -196,7 +198,7 @@ import Testing
             let refused = try await client.send(.get, "/v1/jobs", key: Harness.clientKey)
             #expect(refused.status == .tooManyRequests)
             #expect(refused.header("Retry-After") == "1")
-            let wall = Int64(harness.clock.now().timeIntervalSince1970)
+            let wall = Int64(harness.clock.now().timeIntervalSince1970) - (harness.backend == .postgres ? 3600 : 0)
             #expect(refused.header("X-RateLimit-Reset") == String(wall + 60))
             // Time passing still refills it at the plan's rate, one request a second.
             harness.clock.advance(by: 1)

@@ -44,7 +44,7 @@ import Testing
         }
         // Refused from memory: the revoke's own record is what the cache holds.
         #expect(counting.keyLookups == lookupsBefore + 1)
-        try? await harness.coordinator.store.close()
+        await harness.close()
     }
 
     @Test func aLookupReadBeforeARegenerationDoesNotBringTheOldSecretBack() async throws {
@@ -65,7 +65,7 @@ import Testing
             _ = try await coordinator.authenticator.authenticate(issued.secret, from: nil)
         }
         #expect(try await coordinator.authenticator.authenticate(fresh.secret, from: nil).key.id == issued.record.id)
-        try? await harness.coordinator.store.close()
+        await harness.close()
     }
 
     @Test func aTenantReadBeforeAPlanChangeDoesNotBringTheOldLimitBack() async throws {
@@ -84,6 +84,6 @@ import Testing
         let client = try await coordinator.authenticator.authenticate(Harness.clientKey, from: nil)
         #expect(client.tenant.plan == "enterprise")
         #expect(client.tenantLimit == 6000)
-        try? await harness.coordinator.store.close()
+        await harness.close()
     }
 }

@@ -24,6 +24,15 @@ import Testing
 
     static let now = Date(timeIntervalSince1970: 1_795_000_000)
 
+    /// Plain `swift test` without a PostgreSQL server runs the cases below on SQLite only; this is the
+    /// skipped test that says so (scripts/test always has a server, so there it checks both ran).
+    @Test(.enabled(
+        if: PostgresTestDatabase.isConfigured,
+        "the PostgreSQL cases of every StoreContractTests test were skipped: they need AITBC_TEST_POSTGRES_URL, which scripts/test sets"))
+    func everyCaseRunsOnBothBackends() {
+        #expect(Self.backends.map(\.name) == ["sqlite", "postgres"])
+    }
+
     static func key(_ id: String, tenant: String = "t1", role: Role = .client, secret: String? = nil, at offset: TimeInterval = 0)
         -> APIKeyRecord
     {

@@ -1,12 +1,14 @@
 import AITBC
 import AITBCDomain
 import AITBCServer
+import AITBCTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
 
-/// A coordinator listening on a real loopback port, for SDK tests over the wire (no mocks).
+/// A coordinator listening on a real loopback port, for SDK tests over the wire (no mocks), on a fresh
+/// database of ``TestBackend/current``.
 enum LiveServer {
     static let client = "sdk-client-key-00000001"
     static let miner = "sdk-miner-key-000000001"
@@ -24,22 +26,36 @@ enum LiveServer {
         settings.developmentPlan = plan
         settings.port = 0
         settings.developmentKeys = [.client: client, .miner: miner, .master: master, .operator: `operator`]
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-sdk-\(UUID().uuidString)/db.sqlite").path
-        settings.databaseURL = "sqlite:" + path
+        let database = try await TestDatabase.make(prefix: "aitbc_sdk_")
+        settings.databaseURL = database.url
         var logger = Logger(label: "sdk-test")
         logger.logLevel = .warning
-        let coordinator = try await Coordinator.start(settings: settings, logger: logger) { _ in }
+        let coordinator: Coordinator
+        do {
+            coordinator = try await Coordinator.start(settings: settings, logger: logger) { _ in }
+        } catch {
+            await database.drop()
+            throw error
+        }
         settings.logLevel = .warning
         do {
             try await buildApplication(coordinator: coordinator, settings: settings, logger: logger).test(.live) { testClient in
                 guard let port = testClient.port else { throw CancellationError() }
+                // On PostgreSQL: its first catch-up with other instances forgets every cached key.
+                let deadline = ContinuousClock.now + .seconds(15)
+                while coordinator.bus.isShared, coordinator.cluster.resyncCount == 0, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 try await body("http://127.0.0.1:\(port)", coordinator)
             }
         } catch {
             // A failing test must report, not trap on an unclosed database at release.
             try? await coordinator.store.close()
+            await database.drop()
             throw error
         }
+        try? await coordinator.store.close()
+        await database.drop()
     }
 
     static func sdk(_ url: String, key: String, retries: Int = 2) throws -> AITBCClient {

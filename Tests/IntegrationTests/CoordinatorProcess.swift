@@ -1,3 +1,4 @@
+import AITBCTestSupport
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -17,6 +18,8 @@ final class CoordinatorProcess: @unchecked Sendable {
     private(set) var stdoutText = ""
 
     /// Starts the binary with `environment` added to a minimal environment, and waits until `/health` answers.
+    /// The database is `databasePath` on SQLite; on PostgreSQL (``TestBackend/current``) a database of
+    /// its own that the same path names again on a restart. `AITBC_DATABASE_URL` in `environment` wins.
     static func start(databasePath: String, environment: [String: String] = [:], port: Int? = nil) async throws
         -> CoordinatorProcess
     {
@@ -27,7 +30,7 @@ final class CoordinatorProcess: @unchecked Sendable {
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         env["AITBC_PORT"] = String(port)
         env["AITBC_HOST"] = "127.0.0.1"
-        env["AITBC_DATABASE_URL"] = "sqlite:" + databasePath
+        if !databasePath.isEmpty { env["AITBC_DATABASE_URL"] = try await TestDatabase.named(databasePath).url }
         env["AITBC_LOG_LEVEL"] = "warning"
         for (name, value) in environment { env[name] = value }
         process.environment = env

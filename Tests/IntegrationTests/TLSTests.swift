@@ -15,7 +15,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try CoordinatorProcess.binaryPath())
         process.environment = [
-            "AITBC_PORT": String(port), "AITBC_DATABASE_URL": "sqlite:" + CoordinatorProcess.temporaryDatabase(),
+            "AITBC_PORT": String(port), "AITBC_DATABASE_URL": try await TestDatabase.named(CoordinatorProcess.temporaryDatabase()).url,
             "AITBC_TLS_CERT": certificate, "AITBC_TLS_KEY": key, "AITBC_LOG_LEVEL": "warning",
             "CLIENT_API_KEY": "tls-client-key-000000001", "MINER_API_KEY": "tls-miner-key-0000000001",
         ]

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps this instance's memory in step with the other instances on a shared store: applies their
 /// events (forget a changed key or tenant, enqueue a job, note an assignment) and, as the backstop for
@@ -11,6 +12,15 @@ public struct ClusterSync: Service {
     let jobs: JobService
     let reconcileInterval: Duration
     let logger: Logger
+    private let resyncs = Resyncs()
+
+    /// How many times this instance has (re)started listening and caught up: 0 until it first hears
+    /// the others (what a test waits for before it relies on its caches staying put).
+    public var resyncCount: Int { resyncs.count.load(ordering: .relaxed) }
+
+    private final class Resyncs: Sendable {
+        let count = Atomic<Int>(0)
+    }
 
     public init(
         bus: any ClusterBus, authenticator: KeyAuthenticator, jobs: JobService,
@@ -61,6 +71,7 @@ public struct ClusterSync: Service {
             // forget what is cached so the next request of each key reads storage.
             authenticator.forgetAll()
             await reconcile()
+            resyncs.count.add(1, ordering: .relaxed)
         }
     }
 

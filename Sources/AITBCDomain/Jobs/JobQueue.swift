@@ -85,6 +85,13 @@ public actor JobQueue {
     private var pendingWaits: [UInt64: WaitState] = [:]
     private var nextWaiterID: UInt64 = 0
     private var draining = false
+    /// When each job's place last changed here, for as long as ``reconcileGrace``: a reconciliation
+    /// does not override what this queue learnt within that time before it read storage, since the
+    /// storage write following a change here may not have landed when it read.
+    private var recentChanges: [String: ContinuousClock.Instant] = [:]
+    private var oldestRecentChange: ContinuousClock.Instant?
+    /// How long a change made here outweighs what storage says (longer than a storage write takes).
+    public let reconcileGrace: Duration
 
     /// A miner and what matching reads from its capabilities, parsed once per change.
     private struct MinerEntry {
@@ -103,7 +110,9 @@ public actor JobQueue {
         case done(QueuedJob?)
     }
 
-    public init() {}
+    public init(reconcileGrace: Duration = .seconds(15)) {
+        self.reconcileGrace = reconcileGrace
+    }
 
     /// Loads the queue and the running set from storage (at start).
     public func load(jobs: [ActiveJob], miners: [Miner]) {
@@ -230,6 +239,7 @@ public actor JobQueue {
     /// Forgets a running job (completed, failed, canceled, or requeued); a miner or tenant that had
     /// reached its bound may take a queued job now.
     public func finishRunning(_ jobID: String) {
+        noteChange(jobID)
         guard let key = minerOfJob.removeValue(forKey: jobID) else { return }
         runningByMiner[key]?.remove(jobID)
         if runningByMiner[key]?.isEmpty == true { runningByMiner[key] = nil }
@@ -243,7 +253,10 @@ public actor JobQueue {
         var expired: [QueuedJob] = []
         for tenant in Array(queues.keys) {
             guard let gone = queues[tenant]?.takeExpired(at: now), !gone.isEmpty else { continue }
-            for job in gone { queuedAt[job.id] = nil }
+            for job in gone {
+                queuedAt[job.id] = nil
+                noteChange(job.id)
+            }
             if queues[tenant]?.count == 0 { queues[tenant] = nil }
             expired += gone
         }
@@ -305,26 +318,40 @@ public actor JobQueue {
 
     /// Makes the queue and running sets what storage holds (`jobs` in QUEUED or RUNNING), and refreshes
     /// the miners, keeping the later of the two sightings of each. New queued jobs go to waiting miners.
-    public func reconcile(jobs: [ActiveJob], miners stored: [Miner]) {
+    /// `jobs` and `stored` were read from `readSince` on; jobs whose place changed here since
+    /// ``reconcileGrace`` before then keep what this queue knows of them.
+    public func reconcile(jobs: [ActiveJob], miners stored: [Miner], readSince: ContinuousClock.Instant = .now) {
+        let now = ContinuousClock.now
+        let horizon = readSince - reconcileGrace
+        forgetChanges(before: min(now - reconcileGrace, horizon))
+        let changed = Set(recentChanges.compactMap { $0.value >= horizon ? $0.key : nil })
         for miner in stored {
             let key = MinerKey(tenantID: miner.tenantID, minerID: miner.id)
             var merged = miner
             if let known = miners[key]?.miner, known.lastSeenAt > miner.lastSeenAt { merged.lastSeenAt = known.lastSeenAt }
             update(merged)
         }
-        let queuedNow = jobs.filter { $0.state == .queued }
+        let queuedNow = jobs.filter { $0.state == .queued && !changed.contains($0.id) }
         let queuedIDs = Set(queuedNow.map(\.id))
-        for id in Array(queuedAt.keys) where !queuedIDs.contains(id) { removeQueued(id) }
+        for id in Array(queuedAt.keys) where !queuedIDs.contains(id) && !changed.contains(id) { removeQueued(id) }
+        let kept = minerOfJob.filter { changed.contains($0.key) }
         minerOfJob = [:]
         runningByMiner = [:]
         runningByTenant = [:]
-        for job in jobs where job.state == .running {
+        for (id, key) in kept { assign(id, to: key) }
+        for job in jobs where job.state == .running && !changed.contains(job.id) {
             guard let minerID = job.assignedMinerID else { continue }
             assign(job.id, to: MinerKey(tenantID: job.tenantID, minerID: minerID))
         }
         for job in queuedNow.sorted(by: { $0.requestedAt < $1.requestedAt }) where queuedAt[job.id] == nil {
             enqueue(QueuedJob(job))
         }
+    }
+
+    private func forgetChanges(before instant: ContinuousClock.Instant) {
+        guard let oldest = oldestRecentChange, oldest < instant else { return }
+        recentChanges = recentChanges.filter { $0.value >= instant }
+        oldestRecentChange = recentChanges.values.min()
     }
 
     /// Takes the oldest job `key` can run, or waits until one arrives, `deadline` passes or the
@@ -390,13 +417,25 @@ public actor JobQueue {
             && runningCount(of: key.tenantID) < (limits[key.tenantID] ?? .unbounded).running
     }
 
+    /// Remembers that `jobID` changed here now (see ``reconcileGrace``).
+    private func noteChange(_ jobID: String) {
+        guard reconcileGrace > .zero else { return }
+        let now = ContinuousClock.now
+        recentChanges[jobID] = now
+        if oldestRecentChange == nil { oldestRecentChange = now }
+        // Without reconciliations (a store nobody else shares), keep the record from growing.
+        if recentChanges.count > 100_000 { forgetChanges(before: now - reconcileGrace) }
+    }
+
     private func assign(_ jobID: String, to key: MinerKey) {
+        noteChange(jobID)
         runningByMiner[key, default: []].insert(jobID)
         minerOfJob[jobID] = key
         runningByTenant[key.tenantID, default: 0] += 1
     }
 
     private func insertQueued(_ job: QueuedJob) {
+        noteChange(job.id)
         var job = job
         nextSequence += 1
         job.sequence = nextSequence
@@ -405,6 +444,7 @@ public actor JobQueue {
     }
 
     private func removeQueued(_ jobID: String) {
+        noteChange(jobID)
         guard let place = queuedAt.removeValue(forKey: jobID) else { return }
         _ = queues[place.tenantID]?.remove(id: jobID, requirement: place.requirement)
         if queues[place.tenantID]?.count == 0 { queues[place.tenantID] = nil }

@@ -81,9 +81,10 @@ public struct JobService: Sendable {
 
     /// Makes the queue what storage holds (the backstop for events that never arrived).
     public func reconcile() async throws {
+        let readSince = ContinuousClock.now
         let jobs = try await store.activeJobs()
         let miners = try await store.miners()
-        await queue.reconcile(jobs: jobs, miners: miners)
+        await queue.reconcile(jobs: jobs, miners: miners, readSince: readSince)
     }
 
     static let jobNotFound = CoordinatorError.notFound("JOB_NOT_FOUND", "No such job")

@@ -194,7 +194,24 @@ enum PostgresMigrations {
                 "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at)",
             ]
         ),
+        (
+            // `aitbc_admit` may be told the time (a test's injected clock); without it, it reads the
+            // database's clock as before. One function with a default, so that an instance of the
+            // version before, calling it with five arguments, still finds it.
+            7,
+            [
+                "DROP FUNCTION IF EXISTS aitbc_admit(TEXT, INTEGER, TEXT, INTEGER, INTEGER)",
+                admitFunctionTold,
+            ]
+        ),
     ]
+
+    /// ``admitFunction`` with a sixth argument, the time in Unix nanoseconds; NULL reads the database's clock.
+    static let admitFunctionTold = admitFunction
+        .replacingOccurrences(of: "wanted INTEGER)", with: "wanted INTEGER, at_ns BIGINT DEFAULT NULL)")
+        .replacingOccurrences(
+            of: "clock_ns BIGINT := (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000;",
+            with: "clock_ns BIGINT := COALESCE(at_ns, (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000);")
 
     /// The one statement that decides a batch of requests for one or two budgets (see
     /// ``PostgresRateLimit``): the same GCRA as ``RateLimiter``, on the database's clock.

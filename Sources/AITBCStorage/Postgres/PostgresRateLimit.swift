@@ -9,8 +9,13 @@ import Synchronization
 /// Requests for the same budgets that arrive while a call is under way are decided together by the
 /// next one: a batch of n admits the first k that fit, exactly as n calls at that instant would, for
 /// one round trip and one row lock instead of n.
+///
+/// The clock is the database's, the one clock every instance shares, unless one is given (a test's
+/// injected clock, so that budgets refill when the test moves its time and not while it runs).
 public final class PostgresRateLimit: SharedRateLimit {
     let store: PostgresStore
+    /// Now in Unix nanoseconds, when not the database's clock.
+    let clock: (@Sendable () -> Int64)?
     private let lines = Mutex<[Line: Queue]>([:])
 
     /// The budgets a request draws on.
@@ -32,8 +37,9 @@ public final class PostgresRateLimit: SharedRateLimit {
         var waiting: [CheckedContinuation<Turn, any Error>] = []
     }
 
-    public init(store: PostgresStore) {
+    public init(store: PostgresStore, clock: (@Sendable () -> Int64)? = nil) {
         self.store = store
+        self.clock = clock
     }
 
     public func admit(_ first: (BudgetKey, Int), _ second: (BudgetKey, Int)?) async throws -> SharedAdmission {
@@ -93,6 +99,7 @@ public final class PostgresRateLimit: SharedRateLimit {
     public func forgetFullBudgets() async throws -> Int {
         let batch = 1000
         var forgotten = 0
+        let told = clock?()
         while true {
             let count = try await store.read { session in
                 try await session.rows(
@@ -100,7 +107,8 @@ public final class PostgresRateLimit: SharedRateLimit {
                     WITH gone AS (
                         DELETE FROM rate_budgets WHERE name IN (
                             SELECT name FROM rate_budgets
-                            WHERE tat < (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000
+                            WHERE tat < COALESCE(\(told)::BIGINT,
+                                (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT * 1000)
                             ORDER BY name LIMIT \(batch) FOR UPDATE SKIP LOCKED)
                         RETURNING 1
                     )
@@ -117,12 +125,13 @@ public final class PostgresRateLimit: SharedRateLimit {
     private func decide(_ line: Line, count: Int) async throws -> [SharedAdmission] {
         let firstName = line.first.storageName, firstLimit = line.firstLimit
         let secondName = line.second?.storageName, secondLimit = line.secondLimit
+        let told = clock?()
         let row = try await store.read { session in
             try await session.rows(
                 """
                 SELECT admitted, binding, lim, room, base_ns, interval_ns, capacity_ns, now_ns
                 FROM aitbc_admit(\(firstName)::text, \(firstLimit)::integer, \(secondName)::text,
-                \(secondLimit)::integer, \(count)::integer)
+                \(secondLimit)::integer, \(count)::integer, \(told)::bigint)
                 """
             ).first
         }

@@ -28,17 +28,18 @@ extension Harness {
             do {
                 try await Self.waitUntilServing(port: port, certificate: settings.tlsCertificatePath)
                 try await waitUntil { coordinator.connections.current == 0 }
+                try await waitUntilListening()
                 try await body(port)
             } catch {
                 await services.triggerGracefulShutdown()
                 try? await tasks.waitForAll()
-                try? await coordinator.store.close()
+                await close()
                 throw error
             }
             await services.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        try? await coordinator.store.close()
+        await close()
     }
 
     /// A loopback port nothing listens on right now.

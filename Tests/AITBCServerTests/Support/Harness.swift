@@ -1,6 +1,7 @@
 import AITBCDomain
 import AITBCServer
 import AITBCStorage
+import AITBCTestSupport
 import AITBCWire
 import Foundation
 import HTTPTypes
@@ -8,8 +9,10 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Testing
 
-/// A coordinator on a temporary SQLite file with a hand-moved clock and the development keys.
+/// A coordinator on a fresh database of ``TestBackend/current`` (a temporary SQLite file, or a
+/// PostgreSQL database of its own) with a hand-moved clock and the development keys.
 struct Harness {
     static let clientKey = "dev-client-key-0001"
     static let minerKey = "dev-miner-key-0001"
@@ -19,7 +22,7 @@ struct Harness {
     let coordinator: Coordinator
     let clock: ManualTimeSource
     let settings: CoordinatorSettings
-    let databasePath: String
+    let database: TestDatabase
 
     /// A fresh coordinator whose `test-tenant` is on `plan`.
     static func make(
@@ -37,12 +40,24 @@ struct Harness {
             .client: clientKey, .miner: minerKey, .master: masterKey, .operator: operatorKey,
         ]
         configure(&settings)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-test-\(UUID().uuidString)")
-        let path = directory.appendingPathComponent("coordinator.sqlite").path
-        settings.databaseURL = "sqlite:" + path
+        let database = try await TestDatabase.make()
+        settings.databaseURL = database.url
         let clock = ManualTimeSource(Date(timeIntervalSince1970: 1_795_000_000))
-        let coordinator = try await Coordinator.start(settings: settings, time: clock, logger: logger) { _ in }
-        return Harness(coordinator: coordinator, clock: clock, settings: settings, databasePath: path)
+        do {
+            let coordinator = try await Coordinator.start(settings: settings, time: clock, logger: logger) { _ in }
+            return Harness(coordinator: coordinator, clock: clock, settings: settings, database: database)
+        } catch {
+            await database.drop()
+            throw error
+        }
+    }
+
+    var backend: TestBackend { database.backend }
+
+    /// Closes the store and drops a PostgreSQL database: the end of a test that made a harness.
+    func close() async {
+        try? await coordinator.store.close()
+        await database.drop()
     }
 
     func application(logger: Logger? = nil) throws -> some ApplicationProtocol {
@@ -56,19 +71,36 @@ struct Harness {
         settings.port = 0
         do {
             try await buildApplication(coordinator: coordinator, settings: settings).test(.live) { client in
+                try await waitUntilListening()
                 try await body(client)
             }
         } catch {
-            try? await coordinator.store.close()
+            await close()
             throw error
         }
-        try? await coordinator.store.close()
+        await close()
+    }
+
+    /// Waits until the coordinator listens for other instances and has caught up (on PostgreSQL; at
+    /// once on SQLite): its first catch-up forgets every cached key, which a test relying on what it
+    /// just cached must not meet halfway.
+    func waitUntilListening() async throws {
+        guard coordinator.bus.isShared else { return }
+        try await waitUntil { coordinator.cluster.resyncCount > 0 }
     }
 
     /// Runs `body` against the application through HummingbirdTesting's router driver.
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await application().test(.router) { client in try await body(client) }
-        try? await coordinator.store.close()
+        do {
+            try await application().test(.router) { client in
+                try await waitUntilListening()
+                try await body(client)
+            }
+        } catch {
+            await close()
+            throw error
+        }
+        await close()
     }
 }
 

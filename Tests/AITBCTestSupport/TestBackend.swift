@@ -1,0 +1,109 @@
+import Foundation
+import PostgresNIO
+import Synchronization
+
+/// The storage the HTTP, SDK and process suites run a coordinator on.
+///
+/// `scripts/test` runs those suites twice: on SQLite, then with `AITBC_TEST_BACKEND=postgres` on the
+/// PostgreSQL server it starts. Plain `swift test` runs them on SQLite and says so once.
+public enum TestBackend: String, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    /// The backend of this test process: `AITBC_TEST_BACKEND` (`sqlite` when unset).
+    public static let current: TestBackend = {
+        let named = ProcessInfo.processInfo.environment["AITBC_TEST_BACKEND"] ?? ""
+        switch named.lowercased() {
+        case "", "sqlite": return .sqlite
+        case "postgres", "postgresql": return .postgres
+        default: fatalError("AITBC_TEST_BACKEND must be sqlite or postgres, got \(named)")
+        }
+    }()
+
+    public var description: String { self == .sqlite ? "SQLite" : "PostgreSQL" }
+
+    /// Why a suite that needs a particular backend is skipped under the other.
+    public static let onlyOnSQLite = "runs on SQLite only: it is about the SQLite file or an in-process bus"
+}
+
+/// A fresh database for one coordinator under test, on ``TestBackend/current``: a SQLite file in a
+/// temporary folder, or a database of its own on the test PostgreSQL server.
+public struct TestDatabase: Sendable {
+    /// What `AITBC_DATABASE_URL` is set to.
+    public let url: String
+    /// The SQLite file; nil on PostgreSQL.
+    public let sqlitePath: String?
+    let postgres: PostgresTestServer?
+
+    public var backend: TestBackend { postgres == nil ? .sqlite : .postgres }
+
+    /// A new empty database. On PostgreSQL, its URL waits up to 15 s for connections and answers:
+    /// suites run many coordinators at once on two cores, and only the fault tests (which make
+    /// their own configuration) are about how fast a call gives up.
+    public static func make(prefix: String = "aitbc_http_", on backend: TestBackend = .current) async throws
+        -> TestDatabase
+    {
+        switch backend {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("aitbc-test-\(UUID().uuidString)/coordinator.sqlite").path
+            return TestDatabase(url: "sqlite:" + path, sqlitePath: path, postgres: nil)
+        case .postgres:
+            guard PostgresTestServer.isConfigured else {
+                throw TestSupportError("AITBC_TEST_BACKEND=postgres \(PostgresTestServer.skipReason)")
+            }
+            let server = try await PostgresTestServer.createDatabase(prefix: prefix)
+            let separator = server.url.contains("?") ? "&" : "?"
+            return TestDatabase(
+                url: server.url + separator + "connect_timeout=15&query_timeout=15", sqlitePath: nil, postgres: server)
+        }
+    }
+
+    /// A database for a SQLite path a test chose, so a test that restarts a coordinator "on the same
+    /// file" gets the same PostgreSQL database back (made on first use) on that backend.
+    public static func named(_ path: String) async throws -> TestDatabase {
+        if TestBackend.current == .sqlite { return TestDatabase(url: "sqlite:" + path, sqlitePath: path, postgres: nil) }
+        if let known = Self.byPath.withLock({ $0[path] }) { return known }
+        let made = try await make(prefix: "aitbc_proc_")
+        return Self.byPath.withLock { known in
+            if let earlier = known[path] { return earlier }
+            known[path] = made
+            return made
+        }
+    }
+
+    private static let byPath = Mutex<[String: TestDatabase]>([:])
+
+    /// Drops a PostgreSQL database (closing what is still connected); nothing on SQLite.
+    public func drop() async {
+        try? await postgres?.drop()
+    }
+
+    /// Everything stored, as bytes to search for what must never be stored: the SQLite file with
+    /// its journal and WAL, or every row of every table as text on PostgreSQL.
+    public func storedBytes() async throws -> Data {
+        if let sqlitePath {
+            var bytes = Data()
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                bytes += (try? Data(contentsOf: URL(fileURLWithPath: sqlitePath + suffix))) ?? Data()
+            }
+            return bytes
+        }
+        guard let postgres else { return Data() }
+        return try await postgres.withConnection { connection in
+            let tables = try await connection.query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+                logger: PostgresTestServer.logger
+            ).collect().map { try $0.decode(String.self) }
+            var bytes = Data()
+            for table in tables {
+                let rows = try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT row_to_json(t)::text FROM \"\(table)\" t"),
+                    logger: PostgresTestServer.logger
+                ).collect()
+                for row in rows { bytes += Data(try row.decode(String.self).utf8) }
+            }
+            return bytes
+        }
+    }
+}
