@@ -8,7 +8,8 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(3))) struct CrashDuringJobWritesTests {
     static let client = "crash-burst-client-key-000000000001"
     static let miner = "crash-burst-miner-key-0000000000001"
-    static let backends = ["sqlite"] + (PostgresTestServer.isConfigured ? ["postgres"] : [])
+    /// The backend of this pass (scripts/test runs the HTTP and process suites once on each).
+    static let backends = [TestBackend.current.rawValue]
 
     /// What the callers were told: jobs created (201) and results accepted (200, with their marker).
     final class Acknowledged: Sendable {
