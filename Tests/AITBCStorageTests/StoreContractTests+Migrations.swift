@@ -154,10 +154,27 @@ extension StoreContractTests {
                     "INSERT INTO key_usage (key_id, minute, admitted, rate_limited, errors) VALUES ('key_old', \(Int(minute)), \(admitted), 0, 0)",
                     logger: logger)
             }
-            let tables = try await connection.query("SELECT to_regclass('key_usage_hours')::text", logger: logger).collect()
-            #expect(try tables.first?.decode(String?.self) == nil, "the older schema already has the newest migration's table")
+            // The newest migration (7) gives `aitbc_admit` a sixth argument, the time.
+            let told = try await connection.query(
+                "SELECT count(*)::BIGINT FROM pg_proc WHERE proname = 'aitbc_admit' AND pronargs = 6", logger: logger
+            ).collect()
+            #expect(try told.first?.decode(Int.self) == 0, "the older schema already has the newest migration's function")
         }
         let open: @Sendable () async throws -> any CoordinatorStore = { try await database.open() }
-        return (try await open(), open)
+        let store = try await open()
+        // An instance of the version before, calling with five arguments, is still answered; the
+        // time can be told.
+        try await database.withConnection { connection in
+            let old = try await connection.query(
+                "SELECT admitted FROM aitbc_admit('older-caller', 60, NULL, NULL, 1)", logger: logger
+            ).collect()
+            #expect(try old.first?.decode(Int.self) == 1)
+            let told = try await connection.query(
+                "SELECT admitted, now_ns FROM aitbc_admit('told-caller', 60, NULL, NULL, 1, 42000000000)", logger: logger
+            ).collect()
+            let (admitted, now) = try #require(try told.first?.decode((Int, Int64).self))
+            #expect(admitted == 1 && now == 42_000_000_000)
+        }
+        return (store, open)
     }
 }
