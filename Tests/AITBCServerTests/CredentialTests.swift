@@ -16,12 +16,17 @@ import Testing
         }
     }
 
-    @Test func headerNameIsCaseInsensitive() async throws {
+    @Test func theBearerSchemeIsCaseInsensitiveAndOtherSchemesCarryNoKey() async throws {
         try await Harness.make().test { client in
-            for name in ["x-api-key", "X-Api-Key", "X-API-KEY"] {
-                let reply = try await client.send(.get, "/v1/me", headers: [name: Harness.clientKey])
-                #expect(reply.status == .ok, "header \(name)")
+            for value in ["bearer \(Harness.clientKey)", "BEARER \(Harness.clientKey)", "Bearer   \(Harness.clientKey)"] {
+                let reply = try await client.send(.get, "/v1/me", headers: ["Authorization": value])
+                #expect(reply.status == .ok, "Authorization: \(value)")
+                #expect(reply.json["key_id"] == "key_dev_client", "Authorization: \(value)")
             }
+            // Basic credentials are not a key: the request carries none.
+            let basic = try await client.send(.get, "/v1/me", headers: ["Authorization": "Basic \(Harness.clientKey)"])
+            #expect(basic.status == .unauthorized)
+            #expect(basic.errorCode == "MISSING_API_KEY")
         }
     }
 

@@ -243,7 +243,9 @@ import Testing
             let kinds = audit.json["items"]?.arrayValue?.compactMap { $0["type"]?.stringValue } ?? []
             #expect(kinds.contains("account.created"))
             #expect(kinds.contains("api_key.revoked"))
-            #expect(audit.json["items"]?.arrayValue?.allSatisfy { $0["actor_key_id"]?.stringValue?.hasPrefix("acct_") ?? true } == true)
+            let events = try #require(audit.json["items"]?.arrayValue)
+            let actors = events.map { "\($0["type"]?.stringValue ?? "?") by \($0["actor_key_id"]?.stringValue ?? "nobody")" }
+            #expect(events.allSatisfy { $0["actor_key_id"]?.stringValue?.hasPrefix("acct_") == true }, "\(actors)")
         }
     }
 

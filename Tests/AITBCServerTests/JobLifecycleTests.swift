@@ -30,6 +30,8 @@ import Testing
                 .post, "/v1/miners/heartbeat?miner_id=gpu-1", key: Harness.minerKey,
                 json: #"{"status": "ONLINE", "inflight": 0, "metadata": {"host": "box"}}"#)
             #expect(heartbeat.status == .ok)
+            #expect(heartbeat.json["miner_id"] == "gpu-1")
+            #expect(heartbeat.json["status"] == "ONLINE")
 
             // The miner polls and reports without naming itself: it is the one this key registered last.
             let polled = try await client.send(.post, "/v1/miners/poll", key: Harness.minerKey, json: #"{"max_wait_seconds": 5}"#)
@@ -176,7 +178,8 @@ import Testing
     }
 
     @Test func pollTimesOutWith204AndWakesOnSubmit() async throws {
-        try await Harness.make().test { client in
+        let harness = try await Harness.make()
+        try await harness.test { client in
             let start = ContinuousClock.now
             let empty = try await client.send(.post, "/v1/miners/poll", key: Harness.minerKey, json: #"{"max_wait_seconds": 0.3}"#)
             #expect(empty.status == .noContent)
@@ -184,17 +187,56 @@ import Testing
 
             try await withThrowingTaskGroup(of: Reply.self) { group in
                 group.addTask {
-                    try await client.send(.post, "/v1/miners/poll", key: Harness.minerKey, json: #"{"max_wait_seconds": 10}"#)
+                    try await client.send(.post, "/v1/miners/poll", key: Harness.minerKey, json: #"{"max_wait_seconds": 20}"#)
                 }
-                try await Task.sleep(for: .milliseconds(200))
+                // Submit only once the poll waits in the queue: then only a wake-up can answer it in time.
+                try await waitUntil { await harness.coordinator.jobs.queue.waitingPolls() == 1 }
                 let submitted = ContinuousClock.now
                 let jobID = try await submit(client)
                 let polled = try #require(try await group.next())
                 #expect(polled.status == .ok)
-                // A poll that slept through the submission would have answered 204 at its end.
                 #expect(polled.json["job_id"]?.stringValue == jobID)
-                #expect(ContinuousClock.now - submitted < .seconds(10))
+                // Woken by the submission, not by its 20 s wait running out (room for a loaded machine).
+                #expect(ContinuousClock.now - submitted < .seconds(5))
             }
+        }
+    }
+
+    @Test func aHeartbeatKeepsAMinerOnlinePastTheTimeoutAndStoresWhatItReports() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            let jobID = try await submit(client)
+            _ = try await client.send(.post, "/v1/miners/register?miner_id=steady", key: Harness.minerKey, json: Self.capabilities)
+            let polled = try await client.send(.post, "/v1/miners/poll?miner_id=steady", key: Harness.minerKey, json: #"{"max_wait_seconds": 0}"#)
+            #expect(polled.json["job_id"]?.stringValue == jobID)
+            // Heartbeats every 40 s: 120 s in all, twice the 60 s timeout, and the miner stays.
+            for _ in 0..<3 {
+                harness.clock.advance(by: 40)
+                let beat = try await client.send(
+                    .post, "/v1/miners/heartbeat?miner_id=steady", key: Harness.minerKey,
+                    json: #"{"status": "ONLINE", "inflight": 1, "metadata": {"host": "box-7", "gpu_temp_c": 71}}"#)
+                #expect(beat.status == .ok)
+                #expect(beat.json["status"] == "ONLINE")
+                #expect(beat.json["running"] == 1)
+                #expect(beat.json["last_seen_at"]?.stringValue == RFC3339.string(from: harness.clock.now()))
+                #expect(await harness.coordinator.jobs.sweep().requeued == 0)
+            }
+            #expect(try await client.send(.get, "/v1/jobs/\(jobID)", key: Harness.clientKey).json["state"] == "RUNNING")
+            let stats = try await client.send(.get, "/v1/admin/stats", key: Harness.masterKey)
+            #expect(stats.json["miners_online"] == 1)
+            // What it reported is stored, not only kept in memory.
+            let stored = try #require(try await harness.coordinator.store.miner(tenantID: "test-tenant", id: "steady"))
+            #expect(stored.status == .online)
+            #expect(stored.reportedInflight == 1)
+            #expect(stored.metadata == ["host": "box-7", "gpu_temp_c": 71])
+            #expect(stored.lastSeenAt == harness.clock.now())
+
+            // Without heartbeats, the same miner goes OFFLINE at the timeout and its job returns to the queue.
+            harness.clock.advance(by: 61)
+            #expect(await harness.coordinator.jobs.sweep().requeued == 1)
+            #expect(try await client.send(.get, "/v1/jobs/\(jobID)", key: Harness.clientKey).json["state"] == "QUEUED")
+            #expect(try await client.send(.get, "/v1/admin/stats", key: Harness.masterKey).json["miners_online"] == 0)
+            #expect(try await harness.coordinator.store.miner(tenantID: "test-tenant", id: "steady")?.status == .offline)
         }
     }
 
@@ -281,7 +323,7 @@ import Testing
                     }
                 }
                 // Both miners must be waiting when the job arrives, however slow the machine.
-                while await harness.coordinator.jobs.queue.waitingPolls() < 2 { try await Task.sleep(for: .milliseconds(10)) }
+                try await waitUntil { await harness.coordinator.jobs.queue.waitingPolls() == 2 }
                 _ = try await submit(client)
                 var statuses: [String: HTTPResponse.Status] = [:]
                 for try await (miner, reply) in group { statuses[miner] = reply.status }

@@ -195,6 +195,24 @@ import Testing
             #expect(try await client.send(.get, "/v1/jobs", key: secret).status == .ok)
             let me = try await client.send(.get, "/v1/me", key: secret)
             #expect(me.json["scopes"] == .array(["jobs:read"]))
+            // Its role would let it submit; its scopes do not, and nothing is written.
+            let submit = try await client.send(.post, "/v1/jobs", key: secret, json: #"{"payload": {"prompt": "x"}}"#)
+            #expect(submit.status == .forbidden)
+            #expect(submit.errorCode == "INSUFFICIENT_SCOPE")
+            #expect(submit.json["error"]?["details"]?["missing"] == .array(["jobs:write"]))
+            let jobs = try await client.send(.get, "/v1/jobs", key: Harness.clientKey)
+            #expect(jobs.status == .ok)
+            #expect(jobs.json["items"] == .array([]))
+            // A queued job it can read but not cancel.
+            let queued = try await client.send(
+                .post, "/v1/jobs", key: Harness.clientKey, json: #"{"payload": {"prompt": "y"}}"#)
+            let jobID = try #require(queued.json["job_id"]?.stringValue)
+            let cancel = try await client.send(.post, "/v1/jobs/\(jobID)/cancel", key: secret)
+            #expect(cancel.status == .forbidden)
+            #expect(cancel.json["error"]?["details"]?["missing"] == .array(["jobs:write"]))
+            let after = try await client.send(.get, "/v1/jobs/\(jobID)", key: secret)
+            #expect(after.status == .ok)
+            #expect(after.json["state"] == "QUEUED")
             // A restricted master cannot mint a key with more than it holds.
             let restricted = try await client.createKey(
                 using: Harness.masterKey, role: "master", extra: #", "scopes": ["keys:read", "keys:write"]"#)

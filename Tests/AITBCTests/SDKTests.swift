@@ -1,11 +1,12 @@
 import AITBC
+import AITBCDomain
 import Foundation
 import Testing
 
 /// The SDK against a live server on loopback: every resource call and every error type.
 @Suite struct SDKTests {
     @Test func jobsFromSubmitToResult() async throws {
-        try await LiveServer.run { url in
+        try await LiveServer.run { url, coordinator in
             let client = try LiveServer.sdk(url, key: LiveServer.client)
             let miner = try LiveServer.sdk(url, key: LiveServer.miner)
             let job = try await client.jobs.create(payload: ["type": "inference", "prompt": "hello"], ttlSeconds: 600)
@@ -20,7 +21,13 @@ import Testing
             let registered = try await miner.miners.register(
                 minerID: "gpu-1", capabilities: ["gpu": ["model": "RTX 4090", "memory_gb": 24]], concurrency: 2)
             #expect(registered.minerID == "gpu-1")
-            _ = try await miner.miners.heartbeat(minerID: "gpu-1", inflight: 0)
+            let beat = try await miner.miners.heartbeat(minerID: "gpu-1", inflight: 1, metadata: ["host": "box-7"])
+            #expect(beat.minerID == "gpu-1")
+            #expect(beat.status == "ONLINE")
+            // What the SDK sent reached the store.
+            let stored = try #require(try await coordinator.store.miner(tenantID: "test-tenant", id: "gpu-1"))
+            #expect(stored.reportedInflight == 1)
+            #expect(stored.metadata == ["host": "box-7"])
             let assigned = try #require(try await miner.miners.poll(minerID: "gpu-1", maxWait: .seconds(2)))
             #expect(assigned.jobID == job.jobID)
             #expect(assigned.payload["prompt"] == "hello")
@@ -136,6 +143,8 @@ import Testing
             #expect(try await op.tenants.list().items.contains { $0.tenantID == "acme" })
             let scoped = try AITBCClient(apiKey: LiveServer.operator, baseURL: url, tenantID: "acme")
             let keys = try await scoped.apiKeys.page(limit: 10)
+            // Acme's first master key, and only it.
+            #expect(keys.items.map(\.keyID) == [tenant.masterKey?.keyID])
             #expect(keys.items.allSatisfy { $0.tenantID == "acme" })
         }
     }

@@ -154,7 +154,14 @@ import Testing
                 ["miners", "register", "--miner-id", "gpu-1", "--capabilities", #"{"gpu": {"model": "RTX 4090"}}"#, "--json"],
                 key: Self.miner, url: url)
             #expect(registered.object["miner_id"] as? String == "gpu-1")
-            #expect(try Self.aitbc(["miners", "heartbeat", "--miner-id", "gpu-1"], key: Self.miner, url: url).status == 0)
+            // A miner that said it was going away comes back with the CLI's heartbeat.
+            let away = try await CoordinatorProcess.send(
+                .POST, url + "/v1/miners/heartbeat?miner_id=gpu-1", key: Self.miner, body: #"{"status": "OFFLINE"}"#)
+            #expect(away.json["status"] as? String == "OFFLINE")
+            let beat = try Self.aitbc(["miners", "heartbeat", "--miner-id", "gpu-1", "--inflight", "0", "--json"], key: Self.miner, url: url)
+            #expect(beat.status == 0)
+            #expect(beat.object["miner_id"] as? String == "gpu-1")
+            #expect(beat.object["status"] as? String == "ONLINE")
             let polled = try Self.aitbc(["miners", "poll", "--miner-id", "gpu-1", "--wait", "2", "--json"], key: Self.miner, url: url)
             #expect(polled.object["job_id"] as? String == jobID)
 
@@ -207,7 +214,11 @@ import Testing
             let upgraded = try Self.aitbc(["tenants", "set-plan", "acme", "pro", "--json"], key: Self.operator, url: url)
             #expect(upgraded.object["rate_limit_per_minute"] as? Int == 600)
             let scoped = try Self.aitbc(["api-keys", "list", "--tenant", "acme", "--json"], key: Self.operator, url: url)
-            #expect((scoped.json as? [[String: Any]])?.allSatisfy { $0["tenant_id"] as? String == "acme" } == true)
+            let acmeKeys = try #require(scoped.json as? [[String: Any]], "\(scoped.stdout)")
+            // Acme's first master key, and only it.
+            #expect(acmeKeys.count == 1)
+            #expect(acmeKeys.first?["role"] as? String == "master")
+            #expect(acmeKeys.allSatisfy { $0["tenant_id"] as? String == "acme" })
         }
     }
 

@@ -12,7 +12,7 @@ import Glibc
 /// Three coordinator processes on one PostgreSQL database behave as one server: revocations reach
 /// every instance, rate limits are shared exactly, every job is assigned and completed once, and an
 /// outage of the database is survived without losing anything acknowledged.
-@Suite(.serialized, .enabled(if: PostgresTestServer.isConfigured, PostgresTestServer.skipComment))
+@Suite(.serialized, .enabled(if: PostgresTestServer.isConfigured, PostgresTestServer.skipComment), .timeLimit(.minutes(4)))
 struct MultiInstanceTests {
     static let operatorKey = "multi-operator-key-0000000000001"
     static let clientKey = "multi-client-key-00000000000001"
@@ -172,7 +172,11 @@ struct MultiInstanceTests {
                         while completedBy.withLock({ $0.count }) < total {
                             let polled = try await server.request(
                                 .POST, "/v1/miners/poll?miner_id=\(minerID)", key: Self.minerKey, body: #"{"max_wait_seconds": 1}"#)
-                            guard polled.status == 200, let jobID = polled.json["job_id"] as? String else { continue }
+                            // 204: no job within the second; anything else but a job is a failure, not a retry.
+                            if polled.status == 204 { continue }
+                            guard polled.status == 200, let jobID = polled.json["job_id"] as? String else {
+                                throw ProcessError(description: "poll on \(minerID): \(polled.status) \(polled.body)")
+                            }
                             let done = try await server.request(
                                 .POST, "/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: Self.minerKey,
                                 body: #"{"result": {"by": "\#(minerID)"}, "metrics": {}}"#)
@@ -281,19 +285,25 @@ struct MultiInstanceTests {
         try postgres.stop()
         phase.withLock { $0 = 1 }
         try await Task.sleep(for: .seconds(4))
-        // A key nobody has seen is not let in while the database is away.
-        let unknown = try await servers[0].request(.GET, "/v1/me", key: "aitbc_client_" + String(repeating: "Z", count: 34))
-        #expect(unknown.status != 200)
+        // A well-formed key nobody has seen is not let in while the database is away: the server
+        // cannot tell, and says so.
+        let unknown = try await servers[0].request(.GET, "/v1/me", key: APIKeyFormat.generate(role: .client, using: SystemSecretSource()))
+        #expect(unknown.status == 503)
+        #expect((unknown.json["error"] as? [String: Any])?["code"] as? String == "STORAGE_UNAVAILABLE", "\(unknown.body)")
         #expect(servers.allSatisfy { $0.process.isRunning })
         phase.withLock { $0 = 2 }
         try postgres.start()
         let restarted = ContinuousClock.now
         var recovered: Duration?
         while ContinuousClock.now - restarted < .seconds(20) {
-            if (try? await servers[1].request(.GET, "/v1/jobs?limit=1", key: Self.clientKey))?.status == 200 {
+            let status = try await servers[1].request(.GET, "/v1/jobs?limit=1", key: Self.clientKey).status
+            if status == 200 {
                 recovered = ContinuousClock.now - restarted
                 break
             }
+            // Still away: 503, nothing else.
+            #expect(status == 503)
+            if status != 503 { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Task.sleep(for: .seconds(1))
@@ -337,10 +347,13 @@ extension MultiInstanceTests {
         let restarted = ContinuousClock.now
         var recovered: Duration?
         while ContinuousClock.now - restarted < .seconds(30) {
-            if try await server.request(.GET, "/v1/jobs?limit=1", key: Self.clientKey).status == 200 {
+            let status = try await server.request(.GET, "/v1/jobs?limit=1", key: Self.clientKey).status
+            if status == 200 {
                 recovered = ContinuousClock.now - restarted
                 break
             }
+            #expect(status == 503)
+            if status != 503 { break }
             try await Task.sleep(for: .milliseconds(200))
         }
         let recovery = try #require(recovered, "not recovered within 30 s")

@@ -18,6 +18,7 @@ import Testing
             "AITBC_PORT": String(port), "AITBC_DATABASE_URL": try await TestDatabase.named(CoordinatorProcess.temporaryDatabase()).url,
             "AITBC_TLS_CERT": certificate, "AITBC_TLS_KEY": key, "AITBC_LOG_LEVEL": "warning",
             "CLIENT_API_KEY": "tls-client-key-000000001", "MINER_API_KEY": "tls-miner-key-0000000001",
+            "OPERATOR_API_KEY": "tls-operator-key-0000001",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -55,12 +56,32 @@ import Testing
             try await CoordinatorProcess.send(method, "https://127.0.0.1:\(port)\(path)", key: key, body: body, client: client).json
         }
         let miner = "tls-miner-key-0000000001", clientKey = "tls-client-key-000000001"
+        /// The polls waiting in the server's queue, each watching its connection (from `/metrics`).
+        func queuedPolls() async throws -> Int? {
+            let metrics = try await CoordinatorProcess.send(
+                .GET, "https://127.0.0.1:\(port)/metrics", key: "tls-operator-key-0000001", client: client)
+            let line = metrics.body.split(separator: "\n").first { $0.hasPrefix("aitbc_long_polls_queued ") }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) }
+        }
+        func waitForQueuedPolls(_ count: Int, within limit: Duration) async throws {
+            let deadline = ContinuousClock.now + limit
+            while try await queuedPolls() != count {
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("\(try await queuedPolls().map(String.init) ?? "no") polls queued, not \(count), after \(limit)")
+                    throw CancellationError()
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
         _ = try await call(.POST, "/v1/miners/register?miner_id=m1", key: miner, body: "{}")
+        #expect(try await queuedPolls() == 0)
         let polling = Task { _ = try await call(.POST, "/v1/miners/poll?miner_id=m1", key: miner, body: #"{"max_wait_seconds": 30}"#) }
-        try await Task.sleep(for: .milliseconds(500))
+        // Leave only once the poll waits (and watches its connection)...
+        try await waitForQueuedPolls(1, within: .seconds(15))
         polling.cancel()
         _ = try? await polling.value
-        try await Task.sleep(for: .seconds(1))
+        // ...and the server lets it go on the close_notify, well before its 30 s wait runs out.
+        try await waitForQueuedPolls(0, within: .seconds(10))
         let job = try await call(.POST, "/v1/jobs", key: clientKey, body: #"{"payload": {"n": 1}}"#)
         let jobID = try #require(job["job_id"] as? String)
         #expect(try await call(.GET, "/v1/jobs/\(jobID)", key: clientKey)["state"] as? String == "QUEUED")

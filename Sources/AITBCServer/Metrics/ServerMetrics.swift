@@ -57,6 +57,7 @@ final class ServerMetrics: Sendable {
     /// The exposition text, with gauges read from the coordinator now.
     func render(coordinator: Coordinator) async -> String {
         let totals = await coordinator.jobs.queue.totals()
+        let waitingPolls = await coordinator.jobs.queue.waitingPolls()
         let stored = (try? await coordinator.store.jobCountsByState()) ?? [:]
         let cache = coordinator.authenticator.cacheStatistics
         let storage = coordinator.store.statistics
@@ -100,6 +101,8 @@ final class ServerMetrics: Sendable {
             gauge("aitbc_open_connections", "Connections open now (see AITBC_MAX_CONNECTIONS)")
                 .set(to: Double(coordinator.connections.current))
             gauge("aitbc_long_polls_waiting", "Long-polls holding a slot now").set(to: Double(coordinator.longPolls.total))
+            gauge("aitbc_long_polls_queued", "Long-polls waiting in the queue for a job now, each watching its connection")
+                .set(to: Double(waitingPolls))
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             return String(decoding: bytes, as: UTF8.self)
