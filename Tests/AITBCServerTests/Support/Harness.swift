@@ -69,16 +69,7 @@ struct Harness {
     func testLive(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var settings = self.settings
         settings.port = 0
-        do {
-            try await buildApplication(coordinator: coordinator, settings: settings).test(.live) { client in
-                try await waitUntilListening()
-                try await body(client)
-            }
-        } catch {
-            await close()
-            throw error
-        }
-        await close()
+        try await run(try buildApplication(coordinator: coordinator, settings: settings), .live, body)
     }
 
     /// Waits until the coordinator listens for other instances and has caught up (on PostgreSQL; at
@@ -91,8 +82,16 @@ struct Harness {
 
     /// Runs `body` against the application through HummingbirdTesting's router driver.
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await run(try application(), .router, body)
+    }
+
+    /// Runs `body` once the coordinator listens, then closes it (and drops its database) either way.
+    private func run(
+        _ application: some ApplicationProtocol, _ driver: TestingSetup,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         do {
-            try await application().test(.router) { client in
+            try await application.test(driver) { client in
                 try await waitUntilListening()
                 try await body(client)
             }
