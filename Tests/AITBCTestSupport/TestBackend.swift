@@ -52,11 +52,26 @@ public struct TestDatabase: Sendable {
             guard PostgresTestServer.isConfigured else {
                 throw TestSupportError("AITBC_TEST_BACKEND=postgres \(PostgresTestServer.skipReason)")
             }
-            let server = try await PostgresTestServer.createDatabase(prefix: prefix)
+            let server = try await createPostgresDatabase(prefix: prefix)
             let separator = server.url.contains("?") ? "&" : "?"
             return TestDatabase(
                 url: server.url + separator + "connect_timeout=15&query_timeout=15", sqlitePath: nil, postgres: server)
         }
+    }
+
+    /// `CREATE DATABASE` on the test server, tried three times: a busy machine running many suites
+    /// at once may refuse one now and then. The last failure is reported in full.
+    private static func createPostgresDatabase(prefix: String) async throws -> PostgresTestServer {
+        var failure: (any Error)?
+        for attempt in 0..<3 {
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(200 * attempt)) }
+            do {
+                return try await PostgresTestServer.createDatabase(prefix: prefix)
+            } catch {
+                failure = error
+            }
+        }
+        throw TestSupportError("could not create a test database: \(failure.map { String(reflecting: $0) } ?? "")")
     }
 
     /// A database for a SQLite path a test chose, so a test that restarts a coordinator "on the same

@@ -48,7 +48,7 @@ struct Harness {
             return Harness(coordinator: coordinator, clock: clock, settings: settings, database: database)
         } catch {
             await database.drop()
-            throw error
+            throw HarnessError(description: "the coordinator did not start on \(database.backend): \(String(reflecting: error))")
         }
     }
 
