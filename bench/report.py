@@ -125,7 +125,7 @@ def bounds(text):
                 build, label, count, start, rss, per_job = match.groups()
                 memory.append([build, {"-": "empty store", "typical": "typical constraints, 1 KiB payload",
                                        "16KiB": "16 KiB constraints"}.get(label, label),
-                               f"{int(count):,}", start + " ms", rss + " MiB", per_job if per_job == "-" else per_job + " KiB"])
+                               f"{int(count):,}", start.replace(" (polled)", "") + " ms" + (" (polled: launch → `/ready`)" if "polled" in start else ""), rss + " MiB", per_job if per_job == "-" else per_job + " KiB"])
         elif mode == "handoff" and "handoff_ms_p50" in line:
             values = fields(line)
             load = "alone" if values.get("background_jobs") == "0" else \
