@@ -28,8 +28,8 @@ wrk, sqlite3, curl, nginx with apt-get when missing; then runs each benchmark on
 With --baseline, run (scenario a: /v1/me of both builds, alternating) and bounds run the baseline too.
 Writes bench/results/latest.md (date, machine, commits, every table) and replaces the README's figures
 between <!-- bench:begin --> and <!-- bench:end --> with its tables. Raw outputs and logs stay in
-bench/results/all-<timestamp>/. About 12 minutes once built (--quick: about 4); a first release build, or a
-baseline's, takes 10 to 30 minutes more on 2 cores.
+bench/results/all-<timestamp>/. About 8 minutes once built (--quick: about 3.5, a run of this machine's 2 shared cores); a first
+release build, or a baseline's, takes 10 to 30 minutes more.
 
 Options:
   --quick          short samples (2 s wrk samples, one round, 100,000 keys, 10,000 queued jobs …): to try the
@@ -110,7 +110,9 @@ fi
     echo "KERNEL=$(uname -r)"
     echo "LOAD=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "COMMIT=$(git rev-parse --short HEAD)"
-    echo "SUBJECT=$(git log -1 --format=%s | cut -c1-72)"
+    subject=$(git log -1 --format=%s)
+    (( ${#subject} > 72 )) && subject="${subject:0:71}…"
+    echo "SUBJECT=$subject"
     echo "DIRTY=$([[ -n "$(git status --porcelain --untracked-files=no)" ]] && echo 1 || echo 0)"
     echo "BASELINE=$BASELINE_LABEL"
     echo "SWIFT=$(swift --version 2>/dev/null | head -1 | sed 's/ (.*//')"

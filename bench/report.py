@@ -194,7 +194,7 @@ def results(run_dir):
     out.append("")
     out.append(f"- machine: {meta.get('NPROC', '?')} cores (`nproc`), {meta.get('CPU', '?')}, "
                f"{meta.get('MEMORY', '?')} memory, Linux {meta.get('KERNEL', '?')}; load average at the start {meta.get('LOAD', '?')}")
-    commit = f"- commit: `{meta.get('COMMIT', '?')}` ({meta.get('SUBJECT', '')})"
+    commit = f"- commit: `{meta.get('COMMIT', '?')}` “{meta.get('SUBJECT', '')}”"
     if meta.get("DIRTY") == "1":
         commit += " **with uncommitted changes**"
     if meta.get("BASELINE"):
