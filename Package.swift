@@ -116,10 +116,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Counts heap allocations per thread by standing in for malloc (Linux, glibc): aitbc-bench only.
+        .target(name: "AllocationCounter"),
         .executableTarget(
             name: "aitbc-bench",
             dependencies: [
                 "AITBCDomain",
+                "AllocationCounter",
                 "AITBCWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Job-flow benchmark: jobs per second end to end (submit → assign → result) with 1, 8 and 32
 # polling miners, the submit-to-waiting-miner hand-off latency (p50/p99) on SQLite, and the
-# in-process cost of one rate-limit decision.
-# Usage: bash bench/jobs.sh [--jobs N] [--skip-build]
+# in-process cost of one rate-limit decision (tenant and key budgets; nanoseconds and allocations).
+# Usage: bash bench/jobs.sh [--jobs N] [--samples N] [--decisions N] [--skip-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=1000
+SAMPLES=300
+DECISIONS=10000000
 BUILD=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --jobs) JOBS="$2"; shift 2 ;;
+        --samples) SAMPLES="$2"; shift 2 ;;
+        --decisions) DECISIONS="$2"; shift 2 ;;
         --skip-build) BUILD=0; shift ;;
         -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
@@ -44,6 +48,6 @@ for MINERS in 1 8 32; do
         --miners "$MINERS" --jobs "$JOBS"
 done
 echo "==> hand-off latency: submit → waiting miner receives it"
-"$BIN/aitbc-bench" handoff --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER --samples 300
-echo "==> in-process rate-limit decision (tenant budget, 1000 tenants)"
-"$BIN/aitbc-bench" limiter
+"$BIN/aitbc-bench" handoff --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER --samples "$SAMPLES"
+echo "==> in-process rate-limit decision (tenant and key budgets, 1000 callers)"
+"$BIN/aitbc-bench" limiter --decisions "$DECISIONS"

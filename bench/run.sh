@@ -21,7 +21,8 @@ SCENARIOS="a b c"
 DO_INSTALL=1
 DO_BUILD=1
 KEEP=0
-LOG_LEVEL=warning   # server log level (info logs every request, which costs throughput)
+LOG_LEVEL=notice    # server log level (info logs every request, which costs throughput; notice has the start-up line)
+BASELINE_BIN=""     # a baseline build of aitbc-coordinator, measured beside this one in scenario a
 
 usage() {
     cat <<EOF
@@ -31,7 +32,7 @@ Installs wrk/sqlite3/curl if missing (apt-get), builds the release aitbc-coordin
 .build-bench/, then runs the benchmark scenarios, each against its own server on a free
 127.0.0.1 port with a throw-away database folder:
 
-  a  auth overhead:     GET /health vs authenticated GET /v1/me       (target rps ratio >= 0.95)
+  a  auth overhead:     GET /bench/me (no key, same bytes) vs authenticated GET /v1/me (target rps ratio >= 0.95)
   b  key-count scaling: ${SMALL_KEYS} vs ${LARGE_KEYS} stored keys: start-up time and /v1/me rps (target within 5%)
   c  forged-key flood:  /v1/me p99 alone vs during a forged-key flood  (target p99 ratio <= 2)
 
@@ -45,7 +46,9 @@ Options:
   --skip-install        do not check/install wrk, sqlite3, curl
   --skip-build          use the existing $BIN
   --keep                keep the temporary database folders
-  --log-level L         server AITBC_LOG_LEVEL (default: $LOG_LEVEL; info logs every request)
+  --log-level L         server AITBC_LOG_LEVEL (default: $LOG_LEVEL; info logs every request; start-up
+                        times are read from the server's notice-level "startup_ms=" line, so not above notice)
+  --baseline-bin PATH   also measure this aitbc-coordinator's /v1/me in scenario a, alternating with this build's
   -h, --help            this text
 
 Raw wrk output and server logs go to bench/results/<timestamp>/ (git-ignored).
@@ -66,6 +69,7 @@ while [[ $# -gt 0 ]]; do
         --skip-build) DO_BUILD=0; shift ;;
         --keep) KEEP=1; shift ;;
         --log-level) LOG_LEVEL="$2"; shift 2 ;;
+        --baseline-bin) BASELINE_BIN="$2"; shift 2 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -160,32 +164,44 @@ free_port() {
     die "no free port found"
 }
 
-# start_server NAME DBDIR [VAR=VALUE...] -> starts in background, waits for /health 200,
-# sets STARTUP_MS to the time from launch to the first 200.
+# start_server NAME DBDIR [VAR=VALUE...] -> starts in background, waits until it listens, sets
+# STARTUP_MS to the server's own figure: its notice-level "listening … startup_ms=" line (from the start
+# of main to listening). With START_BIN set to another binary (a baseline, which may predate that
+# line), waits for /health instead and leaves STARTUP_MS empty.
+START_BIN=""
 start_server() {
-    local name="$1" dir="$2" port t0 t1 code
+    local name="$1" dir="$2" port t0 code line offset bin="${START_BIN:-$BIN}"
+    local log="$RESULTS/server-$name.log"
     shift 2
     port=$(free_port)
     mkdir -p "$dir"
+    offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
     t0=$(now_ns)
     AITBC_HOST=127.0.0.1 AITBC_PORT="$port" AITBC_DATABASE_URL="sqlite:$dir/coordinator.sqlite" \
         AITBC_ENV=dev AITBC_LOG_LEVEL="$LOG_LEVEL" \
         CLIENT_API_KEY="$CLIENT_KEY" OPERATOR_API_KEY="$OPERATOR_KEY" \
-        env "$@" "$BIN" >>"$RESULTS/server-$name.log" 2>&1 &
+        env "$@" "$bin" >>"$log" 2>&1 &
     local pid=$!
     SERVER_PID[$name]=$pid
     SERVER_PORT[$name]=$port
+    STARTUP_MS=""
     while :; do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/health" || true)
-        if [[ "$code" == "200" ]]; then t1=$(now_ns); break; fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -20 "$RESULTS/server-$name.log" >&2 || true
-            die "server $name exited during start-up (log: $RESULTS/server-$name.log)"
+        if [[ "$bin" == "$BIN" ]]; then
+            line=$(tail -c +$((offset + 1)) "$log" 2>/dev/null | grep -o 'startup_ms=[0-9.]*' | head -1 || true)
+            [[ -n "$line" ]] && { STARTUP_MS=${line#startup_ms=}; break; }
+        else
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/health" || true)
+            [[ "$code" == "200" ]] && break
         fi
-        if (( ($(now_ns) - t0) > 120000000000 )); then die "server $name did not answer /health within 120 s"; fi
-        sleep 0.01
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -20 "$log" >&2 || true
+            die "server $name exited during start-up (log: $log)"
+        fi
+        if (( ($(now_ns) - t0) > 120000000000 )); then die "server $name did not start listening within 120 s"; fi
+        sleep 0.005
     done
-    STARTUP_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/health" || true)
+    [[ "$code" == "200" ]] || die "server $name logged it listens but /health answered $code"
 }
 
 url() { echo "http://127.0.0.1:${SERVER_PORT[$1]}$2"; }
@@ -234,33 +250,67 @@ note_errors() { # note_errors TAG NON2XX ERRORS
 }
 
 # ---- scenario a: auth overhead -------------------------------------------------------------------
+# /bench/me (AITBC_BENCHMARK_ROUTES) answers the bytes and header names of /v1/me without a key: checks
+# that they match, so that the ratio measures authentication (key check, rate-limit decision, usage
+# counting, the JSON's numbers) and nothing else.
+same_answer() { # same_answer NAME -> dies unless /bench/me and /v1/me send equal lengths and header names
+    local name="$1" me bench
+    curl -s -D "$RESULTS/a-me-headers.txt" -o "$RESULTS/a-me.json" -H "X-API-Key: $CLIENT_KEY" "$(url "$name" /v1/me)"
+    curl -s -D "$RESULTS/a-bench-headers.txt" -o "$RESULTS/a-bench.json" "$(url "$name" /bench/me)"
+    names() { awk -F: 'NR > 1 && NF > 1 { print tolower($1) }' "$1" | tr '\n' ' '; }
+    me="$(wc -c <"$RESULTS/a-me.json") bytes; $(names "$RESULTS/a-me-headers.txt")"
+    bench="$(wc -c <"$RESULTS/a-bench.json") bytes; $(names "$RESULTS/a-bench-headers.txt")"
+    [[ "$me" == "$bench" ]] || die "/bench/me does not answer what /v1/me does: /v1/me: $me; /bench/me: $bench"
+    log "  /v1/me and /bench/me both answer $me"
+}
+
 scenario_a() {
-    log "scenario a: auth overhead (/health vs /v1/me, -c$CONNECTIONS, ${DURATION}s x $ROUNDS rounds each)"
-    start_server a "$TMP_ROOT/a"
+    log "scenario a: auth overhead (/bench/me vs /v1/me, -c$CONNECTIONS, ${DURATION}s x $ROUNDS rounds each)"
+    start_server a "$TMP_ROOT/a" AITBC_BENCHMARK_ROUTES=true
     lift_limit a
-    run_wrk a-warm-health "$CONNECTIONS" 2 "$(url a /health)"
+    same_answer a
+    if [[ -n "$BASELINE_BIN" ]]; then
+        START_BIN="$BASELINE_BIN" start_server a-baseline "$TMP_ROOT/a-baseline"
+        lift_limit a-baseline
+    fi
+    run_wrk a-warm-bench "$CONNECTIONS" 2 "$(url a /bench/me)"
     run_wrk a-warm-me "$CONNECTIONS" 2 "$(url a /v1/me)" -H "X-API-Key: $CLIENT_KEY"
-    local health_rps=() me_rps=() health_p99=() me_p99=() rps p99 n e
+    [[ -n "$BASELINE_BIN" ]] && run_wrk a-warm-baseline "$CONNECTIONS" 2 "$(url a-baseline /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+    local bench_rps=() me_rps=() bench_p99=() me_p99=() base_rps=() base_p99=() rps p99 n e
     for r in $(seq 1 "$ROUNDS"); do
-        run_wrk "a-health-$r" "$CONNECTIONS" "$DURATION" "$(url a /health)"
+        run_wrk "a-bench-$r" "$CONNECTIONS" "$DURATION" "$(url a /bench/me)"
         rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
-        note_errors "a /health round $r" "$n" "$e"
-        health_rps+=("$rps"); health_p99+=("$p99")
-        printf '  round %d  /health  %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
+        note_errors "a /bench/me round $r" "$n" "$e"
+        bench_rps+=("$rps"); bench_p99+=("$p99")
+        printf '  round %d  /bench/me  %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
         run_wrk "a-me-$r" "$CONNECTIONS" "$DURATION" "$(url a /v1/me)" -H "X-API-Key: $CLIENT_KEY"
         rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
         note_errors "a /v1/me round $r" "$n" "$e"
         me_rps+=("$rps"); me_p99+=("$p99")
-        printf '  round %d  /v1/me   %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
+        printf '  round %d  /v1/me     %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
+        if [[ -n "$BASELINE_BIN" ]]; then
+            run_wrk "a-baseline-$r" "$CONNECTIONS" "$DURATION" "$(url a-baseline /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+            rps=$W_RPS p99=$W_P99 n=$W_NON2XX e=$W_ERRORS
+            note_errors "a baseline /v1/me round $r" "$n" "$e"
+            base_rps+=("$rps"); base_p99+=("$p99")
+            printf '  round %d  baseline /v1/me %10.1f req/s  p99 %7s ms  non2xx %s\n' "$r" "$rps" "$(us_to_ms "$p99")" "$n" >&2
+        fi
     done
     stop_server a
-    local hm mm r
-    hm=$(median "${health_rps[@]}"); mm=$(median "${me_rps[@]}"); r=$(ratio "$mm" "$hm")
-    row "a auth overhead" "/health req/s (median of $ROUNDS; runs: ${health_rps[*]})" "$hm" "" ""
+    [[ -n "$BASELINE_BIN" ]] && stop_server a-baseline
+    local bm mm r
+    bm=$(median "${bench_rps[@]}"); mm=$(median "${me_rps[@]}"); r=$(ratio "$mm" "$bm")
+    row "a auth overhead" "/bench/me req/s, no key, same bytes and headers (median of $ROUNDS; runs: ${bench_rps[*]})" "$bm" "" ""
     row "a auth overhead" "/v1/me req/s (median of $ROUNDS; runs: ${me_rps[*]})" "$mm" "" ""
-    row "a auth overhead" "/health p99 ms (median)" "$(us_to_ms "$(median "${health_p99[@]}")")" "" ""
+    row "a auth overhead" "/bench/me p99 ms (median)" "$(us_to_ms "$(median "${bench_p99[@]}")")" "" ""
     row "a auth overhead" "/v1/me p99 ms (median)" "$(us_to_ms "$(median "${me_p99[@]}")")" "" ""
-    row "a auth overhead" "median /v1/me rps ÷ median /health rps" "$r" ">= 0.95" "$(check "$r" ">=" 0.95)"
+    row "a auth overhead" "median /v1/me rps ÷ median /bench/me rps" "$r" ">= 0.95" "$(check "$r" ">=" 0.95)"
+    if [[ -n "$BASELINE_BIN" ]]; then
+        local basem; basem=$(median "${base_rps[@]}")
+        row "a auth overhead" "baseline /v1/me req/s (median of $ROUNDS; runs: ${base_rps[*]})" "$basem" "" ""
+        row "a auth overhead" "baseline /v1/me p99 ms (median)" "$(us_to_ms "$(median "${base_p99[@]}")")" "" ""
+        row "a auth overhead" "median /v1/me rps, this build ÷ baseline" "$(ratio "$mm" "$basem")" "" ""
+    fi
 }
 
 # ---- scenario b: key-count scaling ---------------------------------------------------------------
@@ -329,8 +379,8 @@ scenario_b() {
     sm=$(median "${small_ms[@]}"); lm=$(median "${large_ms[@]}")
     sr=$(median "${small_rps[@]}"); lr=$(median "${large_rps[@]}")
     rt=$(ratio "$lm" "$sm"); rr=$(ratio "$lr" "$sr")
-    row "b key scaling" "start-up ms, $SMALL_KEYS keys (median of $STARTUPS; runs: ${small_ms[*]})" "$sm" "" ""
-    row "b key scaling" "start-up ms, $LARGE_KEYS keys (median of $STARTUPS; runs: ${large_ms[*]})" "$lm" "" ""
+    row "b key scaling" "start-up ms (main → listening, logged by the server), $SMALL_KEYS keys (median of $STARTUPS; runs: ${small_ms[*]})" "$sm" "" ""
+    row "b key scaling" "start-up ms (main → listening, logged by the server), $LARGE_KEYS keys (median of $STARTUPS; runs: ${large_ms[*]})" "$lm" "" ""
     row "b key scaling" "start-up ratio large ÷ small" "$rt" "<= 1.05" "$(check "$rt" "<=" 1.05)"
     row "b key scaling" "/v1/me req/s, $SMALL_KEYS keys (median; runs: ${small_rps[*]})" "$sr" "" ""
     row "b key scaling" "/v1/me req/s, $LARGE_KEYS keys (median; runs: ${large_rps[*]})" "$lr" "" ""

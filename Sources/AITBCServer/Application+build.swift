@@ -3,6 +3,7 @@ import AITBCDomain
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import NIOCore
 import NIOSSL
 import Logging
 import ServiceLifecycle
@@ -10,8 +11,10 @@ import ServiceLifecycle
 /// Builds the HTTP application over `coordinator`: the same function the executable and the tests call.
 /// With a certificate and key in the settings it serves HTTPS only, TLS 1.2 or later. Connections
 /// are held to the settings' read, idle and TLS-handshake timeouts and to the cap on open connections.
+/// `onServerRunning` is called once the server listens.
 public func buildApplication(
-    coordinator: Coordinator, settings: CoordinatorSettings, logger: Logger? = nil
+    coordinator: Coordinator, settings: CoordinatorSettings, logger: Logger? = nil,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "aitbc.coordinator")
     logger.logLevel = settings.logLevel
@@ -30,6 +33,7 @@ public func buildApplication(
             address: .hostname(settings.host, port: settings.port), serverName: "aitbc-coordinator",
             availableConnectionsDelegate: cap),
         services: [CoordinatorServices(coordinator: coordinator)],
+        onServerRunning: onServerRunning,
         logger: logger)
 }
 
@@ -79,6 +83,9 @@ public func buildRouter(
     MetricsController(coordinator: coordinator, metrics: metrics)
         .addRoutes(to: router.group("metrics", context: AuthenticatedRequestContext.self), registry: registry)
     MinerController(jobs: coordinator.jobs, longPolls: coordinator.longPolls).addRoutes(to: v1, registry: registry)
+    if settings.benchmarkRoutes {
+        BenchmarkController(plan: settings.developmentPlan).addRoutes(to: router)
+    }
     var pageRoutes: [(path: String, method: HTTPRequest.Method)] = []
     if settings.dashboardEnabled {
         let dashboard = try DashboardController<CoordinatorRequestContext>(

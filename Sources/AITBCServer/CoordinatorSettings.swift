@@ -66,6 +66,9 @@ public struct CoordinatorSettings: Sendable {
     /// Most long-polls waiting at once per key and per tenant (on this instance).
     public var maximumPollsPerKey = 100
     public var maximumPollsPerTenant = 1_000
+    /// Serve `GET /bench/me`, an unauthenticated copy of a `GET /v1/me` answer that the benchmarks
+    /// measure the cost of authentication against (never in production).
+    public var benchmarkRoutes = false
 
     public init() {}
 
@@ -138,6 +141,10 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_MAX_CONNECTIONS", "10000", "open connections at most; beyond it new ones wait in the listen backlog"),
         ("AITBC_MAX_POLLS_PER_KEY", "100", "long-polls one key may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
         ("AITBC_MAX_POLLS_PER_TENANT", "1000", "long-polls one tenant may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
+        (
+            "AITBC_BENCHMARK_ROUTES", "false",
+            "serve GET /bench/me: the bytes and headers of the development client key's GET /v1/me, without a key (bench/run.sh); refused in production"
+        ),
     ]
 
     /// A problem with a setting, reported before the server starts.
@@ -251,6 +258,7 @@ public struct CoordinatorSettings: Sendable {
         if let count = try integer("AITBC_MAX_CONNECTIONS", 1...10_000_000) { settings.maximumConnections = count }
         if let count = try integer("AITBC_MAX_POLLS_PER_KEY", 1...10_000_000) { settings.maximumPollsPerKey = count }
         if let count = try integer("AITBC_MAX_POLLS_PER_TENANT", 1...10_000_000) { settings.maximumPollsPerTenant = count }
+        if let enabled = try boolean("AITBC_BENCHMARK_ROUTES") { settings.benchmarkRoutes = enabled }
         try settings.validate()
         return settings
     }
@@ -262,6 +270,9 @@ public struct CoordinatorSettings: Sendable {
             throw Invalid(
                 description: "AITBC_ENV=production refuses development keys: unset \(names.joined(separator: ", ")) "
                     + "(create keys through the API instead)")
+        }
+        if mode == .production, benchmarkRoutes {
+            throw Invalid(description: "AITBC_ENV=production refuses AITBC_BENCHMARK_ROUTES: /bench/me is for benchmarks only")
         }
         if mode == .development, !developmentKeys.isEmpty, plans.limit(of: developmentPlan) == nil {
             throw Invalid(description: "AITBC_DEV_PLAN must be one of \(plans.names.joined(separator: ", "))")

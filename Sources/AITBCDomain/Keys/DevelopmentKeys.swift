@@ -13,6 +13,15 @@ public enum StoreBootstrap {
         ("OPERATOR_API_KEY", .operator),
     ]
 
+    /// The id of the development key of `role`.
+    public static func developmentKeyID(_ role: Role) -> String { "key_dev_\(role.rawValue)" }
+
+    /// The name of the development key of `role`, which names its variable.
+    public static func developmentKeyName(_ role: Role) -> String {
+        let variable = developmentVariables.first { $0.role == role }?.variable ?? role.rawValue
+        return "Development \(role.rawValue) key (\(variable))"
+    }
+
     /// Registers `developmentKeys` (role → verbatim secret) as keys of `test-tenant` on plan `plan`,
     /// reactivating them if they were revoked. Returns their digests.
     public static func registerDevelopmentKeys(
@@ -26,11 +35,10 @@ public enum StoreBootstrap {
         for (role, secret) in developmentKeys.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let digest = APIKeyDigest(of: secret)
             digests.insert(digest)
-            let existing = try await store.key(id: "key_dev_\(role.rawValue)")
+            let existing = try await store.key(id: developmentKeyID(role))
             try await store.upsertKey(
                 APIKeyRecord(
-                    id: "key_dev_\(role.rawValue)", tenantID: developmentTenantID,
-                    name: "Development \(role.rawValue) key (\(developmentVariables.first { $0.role == role }!.variable))",
+                    id: developmentKeyID(role), tenantID: developmentTenantID, name: developmentKeyName(role),
                     role: role, scopes: nil, digest: digest, hint: APIKeyFormat.hint(for: secret),
                     createdAt: existing?.createdAt ?? now, metadata: ["development": true],
                     lastUsedAt: existing?.lastUsedAt, lastUsedFrom: existing?.lastUsedFrom))

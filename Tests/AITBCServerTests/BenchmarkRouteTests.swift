@@ -1,0 +1,56 @@
+import AITBCWire
+import HTTPTypes
+import Testing
+
+@testable import AITBCServer
+
+/// `GET /bench/me`, the baseline of the auth-overhead benchmark: absent unless switched on, and then
+/// the same bytes on the wire as the development client key's `GET /v1/me` under the benchmark's
+/// lifted limit, without a key.
+@Suite struct BenchmarkRouteTests {
+    @Test func theRouteIsOffByDefaultAndSwitchedOnBySetting() throws {
+        #expect(CoordinatorSettings().benchmarkRoutes == false)
+        #expect(try CoordinatorSettings.fromEnvironment(["AITBC_BENCHMARK_ROUTES": "true"]).benchmarkRoutes)
+        #expect(CoordinatorSettings.documentation.last?.variable == "AITBC_BENCHMARK_ROUTES")
+        #expect(CoordinatorSettings.documentation.last?.defaultValue == "false")
+        let error = try #require(throws: CoordinatorSettings.Invalid.self) {
+            try CoordinatorSettings.fromEnvironment(["AITBC_ENV": "production", "AITBC_BENCHMARK_ROUTES": "true"])
+        }
+        #expect(error.description.contains("AITBC_BENCHMARK_ROUTES"))
+    }
+
+    @Test func withTheSettingOffTheRouteIsNotFound() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            let reply = try await client.send(.get, "/bench/me")
+            #expect(reply.status == .notFound)
+            #expect(reply.json["key_id"] == nil)
+        }
+    }
+
+    @Test func withTheSettingOnItAnswersTheBytesAndHeadersOfMe() async throws {
+        let harness = try await Harness.make { $0.benchmarkRoutes = true }
+        try await harness.test { client in
+            // What bench/run.sh does before measuring: lift test-tenant's limit to 100,000,000.
+            let lifted = try await client.send(
+                .patch, "/v1/tenants/test-tenant", key: Harness.operatorKey, json: #"{"rate_limit_per_minute": 100000000}"#)
+            #expect(lifted.status == .ok)
+            let me = try await client.send(.get, "/v1/me", key: Harness.clientKey)
+            let bench = try await client.send(.get, "/bench/me")
+            #expect(me.status == .ok)
+            #expect(bench.status == .ok)
+            #expect(me.header("X-RateLimit-Limit") == "100000000")
+            #expect(bench.body.readableBytes == me.body.readableBytes, "\(bench.text) vs \(me.text)")
+            let meNames = me.headers.map(\.name.canonicalName)
+            let benchNames = bench.headers.map(\.name.canonicalName)
+            #expect(meNames.contains("x-ratelimit-remaining"))
+            #expect(benchNames == meNames)
+            #expect(bench.headers[.contentType] == me.headers[.contentType])
+            // The same document, only the rate-limit figures fixed.
+            var copy = try bench.decode(MeView.self)
+            let real = try me.decode(MeView.self)
+            copy.rateLimit = real.rateLimit
+            #expect(copy == real)
+        }
+    }
+}
