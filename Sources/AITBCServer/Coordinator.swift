@@ -71,7 +71,7 @@ public struct Coordinator: Sendable {
             hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost), pool: passwordHashing), time: time,
             secrets: secrets, attempts: attempts)
         self.jobs = JobService(
-            store: store, queue: JobQueue(), time: time, secrets: secrets, settings: settings.jobs, logger: logger,
+            store: store, queue: JobQueue(reconcileGrace: bus.isShared ? .seconds(15) : .zero), time: time, secrets: secrets, settings: settings.jobs, logger: logger,
             bus: bus)
         self.cluster = ClusterSync(
             bus: bus, authenticator: authenticator, jobs: jobs, reconcileInterval: .seconds(5),

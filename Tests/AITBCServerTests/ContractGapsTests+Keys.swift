@@ -21,12 +21,12 @@ extension ContractGapsTests {
         let a: Coordinator
         let b: Coordinator
         let clock: ManualTimeSource
-        let database: PostgresTestServer?
+        let database: TestDatabase?
 
         func close() async {
             try? await a.store.close()
             try? await b.store.close()
-            try? await database?.drop()
+            await database?.drop()
         }
     }
 
@@ -37,10 +37,11 @@ extension ContractGapsTests {
         settings.keyCacheLifetimeSeconds = cacheLifetimeSeconds
         settings.developmentKeys = [.master: Harness.masterKey, .client: Harness.clientKey]
         let clock = ManualTimeSource(Date(timeIntervalSince1970: 1_795_000_000))
-        var database: PostgresTestServer?
+        var database: TestDatabase?
         let open: () async throws -> any CoordinatorStore
         if backend == "postgres" {
-            let made = try await PostgresTestServer.createDatabase(prefix: "aitbc_gaps_")
+            // The suite's patient timeouts (a busy machine runs many suites at once).
+            let made = try await TestDatabase.make(prefix: "aitbc_gaps_")
             database = made
             open = { try await PostgresStore.open(url: made.url) }
         } else {

@@ -89,7 +89,7 @@ public actor JobQueue {
     /// does not override what this queue learnt within that time before it read storage, since the
     /// storage write following a change here may not have landed when it read.
     private var recentChanges: [String: ContinuousClock.Instant] = [:]
-    private var oldestRecentChange: ContinuousClock.Instant?
+    private var nextPrune = ContinuousClock.now
     /// How long a change made here outweighs what storage says (longer than a storage write takes).
     public let reconcileGrace: Duration
 
@@ -110,6 +110,7 @@ public actor JobQueue {
         case done(QueuedJob?)
     }
 
+    /// `reconcileGrace`: zero where nothing reconciles the queue (one instance on its own store).
     public init(reconcileGrace: Duration = .seconds(15)) {
         self.reconcileGrace = reconcileGrace
     }
@@ -349,9 +350,7 @@ public actor JobQueue {
     }
 
     private func forgetChanges(before instant: ContinuousClock.Instant) {
-        guard let oldest = oldestRecentChange, oldest < instant else { return }
         recentChanges = recentChanges.filter { $0.value >= instant }
-        oldestRecentChange = recentChanges.values.min()
     }
 
     /// Takes the oldest job `key` can run, or waits until one arrives, `deadline` passes or the
@@ -417,14 +416,17 @@ public actor JobQueue {
             && runningCount(of: key.tenantID) < (limits[key.tenantID] ?? .unbounded).running
     }
 
-    /// Remembers that `jobID` changed here now (see ``reconcileGrace``).
+    /// Remembers that `jobID` changed here now (see ``reconcileGrace``; nothing when it is zero, as on
+    /// a store nobody else shares).
     private func noteChange(_ jobID: String) {
         guard reconcileGrace > .zero else { return }
         let now = ContinuousClock.now
         recentChanges[jobID] = now
-        if oldestRecentChange == nil { oldestRecentChange = now }
-        // Without reconciliations (a store nobody else shares), keep the record from growing.
-        if recentChanges.count > 100_000 { forgetChanges(before: now - reconcileGrace) }
+        // Reconciliations prune every few seconds; between them, a burst prunes at most four times a grace.
+        if recentChanges.count > 10_000, now >= nextPrune {
+            forgetChanges(before: now - reconcileGrace)
+            nextPrune = now + reconcileGrace / 4
+        }
     }
 
     private func assign(_ jobID: String, to key: MinerKey) {

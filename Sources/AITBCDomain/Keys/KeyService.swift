@@ -263,14 +263,17 @@ public struct KeyService: Sendable {
         let record = try await visibleKey(id, to: caller)
         let since = Int64(time.now().timeIntervalSince1970) / 60 * 60 - 24 * 3600
         let store = self.store, usage = self.usage
-        let (stored, unwritten) = try await usage.flushes.run {
+        // Counts, the key's stored last use and what is not yet written, read together between
+        // flushes: a flush between reading the key and the counts would lose the last use.
+        let (stored, unwritten, current) = try await usage.flushes.run {
             let stored = try await storageCall { try await store.usage(keyID: id, sinceMinute: since) }
-            return (stored, usage.unwritten(keyID: id))
+            let current = try await storageCall { try await store.key(id: id) }
+            return (stored, usage.unwritten(keyID: id), current ?? record)
         }
         var merged: [Int64: UsageCounts] = [:]
         for entry in stored { merged[entry.minute, default: UsageCounts()] += entry.counts }
         for (minute, counts) in unwritten.counts where minute >= since { merged[minute, default: UsageCounts()] += counts }
-        var lastUse = record.lastUsedAt.map { LastUse(at: $0, from: record.lastUsedFrom) }
+        var lastUse = current.lastUsedAt.map { LastUse(at: $0, from: current.lastUsedFrom) }
         if let pending = unwritten.lastUse, pending.at > (lastUse?.at ?? .distantPast) { lastUse = pending }
         let minutes = merged.sorted { $0.key < $1.key }.map { (minute: $0.key, counts: $0.value) }
         return KeyUsage(record: record, minutes: minutes, lastUse: lastUse)
