@@ -59,11 +59,24 @@ public struct PostgresTestServer: Sendable {
         guard let components = URLComponents(string: url), let host = components.host, let user = components.user else {
             throw TestSupportError("not a PostgreSQL URL with a host and a user: \(url)")
         }
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: host, port: components.port ?? 5432, username: user, password: components.password,
-                database: String(components.path.dropFirst()), tls: .disable),
-            id: 1, logger: logger)
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: String(components.path.dropFirst()), tls: .disable)
+        // Patient, and tried three times: a busy machine runs many suites against this server at once.
+        configuration.options.connectTimeout = .seconds(15)
+        var connection: PostgresConnection?
+        var failure: (any Error)?
+        for attempt in 0..<3 where connection == nil {
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(200 * attempt)) }
+            do {
+                connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            } catch {
+                failure = error
+            }
+        }
+        guard let connection else {
+            throw TestSupportError("cannot connect to \(host): \(failure.map { String(reflecting: $0) } ?? "")")
+        }
         do {
             let result = try await body(connection)
             try await connection.close()

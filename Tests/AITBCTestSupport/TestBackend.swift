@@ -37,6 +37,10 @@ public struct TestDatabase: Sendable {
 
     public var backend: TestBackend { postgres == nil ? .sqlite : .postgres }
 
+    /// Connections a coordinator on a test database may open (`AITBC_DATABASE_MAX_CONNECTIONS`): a few,
+    /// since a whole pass runs a hundred coordinators at once against one server of 400 connections.
+    public static let maximumConnections = 4
+
     /// A new empty database. On PostgreSQL, its URL waits up to 15 s for connections and answers:
     /// suites run many coordinators at once on two cores, and only the fault tests (which make
     /// their own configuration) are about how fast a call gives up.

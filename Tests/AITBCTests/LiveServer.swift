@@ -28,6 +28,7 @@ enum LiveServer {
         settings.developmentKeys = [.client: client, .miner: miner, .master: master, .operator: `operator`]
         let database = try await TestDatabase.make(prefix: "aitbc_sdk_")
         settings.databaseURL = database.url
+        if database.backend == .postgres { settings.databaseMaxConnections = TestDatabase.maximumConnections }
         var logger = Logger(label: "sdk-test")
         logger.logLevel = .warning
         let coordinator: Coordinator

@@ -30,7 +30,11 @@ final class CoordinatorProcess: @unchecked Sendable {
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         env["AITBC_PORT"] = String(port)
         env["AITBC_HOST"] = "127.0.0.1"
-        if !databasePath.isEmpty { env["AITBC_DATABASE_URL"] = try await TestDatabase.named(databasePath).url }
+        if !databasePath.isEmpty {
+            let database = try await TestDatabase.named(databasePath)
+            env["AITBC_DATABASE_URL"] = database.url
+            if database.backend == .postgres { env["AITBC_DATABASE_MAX_CONNECTIONS"] = String(TestDatabase.maximumConnections) }
+        }
         env["AITBC_LOG_LEVEL"] = "warning"
         for (name, value) in environment { env[name] = value }
         process.environment = env

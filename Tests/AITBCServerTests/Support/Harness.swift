@@ -42,6 +42,7 @@ struct Harness {
         configure(&settings)
         let database = try await TestDatabase.make()
         settings.databaseURL = database.url
+        if database.backend == .postgres { settings.databaseMaxConnections = TestDatabase.maximumConnections }
         let clock = ManualTimeSource(Date(timeIntervalSince1970: 1_795_000_000))
         do {
             let coordinator = try await Coordinator.start(settings: settings, time: clock, logger: logger) { _ in }
