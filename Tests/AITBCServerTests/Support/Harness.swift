@@ -73,6 +73,14 @@ struct Harness {
         try await run(try buildApplication(coordinator: coordinator, settings: settings), .live, body)
     }
 
+    /// Sweeps now and waits until `done` holds. The coordinator's own sweeper runs too (every second,
+    /// on the same hand-moved clock) and may get there first, so what a sweep returns is not a count
+    /// a test can rely on: the state is.
+    func sweep(until done: @escaping () async throws -> Bool) async throws {
+        _ = await coordinator.jobs.sweep()
+        try await waitUntil { (try? await done()) ?? false }
+    }
+
     /// Waits until the coordinator listens for other instances and has caught up (on PostgreSQL; at
     /// once on SQLite): its first catch-up forgets every cached key, which a test relying on what it
     /// just cached must not meet halfway.
