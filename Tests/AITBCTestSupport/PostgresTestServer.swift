@@ -47,6 +47,23 @@ public struct PostgresTestServer: Sendable {
         }
     }
 
+    /// Every row of every table of this database as text (`row_to_json`, bytes as hex): what scans
+    /// for what must never be stored read.
+    public func storedRows() async throws -> [String] {
+        try await withConnection { connection in
+            let tables = try await connection.query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", logger: Self.logger
+            ).collect().map { try $0.decode(String.self) }
+            var rows: [String] = []
+            for table in tables {
+                rows += try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT row_to_json(t)::text FROM \"\(table)\" t"), logger: Self.logger
+                ).collect().map { try $0.decode(String.self) }
+            }
+            return rows
+        }
+    }
+
     /// Runs `body` on a connection to this database (for looking at what was written).
     public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await Self.withConnection(to: url, body)

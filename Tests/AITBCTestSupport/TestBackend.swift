@@ -109,20 +109,6 @@ public struct TestDatabase: Sendable {
             return bytes
         }
         guard let postgres else { return Data() }
-        return try await postgres.withConnection { connection in
-            let tables = try await connection.query(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
-                logger: PostgresTestServer.logger
-            ).collect().map { try $0.decode(String.self) }
-            var bytes = Data()
-            for table in tables {
-                let rows = try await connection.query(
-                    PostgresQuery(unsafeSQL: "SELECT row_to_json(t)::text FROM \"\(table)\" t"),
-                    logger: PostgresTestServer.logger
-                ).collect()
-                for row in rows { bytes += Data(try row.decode(String.self).utf8) }
-            }
-            return bytes
-        }
+        return Data(try await postgres.storedRows().joined(separator: "\n").utf8)
     }
 }

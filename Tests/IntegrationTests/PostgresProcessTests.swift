@@ -75,23 +75,15 @@ struct PostgresProcessTests {
         try await Task.sleep(for: .milliseconds(600))  // usage and last use are flushed
 
         let secrets = [Self.operatorKey, master, client, newClient]
-        let (rows, digests) = try await database.withConnection { connection in
-            var rows: [String] = []
-            let tables = try await connection.query(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", logger: PostgresTestServer.logger
-            ).collect().map { try $0.decode(String.self) }
-            for table in tables {
-                rows += try await connection.query(
-                    "SELECT t::text FROM \(unescaped: "\"\(table)\"") t", logger: PostgresTestServer.logger
-                ).collect().map { try $0.decode(String.self) }
-            }
+        let rows = try await database.storedRows()
+        let digests = try await database.withConnection { connection in
             var digests: [String] = []
             for secret in secrets {
                 digests += try await connection.query(
                     "SELECT encode(sha256(convert_to(\(secret), 'UTF8')), 'hex')", logger: PostgresTestServer.logger
                 ).collect().map { try $0.decode(String.self) }
             }
-            return (rows, digests)
+            return digests
         }
         #expect(rows.count > 10)
         let dump = rows.joined(separator: "\n")

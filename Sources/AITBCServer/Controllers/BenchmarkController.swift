@@ -15,7 +15,6 @@ struct BenchmarkController {
     static let rateLimit = RateLimitStateView(limit: 100_000_000, remaining: 99_999_999, reset: 1_795_000_060)
 
     let body: ByteBuffer
-    let rateLimitHeaders: HTTPFields
 
     /// The answer for the development client key of a `test-tenant` on `plan`.
     init(plan: String) {
@@ -25,18 +24,18 @@ struct BenchmarkController {
             role: role.rawValue, scopes: role.sortedPermissionNames, tenantID: StoreBootstrap.developmentTenantID,
             plan: plan, expiresAt: nil, rateLimit: Self.rateLimit)
         body = view.jsonBuffer()
-        var headers = HTTPFields()
-        headers.append(HTTPField(name: APIKeyMiddleware.limitHeader, value: String(Self.rateLimit.limit)))
-        headers.append(HTTPField(name: APIKeyMiddleware.remainingHeader, value: String(Self.rateLimit.remaining)))
-        headers.append(HTTPField(name: APIKeyMiddleware.resetHeader, value: String(Self.rateLimit.reset)))
-        rateLimitHeaders = headers
     }
+
+    /// The decision behind ``rateLimit``, whose headers the middleware writes.
+    static let decision = RateDecision(
+        admitted: true, limit: rateLimit.limit, remaining: rateLimit.remaining,
+        resetUnixSeconds: Int64(rateLimit.reset), retryAfterSeconds: 0)
 
     func addRoutes(to router: Router<CoordinatorRequestContext>) {
         router.get("/bench/me") { _, _ in
             // Built as /v1/me's answer is: the controller's response, then the middleware's headers.
             var response = Response(status: .ok, headers: IdentityController.contentType, body: ResponseBody(byteBuffer: body))
-            response.headers.append(contentsOf: rateLimitHeaders)
+            APIKeyMiddleware.addHeaders(Self.decision, to: &response)
             return response
         }
     }
