@@ -43,7 +43,7 @@ public final class AITBCClient: Sendable {
         guard let key = apiKey ?? environment["AITBC_API_KEY"], !key.isEmpty else {
             throw AuthenticationError(
                 info: ServerErrorInfo(
-                    status: 401, code: "MISSING_API_KEY",
+                    status: 401, code: ErrorCode.missingAPIKey.rawValue,
                     message: "No API key: pass apiKey: or set the AITBC_API_KEY environment variable", details: [:],
                     rateLimit: nil))
         }

@@ -3,7 +3,8 @@ import Foundation
 
 /// Every error the SDK throws; catch a concrete type to handle one kind.
 public protocol AITBCError: Error, CustomStringConvertible, Sendable {
-    /// The server's error code (`INVALID_API_KEY`, …), or `TRANSPORT_ERROR`.
+    /// The server's error code as sent (`INVALID_API_KEY`, …), or `TRANSPORT_ERROR`: also a code
+    /// newer than this SDK. ``errorCode`` is the same as an ``ErrorCode``.
     var code: String { get }
     var message: String { get }
     /// The HTTP status, or nil when no response came.
@@ -13,6 +14,9 @@ public protocol AITBCError: Error, CustomStringConvertible, Sendable {
 
 extension AITBCError {
     public var description: String { "\(code): \(message)" }
+
+    /// ``code`` as an ``ErrorCode``, or nil for a code this SDK does not know (a newer server's).
+    public var errorCode: ErrorCode? { ErrorCode(rawValue: code) }
 }
 
 /// The fields every server error carries.
@@ -99,7 +103,7 @@ public struct ServerError: AITBCError {
 public struct TransportError: AITBCError {
     public let message: String
     public let underlying: String?
-    public var code: String { "TRANSPORT_ERROR" }
+    public var code: String { ErrorCode.transportError.rawValue }
     public var status: Int? { nil }
     public var details: [String: JSONValue] { [:] }
 

@@ -8,7 +8,7 @@ extension DashboardController {
     /// Charges one request of `signedIn` to its tenant's budget: nil when admitted, else the page that
     /// says so (429 with `Retry-After` and the rate-limit headers an API call would get).
     func refusedOverBudget(_ signedIn: SignedIn) async throws -> Response? {
-        let decision = try await admit(signedIn.principal)
+        let decision = try await budgets.charge(signedIn.principal)
         guard !decision.admitted else { return nil }
         let retry = max(1, decision.retryAfterSeconds)
         let headers: HTTPFields = [

@@ -18,8 +18,8 @@ public struct DashboardController<Context: RequestContext>: Sendable {
     let secrets: any SecretSource
     let secureCookies: Bool
     let throttleKey: @Sendable (Request, Context) -> String?
-    /// Charges one request of the signed-in account to its tenant's rate budget (the API's limiter).
-    let admit: @Sendable (Principal) async throws -> RateDecision
+    /// The API's request budgets: a signed-in account's actions are charged to its tenant's.
+    let budgets: RequestBudgets
     let pages: DashboardPages
 
     static var sessionCookie: String { "aitbc_session" }
@@ -28,11 +28,11 @@ public struct DashboardController<Context: RequestContext>: Sendable {
     /// - Parameters:
     ///   - secureCookies: mark cookies `Secure` (the coordinator serves HTTPS, or sits behind a proxy that does).
     ///   - throttleKey: the caller's address as throttles count it (an IPv6 address's /64), for sign-in attempts.
-    ///   - admit: charges a signed-in account's action to its tenant's rate budget, as an API call is.
+    ///   - budgets: the API's request budgets, which a signed-in account's actions are charged to as API calls are.
     public init(
         accounts: AccountService, keys: KeyService, time: any TimeSource, secrets: any SecretSource,
         secureCookies: Bool, throttleKey: @escaping @Sendable (Request, Context) -> String?,
-        admit: @escaping @Sendable (Principal) async throws -> RateDecision
+        budgets: RequestBudgets
     ) throws {
         self.accounts = accounts
         self.keys = keys
@@ -40,17 +40,15 @@ public struct DashboardController<Context: RequestContext>: Sendable {
         self.secrets = secrets
         self.secureCookies = secureCookies
         self.throttleKey = throttleKey
-        self.admit = admit
+        self.budgets = budgets
         self.pages = try DashboardPages()
     }
 
-    /// Adds the dashboard's routes and returns them (method and path), for the server's route table.
-    public func addRoutes(to router: Router<Context>) -> [(path: String, method: HTTPRequest.Method)] {
-        var routes: [(path: String, method: HTTPRequest.Method)] = []
+    /// Adds the dashboard's routes under `/dashboard`.
+    public func addRoutes(to router: Router<Context>) {
         func on(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping @Sendable (Request, Context) async throws -> Response) {
             let full = "/dashboard" + (path.isEmpty ? "" : "/" + path)
             router.on(RouterPath(full), method: method, use: handler)
-            routes.append((full, method))
         }
         on(.get, "") { request, _ in try await home(request) }
         on(.get, "sign-up") { request, _ in try await signUpPage(request) }
@@ -68,7 +66,6 @@ public struct DashboardController<Context: RequestContext>: Sendable {
         on(.get, "usage") { request, _ in try await usagePage(request) }
         on(.get, "assets/{name}") { request, context in asset(request, context: context) }
         on(.head, "assets/{name}") { request, context in asset(request, context: context) }
-        return routes
     }
 
     // MARK: accounts

@@ -18,7 +18,7 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "aitbc.coordinator")
     logger.logLevel = settings.logLevel
-    let (router, _) = try buildRouter(coordinator: coordinator, settings: settings)
+    let router = try buildRouter(coordinator: coordinator, settings: settings).router
     let tls = try serverTLSConfiguration(settings)
     let timeouts = BoundedHTTP1Channel.Timeouts(
         read: .seconds(Int64(settings.readTimeoutSeconds)), idle: .seconds(Int64(settings.idleTimeoutSeconds)),
@@ -47,46 +47,47 @@ private func serverTLSConfiguration(_ settings: CoordinatorSettings) throws -> T
     return configuration
 }
 
-/// The router with every route and middleware, and the list of API routes it serves (the dashboard's
-/// pages are not part of the API document).
-public func buildRouter(
-    coordinator: Coordinator, settings: CoordinatorSettings
-) throws -> (Router<CoordinatorRequestContext>, [(path: String, method: HTTPRequest.Method)]) {
+/// The application's router, and what the API document and the tests need of it.
+public struct CoordinatorRouter {
+    public let router: Router<CoordinatorRequestContext>
+    /// The `/v1` group: every route in it needs a key.
+    public let v1: RouterGroup<AuthenticatedRequestContext>
+    /// The API's routes, their paths as the API document names them (the dashboard's pages and the
+    /// benchmark route are not part of the API).
+    public let apiRoutes: [(path: String, method: HTTPRequest.Method)]
+}
+
+/// The router with every route and middleware. The key middleware guards the groups that need a key
+/// (`/v1`, `/metrics`); a request no route matches is answered by ``UnroutedRequestMiddleware``.
+public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings) throws -> CoordinatorRouter {
     let router = Router(context: CoordinatorRequestContext.self)
-    let registry = RouteRegistry()
-    // The table is filled below; the middleware reads it only while serving.
-    let table = RouteTableBox()
-    let errors = ErrorMiddleware(routes: table)
     let metrics = ServerMetrics()
     if settings.tlsCertificatePath != nil, settings.tlsKeyPath != nil {
         router.add(middleware: StrictTransportSecurityMiddleware())
     }
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
-    router.add(middleware: errors)
     router.add(middleware: RequestLogMiddleware(level: .info))
+    router.add(middleware: ErrorMiddleware())
     let proxies = settings.proxies
-    let keyMiddleware = APIKeyMiddleware(
-        authenticator: coordinator.authenticator, limiter: coordinator.limiter,
-        sharedLimit: coordinator.sharedLimit, refusals: coordinator.refusals, usage: coordinator.usage,
-        time: coordinator.time, allowQueryKeys: settings.allowQueryKeys, proxies: proxies, errors: errors,
-        tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics)
-    router.add(middleware: keyMiddleware)
+    let keys = APIKeyMiddleware(
+        authenticator: coordinator.authenticator, budgets: coordinator.budgets, allowQueryKeys: settings.allowQueryKeys,
+        proxies: proxies, tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics)
 
-    HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router, registry: registry)
-    DocsController().addRoutes(to: router, registry: registry)
-    let v1 = router.group("v1", context: AuthenticatedRequestContext.self)
-    IdentityController().addRoutes(to: v1, registry: registry)
-    APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1, registry: registry)
-    TenantController(tenants: coordinator.tenants, time: coordinator.time).addRoutes(to: v1, registry: registry)
-    JobController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
+    HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router)
+    DocsController().addRoutes(to: router)
+    let v1 = router.group("v1").add(middleware: keys).group(context: AuthenticatedRequestContext.self)
+    IdentityController().addRoutes(to: v1)
+    APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1)
+    TenantController(tenants: coordinator.tenants, time: coordinator.time).addRoutes(to: v1)
+    JobController(jobs: coordinator.jobs).addRoutes(to: v1)
+    MinerController(jobs: coordinator.jobs, longPolls: coordinator.longPolls).addRoutes(to: v1)
     MetricsController(coordinator: coordinator, metrics: metrics)
-        .addRoutes(to: router.group("metrics", context: AuthenticatedRequestContext.self), registry: registry)
-    MinerController(jobs: coordinator.jobs, longPolls: coordinator.longPolls).addRoutes(to: v1, registry: registry)
+        .addRoutes(to: router.group("metrics").add(middleware: keys).group(context: AuthenticatedRequestContext.self))
+    let apiRoutes = router.routes.map { (path: OpenAPIDocument.documentedPath($0.path, method: $0.method), method: $0.method) }
     if settings.benchmarkRoutes {
         BenchmarkController(plan: settings.developmentPlan).addRoutes(to: router)
     }
-    var pageRoutes: [(path: String, method: HTTPRequest.Method)] = []
     if settings.dashboardEnabled {
         let dashboard = try DashboardController<CoordinatorRequestContext>(
             accounts: coordinator.accounts, keys: coordinator.keys, time: coordinator.time,
@@ -94,11 +95,14 @@ public func buildRouter(
             throttleKey: { request, context in
                 request.clientAddress(peer: context.peer, proxies: proxies)?.throttleKey
             },
-            admit: { principal in try await keyMiddleware.decide(for: principal) })
-        pageRoutes = dashboard.addRoutes(to: router)
+            budgets: coordinator.budgets)
+        dashboard.addRoutes(to: router)
     }
-    table.set(RouteTable(registry.routes + pageRoutes))
-    return (router, registry.routes)
+    // Last, so that it wraps only the router's not-found answer; it knows every route by now.
+    router.add(
+        middleware: UnroutedRequestMiddleware(
+            routes: router.routes.map { (path: $0.path, method: $0.method) }, keyedGroups: ["v1", "metrics"], keys: keys))
+    return CoordinatorRouter(router: router, v1: v1, apiRoutes: apiRoutes)
 }
 
 /// Runs `app` until SIGTERM or SIGINT, then drains: `/ready` turns 503 and waiting long-polls answer

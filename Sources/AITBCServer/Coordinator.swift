@@ -10,7 +10,8 @@ public struct Coordinator: Sendable {
     public let time: any TimeSource
     public let secrets: any SecretSource
     public let authenticator: KeyAuthenticator
-    public let limiter: RateLimiter
+    /// The request budgets of API keys (and of dashboard actions), and the usage they count.
+    public let budgets: RequestBudgets
     public let usage: UsageRecorder
     public let keys: KeyService
     public let tenants: TenantService
@@ -23,14 +24,12 @@ public struct Coordinator: Sendable {
     public let sweeper: JobSweeper
     /// How instances on a shared store keep each other informed (nothing to do on SQLite).
     public let bus: any ClusterBus
-    /// The rate-limit authority all instances share (PostgreSQL), or nil: the in-memory ``limiter`` decides.
+    /// The rate-limit authority all instances share (PostgreSQL), or nil: each instance's own budgets decide.
     public let sharedLimit: (any SharedRateLimit)?
     /// Keeps ``sharedLimit``'s table to the budgets in use.
     public let budgetJanitor: BudgetJanitor?
     /// Deletes finished jobs, idempotency keys, usage, sessions and audit events past their age.
     public let retention: RetentionJanitor
-    /// Refusals of ``sharedLimit`` still in force, answered from memory.
-    public let refusals = RateRefusals()
     /// Applies other instances' events and reconciles the queue with storage.
     public let cluster: ClusterSync
     /// Set when a graceful shutdown begins: `/ready` answers 503 and long-polls end.
@@ -58,8 +57,8 @@ public struct Coordinator: Sendable {
             store: store, plans: settings.plans, time: time, cacheCapacity: settings.keyCacheCapacity,
             cacheLifetime: .seconds(settings.keyCacheLifetimeSeconds), developmentDigests: developmentDigests,
             failureLimitPerMinute: settings.authFailuresPerMinute, failures: attempts)
-        self.limiter = RateLimiter()
         self.usage = UsageRecorder()
+        self.budgets = RequestBudgets(shared: sharedLimit, usage: usage, time: time)
         self.keys = KeyService(
             store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets, bus: bus)
         self.tenants = TenantService(

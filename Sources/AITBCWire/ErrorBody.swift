@@ -23,3 +23,10 @@ public struct ErrorDetail: Codable, Sendable, Equatable {
         self.details = details
     }
 }
+
+extension ErrorBody {
+    /// The body of an error with a known `code`.
+    public init(code: ErrorCode, message: String, details: [String: JSONValue] = [:]) {
+        self.init(code: code.rawValue, message: message, details: details)
+    }
+}

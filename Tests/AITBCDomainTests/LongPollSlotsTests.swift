@@ -10,7 +10,7 @@ import Testing
         _ = try slots.acquire(keyID: "key_a", tenantID: "t1")
         let error = try #require(throws: CoordinatorError.self) { try slots.acquire(keyID: "key_a", tenantID: "t1") }
         #expect(error.kind == .rateLimited(retryAfterSeconds: 1))
-        #expect(error.code == "RATE_LIMIT_EXCEEDED")
+        #expect(error.code == .rateLimitExceeded)
         #expect(error.details == ["bound": "long_polls_per_key", "limit": 2])
         // Another key of the tenant still has room; the refusal took nothing.
         _ = try slots.acquire(keyID: "key_b", tenantID: "t1")

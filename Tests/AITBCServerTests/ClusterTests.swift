@@ -95,7 +95,7 @@ struct ClusterTests {
                     _ = try await Self.principal(pair.b, issued.secret)
                     return false
                 } catch let error as CoordinatorError {
-                    return error.code == "API_KEY_REVOKED"
+                    return error.code == .apiKeyRevoked
                 }
             })
         }

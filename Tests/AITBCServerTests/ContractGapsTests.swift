@@ -27,10 +27,10 @@ import Testing
     /// provoked here by a route added to the application's own router and middleware.)
     @Test func anUnexpectedErrorIsA500InTheErrorShapeWithNoInternals() async throws {
         let harness = try await Harness.make(plan: "pro")
-        let (router, _) = try buildRouter(coordinator: harness.coordinator, settings: harness.settings)
-        router.get("/v1/explode") { _, _ -> Response in throw LeakyFailure() }
-        router.get("/explode") { _, _ -> Response in throw LeakyFailure() }
-        try await Application(router: router).test(.router) { client in
+        let built = try buildRouter(coordinator: harness.coordinator, settings: harness.settings)
+        built.v1.get("explode") { _, _ -> Response in throw LeakyFailure() }
+        built.router.get("/explode") { _, _ -> Response in throw LeakyFailure() }
+        try await Application(router: built.router).test(.router) { client in
             for (path, key) in [("/v1/explode", Harness.clientKey as String?), ("/explode", nil)] {
                 let reply = try await client.send(.get, path, key: key)
                 #expect(reply.status == .internalServerError, "\(path)")

@@ -41,6 +41,39 @@ import Testing
         }
     }
 
+    /// A path inside a group that needs a key (`/v1/…`, `/metrics`) that no route serves is answered
+    /// as the group's routes are: the key first. An anonymous caller learns nothing of which routes
+    /// exist (401 whether or not the path is served, no `Allow`); a valid key gets the 404 or 405 with
+    /// its budget's headers, charged like any call.
+    @Test func anUnroutedPathInAKeyedGroupAsksForTheKeyFirst() async throws {
+        try await Harness.make().test { client in
+            let unrouted: [(HTTPRequest.Method, String)] = [
+                (.get, "/v1/nothing-here"), (.put, "/v1/api-keys/key_x"), (.get, "/v1"), (.get, "/v1/miners"),
+                (.post, "/metrics"),
+            ]
+            for (method, path) in unrouted {
+                let anonymous = try await client.send(method, path)
+                expectShape(anonymous, .unauthorized, "MISSING_API_KEY")
+                #expect(anonymous.header("Allow") == nil, "\(method) \(path)")
+                #expect(anonymous.header("X-RateLimit-Limit") == nil, "\(method) \(path)")
+            }
+            let first = try await client.send(.get, "/v1/nothing-here", key: Harness.clientKey)
+            expectShape(first, .notFound, "NOT_FOUND")
+            let second = try await client.send(.get, "/v1/nothing-here", key: Harness.clientKey)
+            let remaining = [first, second].compactMap { $0.header("X-RateLimit-Remaining").flatMap { Int($0) } }
+            #expect(remaining.count == 2 && remaining[1] < remaining[0], "each unrouted call is charged: \(remaining)")
+            let wrongMethod = try await client.send(.put, "/v1/api-keys/key_x", key: Harness.masterKey)
+            expectShape(wrongMethod, .methodNotAllowed, "METHOD_NOT_ALLOWED")
+            #expect(wrongMethod.header("Allow").map { Set($0.components(separatedBy: ", ")) } == ["GET", "PATCH", "DELETE"])
+            #expect(wrongMethod.header("X-RateLimit-Limit") != nil)
+            let metrics = try await client.send(.post, "/metrics", key: Harness.operatorKey)
+            expectShape(metrics, .methodNotAllowed, "METHOD_NOT_ALLOWED")
+            #expect(metrics.header("Allow") == "GET")
+            // Outside the keyed groups nothing asks for a key.
+            expectShape(try await client.send(.get, "/v2/me"), .notFound, "NOT_FOUND")
+        }
+    }
+
     @Test func malformedJSONIsInvalidRequest() async throws {
         try await Harness.make().test { client in
             for body in [#"{"name": "x""#, "not json", "[1,2]", "\"string\""] {

@@ -10,7 +10,7 @@ import Testing
 @Suite struct OpenAPITests {
     @Test func everyRegisteredRouteIsDocumentedAndNothingElse() async throws {
         let harness = try await Harness.make()
-        let (_, routes) = try buildRouter(coordinator: harness.coordinator, settings: harness.settings)
+        let routes = try buildRouter(coordinator: harness.coordinator, settings: harness.settings).apiRoutes
         let registered = Set(routes.map { "\($0.method.rawValue.lowercased()) \($0.path)" })
         var documented = Set<String>()
         for (path, item) in OpenAPIDocument.document["paths"]?.objectValue ?? [:] {

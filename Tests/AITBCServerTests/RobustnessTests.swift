@@ -21,7 +21,7 @@ import Testing
         let harness = try await Harness.make(configure: {
             $0.plans = PlanTable(limits: ["free": 60, "pro": 600, "enterprise": 100_000_000])
         })
-        let (_, routes) = try buildRouter(coordinator: harness.coordinator, settings: harness.settings)
+        let routes = try buildRouter(coordinator: harness.coordinator, settings: harness.settings).apiRoutes
         try await harness.test { client in
             let ids = ["key_dev_client", "test-tenant", "..", "%00", "key_" + String(repeating: "z", count: 300), "ünïcode"]
             for route in routes {

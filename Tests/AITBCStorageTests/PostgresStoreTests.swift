@@ -424,7 +424,7 @@ struct PostgresStoreTests {
         await #expect {
             try await store.insertKey(Self.master("key_n", tenant: "t1", name: "a\u{0}b"), event: Self.event("t1", "key_n"))
         } throws: { error in
-            (error as? CoordinatorError)?.code == "INVALID_REQUEST"
+            (error as? CoordinatorError)?.code == .invalidRequest
         }
         #expect(try await store.key(id: "key_n") == nil)
         try await store.close()

@@ -164,11 +164,11 @@ public struct AccountService: Sendable {
 
     // MARK: rules
 
-    static let emailTaken = CoordinatorError(
-        .conflict, code: "CONFLICT_STATE", message: "An account with this email already exists; sign in instead",
+    static let emailTaken = CoordinatorError.conflictState(
+        "An account with this email already exists; sign in instead",
         details: ["field": .string("email")])
     static let wrongCredentials = CoordinatorError(
-        .unauthorized, code: "INVALID_CREDENTIALS", message: "The email or password is not right")
+        .unauthorized, code: .invalidCredentials, message: "The email or password is not right")
 
     static func validate(newPassword password: String) throws {
         guard password.count >= minimumPasswordLength else {
@@ -187,9 +187,8 @@ public struct AccountService: Sendable {
             addressBudget, account.map { (BudgetKey.signInAccount($0), Self.attemptsPerAccountPerMinute) },
             now: time.rateInstant(wall: now))
         guard decision.admitted else {
-            throw CoordinatorError(
-                .rateLimited(retryAfterSeconds: decision.retryAfterSeconds), code: "RATE_LIMIT_EXCEEDED",
-                message: "Too many attempts; try again in \(decision.retryAfterSeconds) seconds")
+            throw CoordinatorError.rateLimited(
+                retryAfter: decision.retryAfterSeconds, "Too many attempts; try again in \(decision.retryAfterSeconds) seconds")
         }
     }
 

@@ -12,12 +12,10 @@ public protocol PasswordHasher: Sendable {
 
 extension CoordinatorError {
     /// 429 `RATE_LIMIT_EXCEEDED`: every password-hashing thread is busy and its queue is full.
-    public static let passwordHashingBusy = CoordinatorError(
-        .rateLimited(retryAfterSeconds: 1), code: "RATE_LIMIT_EXCEEDED",
-        message: "Too many sign-ins are being checked right now; try again in a second",
+    public static let passwordHashingBusy = CoordinatorError.rateLimited(
+        retryAfter: 1, "Too many sign-ins are being checked right now; try again in a second",
         details: ["bound": .string("password_hashing"), "retry_after_seconds": .int(1)])
 
     /// 503 `DRAINING`: the server is shutting down and hashes no more passwords.
-    public static let passwordHashingStopped = CoordinatorError(
-        .unavailable, code: "DRAINING", message: "The server is shutting down")
+    public static let passwordHashingStopped = CoordinatorError.draining
 }

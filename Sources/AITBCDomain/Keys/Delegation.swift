@@ -66,9 +66,8 @@ extension Principal {
         if missing.contains("rate_limit_per_minute"), let ownLimit = key.rateLimitPerMinute {
             details["max_rate_limit_per_minute"] = .int(ownLimit)
         }
-        return CoordinatorError(
-            .forbidden, code: "INSUFFICIENT_SCOPE",
-            message: "A key may \(action.rawValue) only keys that hold nothing it lacks; this one lacks: "
+        return CoordinatorError.insufficientScope(
+            "A key may \(action.rawValue) only keys that hold nothing it lacks; this one lacks: "
                 + missing.joined(separator: ", "),
             details: details)
     }

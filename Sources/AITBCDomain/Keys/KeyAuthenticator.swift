@@ -128,6 +128,23 @@ public final class KeyAuthenticator: Sendable {
             key: record, tenant: tenant, tenantLimit: plans.effectiveLimit(for: tenant), viaSupersededSecret: superseded)
     }
 
+    /// `principal` acting in the tenant a request names (`X-Tenant-ID`), or as it is when it names none.
+    /// An operator may act in any tenant that exists (404 `TENANT_NOT_FOUND` otherwise); any other
+    /// key only in its own (403 `TENANT_MISMATCH`).
+    public func principal(_ principal: Principal, actingIn requested: String?) async throws -> Principal {
+        guard let requested else { return principal }
+        guard principal.isOperator else {
+            guard requested == principal.key.tenantID else { throw CoordinatorError.tenantMismatch }
+            return principal
+        }
+        guard try await tenant(id: requested) != nil else {
+            throw CoordinatorError.notFound(.tenantNotFound, "X-Tenant-ID names no tenant")
+        }
+        var acting = principal
+        acting.actingTenantID = requested
+        return acting
+    }
+
     /// The tenant `id`, from memory when fresh.
     public func tenant(id: String) async throws -> Tenant? {
         let now = time.monotonicNanoseconds()
@@ -184,9 +201,8 @@ public final class KeyAuthenticator: Sendable {
 
     /// The only 429 authentication answers: an address over its failure budget.
     static func tooManyFailures(retryAfter: Int) -> CoordinatorError {
-        CoordinatorError(
-            .rateLimited(retryAfterSeconds: retryAfter), code: "RATE_LIMIT_EXCEEDED",
-            message: "Too many failed authentication attempts from this address; retry later",
+        CoordinatorError.rateLimited(
+            retryAfter: retryAfter, "Too many failed authentication attempts from this address; retry later",
             details: ["retry_after_seconds": .int(retryAfter)])
     }
 

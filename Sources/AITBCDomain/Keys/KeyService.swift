@@ -69,7 +69,7 @@ public struct KeyService: Sendable {
         let now = time.now()
         let tenantID = try targetTenant(request.tenantID, for: caller)
         guard try await authenticator.tenant(id: tenantID) != nil else {
-            throw CoordinatorError.notFound("TENANT_NOT_FOUND", "No tenant \(tenantID) exists")
+            throw CoordinatorError.notFound(.tenantNotFound, "No tenant \(tenantID) exists")
         }
         let name = try Self.validName(request.name)
         guard let role = Role(rawValue: request.role) else {
@@ -160,7 +160,7 @@ public struct KeyService: Sendable {
             return record
         case .lastMasterKey:
             throw CoordinatorError(
-                .conflict, code: "LAST_MASTER_KEY",
+                .conflict, code: .lastMasterKey,
                 message: "This is the tenant's last active master key; create another master key first")
         case .notFound:
             throw Self.keyNotFound
@@ -178,9 +178,8 @@ public struct KeyService: Sendable {
         try await requireDelegable(existing, for: .regenerate, by: caller)
         let now = time.now()
         guard existing.isActive(at: now) else {
-            throw CoordinatorError(
-                .conflict, code: "CONFLICT_STATE",
-                message: "Only an active key can be regenerated; this one is \(existing.status(at: now))")
+            throw CoordinatorError.conflictState(
+                "Only an active key can be regenerated; this one is \(existing.status(at: now))")
         }
         let secret = APIKeyFormat.generate(role: existing.role, using: secrets)
         let validUntil = gracePeriodSeconds > 0 ? now.addingTimeInterval(TimeInterval(gracePeriodSeconds)) : nil
@@ -252,8 +251,8 @@ public struct KeyService: Sendable {
     /// 404 when the key is gone, else 409: a revoked key cannot be changed.
     static func conflictOrMissing(_ record: APIKeyRecord?) -> CoordinatorError {
         guard record != nil else { return keyNotFound }
-        return CoordinatorError(
-            .conflict, code: "CONFLICT_STATE", message: "A revoked key cannot be changed",
+        return CoordinatorError.conflictState(
+            "A revoked key cannot be changed",
             details: ["state": .string("revoked")])
     }
 
@@ -289,7 +288,7 @@ public struct KeyService: Sendable {
 
     // MARK: rules
 
-    static let keyNotFound = CoordinatorError.notFound("KEY_NOT_FOUND", "No such API key")
+    static let keyNotFound = CoordinatorError.notFound(.keyNotFound, "No such API key")
 
     func visibleKey(_ id: String, to caller: Principal) async throws -> APIKeyRecord {
         guard id.utf8.count <= 64, let record = try await storageCall({ try await store.key(id: id) }),

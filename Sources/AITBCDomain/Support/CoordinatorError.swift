@@ -8,7 +8,8 @@ public struct CoordinatorError: Error, Sendable, Equatable, CustomStringConverti
         case unauthorized
         case forbidden
         case notFound
-        case methodNotAllowed
+        /// The path exists but not for this method; `allowed` are the methods it takes (`Allow`).
+        case methodNotAllowed(allowed: [String])
         case conflict
         case payloadTooLarge
         case notReady
@@ -18,60 +19,163 @@ public struct CoordinatorError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     public var kind: Kind
-    public var code: String
+    public var code: ErrorCode
     public var message: String
     public var details: [String: JSONValue]
+    /// The request budget that refused, when a budget did: its state goes with the answer (`X-RateLimit-*`).
+    public var budget: RateDecision?
 
-    public init(_ kind: Kind, code: String, message: String, details: [String: JSONValue] = [:]) {
+    public init(
+        _ kind: Kind, code: ErrorCode, message: String, details: [String: JSONValue] = [:], budget: RateDecision? = nil
+    ) {
         self.kind = kind
         self.code = code
         self.message = message
         self.details = details
+        self.budget = budget
     }
 
-    public var description: String { "\(code): \(message)" }
+    /// Deprecated: for the sites not yet converted to ``ErrorCode``; a code it does not know becomes
+    /// the generic code of `kind`. Use ``init(_:code:message:details:budget:)`` with an ``ErrorCode``.
+    public init(_ kind: Kind, code: String, message: String, details: [String: JSONValue] = [:]) {
+        self.init(kind, code: ErrorCode(rawValue: code) ?? Self.genericCode(of: kind), message: message, details: details)
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// The code an error of `kind` has when nothing more specific is known.
+    public static func genericCode(of kind: Kind) -> ErrorCode {
+        switch kind {
+        case .invalidRequest: .invalidRequest
+        case .unauthorized: .invalidAPIKey
+        case .forbidden: .insufficientScope
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .conflict: .conflictState
+        case .payloadTooLarge: .payloadTooLarge
+        case .notReady: .jobNotReady
+        case .rateLimited: .rateLimitExceeded
+        case .unavailable: .storageUnavailable
+        case .internalError: .internalError
+        }
+    }
+
+    // MARK: 400
+
+    /// 400 `INVALID_REQUEST`.
+    public static func invalidRequest(_ message: String) -> CoordinatorError {
+        CoordinatorError(.invalidRequest, code: .invalidRequest, message: message)
+    }
 
     /// 400 `INVALID_REQUEST` naming the offending field.
     public static func invalidField(_ field: String, _ message: String) -> CoordinatorError {
-        CoordinatorError(.invalidRequest, code: "INVALID_REQUEST", message: message, details: ["field": .string(field)])
+        CoordinatorError(.invalidRequest, code: .invalidRequest, message: message, details: ["field": .string(field)])
     }
 
+    public static let ambiguousCredentials = CoordinatorError(
+        .invalidRequest, code: .ambiguousCredentials,
+        message: "The request carries more than one different API key; send exactly one")
+
+    // MARK: 401
+
     public static let missingKey = CoordinatorError(
-        .unauthorized, code: "MISSING_API_KEY",
+        .unauthorized, code: .missingAPIKey,
         message: "No API key was sent: use the X-API-Key header, Authorization: Bearer, or ?api_key=")
     public static let invalidKey = CoordinatorError(
-        .unauthorized, code: "INVALID_API_KEY", message: "The provided API key is invalid")
+        .unauthorized, code: .invalidAPIKey, message: "The provided API key is invalid")
     public static let revokedKey = CoordinatorError(
-        .unauthorized, code: "API_KEY_REVOKED", message: "The provided API key has been revoked")
+        .unauthorized, code: .apiKeyRevoked, message: "The provided API key has been revoked")
     public static let expiredKey = CoordinatorError(
-        .unauthorized, code: "API_KEY_EXPIRED", message: "The provided API key has expired")
-    public static let ambiguousCredentials = CoordinatorError(
-        .invalidRequest, code: "AMBIGUOUS_CREDENTIALS",
-        message: "The request carries more than one different API key; send exactly one")
+        .unauthorized, code: .apiKeyExpired, message: "The provided API key has expired")
+
+    // MARK: 403
+
     public static let tenantMismatch = CoordinatorError(
-        .forbidden, code: "TENANT_MISMATCH", message: "X-Tenant-ID does not name this key's tenant")
+        .forbidden, code: .tenantMismatch, message: "X-Tenant-ID does not name this key's tenant")
+
+    /// 403 `INSUFFICIENT_SCOPE` with `message` and `details` (the contract puts what is missing in `missing`).
+    public static func insufficientScope(_ message: String, details: [String: JSONValue] = [:]) -> CoordinatorError {
+        CoordinatorError(.forbidden, code: .insufficientScope, message: message, details: details)
+    }
 
     /// 403 `INSUFFICIENT_SCOPE` naming the permission that was missing.
     public static func insufficientScope(_ permission: Permission) -> CoordinatorError {
-        CoordinatorError(
-            .forbidden, code: "INSUFFICIENT_SCOPE",
-            message: "This key lacks the permission \(permission.rawValue)",
+        insufficientScope(
+            "This key lacks the permission \(permission.rawValue)",
             details: ["required": .string(permission.rawValue), "missing": .array([.string(permission.rawValue)])])
     }
 
     /// 403 `INSUFFICIENT_SCOPE` for a key-management call made with a superseded secret.
-    public static let supersededSecret = CoordinatorError(
-        .forbidden, code: "INSUFFICIENT_SCOPE",
-        message: "This secret was replaced by a regeneration and stays valid only for the key's ordinary work; "
+    public static let supersededSecret = insufficientScope(
+        "This secret was replaced by a regeneration and stays valid only for the key's ordinary work; "
             + "use the new secret to manage keys",
         details: ["missing": .array(Permission.management.sorted().map { .string($0.rawValue) }), "superseded_secret": .bool(true)])
 
+    // MARK: 404, 405
+
     /// 404 with a kind-specific code such as `KEY_NOT_FOUND`.
+    public static func notFound(_ code: ErrorCode, _ message: String) -> CoordinatorError {
+        CoordinatorError(.notFound, code: code, message: message)
+    }
+
+    /// Deprecated: for the sites not yet converted to ``ErrorCode``; use ``notFound(_:_:)-(ErrorCode,_)``.
     public static func notFound(_ code: String, _ message: String) -> CoordinatorError {
         CoordinatorError(.notFound, code: code, message: message)
     }
 
+    /// 405 `METHOD_NOT_ALLOWED`; `allowed` travels with it to the `Allow` header.
+    public static func methodNotAllowed(_ method: String, allowed: [String]) -> CoordinatorError {
+        CoordinatorError(
+            .methodNotAllowed(allowed: allowed), code: .methodNotAllowed,
+            message: allowed.isEmpty
+                ? "This path does not accept this method"
+                : "\(method) is not allowed here; use \(allowed.joined(separator: ", "))")
+    }
+
+    // MARK: 409, 413
+
+    /// 409 `CONFLICT_STATE`: the thing is not in a state that allows the call.
+    public static func conflictState(_ message: String, details: [String: JSONValue] = [:]) -> CoordinatorError {
+        CoordinatorError(.conflict, code: .conflictState, message: message, details: details)
+    }
+
+    /// 413 `PAYLOAD_TOO_LARGE`.
+    public static func payloadTooLarge(
+        _ message: String = "The request body is larger than the server accepts", details: [String: JSONValue] = [:]
+    ) -> CoordinatorError {
+        CoordinatorError(.payloadTooLarge, code: .payloadTooLarge, message: message, details: details)
+    }
+
+    // MARK: 429
+
+    /// 429 `RATE_LIMIT_EXCEEDED`: retry in `retryAfter` seconds (`Retry-After`).
+    public static func rateLimited(
+        retryAfter: Int, _ message: String, details: [String: JSONValue] = [:], budget: RateDecision? = nil
+    ) -> CoordinatorError {
+        CoordinatorError(
+            .rateLimited(retryAfterSeconds: retryAfter), code: .rateLimitExceeded, message: message, details: details,
+            budget: budget)
+    }
+
+    /// 429 `RATE_LIMIT_EXCEEDED` of a request budget that refused: the budget's state goes with it.
+    public static func overBudget(_ decision: RateDecision) -> CoordinatorError {
+        rateLimited(
+            retryAfter: decision.retryAfterSeconds,
+            "Rate limit of \(decision.limit) requests per minute exceeded; retry in \(decision.retryAfterSeconds) s",
+            details: ["limit": .int(decision.limit), "retry_after_seconds": .int(decision.retryAfterSeconds)],
+            budget: decision)
+    }
+
+    // MARK: 500, 503
+
+    /// 500 `INTERNAL_ERROR`, saying nothing of what failed.
+    public static let internalError = CoordinatorError(
+        .internalError, code: .internalError, message: "An internal error occurred")
+
     /// 503 `STORAGE_UNAVAILABLE`.
     public static let storageUnavailable = CoordinatorError(
-        .unavailable, code: "STORAGE_UNAVAILABLE", message: "The storage backend is unavailable; retry shortly")
+        .unavailable, code: .storageUnavailable, message: "The storage backend is unavailable; retry shortly")
+
+    /// 503 `DRAINING`: the server is shutting down.
+    public static let draining = CoordinatorError(.unavailable, code: .draining, message: "The server is shutting down")
 }

@@ -44,7 +44,7 @@ public struct TenantService: Sendable {
             .tenantCreated, tenantID: tenant.id, actor: caller.key.id, target: tenant.id, at: now,
             data: ["plan": .string(plan)])
         guard try await storageCall({ try await store.insertTenant(tenant, event: event) }) else {
-            throw CoordinatorError(.conflict, code: "CONFLICT_STATE", message: "A tenant with this id already exists")
+            throw CoordinatorError.conflictState("A tenant with this id already exists")
         }
         authenticator.remember(tenant)
         let master = try await keys.create(
@@ -102,5 +102,5 @@ public struct TenantService: Sendable {
         return tenant
     }
 
-    static let tenantNotFound = CoordinatorError.notFound("TENANT_NOT_FOUND", "No such tenant")
+    static let tenantNotFound = CoordinatorError.notFound(.tenantNotFound, "No such tenant")
 }

@@ -9,8 +9,8 @@ struct APIKeyController {
     let keys: KeyService
     let time: any TimeSource
 
-    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
-        registry.on(group, prefix: "/v1", .post, "api-keys") { request, context in
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
+        group.on("api-keys", method: .post) { request, context in
             var request = request
             let body = try await request.decodeJSON(CreateAPIKeyRequest.self, context: context)
             let issued = try await keys.create(
@@ -20,29 +20,29 @@ struct APIKeyController {
                 by: context.principal)
             return JSONResponse.makeWithSecret(status: .created, issued.record.view(at: time.now(), secret: issued.secret))
         }
-        registry.on(group, prefix: "/v1", .get, "api-keys") { request, context in
+        group.on("api-keys", method: .get) { request, context in
             let page = try PageRequest(request)
             let records = try await keys.list(by: context.principal, after: page.cursor, limit: page.fetchLimit)
             let shown = page.page(records) { ListCursor(createdAtMilliseconds: $0.createdAt.unixMilliseconds, id: $0.id) }
             let now = time.now()
             return JSONResponse.make(Page(items: shown.items.map { $0.view(at: now) }, nextCursor: shown.next))
         }
-        registry.on(group, prefix: "/v1", .get, "api-keys/{key_id}") { request, context in
+        group.on("api-keys/{key_id}", method: .get) { request, context in
             let record = try await keys.get(try request.parameter("key_id", in: context), by: context.principal)
             return JSONResponse.make(record.view(at: time.now()))
         }
-        registry.on(group, prefix: "/v1", .patch, "api-keys/{key_id}") { request, context in
+        group.on("api-keys/{key_id}", method: .patch) { request, context in
             var request = request
             let id = try request.parameter("key_id", in: context)
             let body = try await request.decodeJSON(UpdateAPIKeyRequest.self, context: context)
             let record = try await keys.update(id, body, by: context.principal)
             return JSONResponse.make(record.view(at: time.now()))
         }
-        registry.on(group, prefix: "/v1", .delete, "api-keys/{key_id}") { request, context in
+        group.on("api-keys/{key_id}", method: .delete) { request, context in
             let record = try await keys.revoke(try request.parameter("key_id", in: context), by: context.principal)
             return JSONResponse.make(record.view(at: time.now()))
         }
-        registry.on(group, prefix: "/v1", .post, "api-keys/{key_id}/regenerate") { request, context in
+        group.on("api-keys/{key_id}/regenerate", method: .post) { request, context in
             var request = request
             let id = try request.parameter("key_id", in: context)
             let body = try await request.decodeJSON(
@@ -51,11 +51,11 @@ struct APIKeyController {
                 id, gracePeriodSeconds: body.gracePeriodSeconds ?? 0, by: context.principal)
             return JSONResponse.makeWithSecret(issued.record.view(at: time.now(), secret: issued.secret))
         }
-        registry.on(group, prefix: "/v1", .get, "api-keys/{key_id}/usage") { request, context in
+        group.on("api-keys/{key_id}/usage", method: .get) { request, context in
             let usage = try await keys.usage(of: try request.parameter("key_id", in: context), by: context.principal)
             return JSONResponse.make(Self.view(of: usage, now: time.now()))
         }
-        registry.on(group, prefix: "/v1", .get, "audit-events") { request, context in
+        group.on("audit-events", method: .get) { request, context in
             let page = try PageRequest(request)
             let events = try await keys.auditEvents(by: context.principal, after: page.cursor, limit: page.fetchLimit)
             let shown = page.page(events) { ListCursor(createdAtMilliseconds: $0.createdAt.unixMilliseconds, id: $0.id) }

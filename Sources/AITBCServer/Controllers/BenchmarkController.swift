@@ -35,7 +35,7 @@ struct BenchmarkController {
         router.get("/bench/me") { _, _ in
             // Built as /v1/me's answer is: the controller's response, then the middleware's headers.
             var response = Response(status: .ok, headers: IdentityController.contentType, body: ResponseBody(byteBuffer: body))
-            APIKeyMiddleware.addHeaders(Self.decision, to: &response)
+            response.headers.appendRateLimit(Self.decision)
             return response
         }
     }

@@ -13,11 +13,11 @@ struct DocsController {
 
     static let page: ByteBuffer = ByteBuffer(string: renderPage())
 
-    func addRoutes(to router: Router<CoordinatorRequestContext>, registry: RouteRegistry) {
-        registry.on(router, .get, "/openapi.json") { _, _ in
+    func addRoutes(to router: Router<CoordinatorRequestContext>) {
+        router.on("/openapi.json", method: .get) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: Self.documentJSON))
         }
-        registry.on(router, .get, "/docs") { _, _ in
+        router.on("/docs", method: .get) { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "public, max-age=300"],

@@ -12,15 +12,15 @@ struct HealthController {
     // Prebuilt once: /health is the baseline every benchmark ratio is taken against.
     static let healthBody = ByteBuffer(string: #"{"status":"ok"}"#)
 
-    func addRoutes(to router: Router<CoordinatorRequestContext>, registry: RouteRegistry) {
-        registry.on(router, .get, "/health") { _, _ in
+    func addRoutes(to router: Router<CoordinatorRequestContext>) {
+        router.on("/health", method: .get) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: Self.healthBody))
         }
-        registry.on(router, .get, "/ready") { _, _ in
+        router.on("/ready", method: .get) { _, _ in
             guard !lifecycle.isDraining else {
-                throw CoordinatorError(.unavailable, code: "DRAINING", message: "The server is shutting down")
+                throw CoordinatorError.draining
             }
             guard await store.isHealthy() else { throw CoordinatorError.storageUnavailable }
             return JSONResponse.make(HealthView(status: "ready"))

@@ -21,8 +21,8 @@ struct IdentityController {
     let cache = BoundedCache<String, CachedMe>(capacity: 10_000)
     static let contentType: HTTPFields = [.contentType: "application/json; charset=utf-8"]
 
-    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
-        registry.on(group, prefix: "/v1", .get, "me") { _, context in
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
+        group.on("me", method: .get) { _, context in
             let key = context.principal.key
             let decision = context.rateDecision
             let limit = RateLimitStateView(

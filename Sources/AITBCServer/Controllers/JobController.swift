@@ -11,8 +11,8 @@ struct JobController {
 
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
 
-    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
-        registry.on(group, prefix: "/v1", .post, "jobs") { request, context in
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
+        group.on("jobs", method: .post) { request, context in
             var request = request
             let body = try await request.decodeJSON(SubmitJobRequest.self, context: context)
             let (job, created) = try await jobs.submit(
@@ -20,7 +20,7 @@ struct JobController {
                 idempotencyKey: request.headers[Self.idempotencyHeader], by: context.principal)
             return JSONResponse.make(status: created ? .created : .ok, job.view)
         }
-        registry.on(group, prefix: "/v1", .get, "jobs") { request, context in
+        group.on("jobs", method: .get) { request, context in
             let page = try PageRequest(request)
             let query = request.uri.queryParameters
             var state: JobState?
@@ -43,19 +43,19 @@ struct JobController {
             let shown = page.page(found) { ListCursor(createdAtMilliseconds: $0.requestedAt.unixMilliseconds, id: $0.id) }
             return JSONResponse.make(Page(items: shown.items.map(\.view), nextCursor: shown.next))
         }
-        registry.on(group, prefix: "/v1", .get, "jobs/{job_id}") { request, context in
+        group.on("jobs/{job_id}", method: .get) { request, context in
             JSONResponse.make(try await jobs.get(try request.parameter("job_id", in: context), by: context.principal).view)
         }
-        registry.on(group, prefix: "/v1", .get, "jobs/{job_id}/result") { request, context in
+        group.on("jobs/{job_id}/result", method: .get) { request, context in
             let job = try await jobs.result(of: try request.parameter("job_id", in: context), by: context.principal)
             return JSONResponse.make(JobResultView(result: job.result ?? .null, receipt: job.receipt ?? [:]))
         }
         let cancel: @Sendable (Request, AuthenticatedRequestContext) async throws -> Response = { request, context in
             JSONResponse.make(try await jobs.cancel(try request.parameter("job_id", in: context), by: context.principal).view)
         }
-        registry.on(group, prefix: "/v1", .post, "jobs/{job_id}/cancel", use: cancel)
-        registry.on(group, prefix: "/v1", .delete, "jobs/{job_id}", use: cancel)
-        registry.on(group, prefix: "/v1", .get, "admin/stats") { _, context in
+        group.on("jobs/{job_id}/cancel", method: .post, use: cancel)
+        group.on("jobs/{job_id}", method: .delete, use: cancel)
+        group.on("admin/stats", method: .get) { _, context in
             let (stats, depth, online) = try await jobs.statistics(by: context.principal)
             let completed = stats.byState[.completed] ?? 0
             let failed = stats.byState[.failed] ?? 0
@@ -83,8 +83,8 @@ struct MinerController {
         return request.headers[minerHeader]
     }
 
-    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
-        registry.on(group, prefix: "/v1", .post, "miners/register") { request, context in
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
+        group.on("miners/register", method: .post) { request, context in
             var request = request
             let body = try await request.decodeJSON(RegisterMinerRequest.self, context: context, empty: RegisterMinerRequest())
             let miner = try await jobs.register(
@@ -92,7 +92,7 @@ struct MinerController {
                 region: body.region, by: context.principal)
             return JSONResponse.make(await view(of: miner))
         }
-        registry.on(group, prefix: "/v1", .post, "miners/heartbeat") { request, context in
+        group.on("miners/heartbeat", method: .post) { request, context in
             var request = request
             let body = try await request.decodeJSON(HeartbeatRequest.self, context: context, empty: HeartbeatRequest())
             let miner = try await jobs.heartbeat(
@@ -100,11 +100,11 @@ struct MinerController {
                 by: context.principal)
             return JSONResponse.make(await view(of: miner))
         }
-        registry.on(group, prefix: "/v1", .post, "miners/drain") { request, context in
+        group.on("miners/drain", method: .post) { request, context in
             let miner = try await jobs.drain(minerID: Self.minerID(request), by: context.principal)
             return JSONResponse.make(await view(of: miner))
         }
-        registry.on(group, prefix: "/v1", .post, "miners/poll") { request, context in
+        group.on("miners/poll", method: .post) { request, context in
             var request = request
             let body = try await request.decodeJSON(PollRequest.self, context: context, empty: PollRequest())
             // A poll that may wait holds a slot until it ends, however it ends; one that asks not to
@@ -128,13 +128,14 @@ struct MinerController {
             return JSONResponse.make(
                 AssignedJobView(jobID: job.id, payload: job.payload, constraints: job.constraints ?? [:], attempt: job.attempts))
         }
-        // One capture name at this position for the router: `{job_id}` of the result and fail routes.
-        registry.on(group, prefix: "/v1", .delete, "miners/{job_id}", documentedAs: "miners/{miner_id}") { request, context in
+        // One capture name at this position for the router: `{job_id}` of the result and fail routes
+        // (the API document calls it `{miner_id}`: OpenAPIDocument.documentedPath).
+        group.on("miners/{job_id}", method: .delete) { request, context in
             let id = try request.parameter("job_id", in: context)
             let requeued = try await jobs.release(minerID: id, by: context.principal)
             return JSONResponse.make(MinerReleasedView(minerID: id, requeuedJobs: requeued))
         }
-        registry.on(group, prefix: "/v1", .post, "miners/{job_id}/result") { request, context in
+        group.on("miners/{job_id}/result", method: .post) { request, context in
             var request = request
             let id = try request.parameter("job_id", in: context)
             let body = try await request.decodeJSON(JobResultRequest.self, context: context)
@@ -143,7 +144,7 @@ struct MinerController {
                 by: context.principal)
             return JSONResponse.make(job.view)
         }
-        registry.on(group, prefix: "/v1", .post, "miners/{job_id}/fail") { request, context in
+        group.on("miners/{job_id}/fail", method: .post) { request, context in
             var request = request
             let id = try request.parameter("job_id", in: context)
             let body = try await request.decodeJSON(JobFailRequest.self, context: context, empty: JobFailRequest())

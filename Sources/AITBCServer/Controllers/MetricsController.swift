@@ -7,10 +7,10 @@ struct MetricsController {
     let coordinator: Coordinator
     let metrics: ServerMetrics
 
-    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
-        registry.on(group, prefix: "/metrics", .get, "") { _, context in
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
+        group.on("", method: .get) { _, context in
             guard context.principal.isOperator else {
-                throw CoordinatorError(.forbidden, code: "INSUFFICIENT_SCOPE", message: "Only operator keys may read /metrics")
+                throw CoordinatorError.insufficientScope("Only operator keys may read /metrics")
             }
             let text = await metrics.render(coordinator: coordinator)
             return Response(

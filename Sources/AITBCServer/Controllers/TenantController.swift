@@ -9,9 +9,9 @@ struct TenantController {
     let tenants: TenantService
     let time: any TimeSource
 
-    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>, registry: RouteRegistry) {
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
         let plans = tenants.plans
-        registry.on(group, prefix: "/v1", .post, "tenants") { request, context in
+        group.on("tenants", method: .post) { request, context in
             var request = request
             let body = try await request.decodeJSON(CreateTenantRequest.self, context: context)
             let (tenant, master) = try await tenants.create(
@@ -20,17 +20,17 @@ struct TenantController {
                 status: .created,
                 tenant.view(plans: plans, masterKey: master.record.view(at: time.now(), secret: master.secret)))
         }
-        registry.on(group, prefix: "/v1", .get, "tenants") { request, context in
+        group.on("tenants", method: .get) { request, context in
             let page = try PageRequest(request)
             let found = try await tenants.list(by: context.principal, after: page.cursor, limit: page.fetchLimit)
             let shown = page.page(found) { ListCursor(createdAtMilliseconds: $0.createdAt.unixMilliseconds, id: $0.id) }
             return JSONResponse.make(Page(items: shown.items.map { $0.view(plans: plans) }, nextCursor: shown.next))
         }
-        registry.on(group, prefix: "/v1", .get, "tenants/{tenant_id}") { request, context in
+        group.on("tenants/{tenant_id}", method: .get) { request, context in
             let tenant = try await tenants.get(try request.parameter("tenant_id", in: context), by: context.principal)
             return JSONResponse.make(tenant.view(plans: plans))
         }
-        registry.on(group, prefix: "/v1", .patch, "tenants/{tenant_id}") { request, context in
+        group.on("tenants/{tenant_id}", method: .patch) { request, context in
             var request = request
             let id = try request.parameter("tenant_id", in: context)
             let body = try await request.decodeJSON(UpdateTenantRequest.self, context: context)

@@ -15,7 +15,7 @@ extension Request {
         do {
             buffer = try await collectBody(upTo: context.maxUploadSize)
         } catch is NIOTooManyBytesError {
-            throw ErrorResponses.payloadTooLarge
+            throw CoordinatorError.payloadTooLarge()
         }
         if buffer.readableBytes == 0, let empty { return empty }
         do {
@@ -23,7 +23,7 @@ extension Request {
         } catch let error as DecodingError {
             throw JSONBody.describe(error)
         } catch {
-            throw CoordinatorError(.invalidRequest, code: "INVALID_REQUEST", message: "The body is not valid JSON")
+            throw CoordinatorError.invalidRequest("The body is not valid JSON")
         }
     }
 }
@@ -45,7 +45,7 @@ enum JSONBody {
         case .typeMismatch(let expected, let context):
             let field = path(context.codingPath)
             if field.isEmpty {
-                return CoordinatorError(.invalidRequest, code: "INVALID_REQUEST", message: "The body must be a JSON object")
+                return CoordinatorError.invalidRequest("The body must be a JSON object")
             }
             return .invalidField(field, "\(field) must be \(describe(expected))")
         case .valueNotFound(let expected, let context):
@@ -54,11 +54,11 @@ enum JSONBody {
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
             if field.isEmpty {
-                return CoordinatorError(.invalidRequest, code: "INVALID_REQUEST", message: "The body is not valid JSON")
+                return CoordinatorError.invalidRequest("The body is not valid JSON")
             }
             return .invalidField(field, "\(field) is invalid: \(context.debugDescription)")
         @unknown default:
-            return CoordinatorError(.invalidRequest, code: "INVALID_REQUEST", message: "The body is invalid")
+            return CoordinatorError.invalidRequest("The body is invalid")
         }
     }
 

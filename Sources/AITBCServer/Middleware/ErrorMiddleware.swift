@@ -1,11 +1,11 @@
 import AITBCDomain
-import HTTPTypes
 import Hummingbird
 
-/// The outermost middleware: whatever was thrown, the client gets the contract's JSON error.
+/// Turns whatever was thrown into the contract's JSON error, here rather than in the router, so that
+/// the middleware around it (request id, metrics, request log) sees every answer. Hummingbird's own
+/// errors and anything unexpected are translated by ``CoordinatorError/init(translating:logger:)``.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = CoordinatorRequestContext
-    let routes: RouteTableBox
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -13,26 +13,7 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            return response(for: error, request: request, context: context)
+            return try CoordinatorError(translating: error, logger: context.logger).response(from: request, context: context)
         }
-    }
-
-    /// The JSON error response for `error`; an unmatched method on a known path becomes 405 with `Allow`.
-    func response(for error: any Error, request: Request, context: some RequestContext) -> Response {
-        if let error = error as? HTTPError, error.status == .notFound,
-            (context.endpointPath ?? "NotFound") == "NotFound"
-        {
-            let allowed = routes.methods(for: request.uri.path)
-            if !allowed.isEmpty {
-                let list = allowed.map(\.rawValue).joined(separator: ", ")
-                var response = ErrorResponses.response(
-                    for: CoordinatorError(
-                        .methodNotAllowed, code: "METHOD_NOT_ALLOWED",
-                        message: "\(request.method.rawValue) is not allowed here; use \(list)"))
-                response.headers[.allow] = list
-                return response
-            }
-        }
-        return ErrorResponses.response(for: error, logger: context.logger)
     }
 }

@@ -1,8 +1,18 @@
 import AITBCWire
+import HTTPTypes
+import Hummingbird
 
 /// The OpenAPI 3.1 description of every route: bodies, the error shape, the key schemes and the
 /// rate-limit headers. A test checks it against the routes the router registers, both ways.
 enum OpenAPIDocument {
+    /// The path of a route of the router as this document names it. The router's trie knows one
+    /// capture name per position (`{job_id}` under `/v1/miners/`, for the result and fail routes);
+    /// the document gives each route its own.
+    static func documentedPath(_ path: RouterPath, method: HTTPRequest.Method) -> String {
+        let routed = path.description
+        return method == .delete && routed == "/v1/miners/{job_id}" ? "/v1/miners/{miner_id}" : routed
+    }
+
     // MARK: building blocks
 
     static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }

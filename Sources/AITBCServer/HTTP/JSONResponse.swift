@@ -1,0 +1,29 @@
+import AITBCWire
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// JSON responses written with the shared wire encoder.
+enum JSONResponse {
+    static let encoder = RFC3339.makeEncoder()
+
+    /// What a response says when its value cannot be encoded (it never should).
+    static let encodingFailed = ErrorBody(code: .internalError, message: "encoding failed").jsonBuffer()
+
+    /// A JSON response that carries a secret: no cache (a browser's, a proxy's) may keep it.
+    static func makeWithSecret(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
+        var response = make(status: status, value)
+        response.headers[.cacheControl] = "no-store"
+        response.headers[HTTPField.Name("Pragma")!] = "no-cache"
+        return response
+    }
+
+    /// `value` as JSON with `status`.
+    static func make(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
+        let body = (try? encoder.encode(value)).map { ByteBuffer(bytes: $0) } ?? encodingFailed
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: body))
+    }
+}
