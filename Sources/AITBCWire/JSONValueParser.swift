@@ -212,36 +212,6 @@ struct JSONValueParser {
         }
     }
 
-    /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
-    static func isValidUTF8(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        var index = 0
-        while index < text.count {
-            let lead = text[index]
-            if lead < 0x80 {
-                index += 1
-                continue
-            }
-            let length: Int
-            var low: UInt8 = 0x80, high: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; high = 0x9F
-            case 0xF0: length = 4; low = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; high = 0x8F
-            default: return false
-            }
-            guard text.count - index >= length else { return false }
-            let second = text[index + 1]
-            guard second >= low, second <= high else { return false }
-            for offset in 2..<length where text[index + offset] & 0xC0 != 0x80 { return false }
-            index += length
-        }
-        return true
-    }
-
     // MARK: numbers
 
     private mutating func number() throws -> JSONValue {

@@ -69,7 +69,7 @@ struct DocsController {
             <table><thead><tr><th>Method</th><th>Path</th><th>What</th><th>Body</th><th>Success</th><th>Auth</th></tr></thead><tbody>
             \(rows)</tbody></table>
             <h2>Errors</h2>
-            <p>Every error: <code>{"error": {"code": "INVALID_API_KEY", "message": "…", "details": {}}}</code>.</p>
+            <p>Every error: <code>{"error": {"code": "\(ErrorCode.invalidAPIKey.rawValue)", "message": "…", "details": {}}}</code>.</p>
             <h2>Schemas</h2><dl>
             \(schemas)</dl></body></html>
             """

@@ -8,6 +8,7 @@ import NIOCore
 /// The one place where errors become responses of the contract's shape: a ``CoordinatorError``
 /// renders itself, with the headers that travel with it (`Retry-After`, `X-RateLimit-*`, `Allow`).
 extension CoordinatorError: HTTPResponseError {
+    /// The HTTP status of the error's kind.
     public var status: HTTPResponse.Status {
         switch kind {
         case .invalidRequest: .badRequest
