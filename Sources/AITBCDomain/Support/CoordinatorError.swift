@@ -44,7 +44,7 @@ public struct CoordinatorError: Error, Sendable, Equatable, CustomStringConverti
     public var description: String { "\(code.rawValue): \(message)" }
 
     /// The code an error of `kind` has when nothing more specific is known.
-    public static func genericCode(of kind: Kind) -> ErrorCode {
+    static func genericCode(of kind: Kind) -> ErrorCode {
         switch kind {
         case .invalidRequest: .invalidRequest
         case .unauthorized: .invalidAPIKey
