@@ -82,7 +82,7 @@ public func buildRouter(
     JobController(jobs: coordinator.jobs).addRoutes(to: v1, registry: registry)
     MetricsController(coordinator: coordinator, metrics: metrics)
         .addRoutes(to: router.group("metrics", context: AuthenticatedRequestContext.self), registry: registry)
-    MinerController(jobs: coordinator.jobs, longPolls: coordinator.longPolls).addRoutes(to: v1, registry: registry)
+    MinerController(miners: coordinator.miners, longPolls: coordinator.longPolls).addRoutes(to: v1, registry: registry)
     if settings.benchmarkRoutes {
         BenchmarkController(plan: settings.developmentPlan).addRoutes(to: router)
     }
