@@ -23,6 +23,7 @@ public struct Coordinator: Sendable {
     /// The miner side of the job flow: registration, heartbeats, long-polls, results.
     public let miners: MinerService
     public let flusher: UsageFlusher
+    /// Expires queued jobs past their TTL, takes jobs back from silent miners, forgets long-gone miners.
     public let sweeper: JobSweeper
     /// How instances on a shared store keep each other informed (nothing to do on SQLite).
     public let bus: any ClusterBus

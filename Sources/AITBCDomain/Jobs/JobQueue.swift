@@ -239,6 +239,7 @@ public actor JobQueue {
             && runningCount(of: key.tenantID) < (limits[key.tenantID] ?? .unbounded).running
     }
 
+    /// Counts `jobID` as running on `key` (and against its tenant's running bound).
     func assign(_ jobID: String, to key: MinerKey) {
         noteChange(jobID)
         runningByMiner[key, default: []].insert(jobID)
@@ -246,6 +247,7 @@ public actor JobQueue {
         runningByTenant[key.tenantID, default: 0] += 1
     }
 
+    /// Puts `job` in its tenant's queue, after the jobs that arrived before it at the same submission time.
     func insertQueued(_ job: QueuedJob) {
         noteChange(job.id)
         var job = job
@@ -255,6 +257,7 @@ public actor JobQueue {
         queuedAt[job.id] = (job.tenantID, job.requirement)
     }
 
+    /// Takes `jobID` out of its tenant's queue, if it is there.
     func removeQueued(_ jobID: String) {
         noteChange(jobID)
         guard let place = queuedAt.removeValue(forKey: jobID) else { return }

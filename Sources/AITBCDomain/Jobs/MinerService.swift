@@ -2,9 +2,8 @@ import AITBCWire
 import Foundation
 import Logging
 
-/// The miner side of the job flow: register, heartbeat, drain and release a miner; poll for jobs and
-/// report on them (``MinerService`` in `MinerService+Jobs.swift`). A miner id belongs to the key that
-/// registered it.
+/// The miner side of the job flow: register, heartbeat, drain and release a miner, long-poll for
+/// jobs and report on them. A miner id belongs to the key that registered it.
 public struct MinerService: Sendable {
     let store: any JobStore & TenantStore
     let queue: JobQueue
