@@ -81,7 +81,7 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
     APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1)
     TenantController(tenants: coordinator.tenants, time: coordinator.time).addRoutes(to: v1)
     JobController(jobs: coordinator.jobs).addRoutes(to: v1)
-    MinerController(jobs: coordinator.jobs, longPolls: coordinator.longPolls).addRoutes(to: v1)
+    MinerController(miners: coordinator.miners, longPolls: coordinator.longPolls).addRoutes(to: v1)
     MetricsController(coordinator: coordinator, metrics: metrics)
         .addRoutes(to: router.group("metrics").add(middleware: keys).group(context: AuthenticatedRequestContext.self))
     let apiRoutes = router.routes.map { (path: OpenAPIDocument.documentedPath($0.path, method: $0.method), method: $0.method) }

@@ -19,8 +19,12 @@ public struct Coordinator: Sendable {
     public let accounts: AccountService
     /// The threads that hash dashboard passwords, with their bounded queue.
     public let passwordHashing: PasswordHashingPool
+    /// The client side of the job flow.
     public let jobs: JobService
+    /// The miner side of the job flow: registration, heartbeats, long-polls, results.
+    public let miners: MinerService
     public let flusher: UsageFlusher
+    /// Expires queued jobs past their TTL, takes jobs back from silent miners, forgets long-gone miners.
     public let sweeper: JobSweeper
     /// How instances on a shared store keep each other informed (nothing to do on SQLite).
     public let bus: any ClusterBus
@@ -69,14 +73,17 @@ public struct Coordinator: Sendable {
             store: store, authenticator: authenticator, keys: keys,
             hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost), pool: passwordHashing), time: time,
             secrets: secrets, attempts: attempts)
+        let queue = JobQueue(reconcileGrace: bus.isShared ? .seconds(15) : .zero, clock: ContinuousClock())
         self.jobs = JobService(
-            store: store, queue: JobQueue(reconcileGrace: bus.isShared ? .seconds(15) : .zero), time: time, secrets: secrets, settings: settings.jobs, logger: logger,
-            bus: bus)
+            store: store, queue: queue, time: time, secrets: secrets, settings: settings.jobs, bus: bus)
+        self.miners = MinerService(
+            store: store, queue: queue, time: time, secrets: secrets, settings: settings.jobs, logger: logger, bus: bus)
         self.cluster = ClusterSync(
-            bus: bus, authenticator: authenticator, jobs: jobs, reconcileInterval: .seconds(5),
+            bus: bus, authenticator: authenticator, store: store, queue: queue, reconcileInterval: .seconds(5),
             logger: logger)
         self.longPolls = LongPollSlots(perKey: settings.maximumPollsPerKey, perTenant: settings.maximumPollsPerTenant)
-        self.sweeper = JobSweeper(jobs: jobs, interval: .seconds(1))
+        self.sweeper = JobSweeper(
+            store: store, queue: queue, time: time, settings: settings.jobs, logger: logger, bus: bus, interval: .seconds(1))
         self.flusher = UsageFlusher(
             recorder: usage, store: store, interval: .milliseconds(Int(settings.usageFlushIntervalSeconds * 1000)),
             logger: logger)
@@ -88,7 +95,7 @@ public struct Coordinator: Sendable {
     /// Starts a graceful shutdown: not ready any more, and no long-poll waits.
     public func beginDrain() async {
         lifecycle.beginDrain()
-        await jobs.queue.drain()
+        await miners.stopHandingOutJobs()
     }
 
     /// Opens the store named by `settings`, registers development keys or the first operator key,
@@ -110,7 +117,7 @@ public struct Coordinator: Sendable {
         let coordinator = Coordinator(
             store: store, settings: settings, time: time, secrets: secrets, developmentDigests: digests,
             bus: backend.bus, sharedLimit: backend.sharedLimit, logger: logger)
-        try await coordinator.jobs.restore()
+        try await coordinator.cluster.restore()
         return coordinator
     }
 }

@@ -1,7 +1,8 @@
-import AITBCDomain
 import AITBCWire
 import Foundation
 import Testing
+
+@testable import AITBCDomain
 
 /// The in-memory queue: oldest matching job first across requirement lanes, the tenant's running
 /// bound, and places held for quotas.
@@ -82,18 +83,19 @@ import Testing
         #expect(await queue.reserveMiner(second, limit: 1) == nil)
     }
 
-    /// Storage is read before the queue is corrected: what changed here in between must survive it.
-    @Test func aReconciliationKeepsWhatChangedWhileItReadStorage() async {
-        // No grace: only what changed after the read began is kept.
-        let queue = JobQueue(reconcileGrace: .nanoseconds(1))
+    /// Storage is read before the queue is corrected: what changed here in between must survive it,
+    /// and so must what changed within the grace before it (its storage write may not have landed).
+    @Test func aReconciliationKeepsWhatChangedWithinTheGraceBeforeItReadStorage() async {
+        let clock = TestClock()
+        let queue = JobQueue(reconcileGrace: .seconds(15), clock: clock)
         await queue.update(Self.miner("m", vram: 24))
         let key = MinerKey(tenantID: "t", minerID: "m")
         await queue.enqueue(Self.job("old", at: 0))
         await queue.enqueue(Self.job("taken", at: 1))
         // Storage was read here: it holds "old" and "taken", both queued.
         let read = [Self.active("old", .queued), Self.active("taken", .queued)]
-        try? await Task.sleep(for: .milliseconds(2))
-        let readSince = ContinuousClock.now
+        clock.advance(by: .seconds(20))
+        let readSince = queue.clock.now
         // Meanwhile this instance queued a new job and handed "old" out.
         await queue.enqueue(Self.job("new", at: 2))
         #expect(await queue.takeMatching(for: key)?.id == "old")
@@ -101,11 +103,103 @@ import Testing
         // The new job is still queued, "old" still runs on the miner and is not queued again.
         #expect(await queue.queuedJobs(of: "t").map(\.id) == ["taken", "new"])
         #expect(await queue.totals().running == 1)
-        // A reconciliation that began after the changes does apply what storage says.
-        try? await Task.sleep(for: .milliseconds(2))
-        await queue.reconcile(jobs: [Self.active("taken", .queued)], miners: [], readSince: .now)
+        // A reconciliation that began more than a grace after the changes applies what storage says.
+        clock.advance(by: .seconds(20))
+        await queue.reconcile(jobs: [Self.active("taken", .queued)], miners: [], readSince: queue.clock.now)
         #expect(await queue.queuedJobs(of: "t").map(\.id) == ["taken"])
         #expect(await queue.totals().running == 0)
+        // A change 10 s before the read (within the grace) outweighs storage; once the job has been
+        // left alone here for longer than the grace, storage decides again.
+        #expect(await queue.takeMatching(for: key)?.id == "taken")
+        clock.advance(by: .seconds(10))
+        await queue.reconcile(jobs: [Self.active("taken", .queued)], miners: [], readSince: queue.clock.now)
+        #expect(await queue.depth(of: "t") == 0)
+        #expect(await queue.runningCount(key) == 1)
+        clock.advance(by: .seconds(20))
+        await queue.reconcile(jobs: [Self.active("taken", .queued)], miners: [], readSince: queue.clock.now)
+        #expect(await queue.queuedJobs(of: "t").map(\.id) == ["taken"])
+        #expect(await queue.runningCount(key) == 0)
+    }
+
+    /// Without a grace (a store nobody else shares), nothing is remembered for a reconciliation.
+    @Test func aQueueThatNothingReconcilesRemembersNoChanges() async {
+        let queue = JobQueue(reconcileGrace: .zero, clock: TestClock())
+        await queue.update(Self.miner("m", vram: 24))
+        await queue.enqueue(Self.job("j", at: 0))
+        #expect(await queue.takeMatching(for: MinerKey(tenantID: "t", minerID: "m"))?.id == "j")
+        await queue.finishRunning("j")
+        #expect(await queue.rememberedChanges == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aPollWithNothingToTakeEndsAtItsDeadlineOnTheQueuesClock() async {
+        let clock = TestClock()
+        let queue = JobQueue(reconcileGrace: .zero, clock: clock)
+        await queue.update(Self.miner("m", vram: 8))
+        let key = MinerKey(tenantID: "t", minerID: "m")
+        let deadline = queue.clock.now + .seconds(30)
+        let poll = Task { await queue.next(for: key, until: deadline) }
+        await clock.waitForSleepers(1)
+        #expect(await queue.waitingPolls() == 1)
+        // A job it cannot run does not end the wait; neither does time short of the deadline.
+        await queue.enqueue(Self.job("too-big", at: 0, ["min_vram_gb": 80]))
+        clock.advance(by: .seconds(29))
+        #expect(await queue.waitingPolls() == 1)
+        clock.advance(by: .seconds(1))
+        #expect(await poll.value == nil)
+        #expect(await queue.waitingPolls() == 0)
+        #expect(await queue.depth(of: "t") == 1)
+        // Past its deadline, a poll answers at once.
+        #expect(await queue.next(for: key, until: deadline) == nil)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aJobArrivingDuringAPollGoesToItAndItsDeadlineIsDropped() async {
+        let clock = TestClock()
+        let queue = JobQueue(reconcileGrace: .zero, clock: clock)
+        await queue.update(Self.miner("m", vram: 8))
+        let key = MinerKey(tenantID: "t", minerID: "m")
+        let poll = Task { await queue.next(for: key, until: queue.clock.now + .seconds(30)) }
+        await clock.waitForSleepers(1)
+        await queue.enqueue(Self.job("j", at: 0))
+        #expect(await poll.value?.id == "j")
+        #expect(await queue.runningCount(key) == 1)
+        #expect(await queue.depth(of: "t") == 0)
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aDrainEndsWaitingPollsAndLaterPollsGetNothing() async {
+        let clock = TestClock()
+        let queue = JobQueue(reconcileGrace: .zero, clock: clock)
+        await queue.update(Self.miner("m", vram: 8))
+        let key = MinerKey(tenantID: "t", minerID: "m")
+        let poll = Task { await queue.next(for: key, until: queue.clock.now + .seconds(30)) }
+        await clock.waitForSleepers(1)
+        await queue.drain()
+        #expect(await poll.value == nil)
+        #expect(await queue.waitingPolls() == 0)
+        // The job stays queued (for the next start), and a later poll does not take it.
+        await queue.enqueue(Self.job("j", at: 0))
+        #expect(await queue.next(for: key, until: queue.clock.now + .seconds(30)) == nil)
+        #expect(await queue.depth(of: "t") == 1)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aPollWhoseCallerLeavesStopsWaitingAndTakesNothing() async {
+        let clock = TestClock()
+        let queue = JobQueue(reconcileGrace: .zero, clock: clock)
+        await queue.update(Self.miner("m", vram: 8))
+        let key = MinerKey(tenantID: "t", minerID: "m")
+        let caller = DepartingCaller()
+        let poll = Task { await queue.next(for: key, until: queue.clock.now + .seconds(30), caller: caller) }
+        await clock.waitForSleepers(1)
+        #expect(caller.watched)
+        caller.depart()
+        #expect(await poll.value == nil)
+        #expect(await queue.waitingPolls() == 0)
+        await queue.enqueue(Self.job("j", at: 0))
+        #expect(await queue.depth(of: "t") == 1)
     }
 
     static func active(_ id: String, _ state: JobState, miner: String? = nil) -> ActiveJob {

@@ -43,7 +43,7 @@ struct ClusterTests {
             let coordinator = Coordinator(
                 store: store, settings: settings, time: clock, developmentDigests: digests, bus: hub.bus(name),
                 logger: Logger(label: "cluster-\(name)"))
-            try await coordinator.jobs.restore()
+            try await coordinator.cluster.restore()
             members.append(coordinator)
         }
         return Pair(a: members[0], b: members[1], hub: hub, clock: clock, settings: settings)
@@ -127,8 +127,8 @@ struct ClusterTests {
         let pair = try await Self.pair()
         try await Self.withSync(pair) {
             let miner = try await Self.principal(pair.b, Harness.minerKey)
-            _ = try await pair.b.jobs.register(minerID: "gpu-b", capabilities: [:], concurrency: 1, region: nil, by: miner)
-            let waiting = Task { try await pair.b.jobs.poll(minerID: "gpu-b", maxWaitSeconds: 5, by: miner) }
+            _ = try await pair.b.miners.register(minerID: "gpu-b", capabilities: [:], concurrency: 1, region: nil, by: miner)
+            let waiting = Task { try await pair.b.miners.poll(minerID: "gpu-b", maxWaitSeconds: 5, by: miner) }
             try await Task.sleep(for: .milliseconds(50))
             let client = try await Self.principal(pair.a, Harness.clientKey)
             let started = ContinuousClock.now
@@ -150,7 +150,7 @@ struct ClusterTests {
             var minerPrincipals: [(Coordinator, Principal, String)] = []
             for (index, coordinator) in [pair.a, pair.b, pair.a, pair.b].enumerated() {
                 let principal = try await Self.principal(coordinator, Harness.minerKey)
-                _ = try await coordinator.jobs.register(
+                _ = try await coordinator.miners.register(
                     minerID: "gpu-\(index)", capabilities: [:], concurrency: 2, region: nil, by: principal)
                 minerPrincipals.append((coordinator, principal, "gpu-\(index)"))
             }
@@ -163,9 +163,9 @@ struct ClusterTests {
                     group.addTask {
                         var done: [String] = []
                         while finished.count < total, ContinuousClock.now < deadline {
-                            guard let job = try await coordinator.jobs.poll(minerID: minerID, maxWaitSeconds: 0.2, by: principal)
+                            guard let job = try await coordinator.miners.poll(minerID: minerID, maxWaitSeconds: 0.2, by: principal)
                             else { continue }
-                            _ = try await coordinator.jobs.complete(
+                            _ = try await coordinator.miners.complete(
                                 job.id, minerID: minerID, result: ["ok": true], metrics: nil, by: principal)
                             done.append(job.id)
                             finished.add()
@@ -195,15 +195,15 @@ struct ClusterTests {
         let pair = try await Self.pair()
         try await Self.withSync(pair) {
             let miner = try await Self.principal(pair.b, Harness.minerKey)
-            _ = try await pair.b.jobs.register(minerID: "gpu-b", capabilities: [:], concurrency: 1, region: nil, by: miner)
+            _ = try await pair.b.miners.register(minerID: "gpu-b", capabilities: [:], concurrency: 1, region: nil, by: miner)
             pair.hub.setDropping(true)
             let client = try await Self.principal(pair.a, Harness.clientKey)
             let (job, _) = try await pair.a.jobs.submit(
                 payload: ["lost": true], constraints: nil, ttlSeconds: nil, idempotencyKey: nil, by: client)
-            #expect(try await pair.b.jobs.poll(minerID: "gpu-b", maxWaitSeconds: 0, by: miner) == nil)
+            #expect(try await pair.b.miners.poll(minerID: "gpu-b", maxWaitSeconds: 0, by: miner) == nil)
             pair.hub.setDropping(false)
             await pair.b.cluster.apply(.resync)
-            #expect(try await pair.b.jobs.poll(minerID: "gpu-b", maxWaitSeconds: 0, by: miner)?.id == job.id)
+            #expect(try await pair.b.miners.poll(minerID: "gpu-b", maxWaitSeconds: 0, by: miner)?.id == job.id)
         }
     }
 
@@ -228,24 +228,24 @@ struct ClusterTests {
         let pair = try await Self.pair()
         try await Self.withSync(pair) {
             let onA = try await Self.principal(pair.a, Harness.minerKey)
-            _ = try await pair.a.jobs.register(minerID: "gpu-a", capabilities: [:], concurrency: 1, region: nil, by: onA)
+            _ = try await pair.a.miners.register(minerID: "gpu-a", capabilities: [:], concurrency: 1, region: nil, by: onA)
             let client = try await Self.principal(pair.a, Harness.clientKey)
             let (job, _) = try await pair.a.jobs.submit(
                 payload: ["x": 1], constraints: nil, ttlSeconds: 3600, idempotencyKey: nil, by: client)
-            #expect(try await pair.a.jobs.poll(minerID: "gpu-a", maxWaitSeconds: 0, by: onA)?.id == job.id)
-            #expect(try await Self.eventually { await pair.b.jobs.queue.miner(MinerKey(tenantID: "test-tenant", minerID: "gpu-a")) != nil })
+            #expect(try await pair.a.miners.poll(minerID: "gpu-a", maxWaitSeconds: 0, by: onA)?.id == job.id)
+            #expect(try await Self.eventually { await pair.b.miners.miner(MinerKey(tenantID: "test-tenant", minerID: "gpu-a")) != nil })
             // The miner keeps polling A for 100 s; B never hears from it directly.
             for _ in 0..<10 {
                 pair.clock.advance(by: 10)
-                _ = try await pair.a.jobs.poll(minerID: "gpu-a", maxWaitSeconds: 0, by: onA)
+                _ = try await pair.a.miners.poll(minerID: "gpu-a", maxWaitSeconds: 0, by: onA)
             }
-            let swept = await pair.b.jobs.sweep()
+            let swept = await pair.b.sweeper.sweep()
             #expect(swept.requeued == 0)
             #expect(try await pair.a.jobs.get(job.id, by: client).state == .running)
             // Once it is silent for real, one sweep requeues its job.
             pair.clock.advance(by: 120)
-            #expect(await pair.b.jobs.sweep().requeued == 1)
-            #expect(await pair.a.jobs.sweep().requeued == 0)
+            #expect(await pair.b.sweeper.sweep().requeued == 1)
+            #expect(await pair.a.sweeper.sweep().requeued == 0)
             #expect(try await pair.a.jobs.get(job.id, by: client).state == .queued)
         }
     }

@@ -177,7 +177,7 @@ import Testing
             #expect(stored.expiresAt == submittedAt.addingTimeInterval(900))
 
             harness.clock.advance(by: 899)
-            #expect(await harness.coordinator.jobs.sweep().expired == 0)
+            #expect(await harness.coordinator.sweeper.sweep().expired == 0)
             #expect(try await client.send(.get, "/v1/jobs/\(view.jobID)", key: Harness.clientKey).json["state"] == "QUEUED")
             harness.clock.advance(by: 1)
             try await harness.sweep {

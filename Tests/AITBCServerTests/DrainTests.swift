@@ -18,7 +18,7 @@ import Testing
                     try await client.send(.post, "/v1/miners/poll", key: Harness.minerKey, json: #"{"max_wait_seconds": 30}"#)
                 }
                 // Drain only once the poll waits in the queue: then only the drain can answer it in time.
-                try await waitUntil { await harness.coordinator.jobs.queue.waitingPolls() == 1 }
+                try await waitUntil { await harness.coordinator.miners.waitingPolls() == 1 }
                 let start = ContinuousClock.now
                 await harness.coordinator.beginDrain()
                 let polled = try #require(try await group.next())
@@ -26,7 +26,7 @@ import Testing
                 // Released by the drain, not by its 30 s wait running out (with room for a loaded machine).
                 #expect(ContinuousClock.now - start < .seconds(5))
             }
-            #expect(await harness.coordinator.jobs.queue.waitingPolls() == 0)
+            #expect(await harness.coordinator.miners.waitingPolls() == 0)
             let ready = try await client.send(.get, "/ready")
             #expect(ready.status == .serviceUnavailable)
             #expect(ready.errorCode == "DRAINING")

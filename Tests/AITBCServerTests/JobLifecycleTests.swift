@@ -190,7 +190,7 @@ import Testing
                     try await client.send(.post, "/v1/miners/poll", key: Harness.minerKey, json: #"{"max_wait_seconds": 60}"#)
                 }
                 // Submit only once the poll waits in the queue: then only a wake-up can answer it in time.
-                try await waitUntil { await harness.coordinator.jobs.queue.waitingPolls() == 1 }
+                try await waitUntil { await harness.coordinator.miners.waitingPolls() == 1 }
                 let submitted = ContinuousClock.now
                 let jobID = try await submit(client)
                 let polled = try #require(try await group.next())
@@ -219,7 +219,7 @@ import Testing
                 #expect(beat.json["status"] == "ONLINE")
                 #expect(beat.json["running"] == 1)
                 #expect(beat.json["last_seen_at"]?.stringValue == RFC3339.string(from: harness.clock.now()))
-                #expect(await harness.coordinator.jobs.sweep().requeued == 0)
+                #expect(await harness.coordinator.sweeper.sweep().requeued == 0)
             }
             #expect(try await client.send(.get, "/v1/jobs/\(jobID)", key: Harness.clientKey).json["state"] == "RUNNING")
             let stats = try await client.send(.get, "/v1/admin/stats", key: Harness.masterKey)
@@ -263,7 +263,7 @@ import Testing
             _ = try await client.send(.post, "/v1/miners/register?miner_id=quiet", key: Harness.minerKey, json: "{}")
             _ = try await client.send(.post, "/v1/miners/poll?miner_id=quiet", key: Harness.minerKey, json: #"{"max_wait_seconds": 0}"#)
             harness.clock.advance(by: 59)
-            #expect(await harness.coordinator.jobs.sweep().requeued == 0)
+            #expect(await harness.coordinator.sweeper.sweep().requeued == 0)
             harness.clock.advance(by: 2)
             try await harness.sweep {
                 try await client.send(.get, "/v1/jobs/\(jobID)", key: Harness.clientKey).json["state"] == "QUEUED"
@@ -286,7 +286,7 @@ import Testing
             let reply = try await client.send(.post, "/v1/jobs", key: Harness.clientKey, json: #"{"payload": {}, "ttl_seconds": 10}"#)
             let jobID = try #require(reply.json["job_id"]?.stringValue)
             harness.clock.advance(by: 9)
-            #expect(await harness.coordinator.jobs.sweep().expired == 0)
+            #expect(await harness.coordinator.sweeper.sweep().expired == 0)
             harness.clock.advance(by: 1)
             try await harness.sweep {
                 try await client.send(.get, "/v1/jobs/\(jobID)", key: Harness.clientKey).json["state"] == "EXPIRED"
@@ -328,7 +328,7 @@ import Testing
                     }
                 }
                 // Both miners must be waiting when the job arrives, however slow the machine.
-                try await waitUntil { await harness.coordinator.jobs.queue.waitingPolls() == 2 }
+                try await waitUntil { await harness.coordinator.miners.waitingPolls() == 2 }
                 _ = try await submit(client)
                 var statuses: [String: HTTPResponse.Status] = [:]
                 for try await (miner, reply) in group { statuses[miner] = reply.status }

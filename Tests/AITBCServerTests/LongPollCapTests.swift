@@ -82,7 +82,7 @@ import Testing
 
             // A poll whose client has gone gives its slot back at once (once it watches its connection,
             // which it does before it waits in the queue).
-            try await waitUntil { await harness.coordinator.jobs.queue.waitingPolls() == 2 }
+            try await waitUntil { await harness.coordinator.miners.waitingPolls() == 2 }
             await fourth.close()
             try await waitUntil { polls.waiting(keyID: minerKeyID) == 1 }
             for connection in [first, second, third, foreign] { await connection.close() }
@@ -128,7 +128,7 @@ import Testing
             try await waitUntil { polls.waiting(tenantID: "other") == 2 }
             #expect(polls.waiting(tenantID: "test-tenant") == 2)
             // Every poll watches its connection before it waits in the queue: close them only then.
-            try await waitUntil { await harness.coordinator.jobs.queue.waitingPolls() == 4 }
+            try await waitUntil { await harness.coordinator.miners.waitingPolls() == 4 }
             for connection in waiting + foreign + [probe] { await connection.close() }
             try await waitUntil { polls.total == 0 }
         }

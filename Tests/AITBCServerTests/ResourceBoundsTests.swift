@@ -1,4 +1,3 @@
-import AITBCDomain
 import AITBCStorage
 import AITBCWire
 import Foundation
@@ -6,6 +5,8 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 
+// The restart test reads a queue it loads itself, which only the domain sees.
+@testable import AITBCDomain
 @testable import AITBCServer
 
 /// One tenant cannot take the queue from the others: queued, running and miner quotas per plan,
@@ -70,13 +71,13 @@ import Testing
             }
             // Four run: the plan's bound, though the miner could take ten.
             #expect(try await client.send(.post, "/v1/miners/poll?miner_id=big", key: free.miner, json: Self.noWait).status == .noContent)
-            #expect(await harness.coordinator.jobs.queue.runningCount(of: "runner") == 4)
+            #expect(await harness.coordinator.jobs.runningCount(of: "runner") == 4)
             // A poll that waits gets the next job as soon as one of the four ends.
             let waiting = Task {
                 try await client.send(.post, "/v1/miners/poll?miner_id=big", key: free.miner, json: #"{"max_wait_seconds": 30}"#)
             }
             let deadline = ContinuousClock.now + .seconds(20)
-            while await harness.coordinator.jobs.queue.waitingPolls() < 1 {
+            while await harness.coordinator.miners.waitingPolls() < 1 {
                 try #require(ContinuousClock.now < deadline, "the poll never started waiting")
                 try await Task.sleep(for: .milliseconds(5))
             }
@@ -86,7 +87,7 @@ import Testing
             let handed = try await waiting.value
             #expect(handed.status == .ok)
             #expect(handed.json["job_id"]?.stringValue == jobs[4])
-            #expect(await harness.coordinator.jobs.queue.runningCount(of: "runner") == 4)
+            #expect(await harness.coordinator.jobs.runningCount(of: "runner") == 4)
         }
     }
 
@@ -114,7 +115,7 @@ import Testing
                 .post, "/v1/miners/register?miner_id=fat", key: Harness.minerKey, json: #"{"capabilities": {"notes": "\#(big)"}}"#)
             #expect(capabilities.status == .contentTooLarge)
             #expect(capabilities.json["error"]?["details"]?["field"] == "capabilities")
-            #expect(await harness.coordinator.jobs.queue.miner(MinerKey(tenantID: "test-tenant", minerID: "fat")) == nil)
+            #expect(await harness.coordinator.miners.miner(MinerKey(tenantID: "test-tenant", minerID: "fat")) == nil)
             _ = try await client.send(.post, "/v1/miners/register?miner_id=fat", key: Harness.minerKey, json: "{}")
             let metadata = try await client.send(
                 .post, "/v1/miners/heartbeat?miner_id=fat", key: Harness.minerKey, json: #"{"metadata": {"notes": "\#(big)"}}"#)
@@ -151,12 +152,12 @@ import Testing
             _ = try await client.send(.post, "/v1/miners/register?miner_id=ghost", key: Harness.minerKey, json: "{}")
             _ = try await client.send(.post, "/v1/miners/register?miner_id=alive", key: Harness.minerKey, json: "{}")
             harness.clock.advance(by: 61)
-            _ = await harness.coordinator.jobs.sweep()  // both silent: OFFLINE
+            _ = await harness.coordinator.sweeper.sweep()  // both silent: OFFLINE
             harness.clock.advance(by: 7 * 24 * 3600 - 100)
             _ = try await client.send(.post, "/v1/miners/heartbeat?miner_id=alive", key: Harness.minerKey, json: "{}")
             harness.clock.advance(by: 200)
             try await harness.sweep {
-                await harness.coordinator.jobs.queue.miner(MinerKey(tenantID: "test-tenant", minerID: "ghost")) == nil
+                await harness.coordinator.miners.miner(MinerKey(tenantID: "test-tenant", minerID: "ghost")) == nil
             }
             #expect(try await harness.coordinator.store.miner(tenantID: "test-tenant", id: "ghost") == nil)
             #expect(try await harness.coordinator.store.miner(tenantID: "test-tenant", id: "alive") != nil)

@@ -65,12 +65,12 @@ import Testing
                 }
             }
             let polling = Task { try await miner.miners.poll(minerID: "leaver", maxWait: .seconds(30)) }
-            try await waitUntil("the poll waits") { await coordinator.jobs.queue.waitingPolls() == 1 }
+            try await waitUntil("the poll waits") { await coordinator.miners.waitingPolls() == 1 }
             // The miner stops (or its HTTP client gives up): the request is cancelled, the connection closed.
             polling.cancel()
             _ = try? await polling.value
             // The server sees the connection close and stops waiting, long before the poll's 30 s.
-            try await waitUntil("the abandoned poll ends") { await coordinator.jobs.queue.waitingPolls() == 0 }
+            try await waitUntil("the abandoned poll ends") { await coordinator.miners.waitingPolls() == 0 }
             // So the next job is not handed to a request nobody reads: it stays queued...
             let job = try await client.jobs.create(payload: ["n": 1])
             #expect(try await client.jobs.get(job.jobID).state == "QUEUED")

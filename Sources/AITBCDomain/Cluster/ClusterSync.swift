@@ -2,14 +2,16 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Keeps this instance's memory in step with the other instances on a shared store: applies their
-/// events (forget a changed key or tenant, enqueue a job, note an assignment) and, as the backstop for
-/// events that never arrived, reconciles the job queue with storage every `reconcileInterval`.
-/// Does nothing on a store nobody else shares.
+/// Keeps this instance's memory in step with storage and with the other instances on a shared store:
+/// loads the job queue at start, applies their events (forget a changed key or tenant, enqueue a job,
+/// note an assignment, take a miner's stored version) and, as the backstop for events that never
+/// arrived, reconciles the job queue with storage every `reconcileInterval` (on the queue's clock). Its service does nothing
+/// on a store nobody else shares.
 public struct ClusterSync: Service {
     let bus: any ClusterBus
     let authenticator: KeyAuthenticator
-    let jobs: JobService
+    let store: any JobStore
+    let queue: JobQueue
     let reconcileInterval: Duration
     let logger: Logger
     private let resyncs = Resyncs()
@@ -22,17 +24,20 @@ public struct ClusterSync: Service {
         let count = Atomic<Int>(0)
     }
 
+    /// `queue` is the one this instance's job services share.
     public init(
-        bus: any ClusterBus, authenticator: KeyAuthenticator, jobs: JobService,
+        bus: any ClusterBus, authenticator: KeyAuthenticator, store: any JobStore, queue: JobQueue,
         reconcileInterval: Duration, logger: Logger
     ) {
         self.bus = bus
         self.authenticator = authenticator
-        self.jobs = jobs
+        self.store = store
+        self.queue = queue
         self.reconcileInterval = reconcileInterval
         self.logger = logger
     }
 
+    /// Applies the other instances' events and reconciles every `reconcileInterval`, until a graceful shutdown.
     public func run() async throws {
         guard bus.isShared else { return }
         await withTaskGroup(of: Void.self) { group in
@@ -42,13 +47,21 @@ public struct ClusterSync: Service {
                 }
             }
             group.addTask {
+                let clock = queue.clock
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: reconcileInterval) }
+                    try? await cancelWhenGracefulShutdown { try await clock.sleep(for: reconcileInterval) }
                     guard !Task.isShuttingDownGracefully, !Task.isCancelled else { break }
                     await reconcile()
                 }
             }
         }
+    }
+
+    /// Loads queued and running jobs and the miners into the queue (at start).
+    public func restore() async throws {
+        let jobs = try await store.activeJobs()
+        let miners = try await store.miners()
+        await queue.load(jobs: jobs, miners: miners)
     }
 
     /// Applies one event from another instance.
@@ -59,13 +72,13 @@ public struct ClusterSync: Service {
         case .tenantChanged(let id):
             authenticator.forgetTenant(id)
         case .jobQueued(let id):
-            await jobs.adoptQueued(id)
+            await adoptQueued(id)
         case .jobAssigned(let id, let miner):
-            await jobs.queue.noteAssigned(id, tenantID: miner.tenantID, to: miner)
+            await queue.noteAssigned(id, tenantID: miner.tenantID, to: miner)
         case .jobFinished(let id, let tenantID):
-            await jobs.queue.forget(id, tenantID: tenantID)
+            await queue.forget(id, tenantID: tenantID)
         case .minerChanged(let key):
-            await jobs.adoptMiner(key)
+            await adoptMiner(key)
         case .resync:
             // Key and plan changes made while this instance was not listening are not replayed:
             // forget what is cached so the next request of each key reads storage.
@@ -75,12 +88,36 @@ public struct ClusterSync: Service {
         }
     }
 
-    /// Replaces the queue and running sets with what storage holds.
+    /// Replaces the queue and running sets with what storage holds (logged, and retried at the next
+    /// interval, when storage cannot be read).
     public func reconcile() async {
         do {
-            try await jobs.reconcile()
+            let readSince = queue.clock.now
+            let jobs = try await store.activeJobs()
+            let miners = try await store.miners()
+            await queue.reconcile(jobs: jobs, miners: miners, readSince: readSince)
         } catch {
             logger.warning("could not reconcile the job queue with storage; will retry", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// A job another instance queued: queue it here too (storage decides who gets it).
+    func adoptQueued(_ id: String) async {
+        guard let job = try? await store.job(id: id), job.state == .queued else { return }
+        await queue.adopt(QueuedJob(job))
+    }
+
+    /// A miner another instance registered or changed: take storage's version.
+    func adoptMiner(_ key: MinerKey) async {
+        let stored: Miner??
+        do { stored = .some(try await store.miner(tenantID: key.tenantID, id: key.minerID)) } catch { stored = nil }
+        guard let stored else { return }
+        guard var miner = stored else {
+            // Released there: forget it here too.
+            await queue.removeMiner(key)
+            return
+        }
+        if let known = await queue.miner(key), known.lastSeenAt > miner.lastSeenAt { miner.lastSeenAt = known.lastSeenAt }
+        await queue.update(miner)
     }
 }

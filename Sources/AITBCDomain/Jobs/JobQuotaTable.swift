@@ -1,3 +1,19 @@
+/// How much of the queue one tenant may use (from its plan).
+public struct TenantJobLimits: Sendable, Equatable {
+    public var queued: Int
+    public var running: Int
+    public var miners: Int
+
+    public init(queued: Int, running: Int, miners: Int) {
+        self.queued = queued
+        self.running = running
+        self.miners = miners
+    }
+
+    /// No bound (a tenant whose plan has not been seen yet).
+    public static let unbounded = TenantJobLimits(queued: .max, running: .max, miners: .max)
+}
+
 /// Per plan, how much of the queue a tenant may hold: queued jobs, running jobs and miners.
 public struct JobQuotaTable: Sendable, Equatable {
     public private(set) var limits: [String: TenantJobLimits]

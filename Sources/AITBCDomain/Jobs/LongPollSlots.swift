@@ -64,9 +64,8 @@ public final class LongPollSlots: Sendable {
     }
 
     private static func refusal(_ bound: String, limit: Int, of holder: String) -> CoordinatorError {
-        CoordinatorError(
-            .rateLimited(retryAfterSeconds: 1), code: "RATE_LIMIT_EXCEEDED",
-            message: "\(limit) long-polls of \(holder) are already waiting; retry when one has ended",
+        .rateLimited(
+            retryAfter: 1, "\(limit) long-polls of \(holder) are already waiting; retry when one has ended",
             details: ["bound": .string(bound), "limit": .int(limit)])
     }
 }

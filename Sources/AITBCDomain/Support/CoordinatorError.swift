@@ -35,30 +35,7 @@ public struct CoordinatorError: Error, Sendable, Equatable, CustomStringConverti
         self.budget = budget
     }
 
-    /// Deprecated: for the sites not yet converted to ``ErrorCode``; a code it does not know becomes
-    /// the generic code of `kind`. Use ``init(_:code:message:details:budget:)`` with an ``ErrorCode``.
-    public init(_ kind: Kind, code: String, message: String, details: [String: JSONValue] = [:]) {
-        self.init(kind, code: ErrorCode(rawValue: code) ?? Self.genericCode(of: kind), message: message, details: details)
-    }
-
     public var description: String { "\(code.rawValue): \(message)" }
-
-    /// The code an error of `kind` has when nothing more specific is known.
-    static func genericCode(of kind: Kind) -> ErrorCode {
-        switch kind {
-        case .invalidRequest: .invalidRequest
-        case .unauthorized: .invalidAPIKey
-        case .forbidden: .insufficientScope
-        case .notFound: .notFound
-        case .methodNotAllowed: .methodNotAllowed
-        case .conflict: .conflictState
-        case .payloadTooLarge: .payloadTooLarge
-        case .notReady: .jobNotReady
-        case .rateLimited: .rateLimitExceeded
-        case .unavailable: .storageUnavailable
-        case .internalError: .internalError
-        }
-    }
 
     // MARK: 400
 
@@ -115,11 +92,6 @@ public struct CoordinatorError: Error, Sendable, Equatable, CustomStringConverti
 
     /// 404 with a kind-specific code such as `KEY_NOT_FOUND`.
     public static func notFound(_ code: ErrorCode, _ message: String) -> CoordinatorError {
-        CoordinatorError(.notFound, code: code, message: message)
-    }
-
-    /// Deprecated: for the sites not yet converted to ``ErrorCode``; use ``notFound(_:_:)-(ErrorCode,_)``.
-    public static func notFound(_ code: String, _ message: String) -> CoordinatorError {
         CoordinatorError(.notFound, code: code, message: message)
     }
 

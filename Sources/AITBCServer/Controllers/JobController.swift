@@ -71,7 +71,7 @@ struct JobController {
 
 /// The miner routes: register, heartbeat, long-poll, results, failures, drain.
 struct MinerController {
-    let jobs: JobService
+    let miners: MinerService
     /// The caps on long-polls waiting at once per key and per tenant.
     let longPolls: LongPollSlots
 
@@ -87,7 +87,7 @@ struct MinerController {
         group.on("miners/register", method: .post) { request, context in
             var request = request
             let body = try await request.decodeJSON(RegisterMinerRequest.self, context: context, empty: RegisterMinerRequest())
-            let miner = try await jobs.register(
+            let miner = try await miners.register(
                 minerID: Self.minerID(request), capabilities: body.capabilities ?? [:], concurrency: body.concurrency,
                 region: body.region, by: context.principal)
             return JSONResponse.make(await view(of: miner))
@@ -95,13 +95,13 @@ struct MinerController {
         group.on("miners/heartbeat", method: .post) { request, context in
             var request = request
             let body = try await request.decodeJSON(HeartbeatRequest.self, context: context, empty: HeartbeatRequest())
-            let miner = try await jobs.heartbeat(
+            let miner = try await miners.heartbeat(
                 minerID: Self.minerID(request), inflight: body.inflight, status: body.status, metadata: body.metadata,
                 by: context.principal)
             return JSONResponse.make(await view(of: miner))
         }
         group.on("miners/drain", method: .post) { request, context in
-            let miner = try await jobs.drain(minerID: Self.minerID(request), by: context.principal)
+            let miner = try await miners.drain(minerID: Self.minerID(request), by: context.principal)
             return JSONResponse.make(await view(of: miner))
         }
         group.on("miners/poll", method: .post) { request, context in
@@ -121,7 +121,7 @@ struct MinerController {
             let presence = ConnectionPresence(channel: context.channel)
             defer { presence.stop() }
             guard
-                let job = try await jobs.poll(
+                let job = try await miners.poll(
                     minerID: Self.minerID(request), maxWaitSeconds: body.maxWaitSeconds, by: context.principal,
                     presence: presence)
             else { return Response(status: .noContent) }
@@ -132,14 +132,14 @@ struct MinerController {
         // (the API document calls it `{miner_id}`: OpenAPIDocument.documentedPath).
         group.on("miners/{job_id}", method: .delete) { request, context in
             let id = try request.parameter("job_id", in: context)
-            let requeued = try await jobs.release(minerID: id, by: context.principal)
+            let requeued = try await miners.release(minerID: id, by: context.principal)
             return JSONResponse.make(MinerReleasedView(minerID: id, requeuedJobs: requeued))
         }
         group.on("miners/{job_id}/result", method: .post) { request, context in
             var request = request
             let id = try request.parameter("job_id", in: context)
             let body = try await request.decodeJSON(JobResultRequest.self, context: context)
-            let job = try await jobs.complete(
+            let job = try await miners.complete(
                 id, minerID: Self.minerID(request), attempt: body.attempt, result: body.result, metrics: body.metrics,
                 by: context.principal)
             return JSONResponse.make(job.view)
@@ -148,7 +148,7 @@ struct MinerController {
             var request = request
             let id = try request.parameter("job_id", in: context)
             let body = try await request.decodeJSON(JobFailRequest.self, context: context, empty: JobFailRequest())
-            let job = try await jobs.fail(
+            let job = try await miners.fail(
                 id, minerID: Self.minerID(request), attempt: body.attempt, code: body.errorCode, message: body.errorMessage,
                 metrics: body.metrics, by: context.principal)
             return JSONResponse.make(job.view)
@@ -156,7 +156,7 @@ struct MinerController {
     }
 
     func view(of miner: Miner) async -> MinerView {
-        let running = await jobs.queue.runningCount(MinerKey(tenantID: miner.tenantID, minerID: miner.id))
+        let running = await miners.runningCount(of: MinerKey(tenantID: miner.tenantID, minerID: miner.id))
         return MinerView(
             minerID: miner.id, status: miner.status.rawValue, concurrency: miner.concurrency, region: miner.region,
             running: running, capabilities: miner.capabilities, registeredAt: miner.registeredAt,

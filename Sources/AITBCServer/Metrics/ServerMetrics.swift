@@ -56,8 +56,8 @@ final class ServerMetrics: Sendable {
 
     /// The exposition text, with gauges read from the coordinator now.
     func render(coordinator: Coordinator) async -> String {
-        let totals = await coordinator.jobs.queue.totals()
-        let waitingPolls = await coordinator.jobs.queue.waitingPolls()
+        let totals = await coordinator.jobs.queueTotals()
+        let waitingPolls = await coordinator.miners.waitingPolls()
         let stored = (try? await coordinator.store.jobCountsByState()) ?? [:]
         let cache = coordinator.authenticator.cacheStatistics
         let storage = coordinator.store.statistics

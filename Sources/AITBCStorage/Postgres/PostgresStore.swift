@@ -238,8 +238,7 @@ public final class PostgresStore: CoordinatorStore {
             switch PostgresFailure.sqlState(of: error) {
             // PostgreSQL text cannot hold U+0000 (SQLite's can): the caller sent it, so it is a bad request.
             case "22021", "22P05":
-                return CoordinatorError(
-                    .invalidRequest, code: "INVALID_REQUEST", message: "Text fields must not contain NUL (U+0000) characters")
+                return CoordinatorError.invalidRequest("Text fields must not contain NUL (U+0000) characters")
             default:
                 logger.error("PostgreSQL refused a statement", metadata: ["reason": "\(PostgresFailure.reason(error))"])
                 return CoordinatorError.storageUnavailable

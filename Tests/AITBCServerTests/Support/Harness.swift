@@ -77,7 +77,7 @@ struct Harness {
     /// on the same hand-moved clock) and may get there first, so what a sweep returns is not a count
     /// a test can rely on: the state is.
     func sweep(until done: @escaping () async throws -> Bool) async throws {
-        _ = await coordinator.jobs.sweep()
+        _ = await coordinator.sweeper.sweep()
         try await waitUntil { (try? await done()) ?? false }
     }
 
