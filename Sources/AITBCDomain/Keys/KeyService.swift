@@ -43,7 +43,7 @@ public struct KeyService: Sendable {
     /// Longest grace period a regeneration may keep the old secret valid: 7 days.
     public static let maximumGracePeriod: Int = 7 * 24 * 3600
 
-    let store: any CoordinatorStore
+    let store: any KeyStore & AuditStore & UsageStore
     let authenticator: KeyAuthenticator
     let usage: UsageRecorder
     let time: any TimeSource
@@ -52,7 +52,7 @@ public struct KeyService: Sendable {
     let bus: any ClusterBus
 
     public init(
-        store: any CoordinatorStore, authenticator: KeyAuthenticator, usage: UsageRecorder, time: any TimeSource,
+        store: any KeyStore & AuditStore & UsageStore, authenticator: KeyAuthenticator, usage: UsageRecorder, time: any TimeSource,
         secrets: any SecretSource, bus: any ClusterBus = StandaloneBus()
     ) {
         self.store = store
@@ -159,9 +159,7 @@ public struct KeyService: Sendable {
             await bus.publish(.keyChanged(digests: [record.digest] + (record.previousDigest.map { [$0] } ?? [])))
             return record
         case .lastMasterKey:
-            throw CoordinatorError(
-                .conflict, code: "LAST_MASTER_KEY",
-                message: "This is the tenant's last active master key; create another master key first")
+            throw MasterKeyRule.refusal
         case .notFound:
             throw Self.keyNotFound
         }
@@ -372,16 +370,5 @@ public struct KeyService: Sendable {
         guard size <= 8192 else {
             throw CoordinatorError.invalidField("metadata", "metadata must encode to at most 8 KiB of JSON")
         }
-    }
-}
-
-/// Runs a storage call, turning storage failures into 503 `STORAGE_UNAVAILABLE` (a failed write did not happen).
-func storageCall<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as CoordinatorError {
-        throw error
-    } catch {
-        throw CoordinatorError.storageUnavailable
     }
 }
