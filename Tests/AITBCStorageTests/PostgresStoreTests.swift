@@ -184,7 +184,7 @@ struct PostgresStoreTests {
         while true {
             attempts += 1
             do {
-                return (try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger), relay)
+                return (try await PostgresStore.open(configuration: configuration, logger: PostgresTestDatabase.quietLogger).running(), relay)
             } catch where attempts < 3 {
                 try await Task.sleep(for: .seconds(1))
             } catch {
@@ -260,12 +260,12 @@ struct PostgresStoreTests {
             url(host: "127.0.0.1", "sslmode=verify-ca&sslrootcert=\(authority)"),
             url(host: "127.0.0.1", "sslmode=require"),
         ] {
-            let store = try await PostgresStore.open(url: address, logger: PostgresTestDatabase.quietLogger)
+            let store = try await PostgresStore.open(url: address, logger: PostgresTestDatabase.quietLogger).running()
             #expect(try await encrypted(store), "\(address)")
             _ = try await store.insertTenant(Tenant(id: UUID().uuidString, name: "t", plan: "free", createdAt: Self.now), event: nil)
             try await store.close()
         }
-        let plain = try await PostgresStore.open(url: url(host: "127.0.0.1", "sslmode=disable"), logger: PostgresTestDatabase.quietLogger)
+        let plain = try await PostgresStore.open(url: url(host: "127.0.0.1", "sslmode=disable"), logger: PostgresTestDatabase.quietLogger).running()
         #expect(try await !encrypted(plain))
         try await plain.close()
         // A certificate the roots did not sign is refused, saying why, before any password is sent.
@@ -284,6 +284,8 @@ struct PostgresStoreTests {
         defer { relay.stop() }
         let heard = Heard()
         let bus = PostgresClusterBus(store: store, origin: "cut", logger: PostgresTestDatabase.quietLogger, heartbeat: .milliseconds(300))
+        // The listener runs until the store closes.
+        Task { await bus.run() }
         let listening = Task { for await event in bus.events() { heard.append(event) } }
         defer { listening.cancel() }
         try await heard.wait("the first resync") { $0 == [.resync] }
@@ -308,6 +310,8 @@ struct PostgresStoreTests {
         let database = try await PostgresDatabaseScope.makeDatabase()
         let (listeningStore, publishingStore) = (try await database.open(), try await database.open())
         let listener = PostgresClusterBus(store: listeningStore, origin: "listener", logger: PostgresTestDatabase.quietLogger)
+        // The listener runs until its store closes.
+        Task { await listener.run() }
         // The first two sends fail, as they do while the database is briefly unavailable.
         let failuresLeft = Mutex(2)
         let publisher = PostgresClusterBus(
@@ -329,7 +333,7 @@ struct PostgresStoreTests {
             #expect(failuresLeft.withLock { $0 } == 0)
             #expect(await Self.firstEvent(of: events, within: .seconds(10)) == revoked)
         }
-        // The stream is gone, so the listener has stopped: the stores close under nobody.
+        // Closing the listening store ends its listener.
         try await publishingStore.close()
         try await listeningStore.close()
     }

@@ -1,3 +1,4 @@
+import AITBCDomain
 import PostgresNIO
 
 extension PostgresDatabase {
@@ -22,6 +23,7 @@ extension PostgresDatabase {
     /// closes), the statement in flight fails at once, the connection is closed, and the call
     /// reports the database unavailable.
     private func withSession<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+        guard !isClosed else { throw StorageError.unavailable }
         let client = self.client
         let logger = self.logger
         let watch = StatementWatch(wait: configuration.connectionWaitTimeout, answer: configuration.queryTimeout)

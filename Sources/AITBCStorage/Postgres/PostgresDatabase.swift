@@ -2,21 +2,27 @@ import AITBCDomain
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// The plumbing under ``PostgresStore``: a bounded connection pool (postgres-nio's `PostgresClient`),
 /// schema migrations at open, a deadline on every call (see ``StatementWatch``), the timing that
 /// `/metrics` shows, and the translation of every failure into ``StorageError``.
 ///
-/// The pool's `run()` is owned by the database, in a task started by `open` and ended by ``close()``,
-/// not wired as a `Service`: the store is in use before any service runs (migrations, development
-/// keys, the job queue loaded at start) and in tests that have no service group, and its lifetime
-/// is already explicit through `close()`, which the server calls at shutdown as it does for SQLite.
-public final class PostgresDatabase: Sendable {
-    let client: PostgresClient
+/// The pool runs while ``run()`` runs (a `Service`): in the task of whoever needs it, structured —
+/// start-up (development keys, the job queue loaded at start), then the application's services, or
+/// a test. Calls made while no run is under way wait for one (within
+/// ``Configuration/connectionWaitTimeout``); after ``close()`` they fail at once as unavailable.
+public final class PostgresDatabase: Service, Sendable {
     let configuration: Configuration
     let logger: Logger
-    private let runner: Task<Void, Never>
+    /// The pool calls go to: the one running, or the one the next run starts (postgres-nio runs a
+    /// client once, so each run after the first gets a new one).
+    private let pool: Mutex<PostgresClient>
+    private let makeClient: @Sendable () -> PostgresClient
+    private let runs = SharedRun()
+    /// Runs that end when the database closes (the cluster bus's listener).
+    private let dependents = Mutex<[SharedRun]>([])
     private let counters = Mutex(StorageStatistics())
     /// Whether the database is unreachable as far as the last call knows: an outage is logged
     /// when it starts and when it ends, not once per failed call.
@@ -25,14 +31,20 @@ public final class PostgresDatabase: Sendable {
     /// Operations so far and the time they took.
     public var statistics: StorageStatistics { counters.withLock { $0 } }
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, configuration: Configuration, logger: Logger) {
-        self.client = client
-        self.runner = runner
+    /// The pool for a call now.
+    var client: PostgresClient { pool.withLock { $0 } }
+
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { runs.isStopped }
+
+    private init(configuration: Configuration, logger: Logger, makeClient: @escaping @Sendable () -> PostgresClient) {
         self.configuration = configuration
         self.logger = logger
+        self.makeClient = makeClient
+        self.pool = Mutex(makeClient())
     }
 
-    /// Connects, applies pending migrations, and starts the connection pool. Fails with a
+    /// Connects and applies pending migrations; the pool runs once ``run()`` does. Fails with a
     /// ``PostgresFailure`` that says why when the database cannot be reached or refuses.
     public static func open(configuration: Configuration, logger: Logger) async throws -> PostgresDatabase {
         try await migrate(configuration, logger: logger)
@@ -40,9 +52,27 @@ public final class PostgresDatabase: Sendable {
         // once, so the pool's own account is kept for debug logging.
         var background = logger
         if background.logLevel > .debug { background.logLevel = max(background.logLevel, .warning) }
-        let client = PostgresClient(configuration: configuration.clientConfiguration(), backgroundLogger: background)
-        let runner = Task { await client.run() }
-        return PostgresDatabase(client: client, runner: runner, configuration: configuration, logger: logger)
+        let settings = configuration.clientConfiguration()
+        return PostgresDatabase(configuration: configuration, logger: logger) { [background] in
+            PostgresClient(configuration: settings, backgroundLogger: background)
+        }
+    }
+
+    /// Runs the connection pool until this run is cancelled or shut down gracefully, or the database
+    /// is closed. While one run is under way, another just waits beside it (see ``SharedRun``).
+    public func run() async {
+        await runs.run { [self] in
+            let client = self.client
+            await client.run()
+            pool.withLock { current in
+                if current === client, !runs.isStopped { current = makeClient() }
+            }
+        }
+    }
+
+    /// Ends `dependent` when the database closes: work on its pool that must not outlive it.
+    func stopsOnClose(_ dependent: SharedRun) {
+        dependents.withLock { $0.append(dependent) }
     }
 
     /// Applies pending migrations on a connection of its own (so a failure to connect is reported
@@ -107,10 +137,11 @@ public final class PostgresDatabase: Sendable {
         (try? await read { try await $0.rows("SELECT 1") }) != nil
     }
 
-    /// Stops the pool: open connections are closed and later calls fail as unavailable.
+    /// Stops the pool (and what depends on it): open connections are closed, every run ends, and
+    /// later calls fail as unavailable.
     public func close() async {
-        runner.cancel()
-        await runner.value
+        for dependent in dependents.withLock({ $0 }) { await dependent.stop() }
+        await runs.stop()
     }
 
     /// Runs one storage operation, counting it and its time for `/metrics`, and turns a database
