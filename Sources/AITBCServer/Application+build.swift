@@ -131,9 +131,32 @@ struct DrainService: Service {
     }
 }
 
-/// Runs the background work of a coordinator (sweeps, usage flushes, cluster events, the shared
-/// budgets' clean-up, retention) and closes storage at shutdown.
+/// Runs what a coordinator needs in the background: its storage services (PostgreSQL's pool and
+/// the bus's listener), then its background work; at shutdown the work ends first (the last usage
+/// flushed), the storage services after it, and the store is closed.
 struct CoordinatorServices: Service {
+    let coordinator: Coordinator
+
+    func run() async throws {
+        // A store closed while the application runs (a test does) ends its services early: not a failure.
+        var services = coordinator.storageServices.map {
+            ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore)
+        }
+        services.append(.init(service: BackgroundWork(coordinator: coordinator)))
+        let group = ServiceGroup(configuration: .init(services: services, logger: Logger(label: "aitbc.services")))
+        do {
+            try await group.run()
+        } catch {
+            try? await coordinator.store.close()
+            throw error
+        }
+        try await coordinator.store.close()
+    }
+}
+
+/// The background work of a coordinator: sweeps, usage flushes, cluster events, the shared budgets'
+/// clean-up, retention, and the password-hashing threads, until shutdown.
+struct BackgroundWork: Service {
     let coordinator: Coordinator
 
     func run() async throws {
@@ -145,6 +168,5 @@ struct CoordinatorServices: Service {
             group.addTask { try? await coordinator.retention.run() }
         }
         await coordinator.passwordHashing.shutdown()
-        try await coordinator.store.close()
     }
 }

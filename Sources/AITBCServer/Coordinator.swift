@@ -2,6 +2,7 @@ import AITBCDashboard
 import AITBCDomain
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The domain services of one server instance, wired together once and shared by the HTTP layer.
@@ -42,15 +43,19 @@ public struct Coordinator: Sendable {
     public let longPolls: LongPollSlots
     /// The connections the server holds open now.
     public let connections = OpenConnections()
+    /// What must run for ``store`` to answer (PostgreSQL's pool, then the bus's listener), in
+    /// dependency order; ``CoordinatorServices`` runs them.
+    public let storageServices: [any Service]
 
     /// Wires the services over `store`; `developmentDigests` are the digests of development keys.
     public init(
         store: any CoordinatorStore, settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
         secrets: any SecretSource = SystemSecretSource(), developmentDigests: Set<APIKeyDigest> = [],
         bus: any ClusterBus = StandaloneBus(), sharedLimit: (any SharedRateLimit)? = nil,
-        logger: Logger = Logger(label: "aitbc")
+        storageServices: [any Service] = [], logger: Logger = Logger(label: "aitbc")
     ) {
         self.store = store
+        self.storageServices = storageServices
         self.bus = bus
         self.sharedLimit = sharedLimit
         self.budgetJanitor = sharedLimit.map { BudgetJanitor(limit: $0, logger: logger) }
@@ -106,18 +111,22 @@ public struct Coordinator: Sendable {
     ) async throws -> Coordinator {
         let backend = try await AITBCStorageFactory.open(settings: settings, time: time, secrets: secrets, logger: logger)
         let store = backend.store
-        var digests = Set<APIKeyDigest>()
-        if settings.mode == .development {
-            digests = try await StoreBootstrap.registerDevelopmentKeys(
-                settings.developmentKeys, plan: settings.developmentPlan, store: store, time: time)
+        // Start-up runs the storage services itself; the application's services run them after.
+        let coordinator = try await backend.whileRunning {
+            var digests = Set<APIKeyDigest>()
+            if settings.mode == .development {
+                digests = try await StoreBootstrap.registerDevelopmentKeys(
+                    settings.developmentKeys, plan: settings.developmentPlan, store: store, time: time)
+            }
+            if let secret = try await StoreBootstrap.createFirstOperatorKeyIfEmpty(store: store, time: time, secrets: secrets) {
+                announce(secret)
+            }
+            let coordinator = Coordinator(
+                store: store, settings: settings, time: time, secrets: secrets, developmentDigests: digests,
+                bus: backend.bus, sharedLimit: backend.sharedLimit, storageServices: backend.services, logger: logger)
+            try await coordinator.cluster.restore()
+            return coordinator
         }
-        if let secret = try await StoreBootstrap.createFirstOperatorKeyIfEmpty(store: store, time: time, secrets: secrets) {
-            announce(secret)
-        }
-        let coordinator = Coordinator(
-            store: store, settings: settings, time: time, secrets: secrets, developmentDigests: digests,
-            bus: backend.bus, sharedLimit: backend.sharedLimit, logger: logger)
-        try await coordinator.cluster.restore()
         return coordinator
     }
 }

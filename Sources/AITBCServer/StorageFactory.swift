@@ -1,13 +1,28 @@
 import AITBCDomain
 import AITBCStorage
 import Logging
+import ServiceLifecycle
 
-/// What the storage a deployment names brings: the store, how instances sharing it talk, and the
-/// rate-limit authority they share (none for SQLite: one instance, limits in memory).
+/// What the storage a deployment names brings: the store, how instances sharing it talk, the
+/// rate-limit authority they share (none for SQLite: one instance, limits in memory), and the
+/// services that must run for the store to answer (PostgreSQL's pool, then the bus's listener; none
+/// for SQLite).
 struct StorageBackend {
     var store: any CoordinatorStore
     var bus: any ClusterBus
     var sharedLimit: (any SharedRateLimit)?
+    /// In dependency order: each may use those before it.
+    var services: [any Service] = []
+
+    /// Runs `body` while ``services`` run, and stops them after: the start-up work done before the
+    /// application's services take them over (development keys, the job queue loaded at start).
+    func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services { group.addTask { try await service.run() } }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
 }
 
 /// Opens the storage backend that the settings name.
@@ -24,6 +39,7 @@ enum AITBCStorageFactory {
         case .postgres(var configuration):
             configuration.maximumConnections = settings.databaseMaxConnections
             let store = try await PostgresStore.open(configuration: configuration, logger: logger)
+            let bus = PostgresClusterBus(store: store, origin: "inst_" + secrets.base62(count: 12), logger: logger)
             // The stand-in for the database's clock passes as `time` passes but, like the database's,
             // ignores this instance's wall clock being set.
             var clock: (@Sendable () -> Int64)?
@@ -33,8 +49,7 @@ enum AITBCStorageFactory {
             }
             return StorageBackend(
                 store: store,
-                bus: PostgresClusterBus(store: store, origin: "inst_" + secrets.base62(count: 12), logger: logger),
-                sharedLimit: PostgresRateLimit(store: store, clock: clock))
+                bus: bus, sharedLimit: PostgresRateLimit(store: store, clock: clock), services: [store.database, bus])
         }
     }
 }

@@ -43,7 +43,12 @@ extension ContractGapsTests {
             // The suite's patient timeouts (a busy machine runs many suites at once).
             let made = try await TestDatabase.make(prefix: "aitbc_gaps_")
             database = made
-            open = { try await PostgresStore.open(url: made.url) }
+            open = {
+                let store = try await PostgresStore.open(url: made.url)
+                // Its pool runs until the store is closed.
+                Task { await store.database.run() }
+                return store
+            }
         } else {
             let path = FileManager.default.temporaryDirectory
                 .appendingPathComponent("aitbc-unconnected-\(UUID().uuidString)/coordinator.sqlite").path

@@ -48,7 +48,7 @@ public struct AccountService: Sendable {
     /// The plan of a tenant created by signing up.
     public static let signUpPlan = "free"
 
-    let store: any CoordinatorStore
+    let store: any AccountStore
     let authenticator: KeyAuthenticator
     let keys: KeyService
     let hasher: any PasswordHasher
@@ -58,7 +58,7 @@ public struct AccountService: Sendable {
     private let decoy = DecoyHash()
 
     public init(
-        store: any CoordinatorStore, authenticator: KeyAuthenticator, keys: KeyService, hasher: any PasswordHasher,
+        store: any AccountStore, authenticator: KeyAuthenticator, keys: KeyService, hasher: any PasswordHasher,
         time: any TimeSource, secrets: any SecretSource, attempts: AttemptBudgets = AttemptBudgets()
     ) {
         self.store = store

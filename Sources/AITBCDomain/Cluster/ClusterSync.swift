@@ -10,7 +10,7 @@ import Synchronization
 public struct ClusterSync: Service {
     let bus: any ClusterBus
     let authenticator: KeyAuthenticator
-    let store: any JobStore
+    let store: any JobStore & MinerStore
     let queue: JobQueue
     let reconcileInterval: Duration
     let logger: Logger
@@ -26,7 +26,7 @@ public struct ClusterSync: Service {
 
     /// `queue` is the one this instance's job services share.
     public init(
-        bus: any ClusterBus, authenticator: KeyAuthenticator, store: any JobStore, queue: JobQueue,
+        bus: any ClusterBus, authenticator: KeyAuthenticator, store: any JobStore & MinerStore, queue: JobQueue,
         reconcileInterval: Duration, logger: Logger
     ) {
         self.bus = bus

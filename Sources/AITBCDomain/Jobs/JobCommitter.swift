@@ -2,7 +2,7 @@
 /// every instance), then this instance's queue, then the event that tells the other instances. Every
 /// service of the job flow commits its transitions here.
 struct JobCommitter: Sendable {
-    let store: any JobStore
+    let store: any JobStore & MinerStore
     let queue: JobQueue
     let bus: any ClusterBus
 

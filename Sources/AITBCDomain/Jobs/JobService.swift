@@ -5,7 +5,7 @@ import Foundation
 /// The client side of the job flow: submit, read, list, cancel, results and statistics, inside the
 /// tenant and key model. Miners are served by ``MinerService``.
 public struct JobService: Sendable {
-    let store: any JobStore & TenantStore
+    let store: any JobStore & MinerStore & TenantStore
     let queue: JobQueue
     let committer: JobCommitter
     let time: any TimeSource
@@ -15,7 +15,7 @@ public struct JobService: Sendable {
     /// `queue` is the one this instance's ``MinerService``, ``JobSweeper`` and ``ClusterSync`` share;
     /// `bus` tells other instances on a shared store what changed here.
     public init(
-        store: any JobStore & TenantStore, queue: JobQueue, time: any TimeSource, secrets: any SecretSource,
+        store: any JobStore & MinerStore & TenantStore, queue: JobQueue, time: any TimeSource, secrets: any SecretSource,
         settings: JobSettings, bus: any ClusterBus = StandaloneBus()
     ) {
         self.store = store

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// miners go OFFLINE (their jobs back to the queue), long-gone miners are forgotten. The decisions
 /// read the injected ``TimeSource``; the pacing waits on the queue's clock.
 public struct JobSweeper: Service {
-    let store: any JobStore
+    let store: any JobStore & MinerStore
     let queue: JobQueue
     let committer: JobCommitter
     let time: any TimeSource
@@ -18,7 +18,7 @@ public struct JobSweeper: Service {
 
     /// Sweeps `queue` (the one this instance's services share) every `interval`.
     public init(
-        store: any JobStore, queue: JobQueue, time: any TimeSource, settings: JobSettings, logger: Logger,
+        store: any JobStore & MinerStore, queue: JobQueue, time: any TimeSource, settings: JobSettings, logger: Logger,
         bus: any ClusterBus = StandaloneBus(), interval: Duration
     ) {
         self.store = store

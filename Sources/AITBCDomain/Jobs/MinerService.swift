@@ -5,7 +5,7 @@ import Logging
 /// The miner side of the job flow: register, heartbeat, drain and release a miner, long-poll for
 /// jobs and report on them. A miner id belongs to the key that registered it.
 public struct MinerService: Sendable {
-    let store: any JobStore & TenantStore
+    let store: any JobStore & MinerStore & TenantStore
     let queue: JobQueue
     let committer: JobCommitter
     let time: any TimeSource
@@ -18,7 +18,7 @@ public struct MinerService: Sendable {
     /// `queue` is the one this instance's ``JobService``, ``JobSweeper`` and ``ClusterSync`` share;
     /// `bus` tells other instances on a shared store what changed here.
     public init(
-        store: any JobStore & TenantStore, queue: JobQueue, time: any TimeSource, secrets: any SecretSource,
+        store: any JobStore & MinerStore & TenantStore, queue: JobQueue, time: any TimeSource, secrets: any SecretSource,
         settings: JobSettings, logger: Logger, bus: any ClusterBus = StandaloneBus()
     ) {
         self.store = store

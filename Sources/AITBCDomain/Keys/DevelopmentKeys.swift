@@ -25,7 +25,7 @@ public enum StoreBootstrap {
     /// Registers `developmentKeys` (role → verbatim secret) as keys of `test-tenant` on plan `plan`,
     /// reactivating them if they were revoked. Returns their digests.
     public static func registerDevelopmentKeys(
-        _ developmentKeys: [Role: String], plan: String, store: any CoordinatorStore, time: any TimeSource
+        _ developmentKeys: [Role: String], plan: String, store: any KeyStore & TenantStore, time: any TimeSource
     ) async throws -> Set<APIKeyDigest> {
         guard !developmentKeys.isEmpty else { return [] }
         let now = time.now()
@@ -49,7 +49,7 @@ public enum StoreBootstrap {
     /// On an empty store, creates the `system` tenant and one operator key and returns its secret
     /// (to be shown once); otherwise nil.
     public static func createFirstOperatorKeyIfEmpty(
-        store: any CoordinatorStore, time: any TimeSource, secrets: any SecretSource
+        store: any KeyStore & TenantStore, time: any TimeSource, secrets: any SecretSource
     ) async throws -> String? {
         guard try await !store.hasAnyKey() else { return nil }
         let now = time.now()

@@ -20,7 +20,7 @@ public final class KeyAuthenticator: Sendable {
         var freshUntil: Int64
     }
 
-    let store: any CoordinatorStore
+    let store: any KeyStore & TenantStore
     public let plans: PlanTable
     let time: any TimeSource
     let keys: BoundedCache<APIKeyDigest, CachedKey>
@@ -46,7 +46,7 @@ public final class KeyAuthenticator: Sendable {
     ///     for changes made by other instances).
     ///   - failures: where failed attempts per address are counted (shared by all instances on PostgreSQL).
     public init(
-        store: any CoordinatorStore, plans: PlanTable, time: any TimeSource, cacheCapacity: Int = 100_000,
+        store: any KeyStore & TenantStore, plans: PlanTable, time: any TimeSource, cacheCapacity: Int = 100_000,
         cacheLifetime: Duration = .seconds(30), developmentDigests: Set<APIKeyDigest> = [],
         failureLimitPerMinute: Int = 30, failures: AttemptBudgets = AttemptBudgets()
     ) {

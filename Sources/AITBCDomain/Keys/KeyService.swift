@@ -43,7 +43,7 @@ public struct KeyService: Sendable {
     /// Longest grace period a regeneration may keep the old secret valid: 7 days.
     public static let maximumGracePeriod: Int = 7 * 24 * 3600
 
-    let store: any CoordinatorStore
+    let store: any KeyStore & AuditStore & UsageStore
     let authenticator: KeyAuthenticator
     let usage: UsageRecorder
     let time: any TimeSource
@@ -52,7 +52,7 @@ public struct KeyService: Sendable {
     let bus: any ClusterBus
 
     public init(
-        store: any CoordinatorStore, authenticator: KeyAuthenticator, usage: UsageRecorder, time: any TimeSource,
+        store: any KeyStore & AuditStore & UsageStore, authenticator: KeyAuthenticator, usage: UsageRecorder, time: any TimeSource,
         secrets: any SecretSource, bus: any ClusterBus = StandaloneBus()
     ) {
         self.store = store
@@ -159,9 +159,7 @@ public struct KeyService: Sendable {
             await bus.publish(.keyChanged(digests: [record.digest] + (record.previousDigest.map { [$0] } ?? [])))
             return record
         case .lastMasterKey:
-            throw CoordinatorError(
-                .conflict, code: .lastMasterKey,
-                message: "This is the tenant's last active master key; create another master key first")
+            throw MasterKeyRule.refusal
         case .notFound:
             throw Self.keyNotFound
         }
@@ -284,61 +282,5 @@ public struct KeyService: Sendable {
         return try await storageCall {
             try await store.auditEvents(tenantID: caller.actingTenantID, after: cursor, limit: limit)
         }
-    }
-
-    // MARK: rules
-
-    static let keyNotFound = CoordinatorError.notFound(.keyNotFound, "No such API key")
-
-    func visibleKey(_ id: String, to caller: Principal) async throws -> APIKeyRecord {
-        guard id.utf8.count <= 64, let record = try await storageCall({ try await store.key(id: id) }),
-            caller.canSee(tenantID: record.tenantID)
-        else { throw Self.keyNotFound }
-        return record
-    }
-
-    /// Refuses (403, audited) unless `caller` may act on the stored key `record` (DESIGN §2a).
-    func requireDelegable(_ record: APIKeyRecord, for action: KeyAction, by caller: Principal) async throws {
-        try await requireDelegable(KeyReach(record), for: action, target: record.id, in: record.tenantID, by: caller)
-    }
-
-    /// Refuses (403, audited) unless `caller` may `action` a key of reach `target` in `tenantID`.
-    func requireDelegable(
-        _ reach: KeyReach, for action: KeyAction, target: String, in tenantID: String, by caller: Principal
-    ) async throws {
-        let missing = caller.delegationGaps(to: reach, for: action)
-        guard !missing.isEmpty else { return }
-        let event = makeEvent(
-            .delegationRefused, tenantID: tenantID, actor: caller.key.id, target: target, at: time.now(),
-            data: ["action": .string(action.rawValue), "missing": .array(missing.map { .string($0) })])
-        // The refusal stands whether or not storage takes its record.
-        try? await store.insertAuditEvent(event)
-        throw caller.delegationRefusal(missing, for: action)
-    }
-
-    func targetTenant(_ requested: String?, for caller: Principal) throws -> String {
-        if caller.isOperator { return requested ?? caller.actingTenantID ?? caller.key.tenantID }
-        if let requested, requested != caller.key.tenantID { throw CoordinatorError.tenantMismatch }
-        return caller.key.tenantID
-    }
-
-    func makeEvent(
-        _ kind: AuditEvent.Kind, tenantID: String, actor: String?, target: String, at now: Date,
-        data: [String: JSONValue] = [:]
-    ) -> AuditEvent {
-        AuditEvent(
-            id: "evt_" + secrets.base62(count: 20), kind: kind, tenantID: tenantID, actorKeyID: actor,
-            targetID: target, createdAt: now, data: data)
-    }
-}
-
-/// Runs a storage call, turning storage failures into 503 `STORAGE_UNAVAILABLE` (a failed write did not happen).
-func storageCall<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as CoordinatorError {
-        throw error
-    } catch {
-        throw CoordinatorError.storageUnavailable
     }
 }

@@ -3,14 +3,14 @@ import Foundation
 
 /// Operator management of tenants: create, list, get, change plan or custom limit.
 public struct TenantService: Sendable {
-    let store: any CoordinatorStore
+    let store: any TenantStore
     let authenticator: KeyAuthenticator
     let keys: KeyService
     let time: any TimeSource
     let secrets: any SecretSource
 
     public init(
-        store: any CoordinatorStore, authenticator: KeyAuthenticator, keys: KeyService, time: any TimeSource,
+        store: any TenantStore, authenticator: KeyAuthenticator, keys: KeyService, time: any TimeSource,
         secrets: any SecretSource
     ) {
         self.store = store

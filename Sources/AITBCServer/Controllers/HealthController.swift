@@ -6,7 +6,7 @@ import NIOCore
 
 /// `GET /health` (the process answers) and `GET /ready` (storage answers too).
 struct HealthController {
-    let store: any CoordinatorStore
+    let store: any StorageHealth
     let lifecycle: Lifecycle
 
     // Prebuilt once: /health is the baseline every benchmark ratio is taken against.

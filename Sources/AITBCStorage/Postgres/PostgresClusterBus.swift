@@ -1,6 +1,8 @@
 import AITBCDomain
 import Logging
 import PostgresNIO
+import ServiceLifecycle
+import Synchronization
 
 /// LISTEN/NOTIFY between coordinator instances on one PostgreSQL database.
 ///
@@ -12,7 +14,10 @@ import PostgresNIO
 /// (and every notification meanwhile lost, with no resync): every `heartbeat` the listener asks the
 /// same connection a trivial question, and when no answer comes within the store's query timeout
 /// it closes the connection and listens anew.
-public final class PostgresClusterBus: ClusterBus {
+///
+/// The listener runs while ``run()`` runs (a `Service`, after the database's), and ends when the
+/// store closes. Events go to the one subscriber of ``events()``.
+public final class PostgresClusterBus: ClusterBus, Service {
     static let channel = "aitbc_events"
 
     let store: PostgresStore
@@ -23,6 +28,10 @@ public final class PostgresClusterBus: ClusterBus {
 
     /// Sends one payload on the channel: `pg_notify` through the store, unless a test stands in.
     let notify: @Sendable (String) async throws -> Void
+
+    private let runs = SharedRun()
+    /// The subscriber, and whether the listener listens now (a new subscriber then asks for a resync).
+    private let subscription = Mutex<(subscriber: AsyncStream<ClusterEvent>.Continuation?, listening: Bool)>((nil, false))
 
     /// A bus on `store`'s database, on which this instance is called `origin`.
     public convenience init(store: PostgresStore, origin: String, logger: Logger, heartbeat: Duration = .seconds(2)) {
@@ -39,6 +48,7 @@ public final class PostgresClusterBus: ClusterBus {
         self.logger = logger
         self.heartbeat = heartbeat
         self.notify = notify ?? { payload in try await Self.notify(payload, through: store) }
+        store.database.stopsOnClose(runs)
     }
 
     public var isShared: Bool { true }
@@ -79,56 +89,84 @@ public final class PostgresClusterBus: ClusterBus {
         }
     }
 
+    /// Events from the other instances, and a resync whenever some may have been missed: at once if
+    /// the listener listens now, else when it starts listening. A new call replaces the subscriber.
     public func events() -> AsyncStream<ClusterEvent> {
         let (stream, continuation) = AsyncStream<ClusterEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        let client = store.client
+        let listening = subscription.withLock { subscription in
+            subscription.subscriber?.finish()
+            subscription.subscriber = continuation
+            return subscription.listening
+        }
+        if listening { continuation.yield(.resync) }
+        return stream
+    }
+
+    /// Sends `event` to the subscriber, if any.
+    private func deliver(_ event: ClusterEvent) {
+        _ = subscription.withLock { $0.subscriber }?.yield(event)
+    }
+
+    /// Whether the listener listens now; starting to listen asks the subscriber for a resync.
+    private func listening(_ listening: Bool) {
+        let subscriber = subscription.withLock { subscription in
+            subscription.listening = listening
+            return subscription.subscriber
+        }
+        if listening { subscriber?.yield(.resync) }
+    }
+
+    /// Listens for the other instances until this run is cancelled or shut down gracefully, or the
+    /// store closes, connecting again after every failure.
+    public func run() async {
+        await runs.run { [self] in await listen() }
+    }
+
+    private func listen() async {
         let origin = self.origin
         let logger = self.logger
         let heartbeat = self.heartbeat
         let deadline = store.configuration.queryTimeout
-        let listener = Task {
-            var reportedDown = false
-            while !Task.isCancelled {
-                do {
-                    try await client.withConnection { connection in
-                        try await connection.listen(on: Self.channel) { notifications in
-                            if reportedDown { logger.notice("listening for other instances again") }
-                            reportedDown = false
-                            continuation.yield(.resync)
-                            try await withThrowingTaskGroup(of: Void.self) { group in
-                                group.addTask {
-                                    for try await notification in notifications {
-                                        guard let (from, event) = ClusterEvent.decode(notification.payload), from != origin
-                                        else { continue }
-                                        continuation.yield(event)
-                                    }
+        var reportedDown = false
+        while !Task.isCancelled {
+            do {
+                // The pool of the database's run now (each run of the database has its own).
+                try await store.client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        if reportedDown { logger.notice("listening for other instances again") }
+                        reportedDown = false
+                        listening(true)
+                        defer { listening(false) }
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await notification in notifications {
+                                    guard let (from, event) = ClusterEvent.decode(notification.payload), from != origin
+                                    else { continue }
+                                    self.deliver(event)
                                 }
-                                group.addTask {
-                                    while true {
-                                        try await Task.sleep(for: heartbeat)
-                                        try await Self.check(connection, within: deadline, logger: logger)
-                                    }
-                                }
-                                // Whichever ends first (the connection closed, or it stopped answering) ends both.
-                                defer { group.cancelAll() }
-                                try await group.next()
                             }
+                            group.addTask {
+                                while true {
+                                    try await Task.sleep(for: heartbeat)
+                                    try await Self.check(connection, within: deadline, logger: logger)
+                                }
+                            }
+                            // Whichever ends first (the connection closed, or it stopped answering) ends both.
+                            defer { group.cancelAll() }
+                            try await group.next()
                         }
                     }
-                } catch {
-                    if !reportedDown, !Task.isCancelled {
-                        logger.warning(
-                            "not listening for other instances; retrying",
-                            metadata: ["error": "\(PostgresFailure.reason(error))"])
-                        reportedDown = true
-                    }
                 }
-                try? await Task.sleep(for: .milliseconds(500))
+            } catch {
+                if !reportedDown, !Task.isCancelled {
+                    logger.warning(
+                        "not listening for other instances; retrying",
+                        metadata: ["error": "\(PostgresFailure.reason(error))"])
+                    reportedDown = true
+                }
             }
-            continuation.finish()
+            try? await Task.sleep(for: .milliseconds(500))
         }
-        continuation.onTermination = { _ in listener.cancel() }
-        return stream
     }
 
     /// Asks the listening connection a trivial question; closes it (ending its notifications) and

@@ -72,7 +72,7 @@ final class MemoryJobStore: JobStore {
     }
 }
 
-extension MemoryJobStore {
+extension MemoryJobStore: MinerStore {
     func upsertMiner(_ miner: Miner) async throws -> Bool {
         try read { $0.miners[MinerKey(tenantID: miner.tenantID, minerID: miner.id)] = miner }
         return true

@@ -46,6 +46,9 @@ struct Harness {
         let clock = ManualTimeSource(Date(timeIntervalSince1970: 1_795_000_000))
         do {
             let coordinator = try await Coordinator.start(settings: settings, time: clock, logger: logger) { _ in }
+            // The store answers from here until it is closed, not only while an application runs (the
+            // application's services join these runs); closing the store ends them.
+            for service in coordinator.storageServices { Task { try? await service.run() } }
             return Harness(coordinator: coordinator, clock: clock, settings: settings, database: database)
         } catch {
             await database.drop()

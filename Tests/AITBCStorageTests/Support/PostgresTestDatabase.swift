@@ -38,7 +38,7 @@ struct PostgresTestDatabase: Sendable {
         configuration.connectTimeout = .seconds(15)
         configuration.connectionWaitTimeout = .seconds(15)
         configuration.queryTimeout = .seconds(15)
-        return try await PostgresStore.open(configuration: configuration, logger: Self.quietLogger)
+        return try await PostgresStore.open(configuration: configuration, logger: Self.quietLogger).running()
     }
 
     static let quietLogger: Logger = {
@@ -55,5 +55,14 @@ struct PostgresTestDatabase: Sendable {
     /// Runs `body` on a connection to this database (for looking at what the store wrote).
     func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await server.withConnection(body)
+    }
+}
+
+extension PostgresStore {
+    /// This store with its pool running in a task of the test's own (sources run it as a service)
+    /// until the store is closed.
+    func running() -> PostgresStore {
+        Task { await database.run() }
+        return self
     }
 }

@@ -1,7 +1,53 @@
 import AITBCDomain
+import Foundation
 import SQLiteNIO
 
 extension SQLiteStore {
+    public func addUsage(_ batch: UsageBatch) async throws {
+        try await transaction { connection in
+            for (bucket, counts) in batch.counts {
+                _ = try await connection.query(
+                    """
+                    INSERT INTO key_usage (key_id, minute, admitted, rate_limited, errors) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(key_id, minute) DO UPDATE SET admitted = admitted + excluded.admitted,
+                    rate_limited = rate_limited + excluded.rate_limited, errors = errors + excluded.errors
+                    """,
+                    [.text(bucket.keyID), .integer(Int(bucket.minute)), .integer(counts.admitted),
+                     .integer(counts.rateLimited), .integer(counts.errors)])
+            }
+            for (keyID, use) in batch.lastUses {
+                let at = Int(use.at.unixMilliseconds)
+                _ = try await connection.query(
+                    """
+                    UPDATE api_keys SET last_used_at = ?, last_used_from = ?
+                    WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)
+                    """,
+                    [.integer(at), use.from.map { .text($0) } ?? .null, .text(keyID), .integer(at)])
+            }
+        }
+    }
+
+    public func usage(keyID: String, sinceMinute: Int64) async throws -> [(minute: Int64, counts: UsageCounts)] {
+        let rows = try await read { connection in
+            try await connection.query(
+                """
+                SELECT minute, admitted, rate_limited, errors FROM key_usage WHERE key_id = ? AND minute >= ?
+                UNION ALL
+                SELECT hour, admitted, rate_limited, errors FROM key_usage_hours WHERE key_id = ? AND hour >= ?
+                ORDER BY 1
+                """,
+                [.text(keyID), .integer(Int(sinceMinute)), .text(keyID), .integer(Int(sinceMinute))])
+        }
+        return rows.map { row in
+            (
+                minute: Int64(row.column("minute")?.integer ?? 0),
+                counts: UsageCounts(
+                    admitted: row.column("admitted")?.integer ?? 0, rateLimited: row.column("rate_limited")?.integer ?? 0,
+                    errors: row.column("errors")?.integer ?? 0)
+            )
+        }
+    }
+
     public func usage(tenantID: String, sinceMinute: Int64, keyLimit: Int) async throws -> TenantUsage {
         let since = SQLiteData.integer(Int(sinceMinute)), tenant = SQLiteData.text(tenantID)
         let (keyRows, minuteRows) = try await read { connection in

@@ -3,6 +3,11 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Where the database is, how to reach it, and how many connections to keep.
+    public typealias Configuration = PostgresDatabase.Configuration
+}
+
+extension PostgresDatabase {
+    /// Where the database is, how to reach it, and how many connections to keep.
     public struct Configuration: Sendable, Equatable {
         /// Whether the connection to the database is encrypted, named as libpq's `sslmode`.
         public enum TLSMode: String, Sendable, CaseIterable {

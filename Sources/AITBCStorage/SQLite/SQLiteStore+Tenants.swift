@@ -1,0 +1,55 @@
+import AITBCDomain
+import Foundation
+import SQLiteNIO
+
+extension SQLiteStore {
+    public func insertTenant(_ tenant: Tenant, event: AuditEvent?) async throws -> Bool {
+        try await transaction { connection in
+            let existing = try await connection.query("SELECT id FROM tenants WHERE id = ?", [.text(tenant.id)])
+            guard existing.isEmpty else { return false }
+            _ = try await connection.query(
+                "INSERT INTO tenants (id, name, plan, custom_rate_limit, created_at) VALUES (?, ?, ?, ?, ?)",
+                Self.binds(of: tenant))
+            if let event { try await Self.insert(event, on: connection) }
+            return true
+        }
+    }
+
+    public func upsertTenant(_ tenant: Tenant) async throws {
+        try await transaction { connection in
+            _ = try await connection.query(
+                """
+                INSERT INTO tenants (id, name, plan, custom_rate_limit, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET plan = excluded.plan
+                """,
+                Self.binds(of: tenant))
+        }
+    }
+
+    public func tenant(id: String) async throws -> Tenant? {
+        try await read { connection in
+            try await connection.query(
+                "SELECT id, name, plan, custom_rate_limit, created_at FROM tenants WHERE id = ?", [.text(id)]
+            ).first.flatMap(Self.tenant(from:))
+        }
+    }
+
+    public func tenants(after cursor: ListCursor?, limit: Int) async throws -> [Tenant] {
+        let (sql, binds) = Self.pageQuery(
+            columns: "id, name, plan, custom_rate_limit, created_at", table: "tenants", tenantID: nil, cursor: cursor,
+            limit: limit)
+        return try await read { connection in
+            try await connection.query(sql, binds).compactMap(Self.tenant(from:))
+        }
+    }
+
+    public func updateTenant(_ tenant: Tenant, event: AuditEvent) async throws {
+        try await transaction { connection in
+            _ = try await connection.query(
+                "UPDATE tenants SET name = ?, plan = ?, custom_rate_limit = ? WHERE id = ?",
+                [.text(tenant.name), .text(tenant.plan), tenant.customRateLimitPerMinute.map { .integer($0) } ?? .null,
+                 .text(tenant.id)])
+            try await Self.insert(event, on: connection)
+        }
+    }
+}
