@@ -8,14 +8,71 @@ import NIOSSL
 import Logging
 import ServiceLifecycle
 
-/// Builds the HTTP application over `coordinator`: the same function the executable and the tests call.
-/// With a certificate and key in the settings it serves HTTPS only, TLS 1.2 or later. Connections
-/// are held to the settings' read, idle and TLS-handshake timeouts and to the cap on open connections.
-/// `onServerRunning` is called once the server listens.
+/// Builds the coordinator the settings describe, ready to run: opens the storage they name (its
+/// schema created or migrated), wires the services, and returns the application with its
+/// background services and its start-up work (the development keys, the first operator key of an
+/// empty store, the job queue loaded from storage), which runs once the storage services run and
+/// before the server listens. `announce` receives a newly created operator key (to print once).
+/// Failures say which part could not start (``StartupFailure``).
+public func buildApplication(
+    settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
+    secrets: any SecretSource = SystemSecretSource(), logger: Logger,
+    announce: @escaping @Sendable (String) -> Void,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) async throws -> (application: some ApplicationProtocol, coordinator: Coordinator) {
+    let coordinator: Coordinator
+    do {
+        coordinator = try await Coordinator.open(settings: settings, time: time, secrets: secrets, logger: logger)
+    } catch {
+        throw StartupFailure.storage(error)
+    }
+    var application: Application<RouterResponder<CoordinatorRequestContext>>
+    do {
+        application = try makeApplication(
+            coordinator: coordinator, settings: settings, logger: logger, onServerRunning: onServerRunning)
+    } catch {
+        try? await coordinator.store.close()
+        throw StartupFailure.tls(error)
+    }
+    application.beforeServerStarts {
+        try await coordinator.prepare(settings: settings, announce: announce)
+    }
+    return (application, coordinator)
+}
+
+/// What kept a coordinator from starting.
+public enum StartupFailure: Error, CustomStringConvertible {
+    /// The storage could not be opened or migrated.
+    case storage(any Error)
+    /// The TLS certificate or key could not be used.
+    case tls(any Error)
+
+    public var description: String {
+        switch self {
+        case .storage(let error): "could not open storage: \(error)"
+        case .tls(let error): "cannot use the TLS certificate or key: \(error)"
+        }
+    }
+}
+
+/// Builds the HTTP application over a `coordinator` that is already prepared (``Coordinator/start``),
+/// with its background services: what the tests call. With a certificate and key in the settings
+/// it serves HTTPS only, TLS 1.2 or later. Connections are held to the settings' read, idle and
+/// TLS-handshake timeouts and to the cap on open connections. `onServerRunning` is called once the
+/// server listens.
 public func buildApplication(
     coordinator: Coordinator, settings: CoordinatorSettings, logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    try makeApplication(coordinator: coordinator, settings: settings, logger: logger, onServerRunning: onServerRunning)
+}
+
+/// The application: the router, the bounded HTTP/1 server, and the coordinator's services in
+/// dependency order (``Coordinator/services``), which shut down in reverse after the server.
+private func makeApplication(
+    coordinator: Coordinator, settings: CoordinatorSettings, logger: Logger?,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void
+) throws -> Application<RouterResponder<CoordinatorRequestContext>> {
     var logger = logger ?? Logger(label: "aitbc.coordinator")
     logger.logLevel = settings.logLevel
     let router = try buildRouter(coordinator: coordinator, settings: settings).router
@@ -27,14 +84,15 @@ public func buildApplication(
         try BoundedHTTP1Channel(responder: responder, timeouts: timeouts, tls: tls)
     }
     let cap = ConnectionCap(maximum: settings.maximumConnections, open: coordinator.connections)
-    return Application(
+    var application = Application(
         router: router, server: server,
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: "aitbc-coordinator",
             availableConnectionsDelegate: cap),
-        services: [CoordinatorServices(coordinator: coordinator)],
         onServerRunning: onServerRunning,
         logger: logger)
+    application.addServices(coordinator.services)
+    return application
 }
 
 /// The TLS configuration of the settings' certificate and key (TLS 1.2 or later), or nil for plain HTTP.
@@ -103,70 +161,4 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
         middleware: UnroutedRequestMiddleware(
             routes: router.routes.map { (path: $0.path, method: $0.method) }, keyedGroups: ["v1", "metrics"], keys: keys))
     return CoordinatorRouter(router: router, v1: v1, apiRoutes: apiRoutes)
-}
-
-/// Runs `app` until SIGTERM or SIGINT, then drains: `/ready` turns 503 and waiting long-polls answer
-/// 204 at once, the server stops accepting and finishes what is in flight, usage is flushed and storage
-/// closed. A drain that takes longer than `maximumDrain` is cut short.
-public func runCoordinator(
-    _ app: some ApplicationProtocol, coordinator: Coordinator, logger: Logger, maximumDrain: Duration = .seconds(30)
-) async throws {
-    var configuration = ServiceGroupConfiguration(
-        services: [.init(service: app), .init(service: DrainService(coordinator: coordinator, logger: logger))],
-        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-    configuration.maximumGracefulShutdownDuration = maximumDrain
-    try await ServiceGroup(configuration: configuration).run()
-}
-
-/// Listed after the application, so that at shutdown it runs first: it starts the drain before the
-/// server waits for in-flight requests (which long-polls would otherwise hold open).
-struct DrainService: Service {
-    let coordinator: Coordinator
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        logger.notice("draining: not ready, releasing long-polls, finishing in-flight requests")
-        await coordinator.beginDrain()
-    }
-}
-
-/// Runs what a coordinator needs in the background: its storage services (PostgreSQL's pool and
-/// the bus's listener), then its background work; at shutdown the work ends first (the last usage
-/// flushed), the storage services after it, and the store is closed.
-struct CoordinatorServices: Service {
-    let coordinator: Coordinator
-
-    func run() async throws {
-        // A store closed while the application runs (a test does) ends its services early: not a failure.
-        var services = coordinator.storageServices.map {
-            ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore)
-        }
-        services.append(.init(service: BackgroundWork(coordinator: coordinator)))
-        let group = ServiceGroup(configuration: .init(services: services, logger: Logger(label: "aitbc.services")))
-        do {
-            try await group.run()
-        } catch {
-            try? await coordinator.store.close()
-            throw error
-        }
-        try await coordinator.store.close()
-    }
-}
-
-/// The background work of a coordinator: sweeps, usage flushes, cluster events, the shared budgets'
-/// clean-up, retention, and the password-hashing threads, until shutdown.
-struct BackgroundWork: Service {
-    let coordinator: Coordinator
-
-    func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await coordinator.sweeper.run() }
-            group.addTask { try? await coordinator.flusher.run() }
-            group.addTask { try? await coordinator.cluster.run() }
-            if let janitor = coordinator.budgetJanitor { group.addTask { try? await janitor.run() } }
-            group.addTask { try? await coordinator.retention.run() }
-        }
-        await coordinator.passwordHashing.shutdown()
-    }
 }

@@ -44,8 +44,10 @@ public struct Coordinator: Sendable {
     /// The connections the server holds open now.
     public let connections = OpenConnections()
     /// What must run for ``store`` to answer (PostgreSQL's pool, then the bus's listener), in
-    /// dependency order; ``CoordinatorServices`` runs them.
+    /// dependency order; ``services`` lists them.
     public let storageServices: [any Service]
+    /// Makes ``prepare(settings:announce:)`` run once.
+    let startup = StartupOnce()
 
     /// Wires the services over `store`; `developmentDigests` are the digests of development keys.
     public init(
@@ -103,31 +105,76 @@ public struct Coordinator: Sendable {
         await miners.stopHandingOutJobs()
     }
 
-    /// Opens the store named by `settings`, registers development keys or the first operator key,
-    /// and wires the services. `announce` receives a newly created operator key (to print once).
-    public static func start(
+    /// Opens the store named by `settings` (its schema created or migrated) and wires the services
+    /// over it. Nothing else is read or written yet: ``prepare(settings:announce:)`` does the
+    /// start-up work once the storage services run.
+    public static func open(
         settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
-        secrets: any SecretSource = SystemSecretSource(), logger: Logger, announce: (String) -> Void
+        secrets: any SecretSource = SystemSecretSource(), logger: Logger
     ) async throws -> Coordinator {
         let backend = try await AITBCStorageFactory.open(settings: settings, time: time, secrets: secrets, logger: logger)
-        let store = backend.store
-        // Start-up runs the storage services itself; the application's services run them after.
-        let coordinator = try await backend.whileRunning {
-            var digests = Set<APIKeyDigest>()
+        return Coordinator(
+            store: backend.store, settings: settings, time: time, secrets: secrets,
+            developmentDigests: StoreBootstrap.developmentDigests(settings.mode == .development ? settings.developmentKeys : [:]),
+            bus: backend.bus, sharedLimit: backend.sharedLimit, storageServices: backend.services, logger: logger)
+    }
+
+    /// The start-up work, done once however often it is asked for: the development keys (dev
+    /// mode), the first operator key of an empty store (`announce` receives it, to print once), and
+    /// the job queue loaded from storage. The storage services must be running.
+    public func prepare(settings: CoordinatorSettings, announce: @escaping @Sendable (String) -> Void) async throws {
+        try await startup.runOnce { [self] in
             if settings.mode == .development {
-                digests = try await StoreBootstrap.registerDevelopmentKeys(
+                _ = try await StoreBootstrap.registerDevelopmentKeys(
                     settings.developmentKeys, plan: settings.developmentPlan, store: store, time: time)
             }
             if let secret = try await StoreBootstrap.createFirstOperatorKeyIfEmpty(store: store, time: time, secrets: secrets) {
                 announce(secret)
             }
-            let coordinator = Coordinator(
-                store: store, settings: settings, time: time, secrets: secrets, developmentDigests: digests,
-                bus: backend.bus, sharedLimit: backend.sharedLimit, storageServices: backend.services, logger: logger)
-            try await coordinator.cluster.restore()
-            return coordinator
+            try await cluster.restore()
+        }
+    }
+
+    /// Opens and prepares a coordinator before any application runs (the storage services run
+    /// meanwhile, then stop): for tests and tools that use it directly.
+    public static func start(
+        settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
+        secrets: any SecretSource = SystemSecretSource(), logger: Logger,
+        announce: @escaping @Sendable (String) -> Void
+    ) async throws -> Coordinator {
+        let coordinator = try await open(settings: settings, time: time, secrets: secrets, logger: logger)
+        do {
+            try await coordinator.whileStorageRuns { try await coordinator.prepare(settings: settings, announce: announce) }
+        } catch {
+            try? await coordinator.store.close()
+            throw error
         }
         return coordinator
+    }
+
+    /// Runs `body` while ``storageServices`` run, and stops them after.
+    func whileStorageRuns<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in storageServices { group.addTask { try await service.run() } }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+}
+
+/// Lets start-up work run once: later calls wait for the first and then return.
+final class StartupOnce: Sendable {
+    private let gate = AsyncSerialGate()
+    private let done = Mutex(false)
+
+    private var isDone: Bool { done.withLock { $0 } }
+
+    func runOnce(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await gate.run { [self] in
+            guard !isDone else { return }
+            try await body()
+            done.withLock { $0 = true }
+        }
     }
 }
 

@@ -14,15 +14,6 @@ struct StorageBackend {
     /// In dependency order: each may use those before it.
     var services: [any Service] = []
 
-    /// Runs `body` while ``services`` run, and stops them after: the start-up work done before the
-    /// application's services take them over (development keys, the job queue loaded at start).
-    func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for service in services { group.addTask { try await service.run() } }
-            defer { group.cancelAll() }
-            return try await body()
-        }
-    }
 }
 
 /// Opens the storage backend that the settings name.

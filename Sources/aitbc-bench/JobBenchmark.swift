@@ -110,47 +110,54 @@ struct Handoff: AsyncParsableCommand {
                 "/v1/miners/register?miner_id=idle-\(run)-\(index)", key: target.minerKey,
                 body: #"{"capabilities": {"gpu": {"model": "RTX 4090", "memory_gb": 24}}}"#)
         }
-        let idle = Task {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<idleMiners {
-                    group.addTask {
-                        while !Task.isCancelled {
-                            _ = try? await http.post(
-                                "/v1/miners/poll?miner_id=idle-\(run)-\(index)", key: target.minerKey,
-                                body: #"{"max_wait_seconds": 30}"#)
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-        }
-        defer { idle.cancel() }
-        if idleMiners > 0 { try await Task.sleep(for: .seconds(2)) }
-        var latencies: [Double] = []
-        for index in 0..<samples {
-            let received = Shared<ContinuousClock.Instant?>(nil)
-            var submittedAt = ContinuousClock.now
-            let jobID: String = try await withThrowingTaskGroup(of: String?.self) { group in
+        // The idle miners poll beside the measurement and stop with it.
+        var latencies: [Double] = try await withThrowingTaskGroup(of: [Double]?.self) { group in
+            for index in 0..<idleMiners {
                 group.addTask {
-                    let (status, body) = try await http.post(
-                        "/v1/miners/poll?miner_id=\(minerID)", key: target.minerKey, body: #"{"max_wait_seconds": 10}"#)
-                    received.set(.now)
-                    return status == 200 ? body["job_id"] as? String : nil
+                    while !Task.isCancelled {
+                        _ = try? await http.post(
+                            "/v1/miners/poll?miner_id=idle-\(run)-\(index)", key: target.minerKey,
+                            body: #"{"max_wait_seconds": 30}"#)
+                    }
+                    return nil
                 }
-                // Let the poll arrive and wait before submitting.
-                try await Task.sleep(for: .milliseconds(20))
-                submittedAt = .now
-                let (status, _) = try await http.post(
-                    "/v1/jobs", key: target.clientKey, body: #"{"payload": {"i": \#(index)}, "constraints": {"gpu": "H100"}}"#)
-                guard status == 201 else { throw BenchError("submit answered \(status)") }
-                guard let id = try await group.next() ?? nil else { throw BenchError("the miner got no job") }
-                return id
             }
-            if let at = received.get() {
-                let elapsed = at - submittedAt
-                latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            group.addTask {
+                if idleMiners > 0 { try await Task.sleep(for: .seconds(2)) }
+                var latencies: [Double] = []
+                for index in 0..<samples {
+                    let received = Shared<ContinuousClock.Instant?>(nil)
+                    var submittedAt = ContinuousClock.now
+                    let jobID: String = try await withThrowingTaskGroup(of: String?.self) { group in
+                        group.addTask {
+                            let (status, body) = try await http.post(
+                                "/v1/miners/poll?miner_id=\(minerID)", key: target.minerKey, body: #"{"max_wait_seconds": 10}"#)
+                            received.set(.now)
+                            return status == 200 ? body["job_id"] as? String : nil
+                        }
+                        // Let the poll arrive and wait before submitting.
+                        try await Task.sleep(for: .milliseconds(20))
+                        submittedAt = .now
+                        let (status, _) = try await http.post(
+                            "/v1/jobs", key: target.clientKey, body: #"{"payload": {"i": \#(index)}, "constraints": {"gpu": "H100"}}"#)
+                        guard status == 201 else { throw BenchError("submit answered \(status)") }
+                        guard let id = try await group.next() ?? nil else { throw BenchError("the miner got no job") }
+                        return id
+                    }
+                    if let at = received.get() {
+                        let elapsed = at - submittedAt
+                        latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                    }
+                    _ = try await http.post("/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: target.minerKey, body: #"{"result": 1}"#)
+                }
+                return latencies
             }
-            _ = try await http.post("/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: target.minerKey, body: #"{"result": 1}"#)
+            while let finished = try await group.next() {
+                guard let finished else { continue }
+                group.cancelAll()
+                return finished
+            }
+            return []
         }
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }

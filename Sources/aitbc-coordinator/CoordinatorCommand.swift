@@ -56,32 +56,22 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var logger = Logger(label: "aitbc.coordinator")
         logger.logLevel = level
 
-        let coordinator: Coordinator
-        do {
-            coordinator = try await Coordinator.start(settings: settings, logger: logger) { secret in
-                print(
-                    """
-                    ==============================================================================
-                    Created the first operator key. It is shown this once and never again:
-
-                        \(secret)
-
-                    Keep it somewhere safe; use it as X-API-Key to create tenants and keys.
-                    ==============================================================================
-                    """)
-            }
-        } catch {
-            FileHandle.standardError.write(Data("error: could not open storage: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let built = try await start(settings: settings, logger: logger, launched: launched)
         if settings.mode == .development, !settings.developmentKeys.isEmpty {
             logger.info(
-                "development keys registered for tenant test-tenant",
+                "development keys of tenant test-tenant are registered at start",
                 metadata: ["roles": .string(settings.developmentKeys.keys.map(\.rawValue).sorted().joined(separator: ","))])
         }
-        let app: any ApplicationProtocol
+        try await runCoordinator(built.application, coordinator: built.coordinator, logger: logger)
+    }
+
+    /// The application the settings describe; exits 1 when storage cannot be opened, 2 when the TLS
+    /// certificate or key cannot be used.
+    private func start(
+        settings: CoordinatorSettings, logger: Logger, launched: ContinuousClock.Instant
+    ) async throws -> (application: some ApplicationProtocol, coordinator: Coordinator) {
         do {
-            app = try buildApplication(coordinator: coordinator, settings: settings, logger: logger) { [logger] channel in
+            return try await buildApplication(settings: settings, logger: logger, announce: Self.announce) { [logger] channel in
                 logger.notice(
                     "listening",
                     metadata: [
@@ -89,11 +79,25 @@ struct CoordinatorCommand: AsyncParsableCommand {
                         "startup_ms": "\(Self.milliseconds(ContinuousClock.now - launched))",
                     ])
             }
-        } catch {
-            FileHandle.standardError.write(Data("error: cannot use the TLS certificate or key: \(error)\n".utf8))
-            throw ExitCode(2)
+        } catch let failure as StartupFailure {
+            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+            if case .tls = failure { throw ExitCode(2) }
+            throw ExitCode(1)
         }
-        try await runCoordinator(app, coordinator: coordinator, logger: logger)
+    }
+
+    /// Prints a newly created first operator key, once.
+    @Sendable static func announce(_ secret: String) {
+        print(
+            """
+            ==============================================================================
+            Created the first operator key. It is shown this once and never again:
+
+                \(secret)
+
+            Keep it somewhere safe; use it as X-API-Key to create tenants and keys.
+            ==============================================================================
+            """)
     }
 
     /// `duration` in milliseconds with three decimals, for the start-up line the benchmarks read.

@@ -43,7 +43,7 @@ struct GlobalOptions: ParsableArguments {
     func client() throws -> AITBCClient {
         let environment = ProcessInfo.processInfo.environment
         guard let key = apiKey ?? environment["AITBC_API_KEY"], !key.isEmpty else {
-            Output.error("MISSING_API_KEY", "No API key: set AITBC_API_KEY (or pass --api-key)")
+            Output.error(ErrorCode.missingAPIKey.rawValue, "No API key: set AITBC_API_KEY (or pass --api-key)")
             throw ExitCode(3)
         }
         var configuration = AITBCClient.Configuration()

@@ -39,7 +39,11 @@ public struct ClusterSync: Service {
 
     /// Applies the other instances' events and reconciles every `reconcileInterval`, until a graceful shutdown.
     public func run() async throws {
-        guard bus.isShared else { return }
+        guard bus.isShared else {
+            // Nobody else shares the store: nothing to hear, but a service runs until the shutdown.
+            do { try await gracefulShutdown() } catch is CancellationError {}
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await cancelWhenGracefulShutdown {

@@ -22,6 +22,11 @@ public enum StoreBootstrap {
         return "Development \(role.rawValue) key (\(variable))"
     }
 
+    /// The digests of development keys (what the authenticator accepts without the generated shape).
+    public static func developmentDigests(_ developmentKeys: [Role: String]) -> Set<APIKeyDigest> {
+        Set(developmentKeys.values.map { APIKeyDigest(of: $0) })
+    }
+
     /// Registers `developmentKeys` (role → verbatim secret) as keys of `test-tenant` on plan `plan`,
     /// reactivating them if they were revoked. Returns their digests.
     public static func registerDevelopmentKeys(
