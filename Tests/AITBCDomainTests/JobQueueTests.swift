@@ -62,6 +62,27 @@ import Testing
         #expect(await queue.takeMatching(for: b)?.id == "j2")
     }
 
+    @Test func loadingWhatTheQueueAlreadyHoldsAddsNothing() async {
+        let queue = JobQueue()
+        await queue.update(Self.miner("m", vram: 24))
+        // A cluster event or a reconciliation got there first (they start beside the start-up load).
+        await queue.enqueue(Self.job("queued", at: 0))
+        await queue.enqueue(Self.job("taken", at: 1))
+        let key = MinerKey(tenantID: "t", minerID: "m")
+        #expect(await queue.takeMatching(for: key)?.id == "queued")
+        let running = ActiveJob(
+            id: "queued", tenantID: "t", state: .running, assignedMinerID: "m", requestedAt: Self.start,
+            expiresAt: Self.start.addingTimeInterval(900), requirement: JobRequirement(constraints: nil))
+        var stillQueued = running
+        stillQueued.id = "taken"
+        stillQueued.state = .queued
+        stillQueued.assignedMinerID = nil
+        await queue.load(jobs: [running, stillQueued], miners: [Self.miner("m", vram: 24)])
+        #expect(await queue.depth(of: "t") == 1)
+        #expect(await queue.runningCount(of: "t") == 1)
+        #expect(await queue.runningCount(key) == 1)
+    }
+
     @Test func placesHeldForQuotasCountUntilUsedOrGivenBack() async {
         let queue = JobQueue()
         #expect(await queue.reserveQueued(of: "t", limit: 2) == nil)

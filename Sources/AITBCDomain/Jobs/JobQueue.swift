@@ -58,7 +58,9 @@ public actor JobQueue {
     /// Loads the queue and the running set from storage (at start).
     func load(jobs: [ActiveJob], miners: [Miner]) {
         for miner in miners { update(miner) }
-        for job in jobs.sorted(by: { $0.requestedAt < $1.requestedAt }) {
+        // Events and reconciliation may have run before this load (they start with it): what the
+        // queue already holds is not added twice.
+        for job in jobs.sorted(by: { $0.requestedAt < $1.requestedAt }) where queuedAt[job.id] == nil && minerOfJob[job.id] == nil {
             switch job.state {
             case .queued: insertQueued(QueuedJob(job))
             case .running:
