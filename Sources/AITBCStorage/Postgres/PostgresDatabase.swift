@@ -160,13 +160,7 @@ public final class PostgresDatabase: Service, Sendable {
     }
 
     private func record(since start: ContinuousClock.Instant, failed: Bool) {
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        counters.withLock {
-            $0.operations += 1
-            if failed { $0.failures += 1 }
-            $0.totalSeconds += seconds
-        }
+        counters.withLock { $0.record(since: start, failed: failed) }
     }
 
     private func translate(_ error: any Error) -> any Error {
