@@ -53,6 +53,20 @@ import Testing
         try? await harness.coordinator.store.close()
     }
 
+    /// A storage failure that reaches the HTTP layer untranslated (a store call made without
+    /// `storageCall`) is still 503 `STORAGE_UNAVAILABLE`, not a 500.
+    @Test func anUntranslatedStorageFailureIsA503() async throws {
+        let harness = try await Harness.make(plan: "pro")
+        let built = try buildRouter(coordinator: harness.coordinator, settings: harness.settings)
+        built.v1.get("storage-down") { _, _ -> Response in throw StorageError.unavailable }
+        try await Application(router: built.router).test(.router) { client in
+            let reply = try await client.send(.get, "/v1/storage-down", key: Harness.clientKey)
+            #expect(reply.status == .serviceUnavailable)
+            #expect(reply.errorCode == "STORAGE_UNAVAILABLE")
+        }
+        await harness.close()
+    }
+
     /// 400, 409 (each code), 413 (both causes) and 425 after authentication carry the rate-limit
     /// headers, each request counted once against the budget (the clock stands still: nothing refills).
     @Test func rateLimitHeadersOnEveryErrorAfterAuthenticationCountDownTheBudget() async throws {

@@ -44,6 +44,9 @@ extension CoordinatorError: HTTPResponseError {
         switch error {
         case let error as CoordinatorError:
             self = error
+        case let error as StorageError:
+            // The backstop for a store call made without `storageCall`: still 503, never a 500.
+            self = error.coordinatorError
         case let error as HTTPError:
             self = Self.translating(error.status, message: error.body)
         case is NIOTooManyBytesError:
