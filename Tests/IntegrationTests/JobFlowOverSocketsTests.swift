@@ -9,9 +9,18 @@ import Testing
 @Suite(.serialized) struct JobFlowOverSocketsTests {
     static let client = "sockets-client-key-000000000001"
     static let miner = "sockets-miner-key-0000000000001"
+    static let operatorKey = "sockets-operator-key-000000001"
     static let environment = [
-        "CLIENT_API_KEY": client, "MINER_API_KEY": miner, "AITBC_PLANS": "free=60,pro=600,enterprise=10000000",
+        "CLIENT_API_KEY": client, "MINER_API_KEY": miner, "OPERATOR_API_KEY": operatorKey,
+        "AITBC_PLANS": "free=60,pro=600,enterprise=10000000",
     ]
+
+    /// The long-polls waiting in the server's queue now (from `/metrics`).
+    static func queuedPolls(on server: CoordinatorProcess) async throws -> Int? {
+        let metrics = try await server.request(.GET, "/metrics", key: operatorKey)
+        let line = metrics.body.split(separator: "\n").first { $0.hasPrefix("aitbc_long_polls_queued ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) }
+    }
 
     @Test func waitingMinerGetsASubmittedJobWithinMilliseconds() async throws {
         let server = try await CoordinatorProcess.start(
@@ -31,7 +40,13 @@ import Testing
                 received.withLock { $0 = .now }
                 return reply
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // The poll waits in the server's queue before the job is submitted: the timing then
+            // measures the hand-off, not how late the poll arrived on a loaded machine.
+            let waitingSince = ContinuousClock.now
+            while try await Self.queuedPolls(on: server) != 1 {
+                try #require(ContinuousClock.now - waitingSince < .seconds(20), "the poll never waited in the queue")
+                try await Task.sleep(for: .milliseconds(10))
+            }
             let submittedAt = ContinuousClock.now
             let submitted = try await server.request(
                 .POST, "/v1/jobs", key: Self.client, body: #"{"payload": {"type": "inference", "prompt": "hello"}, "ttl_seconds": 900}"#)
