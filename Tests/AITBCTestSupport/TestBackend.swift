@@ -38,7 +38,7 @@ public struct TestDatabase: Sendable {
     public var backend: TestBackend { postgres == nil ? .sqlite : .postgres }
 
     /// Connections a coordinator on a test database may open (`AITBC_DATABASE_MAX_CONNECTIONS`): a few,
-    /// since a whole pass runs a hundred coordinators at once against one server of 400 connections.
+    /// since a whole pass runs a hundred coordinators at once against one server of 1000 connections.
     public static let maximumConnections = 4
 
     /// A new empty database. On PostgreSQL, its URL waits up to 15 s for connections and answers:

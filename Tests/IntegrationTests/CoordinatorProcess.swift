@@ -16,6 +16,8 @@ final class CoordinatorProcess: @unchecked Sendable {
     let process: Process
     let output: Pipe
     private(set) var stdoutText = ""
+    /// Where the process writes its standard error.
+    private(set) var errorLog: URL?
 
     /// Starts the binary with `environment` added to a minimal environment, and waits until `/health` answers.
     /// The database is `databasePath` on SQLite; on PostgreSQL (``TestBackend/current``) a database of
@@ -40,9 +42,14 @@ final class CoordinatorProcess: @unchecked Sendable {
         process.environment = env
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // Standard error goes to a file (a pipe nobody reads could fill and stall the process): its
+        // last lines explain a coordinator that exits early.
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-coordinator-\(port)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let coordinator = CoordinatorProcess(port: port, process: process, output: output)
+        coordinator.errorLog = errors
         try await coordinator.waitUntilHealthy()
         return coordinator
     }
@@ -58,7 +65,12 @@ final class CoordinatorProcess: @unchecked Sendable {
     func waitUntilHealthy() async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw ProcessError(description: "the coordinator exited early") }
+            guard process.isRunning else {
+                let log = errorLog.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
+                throw ProcessError(
+                    description: "the coordinator exited early (status \(process.terminationStatus)): "
+                        + log.split(separator: "\n").suffix(5).joined(separator: " | "))
+            }
             if let reply = try? await request(.GET, "/health"), reply.status == 200 { return }
             try await Task.sleep(for: .milliseconds(50))
         }
