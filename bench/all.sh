@@ -7,7 +7,7 @@ cd "$ROOT"
 QUICK=0
 BASELINE=""
 UPDATE_README=1
-STEPS="run jobs json bounds isolation scale"
+STEPS="run jobs json bounds isolation scale storage"
 ARGS="$*"
 
 usage() {
@@ -24,8 +24,10 @@ wrk, sqlite3, curl, nginx with apt-get when missing; then runs each benchmark on
   bounds     bench/bounds.sh     memory per queued job, start-up with queued jobs, matching beside idle miners
   isolation  bench/isolation.sh  another tenant's /v1/me during a job flood, half-open connections, sign-ins
   scale      bench/scale.sh      three instances on PostgreSQL behind nginx vs one, over-admission, revocation
+  storage    bench/storage.sh    PostgreSQL ÷ SQLite, transactions per request, durable submissions, jobs end to end
 
-With --baseline, run (scenario a: /v1/me of both builds, alternating) and bounds run the baseline too.
+With --baseline, run (scenario a: /v1/me of both builds, alternating), bounds and storage (jobs end to
+end) run the baseline too.
 Writes bench/results/latest.md (date, machine, commits, every table) and replaces the README's figures
 between <!-- bench:begin --> and <!-- bench:end --> with its tables. Raw outputs and logs stay in
 bench/results/all-<timestamp>/. About 8 minutes once built (--quick: about 3.5, a run of this machine's 2 shared cores); a first
@@ -52,7 +54,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 for step in $STEPS; do
-    [[ " run jobs json bounds isolation scale " == *" $step "* ]] || { echo "unknown step: $step (see --help)" >&2; exit 2; }
+    [[ " run jobs json bounds isolation scale storage " == *" $step "* ]] || { echo "unknown step: $step (see --help)" >&2; exit 2; }
 done
 
 RUN="$ROOT/bench/results/all-$(date +%Y%m%d-%H%M%S)"
@@ -125,12 +127,14 @@ if [[ $QUICK -eq 1 ]]; then
     BOUNDS_ARGS=(--jobs 10000 --samples 100)
     ISOLATION_ARGS=(--duration 2)
     SCALE_ARGS=(--duration 2 --trials 10)
+    STORAGE_ARGS=(--duration 2 --rounds 1 --jobs 200 --samples 50)
 else
-    RUN_ARGS=(); JOBS_ARGS=(); JSON_ARGS=(); BOUNDS_ARGS=(); ISOLATION_ARGS=(); SCALE_ARGS=()
+    RUN_ARGS=(); JOBS_ARGS=(); JSON_ARGS=(); BOUNDS_ARGS=(); ISOLATION_ARGS=(); SCALE_ARGS=(); STORAGE_ARGS=()
 fi
 if [[ -n "$BASELINE_BIN" ]]; then
     RUN_ARGS+=(--baseline-bin "$BASELINE_BIN")
     BOUNDS_ARGS+=(--baseline-bin "$BASELINE_BIN")
+    STORAGE_ARGS+=(--baseline-bin "$BASELINE_BIN")
 fi
 
 BENCH_STARTED=$(date +%s)
@@ -143,6 +147,7 @@ for step in $STEPS; do
         bounds) command=(bash bench/bounds.sh --skip-build "${BOUNDS_ARGS[@]}") ;;
         isolation) command=(bash bench/isolation.sh --skip-build --skip-install "${ISOLATION_ARGS[@]}") ;;
         scale) command=(bash bench/scale.sh --skip-build "${SCALE_ARGS[@]}") ;;
+        storage) command=(bash bench/storage.sh --skip-build "${STORAGE_ARGS[@]}") ;;
     esac
     progress "$step: ${command[*]} (log: $RUN/$step.log)"
     began=$(date +%s)

@@ -175,6 +175,28 @@ def scale(text):
     return table(["authenticated `GET /v1/me`", "req/s", "p99"], unique) + "\n\n" + "\n".join(f"- {n}" for n in notes)
 
 
+def storage(text):
+    rates, ratios, notes = [], [], []
+    summary = text.split("Summary", 1)[-1].splitlines()[1:]
+    for line in summary:
+        rate = re.match(r"^(\S+)\s+(\d+) req/s \(mean of (\d+)\)$", line)
+        ratio = re.match(r"^(.*?)\s{2,}([\d.]+)\s+\(target (.*)\)$", line)
+        if rate:
+            rates.append([f"`{rate.group(1)}`", thousands(rate.group(2)), rate.group(3)])
+        elif ratio:
+            ratios.append([ratio.group(1), ratio.group(2), ratio.group(3)])
+        elif line.strip():
+            notes.append(line.strip())
+    parts = []
+    if ratios:
+        parts.append(table(["ratio, one run", "measured", "target"], ratios))
+    if rates:
+        parts.append(table(["sample (wrk)", "req/s", "samples"], rates))
+    if notes:
+        parts.append("\n".join(f"- {note}" for note in notes))
+    return "\n\n".join(parts)
+
+
 STEPS = [
     ("run", "API keys (`bench/run.sh`)", api_keys),
     ("jobs", "Jobs (`bench/jobs.sh`)", jobs),
@@ -182,6 +204,7 @@ STEPS = [
     ("bounds", "Per-tenant bounds (`bench/bounds.sh`)", bounds),
     ("isolation", "Tenant isolation (`bench/isolation.sh`)", isolation),
     ("scale", "Scaling out on PostgreSQL (`bench/scale.sh`)", scale),
+    ("storage", "Where storage decides (`bench/storage.sh`)", storage),
 ]
 
 

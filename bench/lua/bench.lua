@@ -4,9 +4,17 @@
 --   unset / ""  plain requests; headers come from wrk's -H flags
 --   "aitbc"     X-API-Key: aitbc_client_<34 random base62>  (key-shaped, checksum wrong)
 --   "foreign"   X-API-Key: <40 random base62>               (not aitbc-shaped at all)
+-- BENCH_BODY (environment variable), when set, makes every plain request a POST of that JSON body
+-- (bench/storage.sh: durable job submissions).
 -- The done() hook prints one machine-readable line starting with "BENCH ".
 
 local forge = os.getenv("BENCH_FORGE") or ""
+local body = os.getenv("BENCH_BODY") or ""
+if body ~= "" then
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
 local alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 local chars = {}
 for i = 1, #alphabet do chars[i] = alphabet:sub(i, i) end

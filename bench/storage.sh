@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Where storage decides (issue 14), in one run: /v1/me on PostgreSQL ÷ on SQLite, PostgreSQL
+# transactions per admitted request, durable POST /v1/jobs ÷ /v1/me on both backends, three
+# instances behind nginx ÷ one behind nginx, and jobs end to end with 1/8/32 miners plus the
+# submit → waiting miner hand-off on SQLite (this build, and the baseline's with --baseline-bin).
+#
+# Installs wrk and nginx when missing (apt-get), starts its own PostgreSQL through scripts/postgres
+# (unless AITBC_TEST_POSTGRES_URL names one), builds the release binaries into .build-bench/.
+# Usage: bash bench/storage.sh [--skip-build] [--duration S] [--connections N] [--rounds N]
+#                              [--jobs N] [--samples N] [--baseline-bin PATH]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+DURATION=8
+CONNECTIONS=32
+ROUNDS=2
+JOBS=1000
+SAMPLES=300
+BASELINE_BIN=""
+DO_BUILD=1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --skip-build) DO_BUILD=0; shift ;;
+        --duration) DURATION="$2"; shift 2 ;;
+        --connections) CONNECTIONS="$2"; shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
+        --jobs) JOBS="$2"; shift 2 ;;
+        --samples) SAMPLES="$2"; shift 2 ;;
+        --baseline-bin) BASELINE_BIN="$2"; shift 2 ;;
+        -h|--help) sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+if [[ -z "${AITBC_TEST_POSTGRES_URL:-}" ]]; then
+    args=(--duration "$DURATION" --connections "$CONNECTIONS" --rounds "$ROUNDS" --jobs "$JOBS" --samples "$SAMPLES")
+    [[ $DO_BUILD -eq 0 ]] && args+=(--skip-build)
+    [[ -n "$BASELINE_BIN" ]] && args+=(--baseline-bin "$BASELINE_BIN")
+    exec scripts/postgres bash "$0" "${args[@]}"
+fi
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+missing=()
+for tool in wrk nginx psql curl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    log "installing wrk nginx postgresql-client curl (apt-get)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx postgresql-client curl >/dev/null
+fi
+
+SCRATCH="$ROOT/.build-bench"
+if [[ $DO_BUILD -eq 1 ]]; then
+    for product in aitbc-coordinator aitbc-bench; do
+        log "building release $product into $SCRATCH"
+        swift build -c release --scratch-path "$SCRATCH" --product "$product" >&2
+    done
+fi
+BIN="$SCRATCH/release/aitbc-coordinator"
+BENCH="$SCRATCH/release/aitbc-bench"
+[[ -x "$BIN" && -x "$BENCH" ]] || die "$BIN or $BENCH is not built"
+[[ -z "$BASELINE_BIN" || -x "$BASELINE_BIN" ]] || die "$BASELINE_BIN is not an executable"
+
+RESULTS="$ROOT/bench/results/storage-$(date +%Y%m%d-%H%M%S)"
+TMP="$(mktemp -d /tmp/aitbc-storage.XXXXXX)"
+mkdir -p "$RESULTS"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
+    [[ -f "$TMP/nginx.pid" ]] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+
+DB="aitbc_storage_$RANDOM$RANDOM"
+psql "$AITBC_TEST_POSTGRES_URL" -qc "CREATE DATABASE $DB" >/dev/null
+DB_URL="$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$AITBC_TEST_POSTGRES_URL" "$DB")"
+
+CLIENT_KEY="storage-client-$RANDOM$RANDOM$RANDOM"
+MINER_KEY="storage-miner-$RANDOM$RANDOM$RANDOM"
+OPERATOR_KEY="storage-operator-$RANDOM$RANDOM$RANDOM"
+JOB_BODY='{"payload": {"task": "bench", "prompt": "a durable submission"}}'
+
+# start NAME BINARY DATABASE_URL: one coordinator on a free loopback port, in PORT (not in a
+# subshell, so that PIDS keeps its process for the clean-up).
+start() {
+    local name="$1" binary="$2" database="$3" port
+    port=$(free_port)
+    AITBC_HOST=127.0.0.1 AITBC_PORT="$port" AITBC_DATABASE_URL="$database" AITBC_LOG_LEVEL=warning \
+        AITBC_PLANS="free=60,pro=600,enterprise=100000000" AITBC_PLAN_QUOTAS="free=20/4/5,pro=1000/100/100,enterprise=10000000/1000/1000" \
+        AITBC_AUTH_FAILURES_PER_MINUTE=1000000 CLIENT_API_KEY="$CLIENT_KEY" MINER_API_KEY="$MINER_KEY" \
+        OPERATOR_API_KEY="$OPERATOR_KEY" "$binary" >"$RESULTS/server-$name.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$port/health" >/dev/null || die "$name did not start (see $RESULTS/server-$name.log)"
+    PORT="$port"
+}
+
+# sample NAME URL [BODY]: one wrk sample; prints "NAME rps p99_us non2xx requests".
+sample() {
+    local name="$1" url="$2" body="${3:-}" line
+    BENCH_BODY="$body" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/lua/bench.lua \
+        -H "X-API-Key: $CLIENT_KEY" "$url" >"$RESULTS/wrk-$name.txt"
+    line=$(grep '^BENCH ' "$RESULTS/wrk-$name.txt") || die "wrk printed no BENCH line for $name"
+    python3 - "$name" "$line" <<'PY'
+import sys
+values = dict(part.split("=", 1) for part in sys.argv[2].split()[1:])
+print(sys.argv[1], values["rps"], values["p99_us"], values["non2xx"], values["requests"])
+PY
+}
+
+# transactions: committed plus rolled-back transactions of the benchmark's database so far.
+transactions() {
+    sleep 1.2 # PostgreSQL publishes a backend's counters at most once a second
+    psql "$AITBC_TEST_POSTGRES_URL" -tAc \
+        "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$DB'"
+}
+
+log "starting: one instance on SQLite, three on PostgreSQL (database $DB), nginx"
+start sqlite "$BIN" "sqlite:$TMP/sqlite/coordinator.sqlite"
+SQLITE_PORT=$PORT
+PG_PORTS=()
+for index in 1 2 3; do
+    start "postgres-$index" "$BIN" "$DB_URL"
+    PG_PORTS+=("$PORT")
+done
+for port in "$SQLITE_PORT" "${PG_PORTS[0]}"; do
+    curl -sf -X PATCH -H "X-API-Key: $OPERATOR_KEY" -H 'Content-Type: application/json' \
+        -d '{"rate_limit_per_minute": 100000000}' "http://127.0.0.1:$port/v1/tenants/test-tenant" >/dev/null \
+        || die "could not lift test-tenant's limit on port $port"
+done
+
+NGINX_ALL=$(free_port)
+NGINX_ONE=$(free_port)
+cat >"$TMP/nginx.conf" <<CONF
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    upstream three { server 127.0.0.1:${PG_PORTS[0]}; server 127.0.0.1:${PG_PORTS[1]}; server 127.0.0.1:${PG_PORTS[2]}; keepalive 128; }
+    upstream one { server 127.0.0.1:${PG_PORTS[0]}; keepalive 128; }
+    server { listen 127.0.0.1:$NGINX_ALL; location / { proxy_pass http://three; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+    server { listen 127.0.0.1:$NGINX_ONE; location / { proxy_pass http://one; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+CONF
+nginx -c "$TMP/nginx.conf" -p "$TMP" || die "nginx did not start"
+
+log "warming up every target"
+for url in "http://127.0.0.1:$SQLITE_PORT/v1/me" "http://127.0.0.1:${PG_PORTS[0]}/v1/me" "http://127.0.0.1:$NGINX_ALL/v1/me"; do
+    wrk -t1 -c8 -d2s -H "X-API-Key: $CLIENT_KEY" "$url" >/dev/null
+done
+
+log "$ROUNDS round(s), each: /v1/me and POST /v1/jobs on SQLite and PostgreSQL, then nginx one vs three (${DURATION}s, $CONNECTIONS connections)"
+: >"$RESULTS/samples.txt"
+for round in $(seq 1 "$ROUNDS"); do
+    sample me-sqlite "http://127.0.0.1:$SQLITE_PORT/v1/me" | tee -a "$RESULTS/samples.txt" >&2
+    before=$(transactions)
+    sample me-postgres "http://127.0.0.1:${PG_PORTS[0]}/v1/me" | tee -a "$RESULTS/samples.txt" >&2
+    after=$(transactions)
+    admitted=$(awk '$1 == "me-postgres" {last = $5 - $4} END {print last}' "$RESULTS/samples.txt")
+    echo "transactions-me-postgres $((after - before)) $admitted" | tee -a "$RESULTS/samples.txt" >&2
+    sample jobs-sqlite "http://127.0.0.1:$SQLITE_PORT/v1/jobs" "$JOB_BODY" | tee -a "$RESULTS/samples.txt" >&2
+    sample jobs-postgres "http://127.0.0.1:${PG_PORTS[0]}/v1/jobs" "$JOB_BODY" | tee -a "$RESULTS/samples.txt" >&2
+    sample one-nginx "http://127.0.0.1:$NGINX_ONE/v1/me" | tee -a "$RESULTS/samples.txt" >&2
+    sample three-nginx "http://127.0.0.1:$NGINX_ALL/v1/me" | tee -a "$RESULTS/samples.txt" >&2
+done
+for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+wait 2>/dev/null || true
+PIDS=()
+
+# flow LABEL BINARY: jobs end to end with 1/8/32 miners and the hand-off, on a fresh SQLite server.
+flow() {
+    local label="$1" binary="$2" port miners
+    start "flow-$label" "$binary" "sqlite:$TMP/flow-$label/coordinator.sqlite"
+    port=$PORT
+    for miners in 1 8 32; do
+        "$BENCH" throughput --url "http://127.0.0.1:$port" --client-key "$CLIENT_KEY" --miner-key "$MINER_KEY" \
+            --miners "$miners" --jobs "$JOBS" | sed "s/^/flow-$label /"
+    done
+    "$BENCH" handoff --url "http://127.0.0.1:$port" --client-key "$CLIENT_KEY" --miner-key "$MINER_KEY" \
+        --samples "$SAMPLES" | sed "s/^/flow-$label /"
+    kill "${PIDS[-1]}" 2>/dev/null || true
+    wait "${PIDS[-1]}" 2>/dev/null || true
+}
+log "jobs end to end, $JOBS jobs with 1/8/32 miners, and $SAMPLES hand-offs (SQLite)"
+flow this "$BIN" | tee -a "$RESULTS/samples.txt" >&2
+[[ -n "$BASELINE_BIN" ]] && flow baseline "$BASELINE_BIN" | tee -a "$RESULTS/samples.txt" >&2
+
+echo
+echo "Summary (samples in $RESULTS/samples.txt)"
+python3 - "$RESULTS/samples.txt" <<'PY'
+import re, sys
+rps, transactions, flows, handoffs = {}, [0, 0], {}, {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if parts[0] == "transactions-me-postgres":
+        transactions[0] += int(parts[1]); transactions[1] += int(parts[2])
+    elif parts[0].startswith("flow-"):
+        values = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        if "jobs_per_second" in values:
+            flows.setdefault(values["miners"], {})[parts[0][5:]] = float(values["jobs_per_second"])
+        elif "handoff_ms_p99" in values:
+            handoffs[parts[0][5:]] = (values["handoff_ms_p50"], values["handoff_ms_p99"])
+    elif len(parts) == 5:
+        rps.setdefault(parts[0], []).append(float(parts[1]))
+mean = {name: sum(values) / len(values) for name, values in rps.items()}
+for name in ["me-sqlite", "me-postgres", "jobs-sqlite", "jobs-postgres", "one-nginx", "three-nginx"]:
+    if name in mean: print(f"{name:14} {mean[name]:10.0f} req/s (mean of {len(rps[name])})")
+def ratio(label, a, b, target):
+    if a in mean and b in mean: print(f"{label:58} {mean[a] / mean[b]:.3f}  (target {target})")
+ratio("/v1/me on PostgreSQL ÷ on SQLite", "me-postgres", "me-sqlite", "≥ 0.8")
+if transactions[1]:
+    print(f"{'PostgreSQL transactions per admitted /v1/me':58} {transactions[0] / transactions[1]:.4f}  (target ≤ 0.05)")
+ratio("POST /v1/jobs ÷ /v1/me, SQLite", "jobs-sqlite", "me-sqlite", "≥ 0.25")
+ratio("POST /v1/jobs ÷ /v1/me, PostgreSQL", "jobs-postgres", "me-postgres", "—")
+ratio("three instances behind nginx ÷ one behind nginx", "three-nginx", "one-nginx", "≥ 0.9")
+for miners in sorted(flows, key=int):
+    row = flows[miners]
+    text = f"jobs/s end to end, {miners} miner(s): this {row.get('this', 0):.0f}"
+    if "baseline" in row: text += f", baseline {row['baseline']:.0f}, ratio {row.get('this', 0) / row['baseline']:.2f}"
+    print(text + ("  (target ≥ 5× today's with 32 miners)" if miners == "32" else ""))
+for label, (p50, p99) in handoffs.items():
+    print(f"hand-off submit → waiting miner, {label}: p50 {p50} ms, p99 {p99} ms" + ("  (target p99 ≤ 3 ms)" if label == "this" else ""))
+PY
