@@ -1,0 +1,30 @@
+"""Python SDK of the AITBC Coordinator.
+
+>>> from aitbc import AITBCClient
+>>> client = AITBCClient()            # AITBC_API_KEY, AITBC_URL
+>>> job = client.jobs.create(payload={"type": "inference", "prompt": "hello"})
+>>> client.jobs.wait(job.job_id).state
+'COMPLETED'
+"""
+
+from ._version import __version__
+from .async_client import AsyncAITBCClient
+from .client import AITBCClient
+from .exceptions import (
+    AITBCError, AuthenticationError, ConflictError, JobNotReadyError, NotFoundError, PermissionDeniedError,
+    RateLimitError, ServerError, TransportError, ValidationError, WaitTimeoutError,
+)
+from .receipts import canonical_json, verify_receipt
+from .types import (
+    APIKey, AssignedJob, JobResult, JobView, KeyUsage, Me, Miner, MinerReleased, Page, RateLimitState, Receipt,
+    ReceiptKey, Tenant, UsageBucket,
+)
+
+__all__ = [
+    "__version__", "AITBCClient", "AsyncAITBCClient",
+    "AITBCError", "AuthenticationError", "ConflictError", "JobNotReadyError", "NotFoundError", "PermissionDeniedError",
+    "RateLimitError", "ServerError", "TransportError", "ValidationError", "WaitTimeoutError",
+    "canonical_json", "verify_receipt",
+    "APIKey", "AssignedJob", "JobResult", "JobView", "KeyUsage", "Me", "Miner", "MinerReleased", "Page",
+    "RateLimitState", "Receipt", "ReceiptKey", "Tenant", "UsageBucket",
+]
