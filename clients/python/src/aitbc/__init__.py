@@ -7,6 +7,8 @@
 'COMPLETED'
 """
 
+import logging
+
 from ._version import __version__
 from .async_client import AsyncAITBCClient
 from .client import AITBCClient
@@ -19,6 +21,9 @@ from .types import (
     APIKey, AssignedJob, JobResult, JobView, KeyUsage, Me, Miner, MinerReleased, Page, RateLimitState, Receipt,
     ReceiptKey, Tenant, UsageBucket,
 )
+
+# A library logs only when the application configures logging (retries, at DEBUG; never a key).
+logging.getLogger("aitbc").addHandler(logging.NullHandler())
 
 __all__ = [
     "__version__", "AITBCClient", "AsyncAITBCClient",
