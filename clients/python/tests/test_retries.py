@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from aitbc import AITBCClient
+from aitbc import AITBCClient, __version__
 from aitbc.exceptions import RateLimitError, ServerError, TransportError
 from sdk_helpers import JOB_JSON, ScriptedServer, error_json
 
@@ -82,7 +82,7 @@ def test_requests_carry_the_key_user_agent_and_miner_id(scripted: ScriptedServer
                                                                               max_wait_seconds=0) is None
     headers = scripted.requests[0]["headers"]
     assert headers["X-API-Key"] == "the-key" and headers["X-Miner-ID"] == "gpu 1/a" and headers["X-Tenant-ID"] == "acme"
-    assert headers["User-Agent"].startswith("aitbc-python/")
+    assert headers["User-Agent"] == f"aitbc-python/{__version__}" and __version__ == "0.1.0"
 
 
 def test_ids_are_escaped_in_paths(scripted: ScriptedServer) -> None:
