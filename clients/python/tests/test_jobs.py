@@ -4,13 +4,14 @@ waits and reads the result and the signed receipt."""
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any, Dict
 
 import httpx
 import pytest
 
 from aitbc import AITBCClient
-from aitbc.exceptions import ConflictError, JobNotReadyError, ValidationError
+from aitbc.exceptions import ConflictError, JobNotReadyError, ValidationError, WaitTimeoutError
 from sdk_helpers import FreshTenant
 
 
@@ -135,3 +136,13 @@ def test_client_accepts_an_httpx_client_of_its_own(tenant: FreshTenant) -> None:
     with httpx.Client() as http:
         client = AITBCClient(tenant.client_key, tenant.url, http_client=http)
         assert client.me().tenant_id == tenant.tenant_id
+
+
+def test_wait_gives_up_after_its_timeout(tenant: FreshTenant) -> None:
+    client = tenant.client()
+    job = client.jobs.create(payload={"n": 1})
+    started = time.monotonic()
+    with pytest.raises(WaitTimeoutError) as raised:
+        client.jobs.wait(job.job_id, timeout=0.3, poll_interval=0.1)
+    assert raised.value.state == "QUEUED" and job.job_id in raised.value.message
+    assert time.monotonic() - started < 5
