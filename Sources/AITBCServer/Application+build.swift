@@ -134,8 +134,7 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
 
     HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router)
     DocsController().addRoutes(to: router)
-    let receipts = ReceiptController(
-        jobs: coordinator.jobs, receipts: coordinator.receipts, store: coordinator.store, time: coordinator.time)
+    let receipts = ReceiptController(jobs: coordinator.jobs, receipts: coordinator.receipts)
     receipts.addPublicRoutes(to: router)
     let v1 = router.group("v1").add(middleware: keys).group(context: AuthenticatedRequestContext.self)
     IdentityController().addRoutes(to: v1)

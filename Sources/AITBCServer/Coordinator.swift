@@ -25,7 +25,7 @@ public struct Coordinator: Sendable {
     /// The miner side of the job flow: registration, heartbeats, long-polls, results.
     public let miners: MinerService
     /// The key receipts are signed with (loaded at start) and the keys they verify against.
-    public let receipts = ReceiptKeyring()
+    public let receipts: ReceiptKeyring
     public let flusher: UsageFlusher
     /// Expires queued jobs past their TTL, takes jobs back from silent miners, forgets long-gone miners.
     public let sweeper: JobSweeper
@@ -82,6 +82,7 @@ public struct Coordinator: Sendable {
             store: store, authenticator: authenticator, keys: keys,
             hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost), pool: passwordHashing), time: time,
             secrets: secrets, attempts: attempts)
+        self.receipts = ReceiptKeyring(configured: settings.receiptSigningSeed, store: store, time: time)
         let queue = JobQueue(reconcileGrace: bus.isShared ? .seconds(15) : .zero, clock: ContinuousClock())
         self.jobs = JobService(
             store: store, queue: queue, time: time, secrets: secrets, settings: settings.jobs, bus: bus)
@@ -134,7 +135,7 @@ public struct Coordinator: Sendable {
             if let secret = try await StoreBootstrap.createFirstOperatorKeyIfEmpty(store: store, time: time, secrets: secrets) {
                 announce(secret)
             }
-            try await receipts.load(configured: settings.receiptSigningSeed, store: store, time: time)
+            try await receipts.load()
             try await cluster.restore()
         }
     }

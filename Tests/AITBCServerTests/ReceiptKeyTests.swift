@@ -35,7 +35,7 @@ import Testing
         try await first.store.close()
         let second = try await Self.start(database)
         #expect(second.receipts.currentKeyID == keyID)
-        let keys = try await second.receipts.keys(store: second.store, time: second.time)
+        let keys = try await second.receipts.keys()
         #expect(keys.map(\.keyID) == [keyID])
         #expect(keys.first?.generated == true)
         try await second.store.close()

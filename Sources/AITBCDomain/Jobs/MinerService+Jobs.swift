@@ -67,7 +67,7 @@ extension MinerService {
         }
         let job = try await runningJob(jobID, minerID: minerID, attempt: attempt, by: caller)
         let now = time.now()
-        let receipt = try issueReceipt(for: job, outcome: .completed(result: result), metrics: metrics, at: now)
+        let receipt = try await issueReceipt(for: job, outcome: .completed(result: result), metrics: metrics, at: now)
         // Only over the assignment that was checked: one taken back meanwhile is not overwritten.
         let completion = JobTransition.completed(result: result, receipt: receipt, metrics: metrics, at: now)
         guard let completed = try await storageCall({ try await committer.commit(completion, of: job) }) else {
@@ -86,7 +86,7 @@ extension MinerService {
         let failure = JobFailure(
             code: String((code ?? "MINER_ERROR").prefix(100)), message: String((message ?? "The miner reported a failure").prefix(2000)))
         let now = time.now()
-        let receipt = try issueReceipt(for: job, outcome: .failed(failure), metrics: metrics, at: now)
+        let receipt = try await issueReceipt(for: job, outcome: .failed(failure), metrics: metrics, at: now)
         // Only over the assignment that was checked, as for a completion.
         let transition = JobTransition.failed(failure, metrics: metrics, receipt: receipt, at: now)
         guard let failed = try await storageCall({ try await committer.commit(transition, of: job) }) else {
@@ -99,11 +99,11 @@ extension MinerService {
     /// wire reads them back, so that what is stored and served verifies as it was signed.
     func issueReceipt(
         for job: Job, outcome: ReceiptPayload.Outcome, metrics: [String: JSONValue]?, at now: Date
-    ) throws -> [String: JSONValue] {
+    ) async throws -> [String: JSONValue] {
         let receiptID = SHA256.hash(data: Data(secrets.base62(count: 43).utf8)).prefix(16)
             .map { String(format: "%02x", $0) }.joined()
         let payload = ReceiptPayload.make(job: job, outcome: outcome, metrics: metrics, receiptID: receiptID, now: now)
-        let signed = try receipts.signer().signed(payload)
+        let signed = try await receipts.signer().signed(payload)
         return CanonicalJSON.normalized(.object(signed)).objectValue ?? signed
     }
 

@@ -12,8 +12,6 @@ import NIOCore
 struct ReceiptController {
     let jobs: JobService
     let receipts: ReceiptKeyring
-    let store: any ReceiptKeyStore
-    let time: any TimeSource
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
         group.on("jobs/{job_id}/receipt", method: .get) { request, context in
@@ -35,7 +33,7 @@ struct ReceiptController {
     func addPublicRoutes(to router: Router<CoordinatorRequestContext>) {
         router.on("/v1/receipts/keys", method: .get) { _, _ in
             let current = receipts.currentKeyID
-            let keys = try await receipts.keys(store: store, time: time).map {
+            let keys = try await receipts.keys().map {
                 ReceiptKeyView(keyID: $0.keyID, publicKey: $0.keyID, createdAt: $0.createdAt, current: $0.keyID == current)
             }
             var response = JSONResponse.make(ItemList(items: keys))
