@@ -103,6 +103,7 @@ let package = Package(
             name: "AITBC",
             dependencies: [
                 "AITBCWire",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -171,6 +172,7 @@ let package = Package(
                 "AITBCDashboard",
                 "AITBCTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

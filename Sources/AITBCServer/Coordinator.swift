@@ -24,6 +24,8 @@ public struct Coordinator: Sendable {
     public let jobs: JobService
     /// The miner side of the job flow: registration, heartbeats, long-polls, results.
     public let miners: MinerService
+    /// The key receipts are signed with (loaded at start) and the keys they verify against.
+    public let receipts: ReceiptKeyring
     public let flusher: UsageFlusher
     /// Expires queued jobs past their TTL, takes jobs back from silent miners, forgets long-gone miners.
     public let sweeper: JobSweeper
@@ -80,11 +82,13 @@ public struct Coordinator: Sendable {
             store: store, authenticator: authenticator, keys: keys,
             hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost), pool: passwordHashing), time: time,
             secrets: secrets, attempts: attempts)
+        self.receipts = ReceiptKeyring(configured: settings.receiptSigningSeed, store: store, time: time)
         let queue = JobQueue(reconcileGrace: bus.isShared ? .seconds(15) : .zero, clock: ContinuousClock())
         self.jobs = JobService(
             store: store, queue: queue, time: time, secrets: secrets, settings: settings.jobs, bus: bus)
         self.miners = MinerService(
-            store: store, queue: queue, time: time, secrets: secrets, settings: settings.jobs, logger: logger, bus: bus)
+            store: store, queue: queue, time: time, secrets: secrets, settings: settings.jobs, logger: logger, bus: bus,
+            receipts: receipts)
         self.cluster = ClusterSync(
             bus: bus, authenticator: authenticator, store: store, queue: queue, reconcileInterval: .seconds(5),
             logger: logger)
@@ -120,8 +124,8 @@ public struct Coordinator: Sendable {
     }
 
     /// The start-up work, done once however often it is asked for: the development keys (dev
-    /// mode), the first operator key of an empty store (`announce` receives it, to print once), and
-    /// the job queue loaded from storage. The storage services must be running.
+    /// mode), the first operator key of an empty store (`announce` receives it, to print once), the
+    /// receipt signing key, and the job queue loaded from storage. The storage services must be running.
     public func prepare(settings: CoordinatorSettings, announce: @escaping @Sendable (String) -> Void) async throws {
         try await startup.runOnce { [self] in
             if settings.mode == .development {
@@ -131,6 +135,7 @@ public struct Coordinator: Sendable {
             if let secret = try await StoreBootstrap.createFirstOperatorKeyIfEmpty(store: store, time: time, secrets: secrets) {
                 announce(secret)
             }
+            try await receipts.load()
             try await cluster.restore()
         }
     }

@@ -69,6 +69,8 @@ public struct CoordinatorSettings: Sendable {
     /// Serve `GET /bench/me`, an unauthenticated copy of a `GET /v1/me` answer that the benchmarks
     /// measure the cost of authentication against (never in production).
     public var benchmarkRoutes = false
+    /// The Ed25519 seed receipts are signed with; nil: the key generated once and kept in storage.
+    public var receiptSigningSeed: ReceiptSigningSeed?
 
     public init() {}
 
@@ -140,6 +142,7 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_TLS_HANDSHAKE_TIMEOUT_SECONDS", "10", "a TLS handshake not complete this long after the opening is closed"),
         ("AITBC_MAX_CONNECTIONS", "10000", "open connections at most; beyond it new ones wait in the listen backlog"),
         ("AITBC_MAX_POLLS_PER_KEY", "100", "long-polls one key may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
+        ("AITBC_RECEIPT_SIGNING_KEY_HEX", "(generated)", "Ed25519 seed receipts are signed with, 64 hex digits; unset: generated once, kept in storage"),
         ("AITBC_MAX_POLLS_PER_TENANT", "1000", "long-polls one tenant may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
         (
             "AITBC_BENCHMARK_ROUTES", "false",
@@ -259,6 +262,7 @@ public struct CoordinatorSettings: Sendable {
         if let count = try integer("AITBC_MAX_POLLS_PER_KEY", 1...10_000_000) { settings.maximumPollsPerKey = count }
         if let count = try integer("AITBC_MAX_POLLS_PER_TENANT", 1...10_000_000) { settings.maximumPollsPerTenant = count }
         if let enabled = try boolean("AITBC_BENCHMARK_ROUTES") { settings.benchmarkRoutes = enabled }
+        settings.receiptSigningSeed = try parseReceiptSigningSeed(value("AITBC_RECEIPT_SIGNING_KEY_HEX"))
         try settings.validate()
         return settings
     }

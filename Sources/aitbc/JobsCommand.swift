@@ -6,7 +6,7 @@ import Foundation
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs", abstract: "Submit and follow compute jobs (client key).",
-        subcommands: [Submit.self, List.self, Get.self, Cancel.self, Result.self, Wait.self])
+        subcommands: [Submit.self, List.self, Get.self, Cancel.self, Result.self, Receipt.self, Wait.self])
 
     static func show(_ job: JobView) {
         Output.keyValues([

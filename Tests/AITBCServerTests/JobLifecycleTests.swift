@@ -57,8 +57,8 @@ import Testing
             #expect(result.status == .ok)
             #expect(result.json["result"]?["output"] == "hi there")
             #expect(result.json["receipt"]?["job_id"]?.stringValue == jobID)
-            #expect(result.json["receipt"]?["miner_id"] == "gpu-1")
-            #expect(result.json["receipt"]?["result_sha256"]?.stringValue?.count == 64)
+            #expect(result.json["receipt"]?["provider"] == "gpu-1")
+            #expect(result.json["receipt"]?["signature"]?["alg"] == "Ed25519")
         }
     }
 

@@ -83,6 +83,9 @@ import Testing
             take("Job", try await client.send(.get, "/v1/jobs/\(jobID)", key: Harness.clientKey))
             take("Job", try await client.send(.post, "/v1/miners/\(jobID)/result?miner_id=m1", key: miner, json: #"{"result": "done"}"#))
             take("JobResult", try await client.send(.get, "/v1/jobs/\(jobID)/result", key: Harness.clientKey))
+            take("Receipt", try await client.send(.get, "/v1/jobs/\(jobID)/receipt", key: Harness.clientKey))
+            take("ReceiptList", try await client.send(.get, "/v1/jobs/\(jobID)/receipts", key: Harness.clientKey))
+            take("ReceiptKeyList", try await client.send(.get, "/v1/receipts/keys"))
             let failing = try #require(
                 try await client.send(.post, "/v1/jobs", key: Harness.clientKey, json: #"{"payload": {}}"#).json["job_id"]?.stringValue)
             _ = try await client.send(.post, "/v1/miners/poll?miner_id=m1", key: miner, json: #"{"max_wait_seconds": 0}"#)

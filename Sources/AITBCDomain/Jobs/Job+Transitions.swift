@@ -10,8 +10,8 @@ public enum JobTransition: Sendable, Equatable {
     case assigned(to: MinerKey, attempt: Int, at: Date)
     /// RUNNING → COMPLETED with its result and the receipt issued for it.
     case completed(result: JSONValue, receipt: [String: JSONValue], metrics: [String: JSONValue]?, at: Date)
-    /// RUNNING → FAILED, as its miner reported.
-    case failed(JobFailure, metrics: [String: JSONValue]?, at: Date)
+    /// RUNNING → FAILED, as its miner reported, with the receipt issued for it.
+    case failed(JobFailure, metrics: [String: JSONValue]?, receipt: [String: JSONValue]? = nil, at: Date)
     /// QUEUED or RUNNING → CANCELED by its client.
     case canceled(at: Date)
     /// QUEUED → EXPIRED: its TTL passed before a miner took it.
@@ -68,9 +68,10 @@ public enum JobTransition: Sendable, Equatable {
             changed.receipt = receipt
             changed.metrics = metrics
             changed.finishedAt = now
-        case .failed(let failure, let metrics, let now):
+        case .failed(let failure, let metrics, let receipt, let now):
             changed.failure = failure
             changed.metrics = metrics
+            changed.receipt = receipt
             changed.finishedAt = now
         case .canceled(let now), .expired(let now):
             changed.finishedAt = now

@@ -67,15 +67,7 @@ extension MinerService {
         }
         let job = try await runningJob(jobID, minerID: minerID, attempt: attempt, by: caller)
         let now = time.now()
-        let started = job.startedAt ?? job.requestedAt
-        let receipt: [String: JSONValue] = [
-            "receipt_id": .string("rcpt_" + secrets.base62(count: 20)), "job_id": .string(job.id),
-            "miner_id": .string(job.assignedMinerID ?? ""), "tenant_id": .string(job.tenantID),
-            "started_at": .string(RFC3339.string(from: started)), "completed_at": .string(RFC3339.string(from: now)),
-            "duration_ms": .int(Int((now.timeIntervalSince(started) * 1000).rounded())),
-            "result_sha256": .string(SHA256.hash(data: encoded).map { String(format: "%02x", $0) }.joined()),
-            "metrics": .object(metrics ?? [:]),
-        ]
+        let receipt = try await issueReceipt(for: job, outcome: .completed(result: result), metrics: metrics, at: now)
         // Only over the assignment that was checked: one taken back meanwhile is not overwritten.
         let completion = JobTransition.completed(result: result, receipt: receipt, metrics: metrics, at: now)
         guard let completed = try await storageCall({ try await committer.commit(completion, of: job) }) else {
@@ -93,12 +85,26 @@ extension MinerService {
         let job = try await runningJob(jobID, minerID: minerID, attempt: attempt, by: caller)
         let failure = JobFailure(
             code: String((code ?? "MINER_ERROR").prefix(100)), message: String((message ?? "The miner reported a failure").prefix(2000)))
+        let now = time.now()
+        let receipt = try await issueReceipt(for: job, outcome: .failed(failure), metrics: metrics, at: now)
         // Only over the assignment that was checked, as for a completion.
-        let transition = JobTransition.failed(failure, metrics: metrics, at: time.now())
+        let transition = JobTransition.failed(failure, metrics: metrics, receipt: receipt, at: now)
         guard let failed = try await storageCall({ try await committer.commit(transition, of: job) }) else {
             throw JobRules.conflict(try await JobRules.visibleJob(jobID, tenantID: job.tenantID, in: store), "fail")
         }
         return failed
+    }
+
+    /// The signed receipt of `job` ending with `outcome` (see ``ReceiptPayload``), its numbers as the
+    /// wire reads them back, so that what is stored and served verifies as it was signed.
+    func issueReceipt(
+        for job: Job, outcome: ReceiptPayload.Outcome, metrics: [String: JSONValue]?, at now: Date
+    ) async throws -> [String: JSONValue] {
+        let receiptID = SHA256.hash(data: Data(secrets.base62(count: 43).utf8)).prefix(16)
+            .map { String(format: "%02x", $0) }.joined()
+        let payload = ReceiptPayload.make(job: job, outcome: outcome, metrics: metrics, receiptID: receiptID, now: now)
+        let signed = try await receipts.signer().signed(payload)
+        return CanonicalJSON.normalized(.object(signed)).objectValue ?? signed
     }
 
     /// The RUNNING job `jobID` if the caller's miner (the one named, else any of the caller's key) runs

@@ -14,12 +14,15 @@ public struct MinerService: Sendable {
     let logger: Logger
     /// Whether other instances share the store (then it is read for miners registered there).
     let bus: any ClusterBus
+    /// The key completed and failed jobs' receipts are signed with.
+    public let receipts: ReceiptKeyring
 
     /// `queue` is the one this instance's ``JobService``, ``JobSweeper`` and ``ClusterSync`` share;
-    /// `bus` tells other instances on a shared store what changed here.
+    /// `bus` tells other instances on a shared store what changed here; `receipts` signs receipts
+    /// (by default with a key of its own, generated now: for tests).
     public init(
         store: any JobStore & MinerStore & TenantStore, queue: JobQueue, time: any TimeSource, secrets: any SecretSource,
-        settings: JobSettings, logger: Logger, bus: any ClusterBus = StandaloneBus()
+        settings: JobSettings, logger: Logger, bus: any ClusterBus = StandaloneBus(), receipts: ReceiptKeyring = .ephemeral()
     ) {
         self.store = store
         self.queue = queue
@@ -29,6 +32,7 @@ public struct MinerService: Sendable {
         self.settings = settings
         self.logger = logger
         self.bus = bus
+        self.receipts = receipts
     }
 
     /// Registers (or re-registers) a miner of the caller's tenant.

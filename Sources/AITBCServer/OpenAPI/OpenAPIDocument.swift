@@ -167,6 +167,15 @@ enum OpenAPIDocument {
         "/v1/jobs/{job_id}/result": [
             "get": operation("Result and receipt; 425 JOB_NOT_READY before", tag: "jobs", response: ref("JobResult"), parameters: [pathParameter("job_id")])
         ],
+        "/v1/jobs/{job_id}/receipt": [
+            "get": operation("The job's latest signed receipt (AITBC's format); 404 NOT_FOUND before it completes or fails", tag: "receipts", response: ref("Receipt"), parameters: [pathParameter("job_id")])
+        ],
+        "/v1/jobs/{job_id}/receipts": [
+            "get": operation("Every signed receipt of the job", tag: "receipts", response: ref("ReceiptList"), parameters: [pathParameter("job_id")])
+        ],
+        "/v1/receipts/keys": [
+            "get": operation("The Ed25519 public keys receipts verify with, past ones included (no key needed)", tag: "receipts", response: ref("ReceiptKeyList"), public: true)
+        ],
         "/v1/admin/stats": [
             "get": operation("Queue depth, miners online, success rate, time to completion", tag: "jobs", response: ref("Stats"))
         ],
@@ -282,7 +291,14 @@ enum OpenAPIDocument {
                  "error_code": nullable("string"), "ttl_seconds": integer, "started_at": nullable("string", format: "date-time"),
                  "finished_at": nullable("string", format: "date-time")],
                 required: ["job_id", "state", "assigned_miner_id", "requested_at", "expires_at", "error", "error_code", "ttl_seconds", "started_at", "finished_at"]),
-            "JobResult": object(["result": anyJSON, "receipt": jsonObject], required: ["result", "receipt"]),
+            "JobResult": object(["result": anyJSON, "receipt": ref("Receipt")], required: ["result", "receipt"]),
+            "Receipt": object(
+                ["version": string, "receipt_id": string, "job_id": string, "provider": string, "client": string, "status": string, "units": number, "unit_type": anyJSON, "unit_price": number, "price": number, "started_at": integer, "completed_at": integer, "metadata": jsonObject,
+                 "signature": object(["alg": string, "key_id": string, "sig": string], required: ["alg", "key_id", "sig"])],
+                required: ["version", "receipt_id", "job_id", "provider", "client", "status", "units", "unit_type", "unit_price", "price", "started_at", "completed_at", "metadata", "signature"]),
+            "ReceiptList": object(["items": ["type": "array", "items": ref("Receipt")]], required: ["items"]),
+            "ReceiptKeyList": object(["items": ["type": "array", "items": ref("ReceiptKey")]], required: ["items"]),
+            "ReceiptKey": object(["key_id": string, "alg": string, "public_key": string, "created_at": dateTime, "current": boolean], required: ["key_id", "alg", "public_key", "created_at", "current"]),
             "RegisterMiner": [
                 "type": "object",
                 "properties": ["capabilities": jsonObject, "concurrency": ["type": "integer", "minimum": 1, "maximum": 1024], "region": string],

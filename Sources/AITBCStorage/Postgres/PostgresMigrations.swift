@@ -204,6 +204,22 @@ enum PostgresMigrations {
                 admitFunctionTold,
             ]
         ),
+        (
+            // Receipt signing keys: the public key of every key ever used, and the one generated key's
+            // seed, which every instance shares (a configured key's seed is never stored).
+            8,
+            [
+                """
+                CREATE TABLE receipt_keys (
+                    key_id TEXT COLLATE "C" PRIMARY KEY,
+                    generated BOOLEAN NOT NULL,
+                    seed_hex TEXT,
+                    created_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX receipt_keys_one_generated ON receipt_keys(generated) WHERE generated",
+            ]
+        ),
     ]
 
     /// ``admitFunction`` with a sixth argument, the time in Unix nanoseconds; NULL reads the database's clock.

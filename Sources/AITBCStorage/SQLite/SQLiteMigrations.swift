@@ -167,5 +167,21 @@ enum SQLiteMigrations {
                 "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at)",
             ]
         ),
+        (
+            // Receipt signing keys (the same version as PostgreSQL's): the public key of every key ever
+            // used, and the one generated key's seed (a configured key's seed is never stored).
+            8,
+            [
+                """
+                CREATE TABLE receipt_keys (
+                    key_id TEXT PRIMARY KEY,
+                    generated INTEGER NOT NULL,
+                    seed_hex TEXT,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX receipt_keys_one_generated ON receipt_keys(generated) WHERE generated = 1",
+            ]
+        ),
     ]
 }
