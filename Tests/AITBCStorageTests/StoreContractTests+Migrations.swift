@@ -154,16 +154,16 @@ extension StoreContractTests {
                     "INSERT INTO key_usage (key_id, minute, admitted, rate_limited, errors) VALUES ('key_old', \(Int(minute)), \(admitted), 0, 0)",
                     logger: logger)
             }
-            // The newest migration (7) gives `aitbc_admit` a sixth argument, the time.
-            let told = try await connection.query(
-                "SELECT count(*)::BIGINT FROM pg_proc WHERE proname = 'aitbc_admit' AND pronargs = 6", logger: logger
+            // The newest migration (9) adds budget leases, `aitbc_lease`.
+            let leases = try await connection.query(
+                "SELECT count(*)::BIGINT FROM pg_proc WHERE proname = 'aitbc_lease'", logger: logger
             ).collect()
-            #expect(try told.first?.decode(Int.self) == 0, "the older schema already has the newest migration's function")
+            #expect(try leases.first?.decode(Int.self) == 0, "the older schema already has the newest migration's function")
         }
         let open: @Sendable () async throws -> any CoordinatorStore = { try await database.open() }
         let store = try await open()
-        // An instance of the version before, calling with five arguments, is still answered; the
-        // time can be told.
+        // Instances of the versions before, calling `aitbc_admit` with five arguments or six, are
+        // still answered (a rolling upgrade); the time can be told.
         try await database.withConnection { connection in
             let old = try await connection.query(
                 "SELECT admitted FROM aitbc_admit('older-caller', 60, NULL, NULL, 1)", logger: logger
