@@ -24,7 +24,9 @@ extension BudgetLeases {
                 if lease.units > 0 {
                     returns.append(LeaseReturn(key: key, units: lease.units, tatUnixNanoseconds: lease.tat))
                     state.leases[key]?.units = 0
-                } else if now - lease.expires > 10 * settings.lifetimeNanoseconds, state.lines.isEmpty {
+                } else if now - lease.expires > 10 * settings.lifetimeNanoseconds {
+                    // Idle for a while: its observed rate is stale too. A statement under way for it
+                    // settles into a new lease.
                     state.leases[key] = nil
                 }
             }
