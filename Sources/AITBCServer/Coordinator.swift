@@ -58,6 +58,10 @@ public struct Coordinator: Sendable {
         bus: any ClusterBus = StandaloneBus(), sharedLimit: (any SharedRateLimit)? = nil,
         storageServices: [any Service] = [], logger: Logger = Logger(label: "aitbc")
     ) {
+        let usage = UsageRecorder()
+        let budgets = RequestBudgets(shared: sharedLimit, usage: usage, time: time)
+        // A change this instance makes or hears of ends its affected budget leases first.
+        let bus: any ClusterBus = budgets.leases.map { LeaseEndingBus(bus: bus, leases: $0) } ?? bus
         self.store = store
         self.storageServices = storageServices
         self.bus = bus
@@ -70,8 +74,8 @@ public struct Coordinator: Sendable {
             store: store, plans: settings.plans, time: time, cacheCapacity: settings.keyCacheCapacity,
             cacheLifetime: .seconds(settings.keyCacheLifetimeSeconds), developmentDigests: developmentDigests,
             failureLimitPerMinute: settings.authFailuresPerMinute, failures: attempts)
-        self.usage = UsageRecorder()
-        self.budgets = RequestBudgets(shared: sharedLimit, usage: usage, time: time)
+        self.usage = usage
+        self.budgets = budgets
         self.keys = KeyService(
             store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets, bus: bus)
         self.tenants = TenantService(

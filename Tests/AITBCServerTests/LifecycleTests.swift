@@ -78,6 +78,7 @@ import Testing
         #expect(names.dropFirst().prefix(storage).allSatisfy { $0 == "StorageService" })
         var expected = ["ClusterSync", "JobSweeper", "UsageFlusher"]
         if harness.coordinator.budgetJanitor != nil { expected.append("BudgetJanitor") }
+        if harness.coordinator.budgets.leases != nil { expected.append("LeaseKeeper") }
         expected += ["RetentionJanitor", "PasswordHashingShutdown"]
         #expect(Array(names.dropFirst(1 + storage)) == expected)
         #expect(storage == (harness.backend == .postgres ? 2 : 0))

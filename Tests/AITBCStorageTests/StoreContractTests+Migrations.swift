@@ -130,7 +130,7 @@ extension StoreContractTests {
     static func olderPostgresStore() async throws -> (any CoordinatorStore, @Sendable () async throws -> any CoordinatorStore) {
         let database = try await PostgresDatabaseScope.makeDatabase()
         // The schema before migration 7 (`aitbc_admit` told the time), which the checks below look for;
-        // the later ones (8: receipt keys) apply on opening with it.
+        // the later ones (8: receipt keys, 9: budget leases) apply on opening with it.
         let newest = 7
         let logger = PostgresTestDatabase.logger
         try await database.withConnection { connection in
@@ -158,16 +158,16 @@ extension StoreContractTests {
                     "INSERT INTO key_usage (key_id, minute, admitted, rate_limited, errors) VALUES ('key_old', \(Int(minute)), \(admitted), 0, 0)",
                     logger: logger)
             }
-            // The newest migration (7) gives `aitbc_admit` a sixth argument, the time.
-            let told = try await connection.query(
-                "SELECT count(*)::BIGINT FROM pg_proc WHERE proname = 'aitbc_admit' AND pronargs = 6", logger: logger
+            // Migration 9 adds budget leases, `aitbc_lease`: not there yet.
+            let leases = try await connection.query(
+                "SELECT count(*)::BIGINT FROM pg_proc WHERE proname = 'aitbc_lease'", logger: logger
             ).collect()
-            #expect(try told.first?.decode(Int.self) == 0, "the older schema already has the newest migration's function")
+            #expect(try leases.first?.decode(Int.self) == 0, "the older schema already has the newest migration's function")
         }
         let open: @Sendable () async throws -> any CoordinatorStore = { try await database.open() }
         let store = try await open()
-        // An instance of the version before, calling with five arguments, is still answered; the
-        // time can be told.
+        // Instances of the versions before, calling `aitbc_admit` with five arguments or six, are
+        // still answered (a rolling upgrade); the time can be told.
         try await database.withConnection { connection in
             let old = try await connection.query(
                 "SELECT admitted FROM aitbc_admit('older-caller', 60, NULL, NULL, 1)", logger: logger

@@ -9,7 +9,9 @@ import Foundation
 /// it made is remembered until its `Retry-After` (``RateRefusals``), so a flood over its budget costs
 /// no round trip. When the shared limiter cannot be asked, the request is refused with 503
 /// `STORAGE_UNAVAILABLE`: admitting it without the shared count could exceed the budget. (Guesses
-/// go the other way: ``AttemptBudgets`` falls back to the instance's own count.)
+/// go the other way: ``AttemptBudgets`` falls back to the instance's own count.) When the shared
+/// limiter leases slices of budgets (PostgreSQL), the instance admits from its ``BudgetLeases`` and
+/// asks the shared limiter only to renew them; what it holds may be spent while the database is down.
 ///
 /// Time here is a ``RateInstant``: budgets run on monotonic time, so setting the wall clock neither
 /// refuses everyone nor grants a new burst.
@@ -19,6 +21,8 @@ public final class RequestBudgets: Sendable {
 
     private let local: RateLimiter
     private let shared: (any SharedRateLimit)?
+    /// The slices of shared budgets this instance holds, when the shared limiter leases them.
+    public let leases: BudgetLeases?
     private let refusals = RateRefusals()
     private let usage: UsageRecorder
     private let time: any TimeSource
@@ -31,6 +35,7 @@ public final class RequestBudgets: Sendable {
     ) {
         self.local = local
         self.shared = shared
+        self.leases = (shared as? any BudgetLeaseAuthority).map { BudgetLeases(authority: $0, time: time) }
         self.usage = usage
         self.time = time
     }
@@ -77,7 +82,13 @@ public final class RequestBudgets: Sendable {
     func decide(_ budgets: ((BudgetKey, Int), (BudgetKey, Int)?), now: RateInstant) async throws -> RateDecision {
         guard let shared else { return local.admit(budgets.0, budgets.1, now: now) }
         do {
-            return try await refusals.decide(budgets.0, budgets.1, by: shared, now: now)
+            guard let leases else { return try await refusals.decide(budgets.0, budgets.1, by: shared, now: now) }
+            if let refused = refusals.refusal(budgets.0, budgets.1, now: now) { return refused }
+            let admission = try await leases.admit(budgets.0, budgets.1, now: now)
+            if let refusedBy = admission.refusedBy {
+                refusals.record(refusedBy, admission.decision, now: now, waitNanoseconds: admission.retryAfterNanoseconds)
+            }
+            return admission.decision
         } catch let error as CoordinatorError {
             throw error
         } catch {

@@ -11,7 +11,7 @@ public protocol SharedRateLimit: Sendable {
 }
 
 /// A shared limiter's answer.
-public struct SharedAdmission: Sendable {
+public struct SharedAdmission: Sendable, Equatable {
     public var decision: RateDecision
     /// The budget that refused, if one did.
     public var refusedBy: BudgetKey?

@@ -220,6 +220,13 @@ enum PostgresMigrations {
                 "CREATE UNIQUE INDEX receipt_keys_one_generated ON receipt_keys(generated) WHERE generated",
             ]
         ),
+        (
+            // Budget leases: an instance takes a slice of a budget in one call and gives back what it
+            // did not spend (see ``PostgresLeaseFunctions``); `aitbc_admit` stays for instances of the
+            // versions before.
+            9,
+            [PostgresLeaseFunctions.lease, PostgresLeaseFunctions.giveBack]
+        ),
     ]
 
     /// ``admitFunction`` with a sixth argument, the time in Unix nanoseconds; NULL reads the database's clock.
