@@ -1,16 +1,3 @@
-/// How storage has been doing: operations and the time they took, for `/metrics`.
-public struct StorageStatistics: Sendable, Equatable {
-    public var operations: Int
-    public var failures: Int
-    public var totalSeconds: Double
-
-    public init(operations: Int = 0, failures: Int = 0, totalSeconds: Double = 0) {
-        self.operations = operations
-        self.failures = failures
-        self.totalSeconds = totalSeconds
-    }
-}
-
 /// Whether storage answers now, for `/ready`.
 public protocol StorageHealth: Sendable {
     /// Whether the store answers now.

@@ -88,6 +88,8 @@ final class ServerMetrics: Sendable {
                 .set(to: ratio)
             gauge("aitbc_storage_operations", "Storage operations since start").set(to: Double(storage.operations))
             gauge("aitbc_storage_failures", "Failed storage operations since start").set(to: Double(storage.failures))
+            gauge("aitbc_storage_commits", "Write transactions committed since start (SQLite: concurrent writes share one)")
+                .set(to: Double(storage.commits))
             gauge("aitbc_storage_seconds", "Time spent in storage operations since start")
                 .set(to: storage.totalSeconds)
             gauge("aitbc_storage_average_seconds", "Mean storage operation latency since start")

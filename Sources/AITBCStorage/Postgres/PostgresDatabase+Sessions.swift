@@ -22,7 +22,7 @@ extension PostgresDatabase {
     /// the database stops answering altogether (a network partition: nothing answers, nothing
     /// closes), the statement in flight fails at once, the connection is closed, and the call
     /// reports the database unavailable.
-    private func withSession<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+    func withSession<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         guard !isClosed else { throw StorageError.unavailable }
         let client = self.client
         let logger = self.logger

@@ -79,23 +79,6 @@ extension PostgresStore {
         }
     }
 
-    public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool {
-        let states = expected.map(\.rawValue)
-        return try await transaction { session in
-            !(try await session.rows(
-                """
-                UPDATE jobs SET state = \(job.state.rawValue), assigned_miner_id = \(job.assignedMinerID),
-                started_at = \(job.startedAt.map { PostgresInstant($0) }), finished_at = \(job.finishedAt.map { PostgresInstant($0) }),
-                result = \(job.result.map(JSONText.encodeValue)), receipt = \(job.receipt.map(JSONText.encode)),
-                error_code = \(job.failure?.code), error_message = \(job.failure?.message),
-                metrics = \(job.metrics.map(JSONText.encode)), attempts = \(job.attempts)
-                WHERE id = \(job.id) AND state = ANY(\(states)) AND (\(attempt)::bigint IS NULL OR attempts = \(attempt))
-                RETURNING id
-                """
-            ).isEmpty)
-        }
-    }
-
     public func jobs(inStates states: Set<JobState>) async throws -> [Job] {
         let names = states.map(\.rawValue)
         return try await read { session in

@@ -1,6 +1,7 @@
 import AITBCDomain
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The store for one or several coordinator instances on a PostgreSQL database (see
 /// ``PostgresDatabase`` for the pool, deadlines and error translation). A write has returned once
@@ -14,6 +15,8 @@ import PostgresNIO
 public final class PostgresStore: CoordinatorStore {
     /// The pool and its plumbing.
     public let database: PostgresDatabase
+    /// Job compare-and-sets waiting to share the next statement (`PostgresStore+JobUpdates.swift`).
+    let jobUpdates = Mutex(PostgresJobUpdateQueue())
 
     var client: PostgresClient { database.client }
     var configuration: Configuration { database.configuration }

@@ -6,16 +6,22 @@ import Synchronization
 
 /// The plumbing under ``SQLiteStore``: one connection to a SQLite file in WAL mode with
 /// `synchronous=FULL` (a write that has returned survives `kill -9` and power loss), serialized
-/// behind one gate, with schema migrations at open, the timing that `/metrics` shows, and the
-/// translation of every failure into ``StorageError``.
+/// behind one gate, with concurrent writes sharing one commit (`SQLiteDatabase+GroupCommit.swift`),
+/// schema migrations at open, the timing that `/metrics` shows, and the translation of every
+/// failure into ``StorageError``.
 public final class SQLiteDatabase: Sendable {
     let connection: SQLiteConnection
     let gate = AsyncSerialGate()
     let logger: Logger
-    private let counters = Mutex(StorageStatistics())
+    let counters = Mutex(StorageStatistics())
+    /// Writes waiting for the next group commit.
+    let writes = Mutex(SQLiteWriteQueue())
 
-    /// Operations so far and the time they took.
+    /// Operations so far, the time they took and the commits they shared.
     public var statistics: StorageStatistics { counters.withLock { $0 } }
+
+    /// Writes queued for the next group commit now.
+    var queuedWrites: Int { writes.withLock { $0.count } }
 
     private init(connection: SQLiteConnection, logger: Logger) {
         self.connection = connection
@@ -47,7 +53,7 @@ public final class SQLiteDatabase: Sendable {
                 $0.column("version")?.integer
             })
         for migration in SQLiteMigrations.all where !applied.contains(migration.version) {
-            try await transaction(translating: false) { connection in
+            try await migrationTransaction { connection in
                 for statement in migration.statements { _ = try await connection.query(statement) }
                 _ = try await connection.query(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
@@ -63,25 +69,32 @@ public final class SQLiteDatabase: Sendable {
         return try await timed { try await gate.run { try await body(connection) } }
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction, alone, counting it for `/metrics`; rolls back
-    /// when it throws. A migration at open keeps SQLite's own error (`translating` false), to say why.
-    func transaction<T: Sendable>(
-        translating: Bool = true, _ body: @Sendable @escaping (SQLiteConnection) async throws -> T
-    ) async throws -> T {
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction, counting it for `/metrics`, and returns once
+    /// the transaction has committed. Writes that arrive while a commit is in flight share the next
+    /// one, each in its own savepoint (see `SQLiteDatabase+GroupCommit.swift`): `body` rolls back
+    /// alone when it throws. Once called, the write runs even if the caller's task is cancelled,
+    /// and the caller gets its outcome.
+    func transaction<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
+        try await timed { try await groupCommitted(body) }
+    }
+
+    /// Runs a migration's `body` in one transaction alone, outside group commit; keeps SQLite's own
+    /// error, to say why a migration failed.
+    private func migrationTransaction(_ body: @Sendable @escaping (SQLiteConnection) async throws -> Void) async throws {
         let connection = self.connection
-        return try await timed(translating: translating) {
+        try await timed(translating: false) {
             try await gate.run {
                 _ = try await connection.query("BEGIN IMMEDIATE")
                 do {
-                    let result = try await body(connection)
+                    try await body(connection)
                     _ = try await connection.query("COMMIT")
-                    return result
                 } catch {
                     _ = try? await connection.query("ROLLBACK")
                     throw error
                 }
             }
         }
+        counters.withLock { $0.commits += 1 }
     }
 
     /// Runs one storage operation, counting it and its time for `/metrics`, and turns a failure of

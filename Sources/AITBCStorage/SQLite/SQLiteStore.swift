@@ -29,7 +29,8 @@ public final class SQLiteStore: CoordinatorStore {
         try await database.read(body)
     }
 
-    /// Runs `body` in one transaction, alone, counting it for `/metrics`.
+    /// Runs `body` in a transaction (shared with concurrent writes, each in its own savepoint),
+    /// counting it for `/metrics`; returns once it has committed.
     func transaction<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
         try await database.transaction(body)
     }
