@@ -88,7 +88,9 @@ public final class AITBCClient: Sendable {
 
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             do {
-                return try RFC3339.makeDecoder().decode(T.self, from: body)
+                // The wire's own decoder keeps numbers as sent (`2.0`, every digit of large integers),
+                // so a receipt read here still verifies.
+                return try JSONValueDecoder().decode(T.self, from: body)
             } catch {
                 throw TransportError(message: "The server's answer could not be read as \(T.self)", underlying: error)
             }
