@@ -88,14 +88,17 @@ public final class AITBCClient: Sendable {
 
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             do {
-                return try RFC3339.makeDecoder().decode(T.self, from: body)
+                // The wire's own decoder keeps numbers as sent (`2.0`, every digit of large integers),
+                // so a receipt read here still verifies.
+                return try JSONValueDecoder().decode(T.self, from: body)
             } catch {
                 throw TransportError(message: "The server's answer could not be read as \(T.self)", underlying: error)
             }
         }
     }
 
-    static let encoder: JSONEncoder = RFC3339.makeEncoder()
+    /// Sends numbers exactly as given (`2.0`, large integers in full; see ``JSONRawNumbers``).
+    static let encoder: JSONEncoder = JSONRawNumbers.makeEncoder(RFC3339.makeEncoder())
 
     /// Sends one request, retrying 429 and 503 as configured; errors become typed errors. Redirects
     /// are followed only within the base URL's origin: one to another origin is a ``TransportError``.
@@ -109,7 +112,7 @@ public final class AITBCClient: Sendable {
             .sorted { $0.name < $1.name }
         components.queryItems = items.isEmpty ? nil : items
         let url = baseURL + path + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
-        let payload = try body.map { try Self.encoder.encode($0) }
+        let payload = try body.map { try JSONRawNumbers.shared.encode($0, with: Self.encoder) }
         var headers = HTTPHeaders()
         headers.add(name: "X-API-Key", value: apiKey)
         headers.add(name: "Accept", value: "application/json")

@@ -3,10 +3,9 @@
 ///
 /// Keys are sorted by code point (Python's `str` order, which is UTF-8 byte order); everything
 /// outside printable ASCII is `\uXXXX` (lowercase hex, characters beyond the BMP as surrogate
-/// pairs, U+2028 and U+2029 too); `/` is not escaped. Numbers are read as the wire decoder reads
-/// them: an integer, or a double that is a whole number within `Int`, prints as an integer (the
-/// decoder would read it back as one); any other finite double prints as Python's `repr(float)`
-/// (shortest round-trip digits, `1e+16`, `1e-05`, `2.5`). A non-finite double counts as `null`.
+/// pairs, U+2028 and U+2029 too); `/` is not escaped. Numbers print as Python prints them: an
+/// integer in full however large, a finite double as `repr(float)` (shortest round-trip digits,
+/// `2.0`, `-0.0`, `1e+16`, `1e-05`, `2.5`). A non-finite double counts as `null`.
 /// With `removingNulls` (what AITBC signs), `null` members and array elements are left out at
 /// every depth.
 public enum CanonicalJSON {
@@ -24,16 +23,14 @@ public enum CanonicalJSON {
         return output
     }
 
-    /// `value` with every double that is a whole number within `Int` turned into an integer, and
-    /// every non-finite double into `null`: the value the wire decoder would read back from its text.
+    /// `value` with every non-finite double turned into `null`: the value the wire decoder reads
+    /// back from its text.
     public static func normalized(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .double(let number):
-            if let integer = wholeInteger(number) { return .int(integer) }
-            return number.isFinite ? value : .null
+        case .double(let number): return number.isFinite ? value : .null
         case .array(let items): return .array(items.map(normalized))
         case .object(let members): return .object(members.mapValues(normalized))
-        case .null, .bool, .int, .string: return value
+        case .null, .bool, .int, .largeInteger, .string: return value
         }
     }
 
@@ -67,14 +64,8 @@ public enum CanonicalJSON {
         case .null: output += Array("null".utf8)
         case .bool(let flag): output += Array((flag ? "true" : "false").utf8)
         case .int(let number): output += Array(String(number).utf8)
-        case .double(let number):
-            if let integer = wholeInteger(number) {
-                output += Array(String(integer).utf8)
-            } else if number.isFinite {
-                output += Array(pythonRepr(number).utf8)
-            } else {
-                output += Array("null".utf8)
-            }
+        case .largeInteger(let text): output += Array(text.utf8)
+        case .double(let number): output += Array((number.isFinite ? pythonRepr(number) : "null").utf8)
         case .string(let text): writeString(text, to: &output)
         case .array(let items):
             output.append(UInt8(ascii: "["))
@@ -132,14 +123,6 @@ public enum CanonicalJSON {
     }
 
     // MARK: numbers
-
-    /// `number` as an `Int` when it is a whole number within `Int`'s range (so `-0.0` is 0), else nil.
-    private static func wholeInteger(_ number: Double) -> Int? {
-        guard number.isFinite, number.rounded(.towardZero) == number,
-            number >= -9_223_372_036_854_775_808.0, number < 9_223_372_036_854_775_808.0
-        else { return nil }
-        return Int(number)
-    }
 
     /// The shortest digits that read back as `number` (no leading or trailing zeros) and where the
     /// decimal point goes: `number` = ±0.DIGITS × 10^point. Swift's `description` gives the same

@@ -69,6 +69,7 @@ struct JSONTreeDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: Double.Type) throws -> Double {
         switch value {
         case .int(let integer): return Double(integer)
+        case .largeInteger(let text): return Double(text) ?? 0
         case .double(let double): return double
         default: throw mismatch(type)
         }
@@ -99,6 +100,9 @@ struct JSONTreeDecoder: Decoder, SingleValueDecodingContainer {
         case .int(let integer):
             guard let exact = T(exactly: integer) else { throw doesNotFit(integer, type) }
             return exact
+        case .largeInteger(let text):
+            guard let exact = T(text) else { throw doesNotFit(text, type) }
+            return exact
         case .double(let double):
             guard let exact = T(exactly: double) else { throw doesNotFit(double, type) }
             return exact
@@ -120,7 +124,7 @@ struct JSONTreeDecoder: Decoder, SingleValueDecodingContainer {
             type, .init(codingPath: codingPath, debugDescription: "Expected to decode \(type) but found \(kind) instead."))
     }
 
-    private func doesNotFit(_ number: some Numeric, _ type: Any.Type) -> DecodingError {
+    private func doesNotFit(_ number: Any, _ type: Any.Type) -> DecodingError {
         .dataCorrupted(.init(codingPath: codingPath, debugDescription: "Parsed JSON number <\(number)> does not fit in \(type)."))
     }
 
@@ -128,7 +132,7 @@ struct JSONTreeDecoder: Decoder, SingleValueDecodingContainer {
         switch value {
         case .null: "null"
         case .bool: "bool"
-        case .int, .double: "number"
+        case .int, .largeInteger, .double: "number"
         case .string: "a string"
         case .array: "an array"
         case .object: "a dictionary"

@@ -1,11 +1,17 @@
+import Foundation
+
 /// Any JSON document: job payloads, key metadata, error details.
 ///
-/// It is written as a literal (`["type": "inference", "n": 2]`) and keeps integers apart
-/// from floating-point numbers so that large ids survive a round trip.
+/// It is written as a literal (`["type": "inference", "n": 2]`) and keeps numbers as Python's
+/// `json` module keeps them (AITBC's coordinator is Python): an integer stays an integer with every
+/// digit, however large, and a float stays a float (`2.0` is not `2`).
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int)
+    /// An integer outside `Int`'s range, as its decimal text (`-` allowed, no leading zeros, no `+`):
+    /// `12345678901234567890`. Integers within `Int` are always ``int(_:)``.
+    case largeInteger(String)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -15,8 +21,9 @@ public enum JSONValue: Sendable, Hashable {
 extension JSONValue: Codable {
     /// Decodes a value. Under ``JSONValueDecoder`` the value was parsed already and is taken whole.
     /// Foundation's `JSONDecoder` offers no way to ask which kind of value comes next, so under it
-    /// (and any other decoder) each kind is tried in turn: decode JSON text with ``JSONValueDecoder``
-    /// or ``init(parsing:)`` wherever it may be large.
+    /// (and any other decoder) each kind is tried in turn, and numbers lose what it cannot tell
+    /// (`2.0` is read as `2`, `12345678901234567890` as a double): decode JSON text with
+    /// ``JSONValueDecoder`` or ``init(parsing:)``, which keep them as Python does.
     public init(from decoder: any Decoder) throws {
         if let tree = decoder as? JSONTreeDecoder {
             self = tree.value
@@ -42,12 +49,22 @@ extension JSONValue: Codable {
         }
     }
 
+    /// Encodes the value. Under the wire's response encoder (see ``JSONRawNumbers``) numbers are
+    /// written exactly as ``JSONValue/numberText`` says. Under any other encoder a large integer is a
+    /// `Decimal` (exact up to 38 digits) and a double is a `Double`, which Foundation's `JSONEncoder`
+    /// writes without `.0` (`2.0` as `2`, `-0.0` as `-0`): there is no way to hand it number text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
+        if let raw = encoder.userInfo[JSONRawNumbers.userInfoKey] as? JSONRawNumbers, let text = rawNumberText {
+            try container.encode(raw.placeholder(for: text))
+            return
+        }
         switch self {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .int(let value): try container.encode(value)
+        case .largeInteger(let text):
+            if let decimal = Decimal(string: text) { try container.encode(decimal) } else { try container.encodeNil() }
         case .double(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
@@ -103,6 +120,7 @@ extension JSONValue {
     public var doubleValue: Double? {
         switch self {
         case .int(let value): return Double(value)
+        case .largeInteger(let text): return Double(text)
         case .double(let value): return value
         default: return nil
         }

@@ -3,11 +3,10 @@
 ///
 /// It accepts what Foundation's `JSONDecoder` accepts (UTF-8 with an optional byte order mark,
 /// trailing commas in arrays and objects, nesting up to 512 levels; the first of duplicate keys
-/// wins). A number whose value is a whole number within `Int` is ``JSONValue/int(_:)`` — `1`,
-/// `1.0` and `1e3` alike, exactly, even past 2^53 — any other finite number is
-/// ``JSONValue/double(_:)``, and one beyond `Double`'s range is an error. (Decoding by trial, as
-/// before, also turned a few non-integers whose nearest `Double` is whole, such as
-/// `0.99999999999999999999`, into integers; they now stay doubles.)
+/// wins). Numbers are read as Python's `json.loads` reads them: one without a fraction or exponent
+/// is an integer with every digit — ``JSONValue/int(_:)`` within `Int`, else
+/// ``JSONValue/largeInteger(_:)`` — and any other is ``JSONValue/double(_:)`` (`1.0`, `1e3` and
+/// `-0.0` too, so they are written back as they came); one beyond `Double`'s range is an error.
 struct JSONValueParser {
     static let maximumDepth = 512
 
@@ -242,62 +241,22 @@ struct JSONValueParser {
             fractionEnd = index
             guard fractionEnd > fractionStart else { throw invalid("a number needs digits after its point") }
         }
-        var exponent = 0
         var hasExponent = false
         if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             hasExponent = true
             index += 1
-            var exponentNegative = false
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                exponentNegative = bytes[index] == UInt8(ascii: "-")
-                index += 1
-            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             let exponentStart = index
-            while index < bytes.count, let digit = Self.digit(bytes[index]) {
-                // Past a million the exact exponent no longer matters: the number is 0, or too large.
-                exponent = min(exponent * 10 + Int(digit), 1_000_000)
-                index += 1
-            }
+            while index < bytes.count, Self.digit(bytes[index]) != nil { index += 1 }
             guard index > exponentStart else { throw invalid("a number needs digits in its exponent") }
-            if exponentNegative { exponent = -exponent }
         }
-        if fractionEnd == fractionStart, !hasExponent, !overflow, let integer = Self.integer(magnitude, negative: negative) {
-            return .int(integer)
-        }
-        if let integer = Self.wholeNumber(
-            UnsafeBufferPointer(rebasing: bytes[integerStart..<integerEnd]),
-            UnsafeBufferPointer(rebasing: bytes[fractionStart..<fractionEnd]), exponent: exponent, negative: negative)
-        {
-            return .int(integer)
-        }
+        let isInteger = fractionEnd == fractionStart && !hasExponent
+        if isInteger, !overflow, let integer = Self.integer(magnitude, negative: negative) { return .int(integer) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        // No leading zeros (refused above) and not -0 (it fits in Int): the text is already canonical.
+        if isInteger { return .largeInteger(text) }
         guard let double = Double(text), double.isFinite else { throw invalid("a number is too large") }
         return .double(double)
-    }
-
-    /// The value of `whole`.`fraction` × 10^`exponent` when it is a whole number within `Int`, else nil.
-    private static func wholeNumber(
-        _ whole: UnsafeBufferPointer<UInt8>, _ fraction: UnsafeBufferPointer<UInt8>, exponent: Int, negative: Bool
-    ) -> Int? {
-        let all = Array(whole) + Array(fraction)
-        var first = 0
-        while first < all.count, all[first] == UInt8(ascii: "0") { first += 1 }
-        var last = all.count
-        var scale = exponent - fraction.count
-        while last > first, all[last - 1] == UInt8(ascii: "0") {
-            last -= 1
-            scale += 1
-        }
-        guard last > first else { return 0 }
-        guard scale >= 0, last - first + scale <= 19 else { return nil }
-        var magnitude: UInt64 = 0
-        for byte in all[first..<last] { magnitude = magnitude * 10 + UInt64(byte - UInt8(ascii: "0")) }
-        for _ in 0..<scale {
-            let (times10, carry) = magnitude.multipliedReportingOverflow(by: 10)
-            guard !carry else { return nil }
-            magnitude = times10
-        }
-        return integer(magnitude, negative: negative)
     }
 
     private mutating func skipWhitespace() {

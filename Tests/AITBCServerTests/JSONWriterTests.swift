@@ -31,4 +31,15 @@ import Testing
         #expect(fast == reference)
         #expect(String(buffer: ErrorBody(code: "X", message: "m").jsonBuffer()) == #"{"error":{"code":"X","details":{},"message":"m"}}"#)
     }
+
+    @Test func numbersAreWrittenAsPythonWritesThemLikeTheResponseEncoder() throws {
+        let body = ErrorBody(
+            code: "X", message: "m",
+            details: ["big": .largeInteger("-12345678901234567890"), "units": 2.0, "zero": -0.0, "huge": 1e16, "tiny": 1e-7])
+        let fast = String(buffer: body.jsonBuffer())
+        // Python: json.dumps({...}, sort_keys=True, separators=(",", ":")).
+        #expect(fast == #"{"error":{"code":"X","details":{"big":-12345678901234567890,"huge":1e+16,"tiny":1e-07,"units":2.0,"zero":-0.0},"message":"m"}}"#)
+        let reference = String(decoding: try JSONRawNumbers.shared.encode(body, with: JSONResponse.encoder), as: UTF8.self)
+        #expect(fast == reference)
+    }
 }

@@ -158,7 +158,7 @@ import Testing
         switch value {
         case .null: actual = "null"
         case .bool: actual = "boolean"
-        case .int: actual = "integer"
+        case .int, .largeInteger: actual = "integer"
         case .double: actual = "number"
         case .string: actual = "string"
         case .array: actual = "array"

@@ -57,6 +57,10 @@ import Testing
             // The text served is the canonical form (nulls kept): what a verifier reads is what was signed.
             #expect(reply.text == CanonicalJSON.string(receipt, removingNulls: false))
             #expect(reply.text.contains(#""\u00e9\u2029""#))
+            // Every digit of an integer beyond 64 bits, and -0.0 a float, as Python keeps them.
+            #expect(receipt["metadata"]?["result"]?["big"] == .largeInteger("12345678901234567890"))
+            #expect(reply.text.contains(#""big":12345678901234567890,"#))
+            #expect(reply.text.contains(#""z":-0.0}"#))
 
             // The result route serves the same receipt; the list holds it.
             let result = try Self.wire(try await client.send(.get, "/v1/jobs/\(jobID)/result", key: Harness.clientKey))
@@ -71,8 +75,12 @@ import Testing
         let harness = try await Harness.make()
         try await harness.test { client in
             let jobID = try await Self.runJob(client, body: #"{"result": {"ok": true}, "metrics": {"duration_ms": 2000}}"#)
-            let receipt = try Self.wire(try await client.send(.get, "/v1/jobs/\(jobID)/receipt", key: Harness.clientKey))
+            let reply = try await client.send(.get, "/v1/jobs/\(jobID)/receipt", key: Harness.clientKey)
+            let receipt = try Self.wire(reply)
             #expect(ReceiptCheck.verifies(receipt))
+            // duration_ms / 1000 is a float in Python: 2.0, not 2.
+            #expect(receipt["units"] == .double(2.0))
+            #expect(reply.text.contains(#""units":2.0,"#))
             var changed = try #require(receipt.objectValue)
             changed["price"] = .double(0.05)
             #expect(!ReceiptCheck.verifies(.object(changed)))
@@ -94,7 +102,8 @@ import Testing
             let receipt = try Self.wire(try await client.send(.get, "/v1/jobs/\(jobID)/receipt", key: Harness.clientKey))
             #expect(ReceiptCheck.verifies(receipt))
             #expect(receipt["status"] == "FAILED")
-            #expect(receipt["units"] == .int(3))
+            // Python's float(3): the receipt says 3.0, a float, as AITBC's does.
+            #expect(receipt["units"] == .double(3.0))
             #expect(receipt["price"] == .double(1.5))
             #expect(receipt["metadata"]?["result"] == .null)
             #expect(receipt["metadata"]?["error"]?["code"]?.stringValue != nil)

@@ -9,11 +9,14 @@ import Testing
         try await LiveServer.run { url, _ in
             let client = try LiveServer.sdk(url, key: LiveServer.client)
             let miner = try LiveServer.sdk(url, key: LiveServer.miner)
-            let job = try await client.jobs.create(payload: ["prompt": "h\u{e9}llo \u{1F680}\u{2028}", "x": 0.1, "n": nil])
+            let job = try await client.jobs.create(payload: ["prompt": "h\u{e9}llo \u{1F680}\u{2028}", "x": 0.1, "n": nil, "w": 2.0, "big": .largeInteger("12345678901234567890")])
             await #expect(throws: NotFoundError.self) { try await client.jobs.receipt(job.jobID) }
             #expect(try await client.jobs.receipts(job.jobID).isEmpty)
             _ = try await miner.miners.register(minerID: "gpu-1", capabilities: [:], concurrency: 1)
             let assigned = try #require(try await miner.miners.poll(minerID: "gpu-1", maxWait: .seconds(2)))
+            // Sent and received with every number as given: 2.0 a float, the large integer in full.
+            #expect(assigned.payload["w"] == .double(2.0))
+            #expect(assigned.payload["big"] == .largeInteger("12345678901234567890"))
             try await miner.miners.submitResult(assigned.jobID, minerID: "gpu-1", result: ["big": 1e21], metrics: ["duration_ms": 250])
 
             let receipt = try await client.jobs.receipt(job.jobID)

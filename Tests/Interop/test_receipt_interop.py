@@ -103,8 +103,16 @@ def test_a_completed_jobs_receipt_verifies_with_aitbcs_verifier(tenant: dict[str
     assert got["prompt"] == sent["prompt"]
     assert got["keys"] == sent["keys"]
     assert got["ints"] == sent["ints"]
-    assert got["floats"][:4] == sent["floats"][:4]
+    # Every number as Python reads it: the integer beyond 64 bits in full, -0.0 and 1.0 still floats.
+    assert got["big"] == 12345678901234567890 and isinstance(got["big"], int)
+    assert [repr(x) for x in got["floats"]] == [repr(x) for x in sent["floats"]]
+    assert json.dumps(got, sort_keys=True) == json.dumps(sent, sort_keys=True)
     assert receipt["metadata"]["result"]["text"] == json.loads(RESULT)["text"]
+    assert receipt["metadata"]["result"]["big"] == 12345678901234567890
+    assert '"big":12345678901234567890,' in answer.text
+    # units is duration_ms / 1000 and price round(units * unit_price, 6): floats in Python.
+    assert isinstance(receipt["units"], float) and isinstance(receipt["unit_price"], float)
+    assert isinstance(receipt["price"], float)
 
     # The text served is exactly what Python's json.dumps writes of it: the canonical form, nulls kept.
     assert json.dumps(json.loads(answer.text), sort_keys=True, separators=(",", ":")) == answer.text
@@ -121,6 +129,8 @@ def test_a_changed_field_fails_verification(tenant: dict[str, str]) -> None:
     receipt = call("GET", f"/v1/jobs/{job_id}/receipt", tenant["client"]).json()
     keys = receipt_keys()
     assert verify_receipt(receipt, keys)
+    # 2000 / 1000 is 2.0 in Python: a float, not 2.
+    assert receipt["units"] == 2.0 and isinstance(receipt["units"], float)
     for change in (
         lambda r: r.__setitem__("price", r["price"] + 0.01),
         lambda r: r.__setitem__("units", r["units"] + 1),
@@ -148,6 +158,7 @@ def test_a_failed_jobs_receipt_carries_its_status_and_verifies(tenant: dict[str,
     receipt = call("GET", f"/v1/jobs/{job_id}/receipt", tenant["client"]).json()
     assert receipt["status"] == "FAILED"
     assert receipt["units"] == 3 and receipt["price"] == pytest.approx(0.3)
+    assert isinstance(receipt["units"], float)
     assert verify_receipt(receipt, receipt_keys())
 
 
@@ -163,3 +174,18 @@ def test_receipts_are_visible_only_as_their_job_is(tenant: dict[str, str]) -> No
     assert call("GET", f"/v1/jobs/{job_id}/receipt").status_code == 401
     # The keys need no API key.
     assert httpx.get(URL + "/v1/receipts/keys", timeout=10).status_code == 200
+
+
+def test_the_payload_reaches_the_miner_and_the_result_the_client_number_for_number(tenant: dict[str, str]) -> None:
+    submitted = call("POST", "/v1/jobs", tenant["client"], '{"payload": ' + PAYLOAD + '}')
+    assert submitted.status_code == 201, submitted.text
+    job_id = submitted.json()["job_id"]
+    expected = json.dumps(json.loads(PAYLOAD), sort_keys=True)
+    polled = call("POST", "/v1/miners/poll?miner_id=interop-gpu", tenant["miner"], '{"max_wait_seconds": 1}')
+    assert polled.status_code == 200, polled.text
+    assert json.dumps(polled.json()["payload"], sort_keys=True) == expected
+    assert '"big":12345678901234567890,' in polled.text
+    reported = call("POST", f"/v1/miners/{job_id}/result?miner_id=interop-gpu", tenant["miner"], '{"result": ' + RESULT + '}')
+    assert reported.status_code == 200, reported.text
+    result = call("GET", f"/v1/jobs/{job_id}/result", tenant["client"])
+    assert json.dumps(result.json()["result"], sort_keys=True) == json.dumps(json.loads(RESULT), sort_keys=True)

@@ -71,6 +71,7 @@ public struct CapabilityProfile: Sendable, Hashable {
         switch value {
         case .string(let text): return text
         case .int(let number): return String(number)
+        case .largeInteger(let text): return text
         case .double(let number): return String(number)
         default: return nil
         }

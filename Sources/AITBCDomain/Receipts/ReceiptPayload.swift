@@ -77,6 +77,7 @@ public enum ReceiptPayload {
         let number: Double?
         switch value {
         case .int(let integer): number = Double(integer)
+        case .largeInteger(let text): number = Double(text)
         case .double(let double): number = double
         case .bool(let flag): number = flag ? 1 : 0
         case .string(let text): number = Double(text.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -6,7 +6,8 @@ import NIOCore
 
 /// JSON responses written with the shared wire encoder.
 enum JSONResponse {
-    static let encoder = RFC3339.makeEncoder()
+    /// Writes job payloads' numbers exactly as they came (see ``JSONRawNumbers``).
+    static let encoder = JSONRawNumbers.makeEncoder(RFC3339.makeEncoder())
 
     /// What a response says when its value cannot be encoded (it never should).
     static let encodingFailed = ErrorBody(code: .internalError, message: "encoding failed").jsonBuffer()
@@ -21,7 +22,7 @@ enum JSONResponse {
 
     /// `value` as JSON with `status`.
     static func make(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
-        let body = (try? encoder.encode(value)).map { ByteBuffer(bytes: $0) } ?? encodingFailed
+        let body = (try? JSONRawNumbers.shared.encode(value, with: encoder)).map { ByteBuffer(bytes: $0) } ?? encodingFailed
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: ResponseBody(byteBuffer: body))

@@ -124,18 +124,16 @@ extension MeView {
 }
 
 extension JSONWriter {
-    /// Any JSON value, objects with sorted keys (as the wire encoder writes them).
+    /// Any JSON value, objects with sorted keys (as the wire encoder writes them), numbers as Python
+    /// writes them (``JSONValue/numberText``).
     mutating func value(_ value: JSONValue) {
         switch value {
         case .null: raw("null")
         case .bool(let flag): flag ? raw("true") : raw("false")
         case .int(let number): int(number)
+        case .largeInteger(let text): buffer.writeString(text)
         case .double(let number):
-            if number.isFinite {
-                buffer.writeString(number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number))
-            } else {
-                raw("null")
-            }
+            if number.isFinite { buffer.writeString(CanonicalJSON.pythonRepr(number)) } else { raw("null") }
         case .string(let text): string(text)
         case .array(let items):
             raw("[")

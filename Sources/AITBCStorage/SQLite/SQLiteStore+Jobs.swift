@@ -198,16 +198,3 @@ extension SQLiteStore {
             metrics: text("metrics").map { JSONText.decodeObject($0) }, attempts: row.column("attempts")?.integer ?? 0)
     }
 }
-
-extension JSONText {
-    static func encodeValue(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-    }
-
-    static func decodeValue(_ text: String?) -> JSONValue? {
-        guard let text else { return nil }
-        return try? JSONValue(parsing: text)
-    }
-}
