@@ -53,13 +53,19 @@ public final class PostgresClusterBus: ClusterBus, Service {
 
     public var isShared: Bool { true }
 
-    /// Sends `event`, trying again after 50 ms, 100 ms, 200 ms, … for about the store's query
-    /// timeout in all: an event lost to a passing failure would leave the other instances serving
-    /// a revoked key from their caches until it expires. (A send that failed after all but reached
-    /// the database is then heard twice, which is harmless: an event only says what to look at again.)
+    /// How long a failed `NOTIFY` is tried again.
+    static let retryWindow = Duration.seconds(1)
+
+    /// Sends `event`, trying again after 50 ms, 100 ms, 200 ms, … for about ``retryWindow`` (at most
+    /// the store's query timeout): an event lost to a passing failure would leave the other instances
+    /// serving a revoked key from their caches until it expires. (A send that failed after all but
+    /// reached the database is then heard twice, which is harmless: an event only says what to look at again.)
+
     public func publish(_ event: ClusterEvent) async {
         let payload = event.encoded(origin: origin)
-        let giveUp = ContinuousClock.now + store.configuration.queryTimeout
+        // Retries ride out a blip of a second; longer, they would only hold the caller's answer (its
+        // write is committed) through an outage, after which every listener reconnects and resyncs.
+        let giveUp = ContinuousClock.now + min(store.configuration.queryTimeout, Self.retryWindow)
         var pause = Duration.milliseconds(50)
         var failures = 0
         while true {
