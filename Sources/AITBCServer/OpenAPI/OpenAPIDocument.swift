@@ -92,11 +92,25 @@ enum OpenAPIDocument {
             "description": "Clients submit AI compute jobs; miners run them. Every /v1 call carries an API key; every response after authentication carries the rate-limit headers. Errors have one shape: {\"error\": {\"code\", \"message\", \"details\"}}.",
         ],
         "security": [["ApiKeyHeader": []], ["BearerKey": []], ["ApiKeyQuery": []]],
-        "paths": paths,
-        "components": components,
+        "paths": merged(corePaths, featurePaths),
+        "components": merged(components, [["schemas": merged(coreSchemas, featureSchemas)]]),
     ]
 
-    static let paths: JSONValue = [
+    /// Each feature's paths, from its own `OpenAPIDocument+Feature.swift`.
+    static let featurePaths: [JSONValue] = []
+    /// Each feature's schemas, from its own `OpenAPIDocument+Feature.swift`.
+    static let featureSchemas: [JSONValue] = []
+
+    /// `base`'s members with those of each of `extensions` added (an extension's member wins).
+    static func merged(_ base: JSONValue, _ extensions: [JSONValue]) -> JSONValue {
+        guard case .object(var members) = base else { return base }
+        for case .object(let more) in extensions {
+            for (name, value) in more { members[name] = value }
+        }
+        return .object(members)
+    }
+
+    static let corePaths: JSONValue = [
         "/health": ["get": operation("The process answers", tag: "health", response: ref("Health"), public: true)],
         "/ready": ["get": operation("Storage answers and no shutdown has begun", tag: "health", response: ref("Health"), public: true)],
         "/openapi.json": ["get": operation("This document", tag: "health", response: jsonObject, public: true)],
@@ -226,102 +240,103 @@ enum OpenAPIDocument {
                 "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]],
             ]
         ],
-        "schemas": [
-            "Error": object(
-                ["error": object(["code": string, "message": string, "details": jsonObject], required: ["code", "message", "details"])],
-                required: ["error"]),
-            "Health": object(["status": string], required: ["status"]),
-            "RateLimitState": object(["limit": integer, "remaining": integer, "reset": integer], required: ["limit", "remaining", "reset"]),
-            "Me": object(
-                ["key_id": string, "name": string, "role": string, "scopes": ["type": "array", "items": string], "tenant_id": string,
-                 "plan": string, "expires_at": nullable("string", format: "date-time"), "rate_limit": ref("RateLimitState")],
-                required: ["key_id", "name", "role", "scopes", "tenant_id", "plan", "expires_at", "rate_limit"]),
-            "APIKey": object(
-                ["key_id": string, "tenant_id": string, "name": string, "role": string,
-                 "scopes": ["type": ["array", "null"], "items": string], "hint": string, "status": ["type": "string", "enum": ["active", "revoked", "expired"]],
-                 "created_at": dateTime, "expires_at": nullable("string", format: "date-time"), "revoked_at": nullable("string", format: "date-time"),
-                 "last_used_at": nullable("string", format: "date-time"), "last_used_from": nullable("string"),
-                 "rate_limit_per_minute": nullable("integer"), "previous_secret_valid_until": nullable("string", format: "date-time"),
-                 "metadata": jsonObject, "api_key": ["type": "string", "description": "The secret: only in the answer to create and regenerate"]],
-                required: ["key_id", "tenant_id", "name", "role", "scopes", "hint", "status", "created_at", "expires_at", "revoked_at",
-                           "last_used_at", "last_used_from", "rate_limit_per_minute", "previous_secret_valid_until", "metadata"]),
-            "CreateAPIKey": object(
-                ["name": ["type": "string", "minLength": 1, "maxLength": 200], "role": ["type": "string", "enum": ["client", "miner", "master", "operator"]],
-                 "scopes": ["type": "array", "items": string], "expires_at": dateTime, "rate_limit_per_minute": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
-                 "metadata": jsonObject, "tenant_id": string],
-                required: ["name", "role"]),
-            "UpdateAPIKey": [
-                "type": "object",
-                "properties": [
-                    "name": ["type": "string", "minLength": 1, "maxLength": 200],
-                    "scopes": ["type": ["array", "null"], "items": string],
-                    "expires_at": nullable("string", format: "date-time"),
-                    "rate_limit_per_minute": ["type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000],
-                    "metadata": jsonObject,
-                ],
+    ]
+
+    static let coreSchemas: JSONValue = [
+        "Error": object(
+            ["error": object(["code": string, "message": string, "details": jsonObject], required: ["code", "message", "details"])],
+            required: ["error"]),
+        "Health": object(["status": string], required: ["status"]),
+        "RateLimitState": object(["limit": integer, "remaining": integer, "reset": integer], required: ["limit", "remaining", "reset"]),
+        "Me": object(
+            ["key_id": string, "name": string, "role": string, "scopes": ["type": "array", "items": string], "tenant_id": string,
+             "plan": string, "expires_at": nullable("string", format: "date-time"), "rate_limit": ref("RateLimitState")],
+            required: ["key_id", "name", "role", "scopes", "tenant_id", "plan", "expires_at", "rate_limit"]),
+        "APIKey": object(
+            ["key_id": string, "tenant_id": string, "name": string, "role": string,
+             "scopes": ["type": ["array", "null"], "items": string], "hint": string, "status": ["type": "string", "enum": ["active", "revoked", "expired"]],
+             "created_at": dateTime, "expires_at": nullable("string", format: "date-time"), "revoked_at": nullable("string", format: "date-time"),
+             "last_used_at": nullable("string", format: "date-time"), "last_used_from": nullable("string"),
+             "rate_limit_per_minute": nullable("integer"), "previous_secret_valid_until": nullable("string", format: "date-time"),
+             "metadata": jsonObject, "api_key": ["type": "string", "description": "The secret: only in the answer to create and regenerate"]],
+            required: ["key_id", "tenant_id", "name", "role", "scopes", "hint", "status", "created_at", "expires_at", "revoked_at",
+                       "last_used_at", "last_used_from", "rate_limit_per_minute", "previous_secret_valid_until", "metadata"]),
+        "CreateAPIKey": object(
+            ["name": ["type": "string", "minLength": 1, "maxLength": 200], "role": ["type": "string", "enum": ["client", "miner", "master", "operator"]],
+             "scopes": ["type": "array", "items": string], "expires_at": dateTime, "rate_limit_per_minute": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
+             "metadata": jsonObject, "tenant_id": string],
+            required: ["name", "role"]),
+        "UpdateAPIKey": [
+            "type": "object",
+            "properties": [
+                "name": ["type": "string", "minLength": 1, "maxLength": 200],
+                "scopes": ["type": ["array", "null"], "items": string],
+                "expires_at": nullable("string", format: "date-time"),
+                "rate_limit_per_minute": ["type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000],
+                "metadata": jsonObject,
             ],
-            "Regenerate": ["type": "object", "properties": ["grace_period_seconds": ["type": "integer", "minimum": 0, "maximum": 604_800]]],
-            "UsageBucket": object(["start": dateTime, "admitted": integer, "rate_limited": integer, "errors": integer], required: ["start", "admitted", "rate_limited", "errors"]),
-            "KeyUsage": object(
-                ["key_id": string, "last_used_at": nullable("string", format: "date-time"), "last_used_from": nullable("string"),
-                 "totals": ref("UsageBucket"), "minutes": ["type": "array", "items": ref("UsageBucket")], "hours": ["type": "array", "items": ref("UsageBucket")]],
-                required: ["key_id", "last_used_at", "last_used_from", "totals", "minutes", "hours"]),
-            "AuditEvent": object(
-                ["event_id": string, "type": string, "tenant_id": string, "actor_key_id": nullable("string"), "target_id": string,
-                 "created_at": dateTime, "data": jsonObject],
-                required: ["event_id", "type", "tenant_id", "actor_key_id", "target_id", "created_at", "data"]),
-            "Tenant": object(
-                ["tenant_id": string, "name": string, "plan": string, "rate_limit_per_minute": integer,
-                 "custom_rate_limit_per_minute": nullable("integer"), "created_at": dateTime, "master_key": ref("APIKey")],
-                required: ["tenant_id", "name", "plan", "rate_limit_per_minute", "custom_rate_limit_per_minute", "created_at"]),
-            "CreateTenant": object(
-                ["tenant_id": ["type": "string", "pattern": "^[a-z0-9_-]{1,64}$"], "name": ["type": "string", "minLength": 1, "maxLength": 200], "plan": string],
-                required: ["name", "plan"]),
-            "UpdateTenant": [
-                "type": "object",
-                "properties": ["plan": string, "name": ["type": "string", "minLength": 1, "maxLength": 200],
-                               "rate_limit_per_minute": ["type": ["integer", "null"], "minimum": 1, "maximum": 100_000_000]],
-            ],
-            "SubmitJob": object(
-                ["payload": anyJSON, "constraints": jsonObject, "ttl_seconds": ["type": "integer", "minimum": 1, "maximum": 604_800]],
-                required: ["payload"]),
-            "Job": object(
-                ["job_id": string, "state": ["type": "string", "enum": ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELED", "EXPIRED"]],
-                 "assigned_miner_id": nullable("string"), "requested_at": dateTime, "expires_at": dateTime, "error": nullable("string"),
-                 "error_code": nullable("string"), "ttl_seconds": integer, "started_at": nullable("string", format: "date-time"),
-                 "finished_at": nullable("string", format: "date-time")],
-                required: ["job_id", "state", "assigned_miner_id", "requested_at", "expires_at", "error", "error_code", "ttl_seconds", "started_at", "finished_at"]),
-            "JobResult": object(["result": anyJSON, "receipt": ref("Receipt")], required: ["result", "receipt"]),
-            "Receipt": object(
-                ["version": string, "receipt_id": string, "job_id": string, "provider": string, "client": string, "status": string, "units": number, "unit_type": anyJSON, "unit_price": number, "price": number, "started_at": integer, "completed_at": integer, "metadata": jsonObject,
-                 "signature": object(["alg": string, "key_id": string, "sig": string], required: ["alg", "key_id", "sig"])],
-                required: ["version", "receipt_id", "job_id", "provider", "client", "status", "units", "unit_type", "unit_price", "price", "started_at", "completed_at", "metadata", "signature"]),
-            "ReceiptList": object(["items": ["type": "array", "items": ref("Receipt")]], required: ["items"]),
-            "ReceiptKeyList": object(["items": ["type": "array", "items": ref("ReceiptKey")]], required: ["items"]),
-            "ReceiptKey": object(["key_id": string, "alg": string, "public_key": string, "created_at": dateTime, "current": boolean], required: ["key_id", "alg", "public_key", "created_at", "current"]),
-            "RegisterMiner": [
-                "type": "object",
-                "properties": ["capabilities": jsonObject, "concurrency": ["type": "integer", "minimum": 1, "maximum": 1024], "region": string],
-            ],
-            "Heartbeat": ["type": "object", "properties": ["inflight": integer, "status": string, "metadata": jsonObject]],
-            "Poll": ["type": "object", "properties": ["max_wait_seconds": ["type": "number", "minimum": 0, "maximum": 60]]],
-            "AssignedJob": object(
-                ["job_id": string, "payload": anyJSON, "constraints": jsonObject, "attempt": integer],
-                required: ["job_id", "payload", "constraints", "attempt"]),
-            "JobResultRequest": object(["result": anyJSON, "metrics": jsonObject, "attempt": integer], required: ["result"]),
-            "JobFailRequest": ["type": "object", "properties": ["error_code": string, "error_message": string, "metrics": jsonObject, "attempt": integer]],
-            "MinerReleased": object(
-                ["miner_id": string, "released": ["type": "boolean"], "requeued_jobs": integer],
-                required: ["miner_id", "released", "requeued_jobs"]),
-            "Miner": object(
-                ["miner_id": string, "status": ["type": "string", "enum": ["ONLINE", "DRAINING", "OFFLINE"]], "concurrency": integer,
-                 "region": nullable("string"), "running": integer, "capabilities": jsonObject, "registered_at": dateTime, "last_seen_at": dateTime],
-                required: ["miner_id", "status", "concurrency", "running", "capabilities", "registered_at", "last_seen_at"]),
-            "Stats": object(
-                ["queue_depth": integer, "running": integer, "miners_online": integer,
-                 "jobs_by_state": ["type": "object", "additionalProperties": integer], "success_rate": nullable("number"),
-                 "average_seconds_to_completion": nullable("number")],
-                required: ["queue_depth", "running", "miners_online", "jobs_by_state", "success_rate", "average_seconds_to_completion"]),
         ],
+        "Regenerate": ["type": "object", "properties": ["grace_period_seconds": ["type": "integer", "minimum": 0, "maximum": 604_800]]],
+        "UsageBucket": object(["start": dateTime, "admitted": integer, "rate_limited": integer, "errors": integer], required: ["start", "admitted", "rate_limited", "errors"]),
+        "KeyUsage": object(
+            ["key_id": string, "last_used_at": nullable("string", format: "date-time"), "last_used_from": nullable("string"),
+             "totals": ref("UsageBucket"), "minutes": ["type": "array", "items": ref("UsageBucket")], "hours": ["type": "array", "items": ref("UsageBucket")]],
+            required: ["key_id", "last_used_at", "last_used_from", "totals", "minutes", "hours"]),
+        "AuditEvent": object(
+            ["event_id": string, "type": string, "tenant_id": string, "actor_key_id": nullable("string"), "target_id": string,
+             "created_at": dateTime, "data": jsonObject],
+            required: ["event_id", "type", "tenant_id", "actor_key_id", "target_id", "created_at", "data"]),
+        "Tenant": object(
+            ["tenant_id": string, "name": string, "plan": string, "rate_limit_per_minute": integer,
+             "custom_rate_limit_per_minute": nullable("integer"), "created_at": dateTime, "master_key": ref("APIKey")],
+            required: ["tenant_id", "name", "plan", "rate_limit_per_minute", "custom_rate_limit_per_minute", "created_at"]),
+        "CreateTenant": object(
+            ["tenant_id": ["type": "string", "pattern": "^[a-z0-9_-]{1,64}$"], "name": ["type": "string", "minLength": 1, "maxLength": 200], "plan": string],
+            required: ["name", "plan"]),
+        "UpdateTenant": [
+            "type": "object",
+            "properties": ["plan": string, "name": ["type": "string", "minLength": 1, "maxLength": 200],
+                           "rate_limit_per_minute": ["type": ["integer", "null"], "minimum": 1, "maximum": 100_000_000]],
+        ],
+        "SubmitJob": object(
+            ["payload": anyJSON, "constraints": jsonObject, "ttl_seconds": ["type": "integer", "minimum": 1, "maximum": 604_800]],
+            required: ["payload"]),
+        "Job": object(
+            ["job_id": string, "state": ["type": "string", "enum": ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELED", "EXPIRED"]],
+             "assigned_miner_id": nullable("string"), "requested_at": dateTime, "expires_at": dateTime, "error": nullable("string"),
+             "error_code": nullable("string"), "ttl_seconds": integer, "started_at": nullable("string", format: "date-time"),
+             "finished_at": nullable("string", format: "date-time")],
+            required: ["job_id", "state", "assigned_miner_id", "requested_at", "expires_at", "error", "error_code", "ttl_seconds", "started_at", "finished_at"]),
+        "JobResult": object(["result": anyJSON, "receipt": ref("Receipt")], required: ["result", "receipt"]),
+        "Receipt": object(
+            ["version": string, "receipt_id": string, "job_id": string, "provider": string, "client": string, "status": string, "units": number, "unit_type": anyJSON, "unit_price": number, "price": number, "started_at": integer, "completed_at": integer, "metadata": jsonObject,
+             "signature": object(["alg": string, "key_id": string, "sig": string], required: ["alg", "key_id", "sig"])],
+            required: ["version", "receipt_id", "job_id", "provider", "client", "status", "units", "unit_type", "unit_price", "price", "started_at", "completed_at", "metadata", "signature"]),
+        "ReceiptList": object(["items": ["type": "array", "items": ref("Receipt")]], required: ["items"]),
+        "ReceiptKeyList": object(["items": ["type": "array", "items": ref("ReceiptKey")]], required: ["items"]),
+        "ReceiptKey": object(["key_id": string, "alg": string, "public_key": string, "created_at": dateTime, "current": boolean], required: ["key_id", "alg", "public_key", "created_at", "current"]),
+        "RegisterMiner": [
+            "type": "object",
+            "properties": ["capabilities": jsonObject, "concurrency": ["type": "integer", "minimum": 1, "maximum": 1024], "region": string],
+        ],
+        "Heartbeat": ["type": "object", "properties": ["inflight": integer, "status": string, "metadata": jsonObject]],
+        "Poll": ["type": "object", "properties": ["max_wait_seconds": ["type": "number", "minimum": 0, "maximum": 60]]],
+        "AssignedJob": object(
+            ["job_id": string, "payload": anyJSON, "constraints": jsonObject, "attempt": integer],
+            required: ["job_id", "payload", "constraints", "attempt"]),
+        "JobResultRequest": object(["result": anyJSON, "metrics": jsonObject, "attempt": integer], required: ["result"]),
+        "JobFailRequest": ["type": "object", "properties": ["error_code": string, "error_message": string, "metrics": jsonObject, "attempt": integer]],
+        "MinerReleased": object(
+            ["miner_id": string, "released": ["type": "boolean"], "requeued_jobs": integer],
+            required: ["miner_id", "released", "requeued_jobs"]),
+        "Miner": object(
+            ["miner_id": string, "status": ["type": "string", "enum": ["ONLINE", "DRAINING", "OFFLINE"]], "concurrency": integer,
+             "region": nullable("string"), "running": integer, "capabilities": jsonObject, "registered_at": dateTime, "last_seen_at": dateTime],
+            required: ["miner_id", "status", "concurrency", "running", "capabilities", "registered_at", "last_seen_at"]),
+        "Stats": object(
+            ["queue_depth": integer, "running": integer, "miners_online": integer,
+             "jobs_by_state": ["type": "object", "additionalProperties": integer], "success_rate": nullable("number"),
+             "average_seconds_to_completion": nullable("number")],
+            required: ["queue_depth", "running", "miners_online", "jobs_by_state", "success_rate", "average_seconds_to_completion"]),
     ]
 }

@@ -4,7 +4,12 @@
 /// (`COLLATE "C"`), as SQLite's do, so listings order ties alike whatever the database's locale.
 /// Each entry is applied once, in order, at start.
 enum PostgresMigrations {
-    static let all: [(version: Int, statements: [String])] = [
+    static let all = core + features
+
+    /// Each feature's migrations, from its own `Migrations+Feature.swift` (versions stay increasing).
+    static let features: [(version: Int, statements: [String])] = []
+
+    static let core: [(version: Int, statements: [String])] = [
         (
             1,
             [

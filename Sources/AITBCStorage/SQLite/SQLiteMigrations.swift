@@ -1,6 +1,11 @@
 /// The versioned schema of the SQLite store; each entry is applied once, in order, at start.
 enum SQLiteMigrations {
-    static let all: [(version: Int, statements: [String])] = [
+    static let all = core + features
+
+    /// Each feature's migrations, from its own `Migrations+Feature.swift` (versions stay increasing).
+    static let features: [(version: Int, statements: [String])] = []
+
+    static let core: [(version: Int, statements: [String])] = [
         (
             1,
             [
