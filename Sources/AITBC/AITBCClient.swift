@@ -118,7 +118,7 @@ public final class AITBCClient: Sendable {
         headers.add(name: "Accept", value: "application/json")
         headers.add(name: "User-Agent", value: "aitbc-swift/0.1")
         if let tenantID { headers.add(name: "X-Tenant-ID", value: tenantID) }
-        for (name, value) in extra { headers.add(name: name, value: value) }
+        for (name, value) in extra { headers.replaceOrAdd(name: name, value: value) }
         if payload != nil { headers.add(name: "Content-Type", value: "application/json") }
         var attempt = 0
         while true {

@@ -142,6 +142,7 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
     TenantController(tenants: coordinator.tenants, time: coordinator.time).addRoutes(to: v1)
     JobController(jobs: coordinator.jobs).addRoutes(to: v1)
     receipts.addRoutes(to: v1)
+    UsageController(reports: coordinator.usageReports).addRoutes(to: v1)
     MinerController(miners: coordinator.miners, longPolls: coordinator.longPolls).addRoutes(to: v1)
     MetricsController(coordinator: coordinator, metrics: metrics)
         .addRoutes(to: router.group("metrics").add(middleware: keys).group(context: AuthenticatedRequestContext.self))
@@ -158,6 +159,7 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
             },
             budgets: coordinator.budgets)
         dashboard.addRoutes(to: router)
+        dashboard.addUsageExport(to: router, reports: coordinator.usageReports)
     }
     // Last, so that it wraps only the router's not-found answer; it knows every route by now.
     router.add(

@@ -67,6 +67,7 @@ import Testing
             take("APIKey", try await client.send(.delete, "/v1/api-keys/\(keyID)", key: master))
             take("Page<APIKey>", try await client.send(.get, "/v1/api-keys?limit=2", key: master))
             take("Page<AuditEvent>", try await client.send(.get, "/v1/audit-events?limit=5", key: master))
+            take("UsageReport", try await client.send(.get, "/v1/usage?group_by=key&limit=1", key: master))
             take("Tenant", try await client.send(
                 .post, "/v1/tenants", key: op, json: #"{"tenant_id": "acme", "name": "Acme", "plan": "free"}"#), .created)
             take("Tenant", try await client.send(.get, "/v1/tenants/acme", key: op))

@@ -240,6 +240,7 @@ enum DashboardTemplates {
           </tbody>
         </table>
         </div>
+        <p id="usage-downloads"><a href="/dashboard/usage.csv?granularity=day" id="download-usage-csv" download>Download usage CSV</a> (per key and day, last 30 days) · <a href="/dashboard/usage.csv?granularity=hour" download>per hour, last 24 hours</a></p>
         <section class="card" aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Sessions</h2>
         <p>Signed in somewhere you no longer use? This signs this account out of every browser, this one included.</p>

@@ -21,6 +21,7 @@ from .types import (
     APIKey, AssignedJob, JobResult, JobView, KeyUsage, Me, Miner, MinerReleased, Page, RateLimitState, Receipt,
     ReceiptKey, Tenant, UsageBucket,
 )
+from .usage import UsageReport, UsageRow
 
 # A library logs only when the application configures logging (retries, at DEBUG; never a key).
 logging.getLogger("aitbc").addHandler(logging.NullHandler())
@@ -31,5 +32,5 @@ __all__ = [
     "RateLimitError", "ServerError", "TransportError", "ValidationError", "WaitTimeoutError",
     "canonical_json", "verify_receipt",
     "APIKey", "AssignedJob", "JobResult", "JobView", "KeyUsage", "Me", "Miner", "MinerReleased", "Page",
-    "RateLimitState", "Receipt", "ReceiptKey", "Tenant", "UsageBucket",
+    "RateLimitState", "Receipt", "ReceiptKey", "Tenant", "UsageBucket", "UsageReport", "UsageRow",
 ]

@@ -12,6 +12,7 @@ from . import _operations as ops
 from ._core import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_DELAY, DEFAULT_TIMEOUT, Call, Core
 from .async_resources import AsyncAPIKeys, AsyncJobs, AsyncMiners, AsyncReceipts, AsyncTenants
 from .types import Me, RateLimitState
+from .usage import AsyncUsage
 
 T = TypeVar("T")
 
@@ -41,6 +42,7 @@ class AsyncAITBCClient:
         self.miners = AsyncMiners(self._send)
         self.tenants = AsyncTenants(self._send)
         self.receipts = AsyncReceipts(self._send)
+        self.usage = AsyncUsage(self._send)
 
     @property
     def base_url(self) -> str:

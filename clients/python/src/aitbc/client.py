@@ -12,6 +12,7 @@ from . import _operations as ops
 from ._core import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_DELAY, DEFAULT_TIMEOUT, Call, Core
 from .resources import APIKeys, Jobs, Miners, Receipts, Tenants
 from .types import Me, RateLimitState
+from .usage import Usage
 
 T = TypeVar("T")
 
@@ -44,6 +45,7 @@ class AITBCClient:
         self.miners = Miners(self._send)
         self.tenants = Tenants(self._send)
         self.receipts = Receipts(self._send)
+        self.usage = Usage(self._send)
 
     @property
     def base_url(self) -> str:
