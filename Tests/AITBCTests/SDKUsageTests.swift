@@ -18,7 +18,9 @@ import Testing
             #expect(rows.filter { $0.keyID == "key_dev_client" }.map(\.admitted).reduce(0, +) == 3)
             #expect(rows.filter { $0.keyID == "key_dev_miner" }.map(\.errors) == [4])
             let whole = try await master.usage.report(.init(from: parameters.from, byKey: true))
-            #expect(rows == whole)
+            // The master's own report requests add to its row between reads; every other row is the same.
+            #expect(rows.filter { $0.keyID != "key_dev_master" } == whole.filter { $0.keyID != "key_dev_master" })
+            #expect(rows.count == whole.count)
 
             let csv = try await master.usage.csv(parameters)
             let lines = csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }
