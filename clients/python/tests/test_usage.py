@@ -28,7 +28,9 @@ def test_report_counts_each_request_once_per_key_and_follows_cursors(tenant: Fre
     assert sum(row.admitted for row in mine) == 4
     assert all(isinstance(row, UsageRow) and row.tenant_id == tenant.tenant_id for row in rows)
     assert all(row.end - row.start == timedelta(hours=1) for row in rows)
-    assert master.usage.report(by_key=True, limit=1) == rows
+    # The master's own report requests add to its row between reads; the other rows stay the same.
+    paged = master.usage.report(by_key=True, limit=1)
+    assert [row for row in paged if row.key_id == key_id] == mine and len(paged) == len(rows)
 
     page = master.usage.page(granularity="day", limit=1)
     assert page.granularity == "day" and len(page.items) == 1
@@ -53,7 +55,9 @@ def test_async_report_and_csv(tenant: FreshTenant) -> None:
         async with AsyncAITBCClient(tenant.master_key, tenant.url) as master:
             rows = await master.usage.report(by_key=True, limit=1)
             assert sum(row.admitted for row in rows if row.key_id == key_id) == 2
-            assert rows == await master.usage.report(by_key=True)
+            whole = await master.usage.report(by_key=True)
+            assert [row for row in rows if row.key_id == key_id] == [row for row in whole if row.key_id == key_id]
+            assert len(rows) == len(whole)
             text = await master.usage.csv(from_=datetime.now(timezone.utc) - timedelta(hours=2))
             assert text.startswith("start,end,tenant_id,admitted,rate_limited,errors\r\n")
 
