@@ -7,7 +7,7 @@ import Foundation
 struct AITBCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aitbc",
-        abstract: "Command line for the AITBC Coordinator: API keys, jobs, miners, tenants.",
+        abstract: "Command line for the AITBC Coordinator: API keys, jobs, miners, tenants, usage reports.",
         discussion: """
             Settings (every command):
               --url      AITBC_URL        default http://127.0.0.1:8000
