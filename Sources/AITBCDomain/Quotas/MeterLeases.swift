@@ -32,6 +32,8 @@ public final class MeterLeases: Sendable {
 
     /// Largest slice beyond what a request needs.
     static let maximumSlice = 255
+    /// Times a request tries its slices and leases before it is refused.
+    static let maximumRounds = 32
 
     private let state = Mutex([Meter: Held]())
     let authority: any MeterLeaseAuthority
@@ -65,7 +67,7 @@ public final class MeterLeases: Sendable {
                     meter: .credits(keyID: principal.key.id), kind: .credits(refill: credits.refill), units: cost,
                     periodStart: credits.refill?.interval.start(containing: now) ?? 0, digest: principal.key.digest))
         }
-        for _ in 0..<8 {
+        for _ in 0..<Self.maximumRounds {
             if let charge = state.withLock({ Self.take(&$0, needs, now: now) }) { return charge }
             for need in needs {
                 let (short, known) = state.withLock { held -> (Int, Int) in
@@ -91,10 +93,15 @@ public final class MeterLeases: Sendable {
                     held[need.meter] = entry
                     return entry
                 }
-                if grant.units == 0 { throw refusal(need, held: held, needs: needs, now: now) }
+                // The counter had too little, but a concurrent request of this instance may have leased
+                // enough meanwhile: refused only when what is held here is short too.
+                if grant.units == 0, held.units < need.units { throw refusal(need, held: held, needs: needs, now: now) }
             }
         }
-        throw CoordinatorError.storageUnavailable
+        // Concurrent requests kept taking what this one leased: refused, as when the counter is spent.
+        let first = needs[0]
+        let held = state.withLock { $0[first.meter] } ?? Held(kind: first.kind, periodStart: first.periodStart, units: 0, remainingBeyond: 0)
+        throw refusal(first, held: held, needs: needs, now: now)
     }
 
     /// Takes every need from the held slices, or nothing (nil) when one is short.
