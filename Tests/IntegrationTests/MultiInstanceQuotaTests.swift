@@ -36,7 +36,7 @@ struct MultiInstanceQuotaTests {
         #expect(patched.status == 200)
         let statuses = try await Self.spread(3 * quota, over: servers, key: key.secret)
         #expect(statuses.filter { $0 == 200 }.count == quota)
-        #expect(statuses.filter { $0 == 429 }.count == 2 * quota)
+        #expect(statuses.filter { $0 == 429 }.count == 2 * quota, "\(statuses.sorted())")
         for server in servers {
             let after = try await server.request(.GET, "/v1/me", key: key.secret)
             #expect(after.status == 429)
@@ -59,7 +59,7 @@ struct MultiInstanceQuotaTests {
         let keyID = try #require(created.json["key_id"] as? String)
         let statuses = try await Self.spread(3 * credits, over: servers, key: secret)
         #expect(statuses.filter { $0 == 200 }.count == credits)
-        #expect(statuses.filter { $0 == 429 }.count == 2 * credits)
+        #expect(statuses.filter { $0 == 429 }.count == 2 * credits, "\(statuses.sorted())")
         // A top-up on one instance is spent exactly, wherever the requests go.
         let topped = try await servers[1].request(
             .PATCH, "/v1/api-keys/\(keyID)", key: MultiInstanceTests.operatorKey, body: #"{"credits": {"remaining": 7}}"#)

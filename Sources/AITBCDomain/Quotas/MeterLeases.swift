@@ -13,7 +13,7 @@ import Synchronization
 /// another instance: a top-up sets the balance, and units leased before it must not be added to it.
 /// A crash loses what the slices held: those units are never admitted (nothing is re-granted).
 public final class MeterLeases: Sendable {
-    struct Held {
+    struct Held: Sendable {
         var kind: MeterKind
         var periodStart: Int64
         var units: Int
@@ -22,7 +22,7 @@ public final class MeterLeases: Sendable {
         var digest: APIKeyDigest?
     }
 
-    struct Need {
+    struct Need: Sendable {
         var meter: Meter
         var kind: MeterKind
         var units: Int
@@ -36,6 +36,7 @@ public final class MeterLeases: Sendable {
     static let maximumRounds = 32
 
     private let state = Mutex([Meter: Held]())
+    private let leasing = AsyncSerialGate()
     let authority: any MeterLeaseAuthority
     let time: any TimeSource
 
@@ -70,38 +71,47 @@ public final class MeterLeases: Sendable {
         for _ in 0..<Self.maximumRounds {
             if let charge = state.withLock({ Self.take(&$0, needs, now: now) }) { return charge }
             for need in needs {
-                let (short, known) = state.withLock { held -> (Int, Int) in
-                    guard let current = held[need.meter], Self.isCurrent(current, need) else { return (need.units, 0) }
-                    return (max(0, need.units - current.units), current.remainingBeyond)
-                }
-                guard short > 0 else { continue }
-                let grant: MeterGrant
-                do {
-                    grant = try await authority.leaseMeter(
-                        need.meter.storageName, kind: need.kind, periodStart: need.periodStart,
-                        want: short + min(Self.maximumSlice, known / 16), need: short)
-                } catch {
-                    throw CoordinatorError.storageUnavailable
-                }
-                let held = state.withLock { held -> Held in
-                    var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
-                        ?? Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest)
-                    entry.units += grant.units
-                    entry.periodStart = grant.periodStart
-                    entry.kind = need.kind
-                    entry.remainingBeyond = grant.remainingBeyond
-                    held[need.meter] = entry
-                    return entry
-                }
+                // One lease at a time per instance: requests that queue behind it usually find it
+                // covered them, and a burst does not take every pooled connection at once.
+                let (grant, held) = try await leasing.run { [self] in try await lease(need) }
                 // The counter had too little, but a concurrent request of this instance may have leased
                 // enough meanwhile: refused only when what is held here is short too.
-                if grant.units == 0, held.units < need.units { throw refusal(need, held: held, needs: needs, now: now) }
+                if let grant, grant.units == 0, held.units < need.units { throw refusal(need, held: held, needs: needs, now: now) }
             }
         }
         // Concurrent requests kept taking what this one leased: refused, as when the counter is spent.
         let first = needs[0]
         let held = state.withLock { $0[first.meter] } ?? Held(kind: first.kind, periodStart: first.periodStart, units: 0, remainingBeyond: 0)
         throw refusal(first, held: held, needs: needs, now: now)
+    }
+
+    /// Leases what `need` lacks here (nothing, and no grant, when the slice now covers it) and adds
+    /// it to the slice; the grant and the slice after it.
+    private func lease(_ need: Need) async throws -> (MeterGrant?, Held) {
+        let (short, known, current) = state.withLock { held -> (Int, Int, Held?) in
+            guard let current = held[need.meter], Self.isCurrent(current, need) else { return (need.units, 0, nil) }
+            return (max(0, need.units - current.units), current.remainingBeyond, current)
+        }
+        if short == 0, let current { return (nil, current) }
+        let grant: MeterGrant
+        do {
+            grant = try await authority.leaseMeter(
+                need.meter.storageName, kind: need.kind, periodStart: need.periodStart,
+                want: short + min(Self.maximumSlice, known / 16), need: short)
+        } catch {
+            throw CoordinatorError.storageUnavailable
+        }
+        let held = state.withLock { held -> Held in
+            var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
+                ?? Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest)
+            entry.units += grant.units
+            entry.periodStart = grant.periodStart
+            entry.kind = need.kind
+            entry.remainingBeyond = grant.remainingBeyond
+            held[need.meter] = entry
+            return entry
+        }
+        return (grant, held)
     }
 
     /// Takes every need from the held slices, or nothing (nil) when one is short.
@@ -205,9 +215,10 @@ public final class MeterLeases: Sendable {
     public func release(matching: (Meter) -> Bool = { _ in true }) async {
         let taken = state.withLock { held -> [(Meter, Held)] in
             var taken: [(Meter, Held)] = []
-            for (meter, entry) in held where matching(meter) {
-                held.removeValue(forKey: meter)
-                if entry.units > 0 { taken.append((meter, entry)) }
+            // The entry stays (empty): a refund of a request charged before this still finds its slice.
+            for (meter, entry) in held where matching(meter) && entry.units > 0 {
+                held[meter]?.units = 0
+                taken.append((meter, entry))
             }
             return taken
         }

@@ -73,7 +73,10 @@ public final class RequestBudgets: Sendable {
         let now = time.now()
         let instant = time.rateInstant(wall: now)
         var charge: SpendingMeters.Charge?
-        if let meters, !(revocation && principal.permissions.contains(.keysWrite)) {
+        // Without quotas or credits (the common case) nothing is called, locked or allocated here.
+        if let meters, principal.quota != nil || principal.key.credits != nil,
+            !(revocation && principal.permissions.contains(.keysWrite))
+        {
             do {
                 charge = try await meters.charge(principal, cost: cost)
             } catch var error as CoordinatorError where error.code == .quotaExceeded || error.code == .creditsExhausted {
