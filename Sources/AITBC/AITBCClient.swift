@@ -127,7 +127,10 @@ public final class AITBCClient: Sendable {
             if let rateLimit { lastRateLimitState.withLock { $0 = rateLimit } }
             if (200..<300).contains(answer.status) { return answer }
             let retryAfter = answer.headers.first(name: "Retry-After").flatMap { Int($0) }
-            if (answer.status == 429 || answer.status == 503), attempt < configuration.maximumRetries {
+            // A spent quota or balance is not waited out inside a call (its Retry-After may be hours).
+            if answer.status == 503 || (answer.status == 429 && !ErrorMapping.isSpentAllowance(answer.body)),
+                attempt < configuration.maximumRetries
+            {
                 attempt += 1
                 try await Task.sleep(for: retryDelay(retryAfter: retryAfter, attempt: attempt))
                 continue

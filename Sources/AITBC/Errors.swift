@@ -47,7 +47,9 @@ public struct PermissionError: AITBCError {
     public var details: [String: JSONValue] { info.details }
 }
 
-/// 429: over the rate limit (or too many failed authentications).
+/// 429: over the rate limit (or too many failed authentications), a request quota
+/// (`QUOTA_EXCEEDED`) or the key's credits (`CREDITS_EXHAUSTED`); the last two are never retried
+/// automatically.
 public struct RateLimitError: AITBCError {
     public let info: ServerErrorInfo
     /// Seconds to wait before retrying, from `Retry-After`.
@@ -59,6 +61,8 @@ public struct RateLimitError: AITBCError {
     public var limit: Int? { info.rateLimit?.limit }
     public var remaining: Int? { info.rateLimit?.remaining }
     public var reset: Date? { info.rateLimit?.reset }
+    /// Whether a quota or the key's credits refused, rather than the per-minute rate.
+    public var isSpentAllowance: Bool { ErrorMapping.spentAllowanceCodes.contains(code) }
 }
 
 /// 404: no such job, key, tenant or route.
@@ -124,6 +128,15 @@ public struct RateLimitState: Sendable, Equatable {
 }
 
 enum ErrorMapping {
+    /// Codes of 429s that are never retried automatically: a spent quota or credit balance.
+    static let spentAllowanceCodes: Set<String> = ["QUOTA_EXCEEDED", "CREDITS_EXHAUSTED"]
+
+    /// Whether an error body names a spent quota or credit balance.
+    static func isSpentAllowance(_ body: Data) -> Bool {
+        guard let decoded = try? JSONDecoder().decode(ErrorBody.self, from: body) else { return false }
+        return spentAllowanceCodes.contains(decoded.error.code)
+    }
+
     static func error(status: Int, body: Data, rateLimit: RateLimitState?, retryAfter: Int?) -> any AITBCError {
         let decoded = try? JSONDecoder().decode(ErrorBody.self, from: body)
         let info = ServerErrorInfo(

@@ -69,13 +69,13 @@ extension AITBCClient {
         /// Creates a key; the returned view's `apiKey` holds the secret, shown this once.
         public func create(
             name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil, rateLimitPerMinute: Int? = nil,
-            metadata: [String: JSONValue]? = nil
+            metadata: [String: JSONValue]? = nil, credits: CreditsRequest? = nil
         ) async throws -> APIKeyView {
             try await client.send(
                 .POST, "/v1/api-keys",
                 body: CreateAPIKeyRequest(
                     name: name, role: role, scopes: scopes, expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute,
-                    metadata: metadata)
+                    metadata: metadata, credits: credits)
             ).decode(APIKeyView.self)
         }
 
@@ -97,14 +97,20 @@ extension AITBCClient {
         @discardableResult
         public func update(
             _ keyID: String, name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil,
-            rateLimitPerMinute: Int?? = nil, metadata: [String: JSONValue]? = nil
+            rateLimitPerMinute: Int?? = nil, metadata: [String: JSONValue]? = nil, credits: CreditsRequest?? = nil
         ) async throws -> APIKeyView {
             try await client.send(
                 .PATCH, "/v1/api-keys/\(Path.escape(keyID))",
                 body: UpdateAPIKeyRequest(
                     name: name, scopes: scopes, expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute,
-                    metadata: metadata)
+                    metadata: metadata, credits: credits)
             ).decode(APIKeyView.self)
+        }
+
+        /// Sets the credit balance of `keyID` to `remaining` (audited; master or operator).
+        @discardableResult
+        public func topUp(_ keyID: String, remaining: Int) async throws -> APIKeyView {
+            try await update(keyID, credits: .some(CreditsRequest(remaining: remaining)))
         }
 
         /// Revokes the key; it is refused from the moment this returns.
@@ -242,11 +248,15 @@ extension AITBCClient {
             try await client.send(.GET, "/v1/tenants/\(Path.escape(tenantID))").decode(TenantView.self)
         }
 
-        /// Changes the plan and/or the custom limit (`.some(nil)` clears it).
-        public func update(_ tenantID: String, plan: String? = nil, rateLimitPerMinute: Int?? = nil) async throws -> TenantView {
+        /// Changes the plan, the custom limit and/or the quota overrides (`.some(nil)` clears one).
+        public func update(
+            _ tenantID: String, plan: String? = nil, rateLimitPerMinute: Int?? = nil, quotaPerDay: Int?? = nil,
+            quotaPerMonth: Int?? = nil
+        ) async throws -> TenantView {
             try await client.send(
                 .PATCH, "/v1/tenants/\(Path.escape(tenantID))",
-                body: UpdateTenantRequest(plan: plan, rateLimitPerMinute: rateLimitPerMinute)
+                body: UpdateTenantRequest(
+                    plan: plan, rateLimitPerMinute: rateLimitPerMinute, quotaPerDay: quotaPerDay, quotaPerMonth: quotaPerMonth)
             ).decode(TenantView.self)
         }
     }

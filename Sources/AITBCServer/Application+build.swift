@@ -130,14 +130,15 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
     let proxies = settings.proxies
     let keys = APIKeyMiddleware(
         authenticator: coordinator.authenticator, budgets: coordinator.budgets, allowQueryKeys: settings.allowQueryKeys,
-        proxies: proxies, tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics)
+        proxies: proxies, tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics,
+        jobCost: settings.jobCreditCost)
 
     HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router)
     DocsController().addRoutes(to: router)
     let receipts = ReceiptController(jobs: coordinator.jobs, receipts: coordinator.receipts)
     receipts.addPublicRoutes(to: router)
     let v1 = router.group("v1").add(middleware: keys).group(context: AuthenticatedRequestContext.self)
-    IdentityController().addRoutes(to: v1)
+    IdentityController(meters: coordinator.budgets.meters).addRoutes(to: v1)
     APIKeyController(keys: coordinator.keys, time: coordinator.time).addRoutes(to: v1)
     TenantController(tenants: coordinator.tenants, time: coordinator.time).addRoutes(to: v1)
     JobController(jobs: coordinator.jobs).addRoutes(to: v1)

@@ -59,9 +59,13 @@ public struct Coordinator: Sendable {
         storageServices: [any Service] = [], logger: Logger = Logger(label: "aitbc")
     ) {
         let usage = UsageRecorder()
-        let budgets = RequestBudgets(shared: sharedLimit, usage: usage, time: time)
+        // With a shared rate limit (PostgreSQL), quota and credit counters are leased from the store too.
+        let meters = SpendingMeters(
+            store: store, time: time, authority: sharedLimit == nil ? nil : store as? any MeterLeaseAuthority)
+        let budgets = RequestBudgets(shared: sharedLimit, usage: usage, time: time, meters: meters)
         // A change this instance makes or hears of ends its affected budget leases first.
-        let bus: any ClusterBus = budgets.leases.map { LeaseEndingBus(bus: bus, leases: $0) } ?? bus
+        let leasingBus: any ClusterBus = budgets.leases.map { LeaseEndingBus(bus: bus, leases: $0) } ?? bus
+        let bus: any ClusterBus = meters.leases.map { MeterEndingBus(bus: leasingBus, leases: $0) } ?? leasingBus
         self.store = store
         self.storageServices = storageServices
         self.bus = bus
@@ -77,7 +81,8 @@ public struct Coordinator: Sendable {
         self.usage = usage
         self.budgets = budgets
         self.keys = KeyService(
-            store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets, bus: bus)
+            store: store, authenticator: authenticator, usage: usage, time: time, secrets: secrets, bus: bus,
+            meters: meters)
         self.tenants = TenantService(
             store: store, authenticator: authenticator, keys: keys, time: time, secrets: secrets)
         let passwordHashing = PasswordHashingPool(threads: settings.passwordHashThreads, queue: settings.passwordHashQueue)
@@ -100,7 +105,7 @@ public struct Coordinator: Sendable {
         self.sweeper = JobSweeper(
             store: store, queue: queue, time: time, settings: settings.jobs, logger: logger, bus: bus, interval: .seconds(1))
         self.flusher = UsageFlusher(
-            recorder: usage, store: store, interval: .milliseconds(Int(settings.usageFlushIntervalSeconds * 1000)),
+            recorder: usage, store: store, meters: meters, interval: .milliseconds(Int(settings.usageFlushIntervalSeconds * 1000)),
             logger: logger)
         self.retention = RetentionJanitor(
             store: store, policy: settings.retention, time: time, interval: .seconds(settings.janitorIntervalSeconds),

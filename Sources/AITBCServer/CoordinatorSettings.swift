@@ -29,6 +29,8 @@ public struct CoordinatorSettings: Sendable {
     /// How long an address over its failure budget waits for its 429.
     public var authTarpitMilliseconds = 1000
     public var usageFlushIntervalSeconds = 2.0
+    /// Credits a job submission costs a key that has credits (`AITBC_JOB_CREDIT_COST`).
+    public var jobCreditCost = 1
     public var logLevel = Logger.Level.info
     /// Job TTLs, payload and result limits, heartbeat timeout, poll cap.
     public var jobs = JobSettings()
@@ -88,7 +90,11 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_TLS_KEY", "(none)", "PEM private key of AITBC_TLS_CERT"),
         ("AITBC_ENV", "dev", "dev: development keys allowed; production: refused at start"),
         ("AITBC_DEV_PLAN", "enterprise", "plan of test-tenant in dev mode"),
-        ("AITBC_PLANS", "free=60,pro=600,enterprise=6000", "plans and their requests per minute"),
+        (
+            "AITBC_PLANS", "free=60,pro=600,enterprise=6000",
+            "plans and their requests per minute, each with optional request quotas per UTC day/month: pro=600/day:10000/month:200000"
+        ),
+        ("AITBC_JOB_CREDIT_COST", "1", "credits a job submission costs a key with credits, 1 … 1000000 (any other request costs 1)"),
         ("AITBC_ALLOW_QUERY_KEYS", "true", "accept ?api_key= (false: only headers)"),
         (
             "AITBC_TRUST_PROXY_HEADERS", "false",
@@ -191,7 +197,8 @@ public struct CoordinatorSettings: Sendable {
         }
         if let raw = value("AITBC_PLANS") {
             guard let plans = PlanTable(parsing: raw) else {
-                throw Invalid(description: "AITBC_PLANS must look like free=60,pro=600,enterprise=6000")
+                throw Invalid(
+                    description: "AITBC_PLANS must look like free=60,pro=600,enterprise=6000 (quotas: pro=600/day:10000/month:200000)")
             }
             settings.plans = plans
         }
@@ -262,6 +269,7 @@ public struct CoordinatorSettings: Sendable {
         if let count = try integer("AITBC_MAX_POLLS_PER_KEY", 1...10_000_000) { settings.maximumPollsPerKey = count }
         if let count = try integer("AITBC_MAX_POLLS_PER_TENANT", 1...10_000_000) { settings.maximumPollsPerTenant = count }
         if let enabled = try boolean("AITBC_BENCHMARK_ROUTES") { settings.benchmarkRoutes = enabled }
+        if let cost = try integer("AITBC_JOB_CREDIT_COST", 1...1_000_000) { settings.jobCreditCost = cost }
         settings.receiptSigningSeed = try parseReceiptSigningSeed(value("AITBC_RECEIPT_SIGNING_KEY_HEX"))
         try settings.validate()
         return settings

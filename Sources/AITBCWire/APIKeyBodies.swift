@@ -10,11 +10,15 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
     public var metadata: [String: JSONValue]?
     /// Operator only: the tenant to create the key in (else `X-Tenant-ID`, else the operator's own).
     public var tenantID: String?
+    /// A balance the key spends (`remaining`, and optionally a `refill`); nil: it spends none.
+    public var credits: CreditsRequest?
 
     public init(
         name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil,
-        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue]? = nil, tenantID: String? = nil
+        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue]? = nil, tenantID: String? = nil,
+        credits: CreditsRequest? = nil
     ) {
+        self.credits = credits
         self.name = name
         self.role = role
         self.scopes = scopes
@@ -25,7 +29,7 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, role, scopes, metadata
+        case name, role, scopes, metadata, credits
         case expiresAt = "expires_at"
         case rateLimitPerMinute = "rate_limit_per_minute"
         case tenantID = "tenant_id"
@@ -40,11 +44,15 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
     public var expiresAt: Date??
     public var rateLimitPerMinute: Int??
     public var metadata: [String: JSONValue]?
+    /// nil: unchanged; `.some(nil)`: the key spends no credits any more; `.some(credits)`: a top-up
+    /// or a change of refill.
+    public var credits: CreditsRequest??
 
     public init(
         name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil, rateLimitPerMinute: Int?? = nil,
-        metadata: [String: JSONValue]? = nil
+        metadata: [String: JSONValue]? = nil, credits: CreditsRequest?? = nil
     ) {
+        self.credits = credits
         self.name = name
         self.scopes = scopes
         self.expiresAt = expiresAt
@@ -53,7 +61,7 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, scopes, metadata
+        case name, scopes, metadata, credits
         case expiresAt = "expires_at"
         case rateLimitPerMinute = "rate_limit_per_minute"
     }
@@ -65,6 +73,7 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
         self.scopes = try container.decodeNullable([String].self, forKey: .scopes)
         self.expiresAt = try container.decodeNullable(Date.self, forKey: .expiresAt)
         self.rateLimitPerMinute = try container.decodeNullable(Int.self, forKey: .rateLimitPerMinute)
+        self.credits = try container.decodeNullable(CreditsRequest.self, forKey: .credits)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -74,6 +83,7 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
         if let scopes { try container.encode(scopes, forKey: .scopes) }
         if let expiresAt { try container.encode(expiresAt, forKey: .expiresAt) }
         if let rateLimitPerMinute { try container.encode(rateLimitPerMinute, forKey: .rateLimitPerMinute) }
+        if let credits { try container.encode(credits, forKey: .credits) }
     }
 }
 
@@ -110,13 +120,16 @@ public struct APIKeyView: Codable, Sendable, Equatable {
     public var metadata: [String: JSONValue]
     /// The secret: present only in the answer to create and regenerate.
     public var apiKey: String?
+    /// The key's credit balance, when it spends credits.
+    public var credits: CreditsView?
 
     public init(
         keyID: String, tenantID: String, name: String, role: String, scopes: [String]?, hint: String,
         status: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?, lastUsedAt: Date?,
         lastUsedFrom: String?, rateLimitPerMinute: Int?, previousSecretValidUntil: Date?,
-        metadata: [String: JSONValue], apiKey: String? = nil
+        metadata: [String: JSONValue], apiKey: String? = nil, credits: CreditsView? = nil
     ) {
+        self.credits = credits
         self.keyID = keyID
         self.tenantID = tenantID
         self.name = name
@@ -136,7 +149,7 @@ public struct APIKeyView: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, role, scopes, hint, status, metadata
+        case name, role, scopes, hint, status, metadata, credits
         case keyID = "key_id"
         case tenantID = "tenant_id"
         case createdAt = "created_at"
@@ -167,6 +180,7 @@ public struct APIKeyView: Codable, Sendable, Equatable {
         try container.encode(previousSecretValidUntil, forKey: .previousSecretValidUntil)
         try container.encode(metadata, forKey: .metadata)
         try container.encodeIfPresent(apiKey, forKey: .apiKey)
+        try container.encodeIfPresent(credits, forKey: .credits)
     }
 }
 

@@ -25,8 +25,16 @@ public struct UpdateTenantRequest: Codable, Sendable, Equatable {
     public var name: String?
     /// nil: unchanged; `.some(nil)`: back to the plan's limit; `.some(n)`: a custom limit.
     public var rateLimitPerMinute: Int??
+    /// Request quota overrides per UTC day and month, like `rate_limit_per_minute` (null: the plan's).
+    public var quotaPerDay: Int??
+    public var quotaPerMonth: Int??
 
-    public init(plan: String? = nil, name: String? = nil, rateLimitPerMinute: Int?? = nil) {
+    public init(
+        plan: String? = nil, name: String? = nil, rateLimitPerMinute: Int?? = nil, quotaPerDay: Int?? = nil,
+        quotaPerMonth: Int?? = nil
+    ) {
+        self.quotaPerDay = quotaPerDay
+        self.quotaPerMonth = quotaPerMonth
         self.plan = plan
         self.name = name
         self.rateLimitPerMinute = rateLimitPerMinute
@@ -35,6 +43,8 @@ public struct UpdateTenantRequest: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case plan, name
         case rateLimitPerMinute = "rate_limit_per_minute"
+        case quotaPerDay = "quota_per_day"
+        case quotaPerMonth = "quota_per_month"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +52,8 @@ public struct UpdateTenantRequest: Codable, Sendable, Equatable {
         self.plan = try container.decodeIfPresent(String.self, forKey: .plan)
         self.name = try container.decodeIfPresent(String.self, forKey: .name)
         self.rateLimitPerMinute = try container.decodeNullable(Int.self, forKey: .rateLimitPerMinute)
+        self.quotaPerDay = try container.decodeNullable(Int.self, forKey: .quotaPerDay)
+        self.quotaPerMonth = try container.decodeNullable(Int.self, forKey: .quotaPerMonth)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -51,6 +63,8 @@ public struct UpdateTenantRequest: Codable, Sendable, Equatable {
         if let limit = rateLimitPerMinute {
             try container.encode(limit, forKey: .rateLimitPerMinute)
         }
+        if let quotaPerDay { try container.encode(quotaPerDay, forKey: .quotaPerDay) }
+        if let quotaPerMonth { try container.encode(quotaPerMonth, forKey: .quotaPerMonth) }
     }
 }
 
@@ -66,11 +80,22 @@ public struct TenantView: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// The first master key, with its secret: only in the answer to `POST /v1/tenants`.
     public var masterKey: APIKeyView?
+    /// The request quotas in force per UTC day and month (the override, else the plan's), or nil.
+    public var quotaPerDay: Int?
+    public var quotaPerMonth: Int?
+    /// The tenant's own overrides, or nil where the plan's applies.
+    public var customQuotaPerDay: Int?
+    public var customQuotaPerMonth: Int?
 
     public init(
         tenantID: String, name: String, plan: String, rateLimitPerMinute: Int, customRateLimitPerMinute: Int?,
-        createdAt: Date, masterKey: APIKeyView? = nil
+        createdAt: Date, masterKey: APIKeyView? = nil, quotaPerDay: Int? = nil, quotaPerMonth: Int? = nil,
+        customQuotaPerDay: Int? = nil, customQuotaPerMonth: Int? = nil
     ) {
+        self.quotaPerDay = quotaPerDay
+        self.quotaPerMonth = quotaPerMonth
+        self.customQuotaPerDay = customQuotaPerDay
+        self.customQuotaPerMonth = customQuotaPerMonth
         self.tenantID = tenantID
         self.name = name
         self.plan = plan
@@ -87,6 +112,10 @@ public struct TenantView: Codable, Sendable, Equatable {
         case customRateLimitPerMinute = "custom_rate_limit_per_minute"
         case createdAt = "created_at"
         case masterKey = "master_key"
+        case quotaPerDay = "quota_per_day"
+        case quotaPerMonth = "quota_per_month"
+        case customQuotaPerDay = "custom_quota_per_day"
+        case customQuotaPerMonth = "custom_quota_per_month"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -98,6 +127,10 @@ public struct TenantView: Codable, Sendable, Equatable {
         try container.encode(customRateLimitPerMinute, forKey: .customRateLimitPerMinute)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encodeIfPresent(masterKey, forKey: .masterKey)
+        try container.encode(quotaPerDay, forKey: .quotaPerDay)
+        try container.encode(quotaPerMonth, forKey: .quotaPerMonth)
+        try container.encode(customQuotaPerDay, forKey: .customQuotaPerDay)
+        try container.encode(customQuotaPerMonth, forKey: .customQuotaPerMonth)
     }
 }
 
@@ -128,11 +161,17 @@ public struct MeView: Codable, Sendable, Equatable {
     public var plan: String
     public var expiresAt: Date?
     public var rateLimit: RateLimitStateView
+    /// The tightest request quota's state, when a quota applies.
+    public var quota: QuotaStateView?
+    /// The key's credits, when it spends credits.
+    public var credits: CreditsView?
 
     public init(
         keyID: String, name: String, role: String, scopes: [String], tenantID: String, plan: String,
-        expiresAt: Date?, rateLimit: RateLimitStateView
+        expiresAt: Date?, rateLimit: RateLimitStateView, quota: QuotaStateView? = nil, credits: CreditsView? = nil
     ) {
+        self.quota = quota
+        self.credits = credits
         self.keyID = keyID
         self.name = name
         self.role = role
@@ -149,10 +188,13 @@ public struct MeView: Codable, Sendable, Equatable {
         case tenantID = "tenant_id"
         case expiresAt = "expires_at"
         case rateLimit = "rate_limit"
+        case quota, credits
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(quota, forKey: .quota)
+        try container.encodeIfPresent(credits, forKey: .credits)
         try container.encode(keyID, forKey: .keyID)
         try container.encode(name, forKey: .name)
         try container.encode(role, forKey: .role)

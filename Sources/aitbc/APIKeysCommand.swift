@@ -6,7 +6,7 @@ import Foundation
 struct APIKeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api-keys", abstract: "Manage the tenant's API keys (master or operator key).",
-        subcommands: [List.self, Create.self, Get.self, Revoke.self, Regenerate.self, Usage.self])
+        subcommands: [List.self, Create.self, Get.self, TopUp.self, Revoke.self, Regenerate.self, Usage.self])
 
     static func row(_ key: APIKeyView) -> [String] {
         [key.keyID, key.name, key.role, key.hint, key.status, Output.date(key.createdAt), Output.date(key.lastUsedAt),
@@ -21,7 +21,30 @@ struct APIKeysCommand: AsyncParsableCommand {
             ("created_at", Output.date(key.createdAt)), ("expires_at", Output.date(key.expiresAt)),
             ("last_used_at", Output.date(key.lastUsedAt)), ("last_used_from", key.lastUsedFrom ?? "-"),
             ("rate_limit", key.rateLimitPerMinute.map { "\($0)/min" } ?? "tenant's"),
+            ("credits", key.credits.map(Self.describe) ?? "-"),
         ])
+    }
+
+    /// `12 left, refills to 1000 monthly (next 2026-12-01T00:00:00Z)`.
+    static func describe(_ credits: CreditsView) -> String {
+        guard let refill = credits.refill else { return "\(credits.remaining) left, no refill" }
+        return "\(credits.remaining) left, refills to \(refill.amount) \(refill.interval) (next \(Output.date(credits.nextRefillAt)))"
+    }
+
+    /// The `credits` of a create or top-up from `--credits` and `--refill` (`daily`, `monthly`, or
+    /// `none` to stop refilling); the refill's amount is the credits given.
+    static func creditsRequest(_ credits: Int?, refill: String?) throws -> CreditsRequest? {
+        guard let credits else {
+            if refill != nil { throw ValidationFailure(message: "--refill needs --credits") }
+            return nil
+        }
+        switch refill {
+        case nil: return CreditsRequest(remaining: credits)
+        case "none"?: return CreditsRequest(remaining: credits, refill: .some(nil))
+        case let interval? where interval == "daily" || interval == "monthly":
+            return CreditsRequest(remaining: credits, refill: .some(CreditRefillBody(amount: credits, interval: interval)))
+        default: throw ValidationFailure(message: "--refill must be daily, monthly or none")
+        }
     }
 
     static func showSecret(_ key: APIKeyView) {
@@ -68,6 +91,8 @@ struct APIKeysCommand: AsyncParsableCommand {
         @Option(help: "Narrow to these scopes, e.g. jobs:read (repeatable).") var scope: [String] = []
         @Option(help: "Expiry, RFC 3339 (2027-01-01T00:00:00Z).") var expiresAt: String?
         @Option(help: "The key's own lower limit per minute.") var rateLimit: Int?
+        @Option(help: "Credits the key may spend (one per request; a job costs the server's job cost).") var credits: Int?
+        @Option(help: "Refill the credits to --credits every day or month (UTC): daily or monthly.") var refill: String?
 
         func run() async throws {
             try await perform {
@@ -79,8 +104,26 @@ struct APIKeysCommand: AsyncParsableCommand {
                     expiry = date
                 }
                 let key = try await global.client().apiKeys.create(
-                    name: name, role: role, scopes: scope.isEmpty ? nil : scope, expiresAt: expiry, rateLimitPerMinute: rateLimit)
+                    name: name, role: role, scopes: scope.isEmpty ? nil : scope, expiresAt: expiry, rateLimitPerMinute: rateLimit,
+                    credits: try APIKeysCommand.creditsRequest(credits, refill: refill))
                 APIKeysCommand.reportIssued(key, json: global.json)
+            }
+        }
+    }
+
+    struct TopUp: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "top-up", abstract: "Set a key's credit balance (and optionally its refill); audited.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The key id (key_…).") var keyID: String
+        @Option(help: "The new balance.") var credits: Int
+        @Option(help: "Refill to --credits daily or monthly, or none to stop refilling; absent: unchanged.") var refill: String?
+
+        func run() async throws {
+            try await perform {
+                let request = try APIKeysCommand.creditsRequest(credits, refill: refill)
+                let key = try await global.client().apiKeys.update(keyID, credits: .some(request))
+                global.json ? Output.json(key) : APIKeysCommand.show(key)
             }
         }
     }

@@ -205,6 +205,8 @@ struct TenantsCommand: AsyncParsableCommand {
         Output.keyValues([
             ("tenant_id", tenant.tenantID), ("name", tenant.name), ("plan", tenant.plan),
             ("rate_limit", "\(tenant.rateLimitPerMinute)/min\(tenant.customRateLimitPerMinute == nil ? "" : " (custom)")"),
+            ("quota_per_day", tenant.quotaPerDay.map(String.init) ?? "-"),
+            ("quota_per_month", tenant.quotaPerMonth.map(String.init) ?? "-"),
             ("created_at", Output.date(tenant.createdAt)),
         ])
     }
@@ -255,15 +257,18 @@ struct TenantsCommand: AsyncParsableCommand {
         @Argument var tenantID: String
         @Argument(help: "free, pro or enterprise.") var plan: String?
         @Option(help: "A custom requests-per-minute limit; 0 clears it.") var rateLimit: Int?
+        @Option(help: "A request quota per UTC day; 0 goes back to the plan's.") var quotaPerDay: Int?
+        @Option(help: "A request quota per UTC month; 0 goes back to the plan's.") var quotaPerMonth: Int?
 
         func run() async throws {
             try await perform {
-                guard plan != nil || rateLimit != nil else {
-                    throw ValidationFailure(message: "give a plan, --rate-limit, or both")
+                guard plan != nil || rateLimit != nil || quotaPerDay != nil || quotaPerMonth != nil else {
+                    throw ValidationFailure(message: "give a plan, --rate-limit, --quota-per-day or --quota-per-month")
                 }
-                var limit: Int?? = nil
-                if let rateLimit { limit = .some(rateLimit == 0 ? nil : rateLimit) }
-                let tenant = try await global.client().tenants.update(tenantID, plan: plan, rateLimitPerMinute: limit)
+                func change(_ value: Int?) -> Int?? { value.map { $0 == 0 ? .some(nil) : .some($0) } ?? nil }
+                let tenant = try await global.client().tenants.update(
+                    tenantID, plan: plan, rateLimitPerMinute: change(rateLimit), quotaPerDay: change(quotaPerDay),
+                    quotaPerMonth: change(quotaPerMonth))
                 global.json ? Output.json(tenant) : TenantsCommand.show(tenant)
             }
         }

@@ -56,10 +56,10 @@ import Testing
             take("Me", try await client.send(.get, "/v1/me", key: master))
             let created = try await client.send(
                 .post, "/v1/api-keys", key: master,
-                json: #"{"name": "x", "role": "client", "scopes": ["jobs:read"], "rate_limit_per_minute": 10, "metadata": {"team": "ml"}}"#)
+                json: #"{"name": "x", "role": "client", "scopes": ["jobs:read"], "rate_limit_per_minute": 10, "metadata": {"team": "ml"}, "credits": {"remaining": 50, "refill": {"amount": 50, "interval": "monthly"}}}"#)
             take("APIKey", created, .created)
             let keyID = try #require(created.json["key_id"]?.stringValue)
-            _ = try await client.send(.get, "/v1/me", key: try #require(created.json["api_key"]?.stringValue))
+            take("Me", try await client.send(.get, "/v1/me", key: try #require(created.json["api_key"]?.stringValue)))
             take("APIKey", try await client.send(.get, "/v1/api-keys/\(keyID)", key: master))
             take("APIKey", try await client.send(.patch, "/v1/api-keys/\(keyID)", key: master, json: #"{"name": "y"}"#))
             take("APIKey", try await client.send(.post, "/v1/api-keys/\(keyID)/regenerate", key: master, json: #"{"grace_period_seconds": 60}"#))
@@ -68,10 +68,12 @@ import Testing
             take("Page<APIKey>", try await client.send(.get, "/v1/api-keys?limit=2", key: master))
             take("Page<AuditEvent>", try await client.send(.get, "/v1/audit-events?limit=5", key: master))
             take("UsageReport", try await client.send(.get, "/v1/usage?group_by=key&limit=1", key: master))
-            take("Tenant", try await client.send(
-                .post, "/v1/tenants", key: op, json: #"{"tenant_id": "acme", "name": "Acme", "plan": "free"}"#), .created)
+            let acme = try await client.send(
+                .post, "/v1/tenants", key: op, json: #"{"tenant_id": "acme", "name": "Acme", "plan": "free"}"#)
+            take("Tenant", acme, .created)
             take("Tenant", try await client.send(.get, "/v1/tenants/acme", key: op))
-            take("Tenant", try await client.send(.patch, "/v1/tenants/acme", key: op, json: #"{"rate_limit_per_minute": 100}"#))
+            take("Tenant", try await client.send(.patch, "/v1/tenants/acme", key: op, json: #"{"rate_limit_per_minute": 100, "quota_per_day": 1000}"#))
+            take("Me", try await client.send(.get, "/v1/me", key: try #require(acme.json["master_key"]?["api_key"]?.stringValue)))
             take("Page<Tenant>", try await client.send(.get, "/v1/tenants", key: op))
 
             take("Miner", try await client.send(

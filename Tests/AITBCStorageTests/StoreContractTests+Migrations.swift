@@ -81,6 +81,12 @@ extension StoreContractTests {
         #expect(revoked.revokedAt == Self.now)
     }
 
+    /// The key columns of the schemas before the quotas migration (11).
+    static let olderKeyColumns = """
+        id, tenant_id, name, role, scopes, digest, previous_digest, previous_valid_until, hint, created_at, \
+        expires_at, revoked_at, rate_limit, metadata, last_used_at, last_used_from
+        """
+
     /// A SQLite file at the schema before the newest migration, with ``OlderRows`` written in it,
     /// opened by the store; and a way to open it again.
     static func olderSQLiteStore() async throws -> (any CoordinatorStore, @Sendable () async throws -> any CoordinatorStore) {
@@ -101,10 +107,11 @@ extension StoreContractTests {
             }
             _ = try await connection.query(
                 "INSERT INTO tenants (id, name, plan, custom_rate_limit, created_at) VALUES (?, ?, ?, ?, ?)",
-                SQLiteStore.binds(of: OlderRows.tenant))
+                Array(SQLiteStore.binds(of: OlderRows.tenant).prefix(5)))
+            // The columns of the older schema: the row layouts only grew at their ends since.
             _ = try await connection.query(
-                "INSERT INTO api_keys (\(SQLiteStore.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                SQLiteStore.binds(of: OlderRows.key))
+                "INSERT INTO api_keys (\(Self.olderKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                Array(SQLiteStore.binds(of: OlderRows.key).prefix(16)))
             try await SQLiteStore.insert(OlderRows.event, on: connection)
             _ = try await connection.query(
                 "INSERT INTO jobs (\(SQLiteStore.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -147,10 +154,20 @@ extension StoreContractTests {
             let tenant = OlderRows.tenant
             _ = try await connection.query(
                 """
-                INSERT INTO tenants (\(unescaped: PostgresStore.tenantColumns)) VALUES (\(tenant.id), \(tenant.name), \(tenant.plan),
+                INSERT INTO tenants (id, name, plan, custom_rate_limit, created_at) VALUES (\(tenant.id), \(tenant.name), \(tenant.plan),
                 \(tenant.customRateLimitPerMinute), \(PostgresInstant(tenant.createdAt)))
                 """, logger: logger)
-            _ = try await connection.query(PostgresStore.insertQuery(of: OlderRows.key, onConflict: ""), logger: logger)
+            let key = OlderRows.key
+            _ = try await connection.query(
+                """
+                INSERT INTO api_keys (\(unescaped: Self.olderKeyColumns)) VALUES (
+                \(key.id), \(key.tenantID), \(key.name), \(key.role.rawValue),
+                \(key.scopes.map { $0.map(\.rawValue).sorted().joined(separator: " ") }), \(PostgresStore.bytes(key.digest)),
+                \(key.previousDigest.map(PostgresStore.bytes)), \(key.previousValidUntil.map { PostgresInstant($0) }), \(key.hint),
+                \(PostgresInstant(key.createdAt)), \(key.expiresAt.map { PostgresInstant($0) }),
+                \(key.revokedAt.map { PostgresInstant($0) }), \(key.rateLimitPerMinute), \(JSONText.encode(key.metadata)),
+                \(key.lastUsedAt.map { PostgresInstant($0) }), \(key.lastUsedFrom))
+                """, logger: logger)
             _ = try await connection.query(PostgresStore.insertQuery(of: OlderRows.event), logger: logger)
             _ = try await connection.query(PostgresStore.insertQuery(of: OlderRows.job), logger: logger)
             for (minute, admitted) in OlderRows.minutes {

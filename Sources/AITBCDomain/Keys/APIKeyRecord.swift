@@ -23,13 +23,17 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var metadata: [String: JSONValue]
     public var lastUsedAt: Date?
     public var lastUsedFrom: String?
+    /// Whether the key spends credits, and how they refill; nil: it spends none.
+    public var credits: KeyCredits?
 
     public init(
         id: String, tenantID: String, name: String, role: Role, scopes: Set<Permission>?, digest: APIKeyDigest,
         previousDigest: APIKeyDigest? = nil, previousValidUntil: Date? = nil, hint: String, createdAt: Date,
         expiresAt: Date? = nil, revokedAt: Date? = nil, rateLimitPerMinute: Int? = nil,
-        metadata: [String: JSONValue] = [:], lastUsedAt: Date? = nil, lastUsedFrom: String? = nil
+        metadata: [String: JSONValue] = [:], lastUsedAt: Date? = nil, lastUsedFrom: String? = nil,
+        credits: KeyCredits? = nil
     ) {
+        self.credits = credits
         self.id = id
         self.tenantID = tenantID
         self.name = name

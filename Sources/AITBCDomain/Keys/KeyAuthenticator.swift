@@ -125,7 +125,8 @@ public final class KeyAuthenticator: Sendable {
             throw await failure(.invalidKey, from: address, now: instant)
         }
         return Principal(
-            key: record, tenant: tenant, tenantLimit: plans.effectiveLimit(for: tenant), viaSupersededSecret: superseded)
+            key: record, tenant: tenant, tenantLimit: plans.effectiveLimit(for: tenant), viaSupersededSecret: superseded,
+            quota: plans.effectiveQuota(for: tenant))
     }
 
     /// `principal` acting in the tenant a request names (`X-Tenant-ID`), or as it is when it names none.

@@ -19,9 +19,10 @@ extension KeyService {
 
     /// Refuses (403, audited) unless `caller` may `action` a key of reach `target` in `tenantID`.
     func requireDelegable(
-        _ reach: KeyReach, for action: KeyAction, target: String, in tenantID: String, by caller: Principal
+        _ reach: KeyReach, for action: KeyAction, target: String, in tenantID: String, by caller: Principal,
+        also more: [String] = []
     ) async throws {
-        let missing = caller.delegationGaps(to: reach, for: action)
+        let missing = caller.delegationGaps(to: reach, for: action) + more
         guard !missing.isEmpty else { return }
         let event = makeEvent(
             .delegationRefused, tenantID: tenantID, actor: caller.key.id, target: target, at: time.now(),

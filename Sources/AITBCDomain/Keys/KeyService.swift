@@ -10,11 +10,14 @@ public struct NewKeyRequest: Sendable {
     public var rateLimitPerMinute: Int?
     public var metadata: [String: JSONValue]?
     public var tenantID: String?
+    /// The balance the key starts with and its refill; nil: it spends no credits.
+    public var credits: CreditsRequest?
 
     public init(
         name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil, rateLimitPerMinute: Int? = nil,
-        metadata: [String: JSONValue]? = nil, tenantID: String? = nil
+        metadata: [String: JSONValue]? = nil, tenantID: String? = nil, credits: CreditsRequest? = nil
     ) {
+        self.credits = credits
         self.name = name
         self.role = role
         self.scopes = scopes
@@ -50,11 +53,14 @@ public struct KeyService: Sendable {
     let secrets: any SecretSource
     /// Tells other instances on a shared store which keys changed.
     let bus: any ClusterBus
+    /// Where keys' credit balances are kept.
+    public let meters: SpendingMeters?
 
     public init(
         store: any KeyStore & AuditStore & UsageStore, authenticator: KeyAuthenticator, usage: UsageRecorder, time: any TimeSource,
-        secrets: any SecretSource, bus: any ClusterBus = StandaloneBus()
+        secrets: any SecretSource, bus: any ClusterBus = StandaloneBus(), meters: SpendingMeters? = nil
     ) {
+        self.meters = meters
         self.store = store
         self.authenticator = authenticator
         self.usage = usage
@@ -83,20 +89,27 @@ public struct KeyService: Sendable {
         // Left out, a bound of the creator's is inherited: a key never outlives or outpaces its creator.
         let expiresAt = request.expiresAt ?? caller.key.expiresAt
         let rateLimitPerMinute = request.rateLimitPerMinute ?? caller.key.rateLimitPerMinute
+        let credits = try request.credits.map { try Self.validCredits($0, existing: nil) }
         try await requireDelegable(
             KeyReach(role: role, permissions: scopes ?? role.permissions, expiresAt: expiresAt,
                 rateLimitPerMinute: rateLimitPerMinute),
-            for: .create, target: tenantID, in: tenantID, by: caller)
+            for: .create, target: tenantID, in: tenantID, by: caller,
+            also: try await creditGaps(credits, by: caller))
         let metadata = request.metadata ?? [:]
         try Self.validate(metadata: metadata)
 
-        let issued = issue(
+        var issued = issue(
             role: role, name: name, tenantID: tenantID, scopes: scopes, expiresAt: expiresAt,
             rateLimitPerMinute: rateLimitPerMinute, metadata: metadata, at: now)
+        issued.record.credits = credits.map { KeyCredits(refill: $0.refill) }
         let record = issued.record
-        let event = makeEvent(
-            .keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now,
-            data: ["name": .string(name), "role": .string(role.rawValue)])
+        var data: [String: JSONValue] = ["name": .string(name), "role": .string(role.rawValue)]
+        if let credits { data["credits"] = Self.auditValue(remaining: credits.remaining, refill: credits.refill) }
+        let event = makeEvent(.keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now, data: data)
+        // The balance first: a key answered as created must not find its balance missing.
+        if let credits {
+            try await meters?.setBalance(keyID: record.id, remaining: credits.remaining, refill: credits.refill)
+        }
         try await storageCall { try await store.insertKey(record, event: event) }
         authenticator.remember(record)
         return issued
@@ -233,8 +246,23 @@ public struct KeyService: Sendable {
             changed.metadata = metadata
             data["metadata"] = .bool(true)
         }
+        var newCredits: ValidCredits?
+        if let credits = change.credits {
+            let before = try await meters?.balance(of: existing)
+            newCredits = try credits.map { try Self.validCredits($0, existing: before) }
+            changed.credits = newCredits.map { KeyCredits(refill: $0.refill) }
+            data["credits"] = [
+                "from": before.map { Self.auditValue(remaining: $0.remaining, refill: $0.refill) } ?? .null,
+                "to": newCredits.map { Self.auditValue(remaining: $0.remaining, refill: $0.refill) } ?? .null,
+            ]
+        }
+        var creditGaps: [String] = []
+        if change.credits != nil { creditGaps = try await self.creditGaps(newCredits, by: caller) }
         try await requireDelegable(
-            KeyReach(changed), for: .update, target: existing.id, in: existing.tenantID, by: caller)
+            KeyReach(changed), for: .update, target: existing.id, in: existing.tenantID, by: caller, also: creditGaps)
+        if let newCredits {
+            try await meters?.setBalance(keyID: existing.id, remaining: newCredits.remaining, refill: newCredits.refill)
+        }
         let event = makeEvent(.keyUpdated, tenantID: existing.tenantID, actor: caller.key.id, target: id, at: now, data: data)
         let stored = try await storageCall { try await store.updateKey(changed, event: event) }
         guard let stored else {

@@ -11,11 +11,16 @@ public struct Principal: Sendable {
     /// Whether the caller presented the key's superseded secret (kept valid by a regeneration's
     /// grace period): it may do the key's ordinary work, but manage no keys, not even its own.
     public let viaSupersededSecret: Bool
+    /// The tenant's request quotas in force (its overrides, else its plan's), or nil when none applies.
+    public let quota: RequestQuota?
 
-    public init(key: APIKeyRecord, tenant: Tenant, tenantLimit: Int, viaSupersededSecret: Bool = false) {
+    public init(
+        key: APIKeyRecord, tenant: Tenant, tenantLimit: Int, viaSupersededSecret: Bool = false, quota: RequestQuota? = nil
+    ) {
         self.key = key
         self.tenant = tenant
         self.tenantLimit = tenantLimit
+        self.quota = quota
         self.actingTenantID = key.role == .operator ? nil : key.tenantID
         self.viaSupersededSecret = viaSupersededSecret
     }

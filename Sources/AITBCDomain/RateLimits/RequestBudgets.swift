@@ -26,13 +26,17 @@ public final class RequestBudgets: Sendable {
     private let refusals = RateRefusals()
     private let usage: UsageRecorder
     private let time: any TimeSource
+    /// The quota and credit counters a request is charged to before its rate budgets, if any apply.
+    public let meters: SpendingMeters?
 
     /// - Parameters:
     ///   - shared: the limiter all instances share (PostgreSQL), or nil: this instance's own decides.
     ///   - usage: where each request's outcome is counted, per key.
     public init(
-        shared: (any SharedRateLimit)? = nil, usage: UsageRecorder, time: any TimeSource, local: RateLimiter = RateLimiter()
+        shared: (any SharedRateLimit)? = nil, usage: UsageRecorder, time: any TimeSource, local: RateLimiter = RateLimiter(),
+        meters: SpendingMeters? = nil
     ) {
+        self.meters = meters
         self.local = local
         self.shared = shared
         self.leases = (shared as? any BudgetLeaseAuthority).map { BudgetLeases(authority: $0, time: time) }
@@ -44,6 +48,8 @@ public final class RequestBudgets: Sendable {
     public struct Admission: Sendable {
         /// The budget's state after this request (`X-RateLimit-*`).
         public let decision: RateDecision
+        /// What the request was charged in quotas and credits, when any apply.
+        public let charge: SpendingMeters.Charge?
         let keyID: String
         let at: Date
         let address: String?
@@ -56,15 +62,58 @@ public final class RequestBudgets: Sendable {
     /// through anyway, up to ``revocationsBeyondTheBudget`` a minute (counted by this instance): a
     /// leaked key flooding the budget must not protect itself from being revoked. 503
     /// `STORAGE_UNAVAILABLE` when the shared limiter cannot be asked.
-    public func admit(_ principal: Principal, revocation: Bool = false, from address: String?) async throws -> Admission {
+    ///
+    /// Quotas and credits (``SpendingMeters``) are charged first, `cost` credits (a job submission
+    /// costs more than one): a refusal there is 429 `QUOTA_EXCEEDED` or `CREDITS_EXHAUSTED` and
+    /// touches no rate budget; a rate refusal after them gives their charge back. So a refused
+    /// request spends nothing anywhere. A revocation by a key that may write keys spends no quota or credits.
+    public func admit(
+        _ principal: Principal, revocation: Bool = false, cost: Int = 1, from address: String?
+    ) async throws -> Admission {
         let now = time.now()
         let instant = time.rateInstant(wall: now)
-        let decision = try await decide(principal.budgets, now: instant)
-        guard decision.admitted || (revocation && mayRevokeBeyondTheBudget(principal, now: instant)) else {
-            usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: address)
-            throw CoordinatorError.overBudget(decision)
+        var charge: SpendingMeters.Charge?
+        // Without quotas or credits (the common case) nothing is called, locked or allocated here.
+        if let meters, principal.quota != nil || principal.key.credits != nil,
+            !(revocation && principal.permissions.contains(.keysWrite))
+        {
+            do {
+                charge = try await meters.charge(principal, cost: cost)
+            } catch var error as CoordinatorError where error.code == .quotaExceeded || error.code == .creditsExhausted {
+                usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: address)
+                if shared == nil { error.budget = local.peek(principal.budgets.0.0, limit: principal.budgets.0.1, now: instant) }
+                throw error
+            }
         }
-        return Admission(decision: decision, keyID: principal.key.id, at: now, address: address)
+        let decision: RateDecision
+        do {
+            decision = try await decide(principal.budgets, now: instant)
+        } catch {
+            if let charge { meters?.refund(charge) }
+            throw error
+        }
+        guard decision.admitted || (revocation && mayRevokeBeyondTheBudget(principal, now: instant)) else {
+            if let charge { meters?.refund(charge) }
+            usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: address)
+            var error = CoordinatorError.overBudget(decision)
+            error.quota = charge?.quota.map { Self.refunded($0) }
+            throw error
+        }
+        return Admission(decision: decision, charge: charge, keyID: principal.key.id, at: now, address: address)
+    }
+
+    /// A quota's state with the request it counted given back.
+    static func refunded(_ state: QuotaState) -> QuotaState {
+        var state = state
+        state.remaining = min(state.limit, state.remaining + 1)
+        return state
+    }
+
+    /// Gives back `credits` of what `admission` was charged (a job submission that created no job
+    /// costs what any request costs).
+    public func refundCredits(_ admission: Admission, _ credits: Int) {
+        guard let charge = admission.charge, let meters else { return }
+        meters.refund(credits: credits, of: charge)
     }
 
     /// Counts how an admitted request ended.

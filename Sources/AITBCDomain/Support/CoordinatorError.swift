@@ -24,6 +24,8 @@ public struct CoordinatorError: Error, Sendable, Equatable, CustomStringConverti
     public var details: [String: JSONValue]
     /// The request budget that refused, when a budget did: its state goes with the answer (`X-RateLimit-*`).
     public var budget: RateDecision?
+    /// The tightest quota the request was counted against, when one applies (`X-Quota-*`).
+    public var quota: QuotaState?
 
     public init(
         _ kind: Kind, code: ErrorCode, message: String, details: [String: JSONValue] = [:], budget: RateDecision? = nil

@@ -69,7 +69,8 @@ public struct TenantService: Sendable {
 
     /// Changes plan, name or custom limit; the next request of any of the tenant's keys sees it.
     public func update(
-        _ id: String, plan: String?, name: String?, rateLimitPerMinute: Int??, by caller: Principal
+        _ id: String, plan: String?, name: String?, rateLimitPerMinute: Int??, quotaPerDay: Int?? = nil,
+        quotaPerMonth: Int?? = nil, by caller: Principal
     ) async throws -> Tenant {
         try caller.require(.tenantsWrite)
         var tenant = try await get(id, by: caller)
@@ -93,6 +94,14 @@ public struct TenantService: Sendable {
             changes["rate_limit_per_minute"] = limit.map { .int($0) } ?? .null
             tenant.customRateLimitPerMinute = limit
         }
+        for (field, asked) in [("quota_per_day", quotaPerDay), ("quota_per_month", quotaPerMonth)] {
+            guard let asked else { continue }
+            if let value = asked, !(1...1_000_000_000_000).contains(value) {
+                throw CoordinatorError.invalidField(field, "\(field) must be 1 … 1000000000000, or null for the plan's")
+            }
+            changes[field] = ["from": Self.json(tenant.customQuota, field), "to": asked.map { .int($0) } ?? .null]
+            if field == "quota_per_day" { tenant.customQuota.perDay = asked } else { tenant.customQuota.perMonth = asked }
+        }
         let event = keys.makeEvent(
             .tenantUpdated, tenantID: tenant.id, actor: caller.key.id, target: tenant.id, at: time.now(),
             data: changes)
@@ -100,6 +109,10 @@ public struct TenantService: Sendable {
         authenticator.remember(tenant)
         await keys.bus.publish(.tenantChanged(id: tenant.id))
         return tenant
+    }
+
+    private static func json(_ quota: RequestQuota, _ field: String) -> JSONValue {
+        (field == "quota_per_day" ? quota.perDay : quota.perMonth).map { .int($0) } ?? .null
     }
 
     static let tenantNotFound = CoordinatorError.notFound(.tenantNotFound, "No such tenant")

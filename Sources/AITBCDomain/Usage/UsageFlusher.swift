@@ -5,11 +5,16 @@ import ServiceLifecycle
 public struct UsageFlusher: Service {
     let recorder: UsageRecorder
     let store: any UsageStore
+    /// Quota and credit counters written behind on the same beat.
+    let meters: SpendingMeters?
     let interval: Duration
     let logger: Logger
 
-    public init(recorder: UsageRecorder, store: any UsageStore, interval: Duration, logger: Logger) {
+    public init(
+        recorder: UsageRecorder, store: any UsageStore, meters: SpendingMeters? = nil, interval: Duration, logger: Logger
+    ) {
         self.recorder = recorder
+        self.meters = meters
         self.store = store
         self.interval = interval
         self.logger = logger
@@ -27,8 +32,9 @@ public struct UsageFlusher: Service {
     /// Writes what is pending; on failure keeps it for the next attempt.
     @discardableResult
     public func flush() async -> Bool {
+        let metersWritten = await meters?.flush() ?? true
         let recorder = self.recorder, store = self.store, logger = self.logger
-        return (try? await recorder.flushes.run {
+        return ((try? await recorder.flushes.run {
             let batch = recorder.drain()
             guard !batch.isEmpty else { return true }
             do {
@@ -39,6 +45,6 @@ public struct UsageFlusher: Service {
                 logger.warning("usage flush failed; will retry", metadata: ["error": "\(error)"])
                 return false
             }
-        }) ?? false
+        }) ?? false) && metersWritten
     }
 }

@@ -18,6 +18,8 @@ public struct CoordinatorRequestContext: RequestContext {
     public var principal: Principal?
     /// The rate-limit decision taken for this request.
     public var rateDecision: RateDecision?
+    /// The tightest quota's state after this request, when a quota applies.
+    public var quota: QuotaState?
     /// Set while request logging is on, for the key id.
     var requestLog: RequestLogEntry?
 
@@ -37,6 +39,8 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let principal: Principal
     public let rateDecision: RateDecision
+    /// The tightest quota's state after this request, when a quota applies (`GET /v1/me`).
+    public let quota: QuotaState?
     /// The connection the request came on.
     public let channel: any Channel
 
@@ -47,6 +51,7 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
         self.coreContext = context.coreContext
         self.principal = principal
         self.rateDecision = decision
+        self.quota = context.quota
         self.channel = context.channel
     }
 

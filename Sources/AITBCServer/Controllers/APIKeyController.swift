@@ -16,27 +16,29 @@ struct APIKeyController {
             let issued = try await keys.create(
                 NewKeyRequest(
                     name: body.name, role: body.role, scopes: body.scopes, expiresAt: body.expiresAt,
-                    rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata, tenantID: body.tenantID),
+                    rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata, tenantID: body.tenantID,
+                    credits: body.credits),
                 by: context.principal)
-            return JSONResponse.makeWithSecret(status: .created, issued.record.view(at: time.now(), secret: issued.secret))
+            return JSONResponse.makeWithSecret(status: .created, try await view(issued.record, secret: issued.secret))
         }
         group.on("api-keys", method: .get) { request, context in
             let page = try PageRequest(request)
             let records = try await keys.list(by: context.principal, after: page.cursor, limit: page.fetchLimit)
             let shown = page.page(records) { ListCursor(createdAtMilliseconds: $0.createdAt.unixMilliseconds, id: $0.id) }
-            let now = time.now()
-            return JSONResponse.make(Page(items: shown.items.map { $0.view(at: now) }, nextCursor: shown.next))
+            var items: [APIKeyView] = []
+            for record in shown.items { items.append(try await view(record)) }
+            return JSONResponse.make(Page(items: items, nextCursor: shown.next))
         }
         group.on("api-keys/{key_id}", method: .get) { request, context in
             let record = try await keys.get(try request.parameter("key_id", in: context), by: context.principal)
-            return JSONResponse.make(record.view(at: time.now()))
+            return JSONResponse.make(try await view(record))
         }
         group.on("api-keys/{key_id}", method: .patch) { request, context in
             var request = request
             let id = try request.parameter("key_id", in: context)
             let body = try await request.decodeJSON(UpdateAPIKeyRequest.self, context: context)
             let record = try await keys.update(id, body, by: context.principal)
-            return JSONResponse.make(record.view(at: time.now()))
+            return JSONResponse.make(try await view(record))
         }
         group.on("api-keys/{key_id}", method: .delete) { request, context in
             let record = try await keys.revoke(try request.parameter("key_id", in: context), by: context.principal)
@@ -61,6 +63,12 @@ struct APIKeyController {
             let shown = page.page(events) { ListCursor(createdAtMilliseconds: $0.createdAt.unixMilliseconds, id: $0.id) }
             return JSONResponse.make(Page(items: shown.items.map(\.view), nextCursor: shown.next))
         }
+    }
+
+    /// The wire form of `record` now, with its credit balance when it spends credits.
+    func view(_ record: APIKeyRecord, secret: String? = nil) async throws -> APIKeyView {
+        let credits = record.credits == nil ? nil : try await keys.meters?.balance(of: record)
+        return record.view(at: time.now(), secret: secret, credits: credits)
     }
 
     /// Minutes of the last hour, hours of the last day, and day totals.

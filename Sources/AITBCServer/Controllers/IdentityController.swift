@@ -19,6 +19,8 @@ struct IdentityController {
     }
 
     let cache = BoundedCache<String, CachedMe>(capacity: 10_000)
+    /// Where a key's credit balance is read, for a key that spends credits.
+    var meters: SpendingMeters?
     static let contentType: HTTPFields = [.contentType: "application/json; charset=utf-8"]
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
@@ -30,6 +32,13 @@ struct IdentityController {
             var view = MeView(
                 keyID: key.id, name: key.name, role: key.role.rawValue, scopes: [], tenantID: key.tenantID,
                 plan: context.principal.tenant.plan, expiresAt: key.expiresAt, rateLimit: limit)
+            if context.quota != nil || key.credits != nil {
+                // Quotas and credits change with every request: written whole, off the cached fast path.
+                view.scopes = key.scopes.map { $0.map(\.rawValue).sorted() } ?? key.role.sortedPermissionNames
+                view.quota = context.quota?.view
+                view.credits = try await meters?.balance(of: key)?.view
+                return JSONResponse.make(view)
+            }
             let parts: MeView.StaticParts
             if let cached = cache.value(for: key.id), cached.view.name == view.name, cached.view.plan == view.plan,
                 cached.view.expiresAt == view.expiresAt, cached.view.tenantID == view.tenantID,

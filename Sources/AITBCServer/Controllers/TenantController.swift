@@ -36,7 +36,7 @@ struct TenantController {
             let body = try await request.decodeJSON(UpdateTenantRequest.self, context: context)
             let tenant = try await tenants.update(
                 id, plan: body.plan, name: body.name, rateLimitPerMinute: body.rateLimitPerMinute,
-                by: context.principal)
+                quotaPerDay: body.quotaPerDay, quotaPerMonth: body.quotaPerMonth, by: context.principal)
             return JSONResponse.make(tenant.view(plans: plans))
         }
     }

@@ -34,6 +34,7 @@ extension CoordinatorError: HTTPResponseError {
         default: break
         }
         if let budget { headers.appendRateLimit(budget) }
+        if let quota { headers.appendQuota(quota) }
         let body = ErrorBody(code: code, message: message, details: details)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body.jsonBuffer()))
     }
@@ -80,5 +81,17 @@ extension HTTPFields {
         append(HTTPField(name: Self.rateLimitLimit, value: String(decision.limit)))
         append(HTTPField(name: Self.rateLimitRemaining, value: String(decision.remaining)))
         append(HTTPField(name: Self.rateLimitReset, value: String(decision.resetUnixSeconds)))
+    }
+
+    static let quotaLimit = HTTPField.Name("X-Quota-Limit")!
+    static let quotaRemaining = HTTPField.Name("X-Quota-Remaining")!
+    static let quotaReset = HTTPField.Name("X-Quota-Reset")!
+
+    /// The state of the tightest quota a request was counted against: `X-Quota-Limit`, `-Remaining`,
+    /// `-Reset` (Unix seconds of the period's end).
+    mutating func appendQuota(_ quota: QuotaState) {
+        append(HTTPField(name: Self.quotaLimit, value: String(quota.limit)))
+        append(HTTPField(name: Self.quotaRemaining, value: String(quota.remaining)))
+        append(HTTPField(name: Self.quotaReset, value: String(quota.resetUnixSeconds)))
     }
 }

@@ -6,13 +6,13 @@ import Hummingbird
 
 extension APIKeyRecord {
     /// The wire form of this key at `now`, with `secret` only when it was just issued.
-    func view(at now: Date, secret: String? = nil) -> APIKeyView {
+    func view(at now: Date, secret: String? = nil, credits: CreditBalance? = nil) -> APIKeyView {
         APIKeyView(
             keyID: id, tenantID: tenantID, name: name, role: role.rawValue, scopes: scopes?.map(\.rawValue).sorted(),
             hint: hint, status: status(at: now), createdAt: createdAt, expiresAt: expiresAt, revokedAt: revokedAt,
             lastUsedAt: lastUsedAt, lastUsedFrom: lastUsedFrom, rateLimitPerMinute: rateLimitPerMinute,
             previousSecretValidUntil: previousValidUntil.flatMap { $0 > now ? $0 : nil }, metadata: metadata,
-            apiKey: secret)
+            apiKey: secret, credits: credits?.view)
     }
 }
 
@@ -21,7 +21,9 @@ extension Tenant {
     func view(plans: PlanTable, masterKey: APIKeyView? = nil) -> TenantView {
         TenantView(
             tenantID: id, name: name, plan: plan, rateLimitPerMinute: plans.effectiveLimit(for: self),
-            customRateLimitPerMinute: customRateLimitPerMinute, createdAt: createdAt, masterKey: masterKey)
+            customRateLimitPerMinute: customRateLimitPerMinute, createdAt: createdAt, masterKey: masterKey,
+            quotaPerDay: plans.effectiveQuota(for: self)?.perDay, quotaPerMonth: plans.effectiveQuota(for: self)?.perMonth,
+            customQuotaPerDay: customQuota.perDay, customQuotaPerMonth: customQuota.perMonth)
     }
 }
 
@@ -77,5 +79,21 @@ extension Request {
             throw CoordinatorError.invalidField(name, "\(name) is missing from the path")
         }
         return value
+    }
+}
+
+extension CreditBalance {
+    /// The wire form of a key's credits.
+    var view: CreditsView {
+        CreditsView(
+            remaining: remaining, refill: refill.map { CreditRefillBody(amount: $0.amount, interval: $0.interval.wireName) },
+            nextRefillAt: nextRefillUnixSeconds.map { Date(timeIntervalSince1970: TimeInterval($0)) })
+    }
+}
+
+extension QuotaState {
+    /// The wire form of a quota's state (`GET /v1/me`).
+    var view: QuotaStateView {
+        QuotaStateView(period: period.rawValue, limit: limit, remaining: remaining, reset: Int(resetUnixSeconds))
     }
 }

@@ -20,11 +20,15 @@ struct APIKeyMiddleware: RouterMiddleware {
     let proxies: TrustedProxies
     let tarpit: Tarpit
     let metrics: ServerMetrics
+    /// Credits a job submission costs (`AITBC_JOB_CREDIT_COST`); any other request costs one.
+    var jobCost = 1
 
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
     static let tenantHeader = HTTPField.Name("X-Tenant-ID")!
     /// The route whose `DELETE` revokes a key: a revocation may go beyond a spent budget.
     static let revocationRoute = "/v1/api-keys/{key_id}"
+    /// The route whose `POST` submits a job: it costs ``jobCost`` credits when it creates one.
+    static let jobSubmissionRoute = "/v1/jobs"
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -35,24 +39,31 @@ struct APIKeyMiddleware: RouterMiddleware {
         let principal = try await authenticate(request, from: client, text: context.clientAddress)
         context.requestLog?.keyID = principal.key.id
         let revocation = request.method == .delete && context.endpointPath == Self.revocationRoute
+        let cost = jobCost != 1 && request.method == .post && context.endpointPath == Self.jobSubmissionRoute ? jobCost : 1
         let admission: RequestBudgets.Admission
         do {
-            admission = try await budgets.admit(principal, revocation: revocation, from: context.clientAddress)
+            admission = try await budgets.admit(principal, revocation: revocation, cost: cost, from: context.clientAddress)
         } catch let error as CoordinatorError where error.budget != nil {
             metrics.countRateLimited()
             throw error
         }
+        context.quota = admission.charge?.quota
         do {
             context.principal = try await authenticator.principal(principal, actingIn: request.headers[Self.tenantHeader])
             context.rateDecision = admission.decision
             var response = try await next(request, context)
+            // Only a submission that created a job costs more than a request (not a refusal, not a replay).
+            if cost != 1, response.status != .created { budgets.refundCredits(admission, cost - 1) }
             budgets.finish(admission, failed: response.status.code >= 400)
             response.headers.appendRateLimit(admission.decision)
+            if let quota = admission.charge?.quota { response.headers.appendQuota(quota) }
             return response
         } catch {
+            if cost != 1 { budgets.refundCredits(admission, cost - 1) }
             budgets.finish(admission, failed: true)
             var failure = CoordinatorError(translating: error, logger: context.logger)
             failure.budget = admission.decision
+            failure.quota = admission.charge?.quota
             throw failure
         }
     }

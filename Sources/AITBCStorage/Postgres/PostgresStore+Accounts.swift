@@ -18,7 +18,8 @@ extension PostgresStore {
             try await session.rows(
                 """
                 INSERT INTO tenants (\(unescaped: Self.tenantColumns)) VALUES (\(tenant.id), \(tenant.name), \(tenant.plan),
-                \(tenant.customRateLimitPerMinute), \(PostgresInstant(tenant.createdAt)))
+                \(tenant.customRateLimitPerMinute), \(PostgresInstant(tenant.createdAt)), \(tenant.customQuota.perDay),
+                \(tenant.customQuota.perMonth))
                 """)
             try await session.rows(Self.insertQuery(of: masterKey, onConflict: ""))
             try await session.rows(

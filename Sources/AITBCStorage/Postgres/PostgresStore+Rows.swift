@@ -26,7 +26,7 @@ extension PostgresStore {
         \(key.previousDigest.map(bytes)), \(key.previousValidUntil.map { PostgresInstant($0) }), \(key.hint),
         \(PostgresInstant(key.createdAt)), \(key.expiresAt.map { PostgresInstant($0) }),
         \(key.revokedAt.map { PostgresInstant($0) }), \(key.rateLimitPerMinute), \(JSONText.encode(key.metadata)),
-        \(key.lastUsedAt.map { PostgresInstant($0) }), \(key.lastUsedFrom)) \(unescaped: onConflict)
+        \(key.lastUsedAt.map { PostgresInstant($0) }), \(key.lastUsedFrom), \(key.credits?.storageText)) \(unescaped: onConflict)
         """
     }
 
@@ -47,7 +47,8 @@ extension PostgresStore {
             revokedAt: try record("revoked_at", as: PostgresInstant?.self)?.date,
             rateLimitPerMinute: try record("rate_limit"), metadata: JSONText.decodeObject(try record("metadata")),
             lastUsedAt: try record("last_used_at", as: PostgresInstant?.self)?.date,
-            lastUsedFrom: try record("last_used_from"))
+            lastUsedFrom: try record("last_used_from"),
+            credits: try record("credits", as: String?.self).flatMap(KeyCredits.init(storageText:)))
     }
 
     static func tenant(from row: PostgresRow) throws -> Tenant? {
@@ -55,6 +56,7 @@ extension PostgresStore {
         return Tenant(
             id: try record("id"), name: try record("name"), plan: try record("plan"),
             customRateLimitPerMinute: try record("custom_rate_limit"),
+            customQuota: RequestQuota(perDay: try record("quota_per_day"), perMonth: try record("quota_per_month")),
             createdAt: try record("created_at", as: PostgresInstant.self).date)
     }
 

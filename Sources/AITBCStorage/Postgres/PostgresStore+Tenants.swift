@@ -3,14 +3,15 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
-    static let tenantColumns = "id, name, plan, custom_rate_limit, created_at"
+    static let tenantColumns = "id, name, plan, custom_rate_limit, created_at, quota_per_day, quota_per_month"
 
     public func insertTenant(_ tenant: Tenant, event: AuditEvent?) async throws -> Bool {
         try await transaction { session in
             let inserted = try await session.rows(
                 """
                 INSERT INTO tenants (\(unescaped: Self.tenantColumns)) VALUES (\(tenant.id), \(tenant.name), \(tenant.plan),
-                \(tenant.customRateLimitPerMinute), \(PostgresInstant(tenant.createdAt))) ON CONFLICT (id) DO NOTHING RETURNING id
+                \(tenant.customRateLimitPerMinute), \(PostgresInstant(tenant.createdAt)), \(tenant.customQuota.perDay),
+                \(tenant.customQuota.perMonth)) ON CONFLICT (id) DO NOTHING RETURNING id
                 """)
             guard !inserted.isEmpty else { return false }
             if let event { try await session.rows(Self.insertQuery(of: event)) }
@@ -23,7 +24,8 @@ extension PostgresStore {
             try await session.rows(
                 """
                 INSERT INTO tenants (\(unescaped: Self.tenantColumns)) VALUES (\(tenant.id), \(tenant.name), \(tenant.plan),
-                \(tenant.customRateLimitPerMinute), \(PostgresInstant(tenant.createdAt)))
+                \(tenant.customRateLimitPerMinute), \(PostgresInstant(tenant.createdAt)), \(tenant.customQuota.perDay),
+                \(tenant.customQuota.perMonth))
                 ON CONFLICT (id) DO UPDATE SET plan = excluded.plan
                 """)
         }
@@ -49,7 +51,8 @@ extension PostgresStore {
             try await session.rows(
                 """
                 UPDATE tenants SET name = \(tenant.name), plan = \(tenant.plan),
-                custom_rate_limit = \(tenant.customRateLimitPerMinute) WHERE id = \(tenant.id)
+                custom_rate_limit = \(tenant.customRateLimitPerMinute), quota_per_day = \(tenant.customQuota.perDay),
+                quota_per_month = \(tenant.customQuota.perMonth) WHERE id = \(tenant.id)
                 """)
             try await session.rows(Self.insertQuery(of: event))
         }

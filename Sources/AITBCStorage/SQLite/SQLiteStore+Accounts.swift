@@ -11,10 +11,10 @@ extension SQLiteStore {
             let taken = try await connection.query("SELECT id FROM accounts WHERE email = ?", [.text(account.email)])
             guard taken.isEmpty else { return false }
             _ = try await connection.query(
-                "INSERT INTO tenants (id, name, plan, custom_rate_limit, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO tenants (\(Self.tenantColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 Self.binds(of: tenant))
             _ = try await connection.query(
-                "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 Self.binds(of: masterKey))
             _ = try await connection.query(
                 "INSERT INTO accounts (id, email, password_hash, tenant_id, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -30,6 +30,7 @@ extension SQLiteStore {
             .text(key.hint), .integer(Int(key.createdAt.unixMilliseconds)), optionalDate(key.expiresAt),
             optionalDate(key.revokedAt), optionalInt(key.rateLimitPerMinute), .text(JSONText.encode(key.metadata)),
             optionalDate(key.lastUsedAt), key.lastUsedFrom.map { .text($0) } ?? .null,
+            key.credits.map { .text($0.storageText) } ?? .null,
         ]
     }
 
@@ -49,13 +50,15 @@ extension SQLiteStore {
             rateLimitPerMinute: row.column("rate_limit").flatMap { $0.isNull ? nil : $0.integer },
             metadata: JSONText.decodeObject(row.column("metadata")?.string),
             lastUsedAt: date(row.column("last_used_at")),
-            lastUsedFrom: row.column("last_used_from").flatMap { $0.isNull ? nil : $0.string })
+            lastUsedFrom: row.column("last_used_from").flatMap { $0.isNull ? nil : $0.string },
+            credits: row.column("credits").flatMap { $0.isNull ? nil : $0.string }.flatMap(KeyCredits.init(storageText:)))
     }
 
     static func binds(of tenant: Tenant) -> [SQLiteData] {
         [
             .text(tenant.id), .text(tenant.name), .text(tenant.plan), optionalInt(tenant.customRateLimitPerMinute),
-            .integer(Int(tenant.createdAt.unixMilliseconds)),
+            .integer(Int(tenant.createdAt.unixMilliseconds)), optionalInt(tenant.customQuota.perDay),
+            optionalInt(tenant.customQuota.perMonth),
         ]
     }
 
@@ -64,6 +67,9 @@ extension SQLiteStore {
         return Tenant(
             id: id, name: row.column("name")?.string ?? "", plan: row.column("plan")?.string ?? "",
             customRateLimitPerMinute: row.column("custom_rate_limit").flatMap { $0.isNull ? nil : $0.integer },
+            customQuota: RequestQuota(
+                perDay: row.column("quota_per_day").flatMap { $0.isNull ? nil : $0.integer },
+                perMonth: row.column("quota_per_month").flatMap { $0.isNull ? nil : $0.integer }),
             createdAt: createdAt)
     }
 

@@ -3,12 +3,14 @@ import Foundation
 import SQLiteNIO
 
 extension SQLiteStore {
+    static let tenantColumns = "id, name, plan, custom_rate_limit, created_at, quota_per_day, quota_per_month"
+
     public func insertTenant(_ tenant: Tenant, event: AuditEvent?) async throws -> Bool {
         try await transaction { connection in
             let existing = try await connection.query("SELECT id FROM tenants WHERE id = ?", [.text(tenant.id)])
             guard existing.isEmpty else { return false }
             _ = try await connection.query(
-                "INSERT INTO tenants (id, name, plan, custom_rate_limit, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO tenants (\(Self.tenantColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 Self.binds(of: tenant))
             if let event { try await Self.insert(event, on: connection) }
             return true
@@ -19,7 +21,7 @@ extension SQLiteStore {
         try await transaction { connection in
             _ = try await connection.query(
                 """
-                INSERT INTO tenants (id, name, plan, custom_rate_limit, created_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO tenants (\(Self.tenantColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET plan = excluded.plan
                 """,
                 Self.binds(of: tenant))
@@ -29,14 +31,14 @@ extension SQLiteStore {
     public func tenant(id: String) async throws -> Tenant? {
         try await read { connection in
             try await connection.query(
-                "SELECT id, name, plan, custom_rate_limit, created_at FROM tenants WHERE id = ?", [.text(id)]
+                "SELECT \(Self.tenantColumns) FROM tenants WHERE id = ?", [.text(id)]
             ).first.flatMap(Self.tenant(from:))
         }
     }
 
     public func tenants(after cursor: ListCursor?, limit: Int) async throws -> [Tenant] {
         let (sql, binds) = Self.pageQuery(
-            columns: "id, name, plan, custom_rate_limit, created_at", table: "tenants", tenantID: nil, cursor: cursor,
+            columns: Self.tenantColumns, table: "tenants", tenantID: nil, cursor: cursor,
             limit: limit)
         return try await read { connection in
             try await connection.query(sql, binds).compactMap(Self.tenant(from:))
@@ -46,9 +48,9 @@ extension SQLiteStore {
     public func updateTenant(_ tenant: Tenant, event: AuditEvent) async throws {
         try await transaction { connection in
             _ = try await connection.query(
-                "UPDATE tenants SET name = ?, plan = ?, custom_rate_limit = ? WHERE id = ?",
-                [.text(tenant.name), .text(tenant.plan), tenant.customRateLimitPerMinute.map { .integer($0) } ?? .null,
-                 .text(tenant.id)])
+                "UPDATE tenants SET name = ?, plan = ?, custom_rate_limit = ?, quota_per_day = ?, quota_per_month = ? WHERE id = ?",
+                [.text(tenant.name), .text(tenant.plan), Self.optionalInt(tenant.customRateLimitPerMinute),
+                 Self.optionalInt(tenant.customQuota.perDay), Self.optionalInt(tenant.customQuota.perMonth), .text(tenant.id)])
             try await Self.insert(event, on: connection)
         }
     }

@@ -14,7 +14,7 @@ from .async_client import AsyncAITBCClient
 from .client import AITBCClient
 from .exceptions import (
     AITBCError, AuthenticationError, ConflictError, JobNotReadyError, NotFoundError, PermissionDeniedError,
-    RateLimitError, ServerError, TransportError, ValidationError, WaitTimeoutError,
+    RateLimitError, QuotaExceededError, CreditsExhaustedError, ServerError, TransportError, ValidationError, WaitTimeoutError,
 )
 from .receipts import canonical_json, verify_receipt
 from .types import (
@@ -29,7 +29,7 @@ logging.getLogger("aitbc").addHandler(logging.NullHandler())
 __all__ = [
     "__version__", "AITBCClient", "AsyncAITBCClient",
     "AITBCError", "AuthenticationError", "ConflictError", "JobNotReadyError", "NotFoundError", "PermissionDeniedError",
-    "RateLimitError", "ServerError", "TransportError", "ValidationError", "WaitTimeoutError",
+    "RateLimitError", "QuotaExceededError", "CreditsExhaustedError", "ServerError", "TransportError", "ValidationError", "WaitTimeoutError",
     "canonical_json", "verify_receipt",
     "APIKey", "AssignedJob", "JobResult", "JobView", "KeyUsage", "Me", "Miner", "MinerReleased", "Page",
     "RateLimitState", "Receipt", "ReceiptKey", "Tenant", "UsageBucket", "UsageReport", "UsageRow",

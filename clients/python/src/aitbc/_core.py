@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from ._version import __version__
-from .exceptions import AITBCError, AuthenticationError, TransportError, error_for_status
+from .exceptions import NOT_RETRIED_CODES, AITBCError, AuthenticationError, TransportError, error_for_status
 from .types import RateLimitState
 
 T = TypeVar("T")
@@ -129,6 +129,8 @@ class Core:
         """
         if response.status_code not in (429, 503) or attempt >= self.max_retries:
             return None
+        if response.status_code == 429 and _error_code(response) in NOT_RETRIED_CODES:
+            return None
         self._remember_rate_limit(response)
         after = _retry_after(response)
         base = float(after) if after is not None else float(2 ** min(attempt + 1, 5))
@@ -197,6 +199,15 @@ def _rate_limit(response: httpx.Response) -> Optional[RateLimitState]:
         )
     except (KeyError, ValueError):
         return None
+
+
+def _error_code(response: httpx.Response) -> Optional[str]:
+    """The answer's ``error.code``, or None when it has none."""
+    try:
+        code = response.json()["error"]["code"]
+    except Exception:
+        return None
+    return code if isinstance(code, str) else None
 
 
 def _retry_after(response: httpx.Response) -> Optional[int]:

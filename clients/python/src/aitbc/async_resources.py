@@ -108,6 +108,10 @@ class AsyncAPIKeys:
     async def update(self, key_id: str, **changes: Any) -> APIKey:
         return await self._run(ops.update_key(key_id, changes))
 
+    async def top_up(self, key_id: str, remaining: int) -> APIKey:
+        """Sets the credit balance of ``key_id`` to ``remaining`` (audited; master or operator)."""
+        return await self._run(ops.update_key(key_id, {"credits": {"remaining": remaining}}))
+
     async def revoke(self, key_id: str) -> APIKey:
         return await self._run(ops.revoke_key(key_id))
 

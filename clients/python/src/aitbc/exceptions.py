@@ -13,7 +13,7 @@ status         class
 404, 405       :class:`NotFoundError`
 409            :class:`ConflictError`
 425            :class:`JobNotReadyError` (a :class:`ConflictError`)
-429            :class:`RateLimitError`
+429            :class:`RateLimitError` (:class:`QuotaExceededError`, :class:`CreditsExhaustedError`)
 other 4xx      :class:`ValidationError` (400, 413, 422, …)
 5xx            :class:`ServerError`
 no answer      :class:`TransportError`
@@ -33,6 +33,8 @@ __all__ = [
     "JobNotReadyError",
     "ValidationError",
     "RateLimitError",
+    "QuotaExceededError",
+    "CreditsExhaustedError",
     "ServerError",
     "TransportError",
     "WaitTimeoutError",
@@ -125,6 +127,36 @@ class RateLimitError(AITBCError):
         self.reset = reset
 
 
+class QuotaExceededError(RateLimitError):
+    """429 ``QUOTA_EXCEEDED``: the tenant's daily or monthly request quota is used up.
+
+    ``period`` is ``"day"`` or ``"month"``; ``retry_after`` runs to its end (UTC). Never retried
+    automatically: waiting hours inside a call is never what the caller wants.
+    """
+
+    @property
+    def period(self) -> Optional[str]:
+        value = self.details.get("period")
+        return value if isinstance(value, str) else None
+
+
+class CreditsExhaustedError(RateLimitError):
+    """429 ``CREDITS_EXHAUSTED``: the key's credits are spent.
+
+    ``retry_after`` runs to the next refill (86400 when the key never refills: a master must top it
+    up). Never retried automatically.
+    """
+
+    @property
+    def remaining_credits(self) -> Optional[int]:
+        value = self.details.get("remaining")
+        return value if isinstance(value, int) else None
+
+
+#: Codes of 429s that are never retried automatically, whatever their ``Retry-After``.
+NOT_RETRIED_CODES = frozenset({"QUOTA_EXCEEDED", "CREDITS_EXHAUSTED"})
+
+
 class ServerError(AITBCError):
     """5xx: the server failed (503 ``STORAGE_UNAVAILABLE`` or ``DRAINING`` is retried first)."""
 
@@ -161,7 +193,9 @@ def error_for_status(
     """The error class for a status, filled with the server's fields."""
     common: Dict[str, Any] = {"code": code, "status": status, "details": details, "request_id": request_id}
     if status == 429:
-        return RateLimitError(
+        kind429 = {"QUOTA_EXCEEDED": QuotaExceededError, "CREDITS_EXHAUSTED": CreditsExhaustedError}.get(
+            code, RateLimitError)
+        return kind429(
             message, retry_after=max(1, retry_after or 1), limit=limit, remaining=remaining, reset=reset, **common
         )
     kinds = {401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError, 405: NotFoundError,

@@ -118,6 +118,10 @@ class APIKeys:
         ``None`` clears ``scopes``, ``expires_at`` or ``rate_limit_per_minute``."""
         return self._run(ops.update_key(key_id, changes))
 
+    def top_up(self, key_id: str, remaining: int) -> APIKey:
+        """Sets the credit balance of ``key_id`` to ``remaining`` (audited; master or operator)."""
+        return self._run(ops.update_key(key_id, {"credits": {"remaining": remaining}}))
+
     def revoke(self, key_id: str) -> APIKey:
         """Revokes the key; it is refused from the moment this returns."""
         return self._run(ops.revoke_key(key_id))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Dict, FrozenSet, Generic, List, Optional, TypeVar
 
+from ._allowances import CreditFields, QuotaFields, TenantQuotaFields
+
 __all__ = [
     "Model",
     "RateLimitState",
@@ -154,7 +156,7 @@ class ReceiptKey(Model):
 
 
 @dataclass
-class APIKey(Model):
+class APIKey(CreditFields, Model):
     """An API key as listings show it; ``api_key`` holds the secret only in the answer to create and
     regenerate (shown once, never in ``repr``)."""
 
@@ -190,7 +192,7 @@ class APIKey(Model):
 
 
 @dataclass
-class Me(Model):
+class Me(QuotaFields, Model):
     """``GET /v1/me``: the calling key, its tenant and plan, and its budget right now."""
 
     key_id: str
@@ -312,7 +314,7 @@ class MinerReleased(Model):
 
 
 @dataclass
-class Tenant(Model):
+class Tenant(TenantQuotaFields, Model):
     """A tenant (operator routes); ``master_key`` is its first master key, only in the answer to create."""
 
     tenant_id: str

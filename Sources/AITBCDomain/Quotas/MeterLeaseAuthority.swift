@@ -1,0 +1,34 @@
+/// What a shared counter is: a quota (requests used in a period, up to `limit`) or a credit
+/// balance (remaining, set back to the refill's amount when a refill period begins).
+public enum MeterKind: Sendable, Equatable {
+    case quota(limit: Int)
+    case credits(refill: CreditRefill?)
+}
+
+/// Units of a shared counter taken for one instance to spend from memory.
+public struct MeterGrant: Sendable, Equatable {
+    /// Units taken (0 when fewer than were needed were left: nothing is taken then).
+    public var units: Int
+    /// The period they belong to (a quota's period start; a balance's last refill, 0 without refill).
+    public var periodStart: Int64
+    /// Units the counter still had beyond this grant (for `X-Quota-Remaining` and `credits.remaining`).
+    public var remainingBeyond: Int
+
+    public init(units: Int, periodStart: Int64, remainingBeyond: Int) {
+        self.units = units
+        self.periodStart = periodStart
+        self.remainingBeyond = remainingBeyond
+    }
+}
+
+/// The store all instances share (PostgreSQL) as the authority over quota and credit counters: each
+/// instance leases slices of a counter in one transaction and spends them in memory, so N instances
+/// together never admit more than the counter holds.
+public protocol MeterLeaseAuthority: Sendable {
+    /// Takes `want` units of `name` (fewer if fewer are left, but at least `need`, else none) in the
+    /// period starting `periodStart` (for a balance with a refill: refilling it first if a refill
+    /// period began since it was last set).
+    func leaseMeter(_ name: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int) async throws -> MeterGrant
+    /// Gives back `units` not spent of a grant of period `periodStart` (nothing if the period is over).
+    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int) async throws
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Synchronization
+
+/// The slices of shared quota and credit counters this instance holds (PostgreSQL): a request is
+/// charged from memory while the slices last, and a slice is leased from the ``MeterLeaseAuthority``
+/// when one runs short. A leased unit counts as spent in the shared counter from the moment it is
+/// taken, so N instances together never admit more than the counter holds.
+///
+/// A slice is the units needed now plus 1/16 of what the counter had left at the last lease (at
+/// most 255): when little is left, slices are one unit and the last unit goes to whichever instance
+/// asks first. Unspent units go back every flush interval and at shutdown; a quota's go back when
+/// its tenant changes. A balance's are dropped (not given back) when its key changes, here or on
+/// another instance: a top-up sets the balance, and units leased before it must not be added to it.
+/// A crash loses what the slices held: those units are never admitted (nothing is re-granted).
+public final class MeterLeases: Sendable {
+    struct Held: Sendable {
+        var kind: MeterKind
+        var periodStart: Int64
+        var units: Int
+        var remainingBeyond: Int
+        /// The key of a balance, so a change to the key ends its lease.
+        var digest: APIKeyDigest?
+    }
+
+    struct Need: Sendable {
+        var meter: Meter
+        var kind: MeterKind
+        var units: Int
+        var periodStart: Int64
+        var digest: APIKeyDigest?
+    }
+
+    /// Largest slice beyond what a request needs.
+    static let maximumSlice = 255
+    /// Times a request tries its slices and leases before it is refused.
+    static let maximumRounds = 32
+
+    private let state = Mutex([Meter: Held]())
+    private let leasing = AsyncSerialGate()
+    let authority: any MeterLeaseAuthority
+    let time: any TimeSource
+
+    public init(authority: any MeterLeaseAuthority, time: any TimeSource) {
+        self.authority = authority
+        self.time = time
+    }
+
+    /// Units held now of `meter` (tests).
+    public func heldUnits(_ meter: Meter) -> Int { state.withLock { $0[meter]?.units ?? 0 } }
+
+    /// Charges one request of `principal` (quota) and `cost` credits from the held slices, leasing
+    /// what is short; throws the refusal having charged nothing.
+    func charge(_ principal: Principal, cost: Int, quota: RequestQuota?, credits: KeyCredits?) async throws -> SpendingMeters.Charge {
+        let now = time.now()
+        var needs: [Need] = []
+        if let quota {
+            for period in QuotaPeriod.allCases {
+                guard let limit = quota.limit(over: period) else { continue }
+                needs.append(
+                    Need(
+                        meter: .quota(tenantID: principal.tenant.id, period: period), kind: .quota(limit: limit), units: 1,
+                        periodStart: period.start(containing: now)))
+            }
+        }
+        if let credits {
+            needs.append(
+                Need(
+                    meter: .credits(keyID: principal.key.id), kind: .credits(refill: credits.refill), units: cost,
+                    periodStart: credits.refill?.interval.start(containing: now) ?? 0, digest: principal.key.digest))
+        }
+        for _ in 0..<Self.maximumRounds {
+            if let charge = state.withLock({ Self.take(&$0, needs, now: now) }) { return charge }
+            for need in needs {
+                // One lease at a time per instance: requests that queue behind it usually find it
+                // covered them, and a burst does not take every pooled connection at once.
+                let (grant, held) = try await leasing.run { [self] in try await lease(need) }
+                // The counter had too little, but a concurrent request of this instance may have leased
+                // enough meanwhile: refused only when what is held here is short too.
+                if let grant, grant.units == 0, held.units < need.units { throw refusal(need, held: held, needs: needs, now: now) }
+            }
+        }
+        // Concurrent requests kept taking what this one leased: refused, as when the counter is spent.
+        let first = needs[0]
+        let held = state.withLock { $0[first.meter] } ?? Held(kind: first.kind, periodStart: first.periodStart, units: 0, remainingBeyond: 0)
+        throw refusal(first, held: held, needs: needs, now: now)
+    }
+
+    /// Leases what `need` lacks here (nothing, and no grant, when the slice now covers it) and adds
+    /// it to the slice; the grant and the slice after it.
+    private func lease(_ need: Need) async throws -> (MeterGrant?, Held) {
+        let (short, known, current) = state.withLock { held -> (Int, Int, Held?) in
+            guard let current = held[need.meter], Self.isCurrent(current, need) else { return (need.units, 0, nil) }
+            return (max(0, need.units - current.units), current.remainingBeyond, current)
+        }
+        if short == 0, let current { return (nil, current) }
+        let grant: MeterGrant
+        do {
+            grant = try await authority.leaseMeter(
+                need.meter.storageName, kind: need.kind, periodStart: need.periodStart,
+                want: short + min(Self.maximumSlice, known / 16), need: short)
+        } catch {
+            throw CoordinatorError.storageUnavailable
+        }
+        let held = state.withLock { held -> Held in
+            var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
+                ?? Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest)
+            entry.units += grant.units
+            entry.periodStart = grant.periodStart
+            entry.kind = need.kind
+            entry.remainingBeyond = grant.remainingBeyond
+            held[need.meter] = entry
+            return entry
+        }
+        return (grant, held)
+    }
+
+    /// Takes every need from the held slices, or nothing (nil) when one is short.
+    static func take(_ held: inout [Meter: Held], _ needs: [Need], now: Date) -> SpendingMeters.Charge? {
+        for need in needs {
+            guard let current = held[need.meter], isCurrent(current, need), current.units >= need.units else { return nil }
+        }
+        var quotas: [(meter: Meter, periodStart: Int64)] = []
+        var credits: (meter: Meter, cost: Int, periodStart: Int64)?
+        for need in needs {
+            held[need.meter]?.units -= need.units
+            if case .credits = need.kind {
+                credits = (need.meter, need.units, held[need.meter]?.periodStart ?? need.periodStart)
+            } else {
+                quotas.append((need.meter, need.periodStart))
+            }
+        }
+        return SpendingMeters.Charge(quotas: quotas, credits: credits, quota: tightest(held, needs, now: now))
+    }
+
+    static func isCurrent(_ held: Held, _ need: Need) -> Bool {
+        if case .credits = need.kind { return held.periodStart >= need.periodStart }
+        return held.periodStart == need.periodStart
+    }
+
+    /// The quota among `needs` with the fewest requests left, as far as this instance knows.
+    static func tightest(_ held: [Meter: Held], _ needs: [Need], now: Date) -> QuotaState? {
+        var best: QuotaState?
+        for need in needs {
+            guard case .quota(let limit) = need.kind, case .quota(_, let period) = need.meter else { continue }
+            let entry = held[need.meter].flatMap { isCurrent($0, need) ? $0 : nil }
+            let remaining = min(limit, (entry?.units ?? 0) + (entry?.remainingBeyond ?? limit))
+            let state = QuotaState(period: period, limit: limit, remaining: remaining, resetUnixSeconds: period.end(containing: now))
+            if best.map({ state.remaining < $0.remaining }) ?? true { best = state }
+        }
+        return best
+    }
+
+    private func refusal(_ need: Need, held: Held, needs: [Need], now: Date) -> CoordinatorError {
+        let quota = state.withLock { Self.tightest($0, needs, now: now) }
+        switch (need.kind, need.meter) {
+        case (.quota(let limit), .quota(_, let period)):
+            return SpendingMeters.quotaExceeded(period, limit: limit, end: period.end(containing: now), now: now, state: quota)
+        case (.credits(let refill), _):
+            return SpendingMeters.creditsExhausted(
+                remaining: held.units + held.remainingBeyond, cost: need.units, refill: refill, now: now, quota: quota)
+        default:
+            return CoordinatorError.storageUnavailable
+        }
+    }
+
+    /// Puts `units` of `meter` back into the slice they were taken from, if it is still current.
+    func giveBack(_ meter: Meter, units: Int, periodStart: Int64) {
+        state.withLock { held in
+            guard var entry = held[meter], entry.periodStart == periodStart else { return }
+            entry.units += units
+            held[meter] = entry
+        }
+    }
+
+    /// The balance of `key`: what this instance holds plus what the counter had beyond it at the
+    /// last lease, or (holding none) the counter itself.
+    func balance(of key: APIKeyRecord, credits: KeyCredits) async throws -> Int {
+        let meter = Meter.credits(keyID: key.id)
+        let start = credits.refill?.interval.start(containing: time.now()) ?? 0
+        if let held = state.withLock({ $0[meter] }), held.periodStart >= start { return held.units + held.remainingBeyond }
+        do {
+            return try await authority.leaseMeter(
+                meter.storageName, kind: .credits(refill: credits.refill), periodStart: start, want: 0, need: 0
+            ).remainingBeyond
+        } catch {
+            throw CoordinatorError.storageUnavailable
+        }
+    }
+
+    /// Forgets the slice of `meter` without giving it back (its counter was set anew).
+    func drop(_ meter: Meter) { _ = state.withLock { $0.removeValue(forKey: meter) } }
+
+    /// Ends the leases `event` affects: a changed key's balance is dropped, a changed tenant's
+    /// quotas go back; after a missed-events resync, all of them.
+    public func end(for event: ClusterEvent) async {
+        switch event {
+        case .keyChanged(let digests):
+            state.withLock { held in
+                held = held.filter { entry in entry.value.digest.map { !digests.contains($0) } ?? true }
+            }
+        case .tenantChanged(let id):
+            await release { meter in
+                if case .quota(let tenantID, _) = meter { return tenantID == id }
+                return false
+            }
+        case .resync:
+            state.withLock { held in held = held.filter { $0.value.digest == nil } }
+            await release { _ in true }
+        default:
+            break
+        }
+    }
+
+    /// Gives back every unspent unit of the slices `matching` selects (all: at a flush and at shutdown).
+    public func release(matching: (Meter) -> Bool = { _ in true }) async {
+        let taken = state.withLock { held -> [(Meter, Held)] in
+            var taken: [(Meter, Held)] = []
+            // The entry stays (empty): a refund of a request charged before this still finds its slice.
+            for (meter, entry) in held where matching(meter) && entry.units > 0 {
+                held[meter]?.units = 0
+                taken.append((meter, entry))
+            }
+            return taken
+        }
+        for (meter, entry) in taken {
+            // A unit that cannot go back stays spent: never re-granted, at worst under-admitted.
+            try? await authority.returnMeter(meter.storageName, kind: entry.kind, periodStart: entry.periodStart, units: entry.units)
+        }
+    }
+}

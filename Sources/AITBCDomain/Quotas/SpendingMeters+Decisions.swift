@@ -1,0 +1,114 @@
+import AITBCWire
+import Foundation
+
+extension SpendingMeters {
+    /// Checks every counter among `meters`, then charges them all, or throws having charged none.
+    static func charge(
+        _ state: inout State, meters: [Meter], quota: RequestQuota, credits: KeyCredits?, cost: Int, now: Date
+    ) throws -> Charge {
+        var quotaCharges: [(meter: Meter, periodStart: Int64)] = []
+        var creditCharge: (meter: Meter, cost: Int, periodStart: Int64)?
+        var exceeded: (period: QuotaPeriod, limit: Int, end: Int64)?
+        var updates: [(Meter, MeterCount)] = []
+        for meter in meters {
+            switch meter {
+            case .quota(_, let period):
+                guard let limit = quota.limit(over: period) else { continue }
+                let count = currentUse(state.counts[meter], period: period, now: now)
+                if count.value + 1 > limit {
+                    // When both are spent, the month's end is the one worth waiting for.
+                    let end = period.end(containing: now)
+                    if exceeded.map({ $0.end < end }) ?? true { exceeded = (period, limit, end) }
+                    continue
+                }
+                quotaCharges.append((meter, count.periodStart))
+                updates.append((meter, MeterCount(periodStart: count.periodStart, value: count.value + 1)))
+            case .credits:
+                guard let credits else { continue }
+                let balance = currentBalance(state.counts[meter], refill: credits.refill, now: now)
+                creditCharge = (meter, cost, balance.periodStart)
+                updates.append((meter, MeterCount(periodStart: balance.periodStart, value: balance.value - cost)))
+            }
+        }
+        let tightestBefore = tightest(state, meters: meters, quota: quota, now: now)
+        if let exceeded {
+            throw quotaExceeded(exceeded.period, limit: exceeded.limit, end: exceeded.end, now: now, state: tightestBefore)
+        }
+        if let creditCharge, let update = updates.last(where: { $0.0 == creditCharge.meter }), update.1.value < 0 {
+            throw creditsExhausted(
+                remaining: update.1.value + cost, cost: cost, refill: credits?.refill, now: now, quota: tightestBefore)
+        }
+        for (meter, count) in updates {
+            state.counts[meter] = count
+            state.dirty.insert(meter)
+        }
+        return Charge(
+            quotas: quotaCharges, credits: creditCharge, quota: tightest(state, meters: meters, quota: quota, now: now))
+    }
+
+    /// Requests counted in the current `period`: the stored count, or zero once its period is over.
+    static func currentUse(_ count: MeterCount?, period: QuotaPeriod, now: Date) -> MeterCount {
+        let start = period.start(containing: now)
+        guard let count, count.periodStart == start else { return MeterCount(periodStart: start, value: 0) }
+        return count
+    }
+
+    /// The balance now: refilled to the refill's amount when a refill period began since it was set.
+    static func currentBalance(_ count: MeterCount?, refill: CreditRefill?, now: Date) -> MeterCount {
+        let count = count ?? MeterCount(periodStart: 0, value: 0)
+        guard let refill else { return count }
+        let start = refill.interval.start(containing: now)
+        guard count.periodStart < start else { return count }
+        return MeterCount(periodStart: start, value: refill.amount)
+    }
+
+    /// The quota among `meters` with the fewest requests left now (ties: the shorter period).
+    static func tightest(_ state: State, meters: [Meter], quota: RequestQuota, now: Date) -> QuotaState? {
+        var best: QuotaState?
+        for meter in meters {
+            guard case .quota(_, let period) = meter, let limit = quota.limit(over: period) else { continue }
+            let used = currentUse(state.counts[meter], period: period, now: now).value
+            let candidate = QuotaState(
+                period: period, limit: limit, remaining: max(0, limit - used), resetUnixSeconds: period.end(containing: now))
+            if best.map({ candidate.remaining < $0.remaining }) ?? true { best = candidate }
+        }
+        return best
+    }
+
+    static func secondsUntil(_ end: Int64, from now: Date) -> Int {
+        max(1, Int(end - Int64(now.timeIntervalSince1970.rounded(.down))))
+    }
+
+    /// 429 `QUOTA_EXCEEDED` naming the spent period; `Retry-After` runs to its end.
+    static func quotaExceeded(_ period: QuotaPeriod, limit: Int, end: Int64, now: Date, state: QuotaState?) -> CoordinatorError {
+        let retryAfter = secondsUntil(end, from: now)
+        var error = CoordinatorError(
+            .rateLimited(retryAfterSeconds: retryAfter), code: .quotaExceeded,
+            message: "The \(period == .day ? "daily" : "monthly") quota of \(limit) requests is used up; it renews at \(RFC3339.string(from: Date(timeIntervalSince1970: TimeInterval(end))))",
+            details: [
+                "period": .string(period.rawValue), "limit": .int(limit), "retry_after_seconds": .int(retryAfter),
+                "reset": .int(Int(end)),
+            ])
+        error.quota = state
+        return error
+    }
+
+    /// 429 `CREDITS_EXHAUSTED`; `Retry-After` runs to the next refill, or ``noRefillRetryAfter``.
+    static func creditsExhausted(
+        remaining: Int, cost: Int, refill: CreditRefill?, now: Date, quota: QuotaState?
+    ) -> CoordinatorError {
+        let retryAfter = refill.map { secondsUntil($0.interval.end(containing: now), from: now) } ?? noRefillRetryAfter
+        var details: [String: JSONValue] = [
+            "remaining": .int(remaining), "cost": .int(cost), "retry_after_seconds": .int(retryAfter),
+        ]
+        if let refill { details["next_refill_at"] = .int(Int(refill.interval.end(containing: now))) }
+        var error = CoordinatorError(
+            .rateLimited(retryAfterSeconds: retryAfter), code: .creditsExhausted,
+            message: "This key has \(remaining) credits left and the request costs \(cost)"
+                + (refill.map { "; they refill at the start of the next \($0.interval.rawValue) (UTC)" }
+                    ?? "; a master key can top it up"),
+            details: details)
+        error.quota = quota
+        return error
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import Synchronization
+
+/// The quota and credit counters of this instance, decided in memory: a tenant's requests in the
+/// current UTC day and month, and each metered key's credit balance.
+///
+/// A counter is read from storage the first time it is needed (once per process) and then counted
+/// here; changes are written behind in batches by the ``UsageFlusher`` (``flush()``) and at
+/// shutdown. A `kill -9` loses at most the spending of one flush interval (those requests may be
+/// admitted again after the restart); a top-up or a key's creation is written at once.
+///
+/// A request is charged everything at once or nothing: ``charge(_:cost:)`` checks every counter
+/// under one lock before it changes any, and ``refund(_:)`` gives a charge back when a later check
+/// (the rate limit) refuses the request.
+public final class SpendingMeters: Sendable {
+    struct State {
+        var counts: [Meter: MeterCount] = [:]
+        var dirty: Set<Meter> = []
+    }
+
+    /// Seconds a caller whose balance never refills is told to wait: long enough not to be polled.
+    public static let noRefillRetryAfter = 86_400
+
+    private let state = Mutex(State())
+    let store: (any MeterStore)?
+    let time: any TimeSource
+    /// Serialises flushes.
+    public let flushes = AsyncSerialGate()
+    /// The slices of shared counters this instance holds, when instances share a store (PostgreSQL):
+    /// then the counts are decided there, not here (``MeterLeases``).
+    public let leases: MeterLeases?
+
+    /// - Parameter authority: the shared store's counters (PostgreSQL), or nil: this instance counts alone.
+    public init(store: (any MeterStore)?, time: any TimeSource, authority: (any MeterLeaseAuthority)? = nil) {
+        self.store = store
+        self.time = time
+        self.leases = authority.map { MeterLeases(authority: $0, time: time) }
+    }
+
+    /// What one admitted request was charged: what ``refund(_:)`` gives back, and the tightest
+    /// quota's state after it (`X-Quota-*`).
+    public struct Charge: Sendable {
+        /// The quota counters charged one request each, with the period start they counted in.
+        var quotas: [(meter: Meter, periodStart: Int64)]
+        /// The balance charged, the credits taken and the refill period they were taken in.
+        var credits: (meter: Meter, cost: Int, periodStart: Int64)?
+        public let quota: QuotaState?
+    }
+
+    /// Charges one request of `principal` to its tenant's quotas and `cost` credits to its key's
+    /// balance, or throws 429 `QUOTA_EXCEEDED` / `CREDITS_EXHAUSTED` having charged nothing. Nil
+    /// when neither applies (nothing is read or locked).
+    public func charge(_ principal: Principal, cost: Int) async throws -> Charge? {
+        let quota = principal.quota
+        let credits = principal.key.credits
+        guard quota != nil || credits != nil else { return nil }
+        if let leases { return try await leases.charge(principal, cost: cost, quota: quota, credits: credits) }
+        let now = time.now()
+        var meters: [Meter] = []
+        if let quota {
+            for period in QuotaPeriod.allCases where quota.limit(over: period) != nil {
+                meters.append(.quota(tenantID: principal.tenant.id, period: period))
+            }
+        }
+        if credits != nil { meters.append(.credits(keyID: principal.key.id)) }
+        try await load(meters)
+        return try state.withLock { state in
+            try Self.charge(&state, meters: meters, quota: quota ?? RequestQuota(), credits: credits, cost: cost, now: now)
+        }
+    }
+
+    /// Gives back what `charge` took, if its periods are still current.
+    public func refund(_ charge: Charge) {
+        if let leases {
+            for (meter, periodStart) in charge.quotas { leases.giveBack(meter, units: 1, periodStart: periodStart) }
+            if case let (meter, cost, periodStart)? = charge.credits { leases.giveBack(meter, units: cost, periodStart: periodStart) }
+            return
+        }
+        state.withLock { state in
+            for (meter, periodStart) in charge.quotas {
+                guard var count = state.counts[meter], count.periodStart == periodStart else { continue }
+                count.value = max(0, count.value - 1)
+                state.counts[meter] = count
+                state.dirty.insert(meter)
+            }
+            if case let (meter, cost, periodStart)? = charge.credits, var count = state.counts[meter], count.periodStart == periodStart {
+                count.value += cost
+                state.counts[meter] = count
+                state.dirty.insert(meter)
+            }
+        }
+    }
+
+    /// Gives back `credits` of the credits `charge` took, if its refill period is still current.
+    public func refund(credits: Int, of charge: Charge) {
+        guard case let (meter, cost, periodStart)? = charge.credits else { return }
+        if let leases { return leases.giveBack(meter, units: min(credits, cost), periodStart: periodStart) }
+        state.withLock { state in
+            guard var count = state.counts[meter], count.periodStart == periodStart else { return }
+            count.value += min(credits, cost)
+            state.counts[meter] = count
+            state.dirty.insert(meter)
+        }
+    }
+
+    /// The tightest quota's state for `principal` now, charging nothing; nil when no quota applies.
+    public func quotaState(of principal: Principal) async throws -> QuotaState? {
+        guard let quota = principal.quota else { return nil }
+        let now = time.now()
+        let meters = QuotaPeriod.allCases.filter { quota.limit(over: $0) != nil }
+            .map { Meter.quota(tenantID: principal.tenant.id, period: $0) }
+        try await load(meters)
+        return state.withLock { state in Self.tightest(state, meters: meters, quota: quota, now: now) }
+    }
+
+    /// The balance of `key`, refilled if a refill is due; nil for a key without credits.
+    public func balance(of key: APIKeyRecord) async throws -> CreditBalance? {
+        guard let credits = key.credits else { return nil }
+        if let leases {
+            return CreditBalance(
+                remaining: try await leases.balance(of: key, credits: credits), refill: credits.refill,
+                nextRefillUnixSeconds: credits.refill?.interval.end(containing: time.now()))
+        }
+        let meter = Meter.credits(keyID: key.id)
+        try await load([meter])
+        let now = time.now()
+        let remaining = state.withLock { state in
+            Self.currentBalance(state.counts[meter], refill: credits.refill, now: now).value
+        }
+        return CreditBalance(
+            remaining: remaining, refill: credits.refill, nextRefillUnixSeconds: credits.refill?.interval.end(containing: now))
+    }
+
+    /// Sets the balance of key `keyID` to `remaining` (creation, a top-up) and writes it at once;
+    /// a refill then happens at the next period boundary, not before.
+    public func setBalance(keyID: String, remaining: Int, refill: CreditRefill?) async throws {
+        let meter = Meter.credits(keyID: keyID)
+        let count = MeterCount(periodStart: refill?.interval.start(containing: time.now()) ?? 0, value: remaining)
+        // Beside the flusher: a batch it took before must not overwrite this afterwards.
+        try await flushes.run { [self] in
+            leases?.drop(meter)
+            state.withLock { state in
+                state.counts[meter] = count
+                state.dirty.remove(meter)
+            }
+            do {
+                try await store?.saveMeterCounts([meter.storageName: count])
+            } catch {
+                state.withLock { _ = $0.dirty.insert(meter) }
+                throw CoordinatorError.storageUnavailable
+            }
+        }
+    }
+
+    /// Takes the counters changed since the last flush, to be written.
+    public func drain() -> [String: MeterCount] {
+        state.withLock { state in
+            var batch: [String: MeterCount] = [:]
+            for meter in state.dirty { if let count = state.counts[meter] { batch[meter.storageName] = count } }
+            state.dirty.removeAll()
+            return batch
+        }
+    }
+
+    /// Marks counters of a batch that could not be written as changed again.
+    public func restore(_ batch: [String: MeterCount]) {
+        state.withLock { state in
+            for meter in state.counts.keys where batch[meter.storageName] != nil { state.dirty.insert(meter) }
+        }
+    }
+
+    /// Writes the changed counters; on failure keeps them for the next attempt.
+    @discardableResult
+    public func flush() async -> Bool {
+        if let leases {
+            // Shared counters are written as they are leased; unspent slices go back each interval.
+            await leases.release()
+            return true
+        }
+        guard let store else { return true }
+        return (try? await flushes.run { [self] in
+            let batch = drain()
+            guard !batch.isEmpty else { return true }
+            do {
+                try await store.saveMeterCounts(batch)
+                return true
+            } catch {
+                restore(batch)
+                return false
+            }
+        }) ?? false
+    }
+
+    /// Reads from storage the counters among `meters` not yet in memory.
+    func load(_ meters: [Meter]) async throws {
+        let missing = state.withLock { state in meters.filter { state.counts[$0] == nil } }
+        guard !missing.isEmpty else { return }
+        var loaded: [String: MeterCount] = [:]
+        if let store {
+            do {
+                loaded = try await store.meterCounts(missing.map(\.storageName))
+            } catch {
+                throw CoordinatorError.storageUnavailable
+            }
+        }
+        state.withLock { state in
+            for meter in missing where state.counts[meter] == nil {
+                // A balance never written is empty: spending what was never granted is the worse mistake.
+                state.counts[meter] = loaded[meter.storageName] ?? MeterCount(periodStart: 0, value: 0)
+            }
+        }
+    }
+}

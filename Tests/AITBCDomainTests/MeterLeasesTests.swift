@@ -1,0 +1,121 @@
+import AITBCDomain
+import Foundation
+import Synchronization
+import Testing
+
+/// Slices of shared quota and credit counters (the PostgreSQL mode), against an in-memory authority
+/// with the store's semantics: never more admitted than the counter holds, refusals and refunds
+/// that find their slice, and changes that end slices.
+@Suite struct MeterLeasesTests {
+    let start = Date(timeIntervalSince1970: 1_795_000_000)
+
+    func principal(quota: RequestQuota? = nil, credits: KeyCredits? = nil) -> Principal {
+        Principal(
+            key: APIKeyRecord(
+                id: "key_a", tenantID: "t1", name: "a", role: .client, scopes: nil, digest: APIKeyDigest(of: "a"), hint: "",
+                createdAt: start, credits: credits),
+            tenant: Tenant(id: "t1", name: "t1", plan: "free", createdAt: start), tenantLimit: 1000, quota: quota)
+    }
+
+    @Test func threeInstancesOnOneCounterNeverAdmitMoreThanTheQuota() async throws {
+        let time = ManualTimeSource(start)
+        let authority = MemoryMeterAuthority()
+        let instances = (0..<3).map { _ in SpendingMeters(store: authority, time: time, authority: authority) }
+        let caller = principal(quota: RequestQuota(perDay: 1000))
+        let admitted = await withTaskGroup(of: Int.self) { group in
+            for meters in instances {
+                group.addTask {
+                    var admitted = 0
+                    for _ in 0..<500 {
+                        if (try? await meters.charge(caller, cost: 1)) != nil { admitted += 1 }
+                    }
+                    return admitted
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        let held = instances.compactMap { $0.leases?.heldUnits(.quota(tenantID: "t1", period: .day)) }.reduce(0, +)
+        #expect(admitted + held == 1000, "admitted \(admitted), held \(held)")
+        for meters in instances { await meters.flush() }
+        #expect(authority.value("quota:day:t1") == admitted)
+    }
+
+    @Test func aRefundAfterTheSlicesWentBackIsNotLost() async throws {
+        let time = ManualTimeSource(start)
+        let authority = MemoryMeterAuthority()
+        let meters = SpendingMeters(store: authority, time: time, authority: authority)
+        let caller = principal(credits: KeyCredits())
+        try await meters.setBalance(keyID: "key_a", remaining: 10, refill: nil)
+        let charge = try #require(try await meters.charge(caller, cost: 3))
+        await meters.flush()
+        meters.refund(charge)
+        #expect(try await meters.balance(of: caller.key)?.remaining == 10)
+        await meters.flush()
+        #expect(authority.value("credits:key_a") == 10)
+    }
+
+    @Test func aKeyChangeDropsItsCreditSlicesAndATenantChangeGivesQuotaSlicesBack() async throws {
+        let time = ManualTimeSource(start)
+        let authority = MemoryMeterAuthority()
+        let meters = SpendingMeters(store: authority, time: time, authority: authority)
+        let caller = principal(quota: RequestQuota(perMonth: 10_000), credits: KeyCredits())
+        try await meters.setBalance(keyID: "key_a", remaining: 10_000, refill: nil)
+        for _ in 0..<3 { _ = try await meters.charge(caller, cost: 1) }
+        let leases = try #require(meters.leases)
+        #expect(leases.heldUnits(.credits(keyID: "key_a")) > 0)
+        #expect(leases.heldUnits(.quota(tenantID: "t1", period: .month)) > 0)
+        await leases.end(for: .keyChanged(digests: [caller.key.digest]))
+        #expect(leases.heldUnits(.credits(keyID: "key_a")) == 0)
+        // Dropped, not given back: a top-up set the balance, and nothing may be added to it.
+        #expect(authority.value("credits:key_a")! < 10_000 - 3)
+        await leases.end(for: .tenantChanged(id: "t1"))
+        #expect(leases.heldUnits(.quota(tenantID: "t1", period: .month)) == 0)
+        #expect(authority.value("quota:month:t1") == 3)
+    }
+}
+
+/// Counters with the PostgreSQL store's lease semantics, in a dictionary.
+final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
+    private let rows = Mutex([String: MeterCount]())
+
+    func value(_ name: String) -> Int? { rows.withLock { $0[name]?.value } }
+
+    func leaseMeter(_ name: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int) async throws -> MeterGrant {
+        rows.withLock { rows in
+            let stored = rows[name]
+            var start = stored?.periodStart ?? periodStart
+            var value = stored?.value ?? 0
+            let available: Int
+            switch kind {
+            case .quota(let limit):
+                if start != periodStart { (start, value) = (periodStart, 0) }
+                available = max(0, limit - value)
+            case .credits(let refill):
+                if let refill, start < periodStart { (start, value) = (periodStart, refill.amount) }
+                available = max(0, value)
+            }
+            let granted = available >= need ? min(want, available) : 0
+            if case .quota = kind { value += granted } else { value -= granted }
+            if stored != nil || { if case .quota = kind { return true } else { return false } }() {
+                rows[name] = MeterCount(periodStart: start, value: value)
+            }
+            return MeterGrant(units: granted, periodStart: start, remainingBeyond: available - granted)
+        }
+    }
+
+    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int) async throws {
+        rows.withLock { rows in
+            guard var row = rows[name], row.periodStart == periodStart else { return }
+            if case .quota = kind { row.value = max(0, row.value - units) } else { row.value += units }
+            rows[name] = row
+        }
+    }
+
+    func meterCounts(_ names: [String]) async throws -> [String: MeterCount] {
+        rows.withLock { rows in rows.filter { names.contains($0.key) } }
+    }
+
+    func saveMeterCounts(_ counts: [String: MeterCount]) async throws {
+        rows.withLock { $0.merge(counts) { $1 } }
+    }
+}

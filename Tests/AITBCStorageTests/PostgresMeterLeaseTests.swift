@@ -1,0 +1,104 @@
+import AITBCDomain
+@testable import AITBCStorage
+import Foundation
+import Synchronization
+import Testing
+
+/// Quota and credit counters leased from a live PostgreSQL by three instances (each its own store
+/// on one database): together they admit exactly the quota and exactly the credits, never more,
+/// and what one gives back another admits.
+@Suite(.enabled(if: PostgresTestDatabase.isConfigured, PostgresTestDatabase.skipReason), .freshPostgresDatabases, .timeLimit(.minutes(2)))
+struct PostgresMeterLeaseTests {
+    static let start = Date(timeIntervalSince1970: 1_795_000_000)
+
+    static func instances(_ count: Int, time: ManualTimeSource) async throws -> [(store: PostgresStore, meters: SpendingMeters)] {
+        let database = try await PostgresDatabaseScope.makeDatabase()
+        var instances: [(store: PostgresStore, meters: SpendingMeters)] = []
+        for _ in 0..<count {
+            let store = try await database.open()
+            instances.append((store, SpendingMeters(store: store, time: time, authority: store)))
+        }
+        return instances
+    }
+
+    static func principal(quota: RequestQuota?, credits: KeyCredits?) -> Principal {
+        Principal(
+            key: APIKeyRecord(
+                id: "key_a", tenantID: "t1", name: "a", role: .client, scopes: nil, digest: APIKeyDigest(of: "a"), hint: "",
+                createdAt: start, credits: credits),
+            tenant: Tenant(id: "t1", name: "t1", plan: "free", createdAt: start), tenantLimit: 1000, quota: quota)
+    }
+
+    /// Requests from two tasks per instance until every one is refused; the number admitted.
+    static func hammer(_ instances: [(store: PostgresStore, meters: SpendingMeters)], _ caller: Principal, attempts: Int) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for instance in instances {
+                for _ in 0..<2 {
+                    group.addTask {
+                        var admitted = 0
+                        for _ in 0..<attempts {
+                            do {
+                                if try await instance.meters.charge(caller, cost: 1) != nil { admitted += 1 }
+                            } catch let error as CoordinatorError where error.code == .quotaExceeded || error.code == .creditsExhausted {}
+                        }
+                        return admitted
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+    }
+
+    @Test func threeInstancesAdmitExactlyTheQuotaNeverMore() async throws {
+        let time = ManualTimeSource(Self.start)
+        let instances = try await Self.instances(3, time: time)
+        let caller = Self.principal(quota: RequestQuota(perDay: 500), credits: nil)
+        let admitted = try await Self.hammer(instances, caller, attempts: 400)
+        let meter = Meter.quota(tenantID: "t1", period: .day)
+        let held = instances.compactMap { $0.meters.leases?.heldUnits(meter) }.reduce(0, +)
+        #expect(admitted + held == 500, "admitted \(admitted), held \(held)")
+        // What the others give back, the last one admits: exactly the quota in the end.
+        for instance in instances.dropLast() { await instance.meters.flush() }
+        var more = 0
+        while (try? await instances[2].meters.charge(caller, cost: 1)) != nil { more += 1 }
+        #expect(admitted + more == 500)
+        for instance in instances { try await instance.store.close() }
+    }
+
+    @Test func threeInstancesSpendExactlyTheCreditsAndATopUpEndsOldSlices() async throws {
+        let time = ManualTimeSource(Self.start)
+        let instances = try await Self.instances(3, time: time)
+        let caller = Self.principal(quota: nil, credits: KeyCredits())
+        try await instances[0].meters.setBalance(keyID: "key_a", remaining: 300, refill: nil)
+        let admitted = try await Self.hammer(instances, caller, attempts: 300)
+        let meter = Meter.credits(keyID: "key_a")
+        let held = instances.compactMap { $0.meters.leases?.heldUnits(meter) }.reduce(0, +)
+        #expect(admitted + held == 300, "admitted \(admitted), held \(held)")
+        for instance in instances { await instance.meters.flush() }
+        var more = 0
+        while (try? await instances[1].meters.charge(caller, cost: 1)) != nil { more += 1 }
+        #expect(admitted + more == 300)
+
+        // A top-up sets the balance: slices held elsewhere end (as the key-change event does) and are not added to it.
+        try await instances[0].meters.setBalance(keyID: "key_a", remaining: 1000, refill: nil)
+        for _ in 0..<2 { _ = try await instances[2].meters.charge(caller, cost: 1) }
+        #expect(instances[2].meters.leases?.heldUnits(meter) ?? 0 > 10)
+        try await instances[0].meters.setBalance(keyID: "key_a", remaining: 5, refill: nil)
+        await instances[2].meters.leases?.end(for: .keyChanged(digests: [caller.key.digest]))
+        let afterTopUp = try await Self.hammer(instances, caller, attempts: 10)
+        #expect(afterTopUp == 5)
+        for instance in instances { try await instance.store.close() }
+    }
+
+    @Test func aRefillOnTheInjectedClockSetsTheSharedBalance() async throws {
+        let time = ManualTimeSource(Self.start)
+        let instances = try await Self.instances(2, time: time)
+        let refill = CreditRefill(amount: 4, interval: .day)
+        let caller = Self.principal(quota: nil, credits: KeyCredits(refill: refill))
+        try await instances[0].meters.setBalance(keyID: "key_a", remaining: 1, refill: refill)
+        #expect(try await Self.hammer(instances, caller, attempts: 3) == 1)
+        time.set(Date(timeIntervalSince1970: 1_795_046_400))
+        #expect(try await Self.hammer(instances, caller, attempts: 5) == 4)
+        for instance in instances { try await instance.store.close() }
+    }
+}

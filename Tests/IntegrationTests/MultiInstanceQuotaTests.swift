@@ -1,0 +1,71 @@
+import AITBCDomain
+import AITBCTestSupport
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// Three coordinator processes on one PostgreSQL database share a tenant's quota and a key's
+/// credits exactly: requests spread over them admit the quota and the credits, never more.
+@Suite(.serialized, .enabled(if: PostgresTestServer.isConfigured, PostgresTestServer.skipComment), .timeLimit(.minutes(4)))
+struct MultiInstanceQuotaTests {
+    /// Sends `count` requests with `key`, spread over `servers`, all at once; their statuses.
+    static func spread(_ count: Int, over servers: [CoordinatorProcess], key: String) async throws -> [Int] {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<count {
+                group.addTask { try await servers[index % servers.count].request(.GET, "/v1/jobs?limit=1", key: key).status }
+            }
+            var all: [Int] = []
+            for try await status in group { all.append(status) }
+            return all
+        }
+    }
+
+    @Test func threeTimesTheQuotaSpreadOverTheInstancesAdmitsExactlyTheQuota() async throws {
+        let database = try await PostgresTestServer.createDatabase()
+        let servers = try await MultiInstanceTests.instances(3, url: database.url)
+        defer { for server in servers { server.terminate() } }
+        let quota = 40
+        let tenant = try await servers[0].request(
+            .POST, "/v1/tenants", key: MultiInstanceTests.operatorKey,
+            body: #"{"tenant_id": "quoted", "name": "Quoted", "plan": "pro"}"#)
+        #expect(tenant.status == 201)
+        // The key's creation counts against the quota too: set it afterwards.
+        let key = try await MultiInstanceTests.createKey(on: servers[2], role: "client", tenant: "quoted")
+        let patched = try await servers[1].request(
+            .PATCH, "/v1/tenants/quoted", key: MultiInstanceTests.operatorKey, body: #"{"quota_per_day": \#(quota)}"#)
+        #expect(patched.status == 200)
+        let statuses = try await Self.spread(3 * quota, over: servers, key: key.secret)
+        #expect(statuses.filter { $0 == 200 }.count == quota)
+        #expect(statuses.filter { $0 == 429 }.count == 2 * quota, "\(statuses.sorted())")
+        for server in servers {
+            let after = try await server.request(.GET, "/v1/me", key: key.secret)
+            #expect(after.status == 429)
+            #expect((after.json["error"] as? [String: Any])?["code"] as? String == "QUOTA_EXCEEDED")
+        }
+        try await database.drop()
+    }
+
+    @Test func threeTimesTheCreditsSpreadOverTheInstancesSpendExactlyTheCredits() async throws {
+        let database = try await PostgresTestServer.createDatabase()
+        let servers = try await MultiInstanceTests.instances(3, url: database.url)
+        defer { for server in servers { server.terminate() } }
+        let credits = 30
+        let created = try await servers[0].request(
+            .POST, "/v1/api-keys", key: MultiInstanceTests.operatorKey,
+            body: #"{"name": "metered", "role": "client", "credits": {"remaining": \#(credits)}}"#,
+            headers: ["X-Tenant-ID": "test-tenant"])
+        #expect(created.status == 201)
+        let secret = try #require(created.json["api_key"] as? String)
+        let keyID = try #require(created.json["key_id"] as? String)
+        let statuses = try await Self.spread(3 * credits, over: servers, key: secret)
+        #expect(statuses.filter { $0 == 200 }.count == credits)
+        #expect(statuses.filter { $0 == 429 }.count == 2 * credits, "\(statuses.sorted())")
+        // A top-up on one instance is spent exactly, wherever the requests go.
+        let topped = try await servers[1].request(
+            .PATCH, "/v1/api-keys/\(keyID)", key: MultiInstanceTests.operatorKey, body: #"{"credits": {"remaining": 7}}"#)
+        #expect(topped.status == 200)
+        let more = try await Self.spread(21, over: servers, key: secret)
+        #expect(more.filter { $0 == 200 }.count == 7)
+        try await database.drop()
+    }
+}
