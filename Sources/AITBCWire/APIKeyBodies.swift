@@ -10,10 +10,13 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
     public var metadata: [String: JSONValue]?
     /// Operator only: the tenant to create the key in (else `X-Tenant-ID`, else the operator's own).
     public var tenantID: String?
+    /// CIDRs the key may be used from; absent or null: the creator's own list (if any), `[]`: anywhere.
+    public var allowedIPs: [String]?
 
     public init(
         name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil,
-        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue]? = nil, tenantID: String? = nil
+        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue]? = nil, tenantID: String? = nil,
+        allowedIPs: [String]? = nil
     ) {
         self.name = name
         self.role = role
@@ -22,6 +25,7 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
         self.rateLimitPerMinute = rateLimitPerMinute
         self.metadata = metadata
         self.tenantID = tenantID
+        self.allowedIPs = allowedIPs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -29,33 +33,38 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
         case expiresAt = "expires_at"
         case rateLimitPerMinute = "rate_limit_per_minute"
         case tenantID = "tenant_id"
+        case allowedIPs = "allowed_ips"
     }
 }
 
 /// `PATCH /v1/api-keys/{key_id}` body: absent fields stay; `null` clears `scopes` (all of the
-/// role's), `expires_at` (never) and `rate_limit_per_minute` (the tenant's plan).
+/// role's), `expires_at` (never), `rate_limit_per_minute` (the tenant's plan) and `allowed_ips`
+/// (anywhere; `[]` too).
 public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
     public var name: String?
     public var scopes: [String]??
     public var expiresAt: Date??
     public var rateLimitPerMinute: Int??
     public var metadata: [String: JSONValue]?
+    public var allowedIPs: [String]??
 
     public init(
         name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil, rateLimitPerMinute: Int?? = nil,
-        metadata: [String: JSONValue]? = nil
+        metadata: [String: JSONValue]? = nil, allowedIPs: [String]?? = nil
     ) {
         self.name = name
         self.scopes = scopes
         self.expiresAt = expiresAt
         self.rateLimitPerMinute = rateLimitPerMinute
         self.metadata = metadata
+        self.allowedIPs = allowedIPs
     }
 
     enum CodingKeys: String, CodingKey {
         case name, scopes, metadata
         case expiresAt = "expires_at"
         case rateLimitPerMinute = "rate_limit_per_minute"
+        case allowedIPs = "allowed_ips"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -65,6 +74,7 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
         self.scopes = try container.decodeNullable([String].self, forKey: .scopes)
         self.expiresAt = try container.decodeNullable(Date.self, forKey: .expiresAt)
         self.rateLimitPerMinute = try container.decodeNullable(Int.self, forKey: .rateLimitPerMinute)
+        self.allowedIPs = try container.decodeNullable([String].self, forKey: .allowedIPs)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -74,6 +84,7 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
         if let scopes { try container.encode(scopes, forKey: .scopes) }
         if let expiresAt { try container.encode(expiresAt, forKey: .expiresAt) }
         if let rateLimitPerMinute { try container.encode(rateLimitPerMinute, forKey: .rateLimitPerMinute) }
+        if let allowedIPs { try container.encode(allowedIPs, forKey: .allowedIPs) }
     }
 }
 
@@ -110,12 +121,14 @@ public struct APIKeyView: Codable, Sendable, Equatable {
     public var metadata: [String: JSONValue]
     /// The secret: present only in the answer to create and regenerate.
     public var apiKey: String?
+    /// The CIDRs the key may be used from, canonical (`203.0.113.0/24`, `198.51.100.7/32`); nil: anywhere.
+    public var allowedIPs: [String]?
 
     public init(
         keyID: String, tenantID: String, name: String, role: String, scopes: [String]?, hint: String,
         status: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?, lastUsedAt: Date?,
         lastUsedFrom: String?, rateLimitPerMinute: Int?, previousSecretValidUntil: Date?,
-        metadata: [String: JSONValue], apiKey: String? = nil
+        metadata: [String: JSONValue], apiKey: String? = nil, allowedIPs: [String]? = nil
     ) {
         self.keyID = keyID
         self.tenantID = tenantID
@@ -133,6 +146,7 @@ public struct APIKeyView: Codable, Sendable, Equatable {
         self.previousSecretValidUntil = previousSecretValidUntil
         self.metadata = metadata
         self.apiKey = apiKey
+        self.allowedIPs = allowedIPs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -147,6 +161,7 @@ public struct APIKeyView: Codable, Sendable, Equatable {
         case rateLimitPerMinute = "rate_limit_per_minute"
         case previousSecretValidUntil = "previous_secret_valid_until"
         case apiKey = "api_key"
+        case allowedIPs = "allowed_ips"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -167,6 +182,7 @@ public struct APIKeyView: Codable, Sendable, Equatable {
         try container.encode(previousSecretValidUntil, forKey: .previousSecretValidUntil)
         try container.encode(metadata, forKey: .metadata)
         try container.encodeIfPresent(apiKey, forKey: .apiKey)
+        try container.encode(allowedIPs, forKey: .allowedIPs)
     }
 }
 

@@ -128,10 +128,12 @@ public struct MeView: Codable, Sendable, Equatable {
     public var plan: String
     public var expiresAt: Date?
     public var rateLimit: RateLimitStateView
+    /// The CIDRs the key may be used from; nil: anywhere.
+    public var allowedIPs: [String]?
 
     public init(
         keyID: String, name: String, role: String, scopes: [String], tenantID: String, plan: String,
-        expiresAt: Date?, rateLimit: RateLimitStateView
+        expiresAt: Date?, rateLimit: RateLimitStateView, allowedIPs: [String]? = nil
     ) {
         self.keyID = keyID
         self.name = name
@@ -141,6 +143,7 @@ public struct MeView: Codable, Sendable, Equatable {
         self.plan = plan
         self.expiresAt = expiresAt
         self.rateLimit = rateLimit
+        self.allowedIPs = allowedIPs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -149,6 +152,7 @@ public struct MeView: Codable, Sendable, Equatable {
         case tenantID = "tenant_id"
         case expiresAt = "expires_at"
         case rateLimit = "rate_limit"
+        case allowedIPs = "allowed_ips"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -161,6 +165,7 @@ public struct MeView: Codable, Sendable, Equatable {
         try container.encode(plan, forKey: .plan)
         try container.encode(expiresAt, forKey: .expiresAt)
         try container.encode(rateLimit, forKey: .rateLimit)
+        try container.encode(allowedIPs, forKey: .allowedIPs)
     }
 }
 

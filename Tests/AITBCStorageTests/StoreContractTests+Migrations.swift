@@ -26,6 +26,9 @@ extension StoreContractTests {
 
     static let olderBackends = ["sqlite"] + (PostgresTestDatabase.isConfigured ? ["postgres"] : [])
 
+    /// The columns of `api_keys` the older schema has: those of migration 1 (later ones add more).
+    static let olderKeyColumns = SQLiteStore.keyColumns.split(separator: ",").prefix(16).joined(separator: ",")
+
     @Test(arguments: olderBackends)
     func aDatabaseOfTheOlderSchemaIsMigratedWithItsRowsIntactAndUsable(backend: String) async throws {
         let (store, reopen) = try await backend == "postgres" ? Self.olderPostgresStore() : Self.olderSQLiteStore()
@@ -103,8 +106,8 @@ extension StoreContractTests {
                 "INSERT INTO tenants (id, name, plan, custom_rate_limit, created_at) VALUES (?, ?, ?, ?, ?)",
                 SQLiteStore.binds(of: OlderRows.tenant))
             _ = try await connection.query(
-                "INSERT INTO api_keys (\(SQLiteStore.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                SQLiteStore.binds(of: OlderRows.key))
+                "INSERT INTO api_keys (\(Self.olderKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                Array(SQLiteStore.binds(of: OlderRows.key).prefix(16)))
             try await SQLiteStore.insert(OlderRows.event, on: connection)
             _ = try await connection.query(
                 "INSERT INTO jobs (\(SQLiteStore.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -150,7 +153,17 @@ extension StoreContractTests {
                 INSERT INTO tenants (\(unescaped: PostgresStore.tenantColumns)) VALUES (\(tenant.id), \(tenant.name), \(tenant.plan),
                 \(tenant.customRateLimitPerMinute), \(PostgresInstant(tenant.createdAt)))
                 """, logger: logger)
-            _ = try await connection.query(PostgresStore.insertQuery(of: OlderRows.key, onConflict: ""), logger: logger)
+            let key = OlderRows.key
+            _ = try await connection.query(
+                """
+                INSERT INTO api_keys (\(unescaped: Self.olderKeyColumns)) VALUES (
+                \(key.id), \(key.tenantID), \(key.name), \(key.role.rawValue),
+                \(key.scopes.map { $0.map(\.rawValue).sorted().joined(separator: " ") }), \(PostgresStore.bytes(key.digest)),
+                \(key.previousDigest.map(PostgresStore.bytes)), \(key.previousValidUntil.map { PostgresInstant($0) }), \(key.hint),
+                \(PostgresInstant(key.createdAt)), \(key.expiresAt.map { PostgresInstant($0) }),
+                \(key.revokedAt.map { PostgresInstant($0) }), \(key.rateLimitPerMinute), \(JSONText.encode(key.metadata)),
+                \(key.lastUsedAt.map { PostgresInstant($0) }), \(key.lastUsedFrom))
+                """, logger: logger)
             _ = try await connection.query(PostgresStore.insertQuery(of: OlderRows.event), logger: logger)
             _ = try await connection.query(PostgresStore.insertQuery(of: OlderRows.job), logger: logger)
             for (minute, admitted) in OlderRows.minutes {

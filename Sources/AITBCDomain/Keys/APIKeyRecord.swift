@@ -23,12 +23,15 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var metadata: [String: JSONValue]
     public var lastUsedAt: Date?
     public var lastUsedFrom: String?
+    /// The addresses the key may be used from, or nil: anywhere.
+    public var allowedIPs: IPAllowList?
 
     public init(
         id: String, tenantID: String, name: String, role: Role, scopes: Set<Permission>?, digest: APIKeyDigest,
         previousDigest: APIKeyDigest? = nil, previousValidUntil: Date? = nil, hint: String, createdAt: Date,
         expiresAt: Date? = nil, revokedAt: Date? = nil, rateLimitPerMinute: Int? = nil,
-        metadata: [String: JSONValue] = [:], lastUsedAt: Date? = nil, lastUsedFrom: String? = nil
+        metadata: [String: JSONValue] = [:], lastUsedAt: Date? = nil, lastUsedFrom: String? = nil,
+        allowedIPs: IPAllowList? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -46,6 +49,7 @@ public struct APIKeyRecord: Sendable, Equatable {
         self.metadata = metadata
         self.lastUsedAt = lastUsedAt
         self.lastUsedFrom = lastUsedFrom
+        self.allowedIPs = allowedIPs
     }
 
     /// The permissions the key actually holds.

@@ -10,10 +10,12 @@ public struct NewKeyRequest: Sendable {
     public var rateLimitPerMinute: Int?
     public var metadata: [String: JSONValue]?
     public var tenantID: String?
+    /// nil: the creator's own list; `[]`: usable from anywhere.
+    public var allowedIPs: [String]?
 
     public init(
         name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil, rateLimitPerMinute: Int? = nil,
-        metadata: [String: JSONValue]? = nil, tenantID: String? = nil
+        metadata: [String: JSONValue]? = nil, tenantID: String? = nil, allowedIPs: [String]? = nil
     ) {
         self.name = name
         self.role = role
@@ -22,6 +24,7 @@ public struct NewKeyRequest: Sendable {
         self.rateLimitPerMinute = rateLimitPerMinute
         self.metadata = metadata
         self.tenantID = tenantID
+        self.allowedIPs = allowedIPs
     }
 }
 
@@ -83,20 +86,21 @@ public struct KeyService: Sendable {
         // Left out, a bound of the creator's is inherited: a key never outlives or outpaces its creator.
         let expiresAt = request.expiresAt ?? caller.key.expiresAt
         let rateLimitPerMinute = request.rateLimitPerMinute ?? caller.key.rateLimitPerMinute
+        let allowedIPs = try Self.allowedIPs(request.allowedIPs, inheriting: caller.key.allowedIPs)
         try await requireDelegable(
             KeyReach(role: role, permissions: scopes ?? role.permissions, expiresAt: expiresAt,
-                rateLimitPerMinute: rateLimitPerMinute),
+                rateLimitPerMinute: rateLimitPerMinute, allowedIPs: allowedIPs),
             for: .create, target: tenantID, in: tenantID, by: caller)
         let metadata = request.metadata ?? [:]
         try Self.validate(metadata: metadata)
 
         let issued = issue(
             role: role, name: name, tenantID: tenantID, scopes: scopes, expiresAt: expiresAt,
-            rateLimitPerMinute: rateLimitPerMinute, metadata: metadata, at: now)
+            rateLimitPerMinute: rateLimitPerMinute, metadata: metadata, allowedIPs: allowedIPs, at: now)
         let record = issued.record
-        let event = makeEvent(
-            .keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now,
-            data: ["name": .string(name), "role": .string(role.rawValue)])
+        var data: [String: JSONValue] = ["name": .string(name), "role": .string(role.rawValue)]
+        if let allowedIPs { data["allowed_ips"] = Self.auditValue(allowedIPs) }
+        let event = makeEvent(.keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now, data: data)
         try await storageCall { try await store.insertKey(record, event: event) }
         authenticator.remember(record)
         return issued
@@ -105,13 +109,13 @@ public struct KeyService: Sendable {
     /// A new key with a fresh secret, not yet stored.
     func issue(
         role: Role, name: String, tenantID: String, scopes: Set<Permission>? = nil, expiresAt: Date? = nil,
-        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue] = [:], at now: Date
+        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue] = [:], allowedIPs: IPAllowList? = nil, at now: Date
     ) -> IssuedKey {
         let secret = APIKeyFormat.generate(role: role, using: secrets)
         let record = APIKeyRecord(
             id: "key_" + secrets.base62(count: 20), tenantID: tenantID, name: name, role: role,
             scopes: scopes, digest: APIKeyDigest(of: secret), hint: APIKeyFormat.hint(for: secret), createdAt: now,
-            expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute, metadata: metadata)
+            expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute, metadata: metadata, allowedIPs: allowedIPs)
         return IssuedKey(record: record, secret: secret)
     }
 
@@ -198,7 +202,7 @@ public struct KeyService: Sendable {
         return IssuedKey(record: updated, secret: secret)
     }
 
-    /// Changes name, scopes, expiry, limit or metadata of `id` (absent fields stay; `.some(nil)` clears),
+    /// Changes name, scopes, expiry, limit, metadata or allow-list of `id` (absent fields stay; `.some(nil)` clears),
     /// within the delegation rule: the key must be within the caller's reach before and after.
     public func update(_ id: String, _ change: UpdateAPIKeyRequest, by caller: Principal) async throws -> APIKeyRecord {
         try caller.require(.keysWrite)
@@ -232,6 +236,10 @@ public struct KeyService: Sendable {
             try Self.validate(metadata: metadata)
             changed.metadata = metadata
             data["metadata"] = .bool(true)
+        }
+        if let allowedIPs = change.allowedIPs {
+            changed.allowedIPs = try Self.allowedIPs(allowedIPs)
+            data["allowed_ips"] = changed.allowedIPs.map(Self.auditValue) ?? .null
         }
         try await requireDelegable(
             KeyReach(changed), for: .update, target: existing.id, in: existing.tenantID, by: caller)

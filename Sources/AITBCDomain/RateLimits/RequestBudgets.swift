@@ -24,8 +24,8 @@ public final class RequestBudgets: Sendable {
     /// The slices of shared budgets this instance holds, when the shared limiter leases them.
     public let leases: BudgetLeases?
     private let refusals = RateRefusals()
-    private let usage: UsageRecorder
-    private let time: any TimeSource
+    let usage: UsageRecorder
+    let time: any TimeSource
 
     /// - Parameters:
     ///   - shared: the limiter all instances share (PostgreSQL), or nil: this instance's own decides.

@@ -16,7 +16,8 @@ struct APIKeyController {
             let issued = try await keys.create(
                 NewKeyRequest(
                     name: body.name, role: body.role, scopes: body.scopes, expiresAt: body.expiresAt,
-                    rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata, tenantID: body.tenantID),
+                    rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata, tenantID: body.tenantID,
+                    allowedIPs: body.allowedIPs),
                 by: context.principal)
             return JSONResponse.makeWithSecret(status: .created, issued.record.view(at: time.now(), secret: issued.secret))
         }

@@ -7,9 +7,11 @@ import NIOCore
 import Synchronization
 
 /// Guards the routes of a group that needs a key (`/v1`, `/metrics`): reads the credential, has the
-/// domain authenticate it, charge the request to its budgets (``RequestBudgets``) and apply
-/// `X-Tenant-ID`, calls the route, and puts the budget's `X-RateLimit-*` headers on whatever follows
-/// authentication, errors included (they travel with the thrown error).
+/// domain authenticate it, refuses an address outside the key's allow-list (403 `IP_NOT_ALLOWED`,
+/// from memory, before any budget is charged), charges the request to its budgets
+/// (``RequestBudgets``) and applies `X-Tenant-ID`, calls the route, and puts the budget's
+/// `X-RateLimit-*`, `RateLimit-Policy` and `RateLimit` headers on whatever follows the charge,
+/// errors included (they travel with the thrown error).
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = CoordinatorRequestContext
 
@@ -34,6 +36,12 @@ struct APIKeyMiddleware: RouterMiddleware {
         context.clientAddress = client?.description
         let principal = try await authenticate(request, from: client, text: context.clientAddress)
         context.requestLog?.keyID = principal.key.id
+        if let allowed = principal.key.allowedIPs, !allowed.admits(client) {
+            // Before the budgets: a key used from elsewhere spends nothing of its tenant's.
+            budgets.countRefused(principal, from: context.clientAddress)
+            context.requestLog?.refusal = (code: ErrorCode.ipNotAllowed.rawValue, client: context.clientAddress)
+            throw CoordinatorError.ipNotAllowed(context.clientAddress)
+        }
         let revocation = request.method == .delete && context.endpointPath == Self.revocationRoute
         let admission: RequestBudgets.Admission
         do {

@@ -30,6 +30,7 @@ extension SQLiteStore {
             .text(key.hint), .integer(Int(key.createdAt.unixMilliseconds)), optionalDate(key.expiresAt),
             optionalDate(key.revokedAt), optionalInt(key.rateLimitPerMinute), .text(JSONText.encode(key.metadata)),
             optionalDate(key.lastUsedAt), key.lastUsedFrom.map { .text($0) } ?? .null,
+            key.allowedIPs.map { .text($0.storedText) } ?? .null,
         ]
     }
 
@@ -49,7 +50,8 @@ extension SQLiteStore {
             rateLimitPerMinute: row.column("rate_limit").flatMap { $0.isNull ? nil : $0.integer },
             metadata: JSONText.decodeObject(row.column("metadata")?.string),
             lastUsedAt: date(row.column("last_used_at")),
-            lastUsedFrom: row.column("last_used_from").flatMap { $0.isNull ? nil : $0.string })
+            lastUsedFrom: row.column("last_used_from").flatMap { $0.isNull ? nil : $0.string },
+            allowedIPs: IPAllowList(stored: row.column("allowed_ips").flatMap { $0.isNull ? nil : $0.string }))
     }
 
     static func binds(of tenant: Tenant) -> [SQLiteData] {
