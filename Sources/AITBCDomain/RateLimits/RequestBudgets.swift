@@ -59,7 +59,8 @@ public final class RequestBudgets: Sendable {
     public func admit(_ principal: Principal, revocation: Bool = false, from address: String?) async throws -> Admission {
         let now = time.now()
         let instant = time.rateInstant(wall: now)
-        let decision = try await decide(principal.budgets, now: instant)
+        var decision = try await decide(principal.budgets, now: instant)
+        decision.decidedAtUnixSeconds = instant.unix / 1_000_000_000
         guard decision.admitted || (revocation && mayRevokeBeyondTheBudget(principal, now: instant)) else {
             usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: address)
             throw CoordinatorError.overBudget(decision)
@@ -75,7 +76,10 @@ public final class RequestBudgets: Sendable {
     /// Charges an action of `principal` made outside the API (a dashboard page) to the same budgets,
     /// counting no usage; a refusal is returned, not thrown, for the page to explain.
     public func charge(_ principal: Principal) async throws -> RateDecision {
-        try await decide(principal.budgets, now: time.rateInstant())
+        let instant = time.rateInstant()
+        var decision = try await decide(principal.budgets, now: instant)
+        decision.decidedAtUnixSeconds = instant.unix / 1_000_000_000
+        return decision
     }
 
     /// The decision for one request charged to `budgets` at `now`.

@@ -75,10 +75,12 @@ extension HTTPFields {
     static let rateLimitRemaining = HTTPField.Name("X-RateLimit-Remaining")!
     static let rateLimitReset = HTTPField.Name("X-RateLimit-Reset")!
 
-    /// The state of the budget a request was charged to: `X-RateLimit-Limit`, `-Remaining`, `-Reset`.
+    /// The state of the budget a request was charged to: `X-RateLimit-Limit`, `-Remaining`, `-Reset`,
+    /// and the same budget as the IETF fields `RateLimit-Policy` and `RateLimit` (``RateLimitPolicies``).
     mutating func appendRateLimit(_ decision: RateDecision) {
         append(HTTPField(name: Self.rateLimitLimit, value: String(decision.limit)))
         append(HTTPField(name: Self.rateLimitRemaining, value: String(decision.remaining)))
         append(HTTPField(name: Self.rateLimitReset, value: String(decision.resetUnixSeconds)))
+        append(RateLimitPolicies(decision))
     }
 }
