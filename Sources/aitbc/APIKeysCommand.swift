@@ -6,7 +6,7 @@ import Foundation
 struct APIKeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api-keys", abstract: "Manage the tenant's API keys (master or operator key).",
-        subcommands: [List.self, Create.self, Get.self, Revoke.self, Regenerate.self, Usage.self])
+        subcommands: [List.self, Create.self, Get.self, Update.self, Revoke.self, Regenerate.self, Usage.self])
 
     static func row(_ key: APIKeyView) -> [String] {
         [key.keyID, key.name, key.role, key.hint, key.status, Output.date(key.createdAt), Output.date(key.lastUsedAt),
@@ -21,6 +21,7 @@ struct APIKeysCommand: AsyncParsableCommand {
             ("created_at", Output.date(key.createdAt)), ("expires_at", Output.date(key.expiresAt)),
             ("last_used_at", Output.date(key.lastUsedAt)), ("last_used_from", key.lastUsedFrom ?? "-"),
             ("rate_limit", key.rateLimitPerMinute.map { "\($0)/min" } ?? "tenant's"),
+            ("allowed_ips", key.allowedIPs?.joined(separator: " ") ?? "(any address)"),
         ])
     }
 
@@ -68,6 +69,12 @@ struct APIKeysCommand: AsyncParsableCommand {
         @Option(help: "Narrow to these scopes, e.g. jobs:read (repeatable).") var scope: [String] = []
         @Option(help: "Expiry, RFC 3339 (2027-01-01T00:00:00Z).") var expiresAt: String?
         @Option(help: "The key's own lower limit per minute.") var rateLimit: Int?
+        @Option(
+            name: .customLong("allow-ip"),
+            help: ArgumentHelp(
+                "Allow use only from this CIDR or address, IPv4 or IPv6, e.g. 203.0.113.0/24 (repeatable). "
+                    + "Without it, the key gets the calling key's own allow-list, if any.", valueName: "cidr"))
+        var allowIP: [String] = []
 
         func run() async throws {
             try await perform {
@@ -79,7 +86,8 @@ struct APIKeysCommand: AsyncParsableCommand {
                     expiry = date
                 }
                 let key = try await global.client().apiKeys.create(
-                    name: name, role: role, scopes: scope.isEmpty ? nil : scope, expiresAt: expiry, rateLimitPerMinute: rateLimit)
+                    name: name, role: role, scopes: scope.isEmpty ? nil : scope, expiresAt: expiry, rateLimitPerMinute: rateLimit,
+                    allowedIPs: allowIP.isEmpty ? nil : allowIP)
                 APIKeysCommand.reportIssued(key, json: global.json)
             }
         }
