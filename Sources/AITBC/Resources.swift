@@ -66,16 +66,17 @@ extension AITBCClient {
     public struct APIKeys: Sendable {
         let client: AITBCClient
 
-        /// Creates a key; the returned view's `apiKey` holds the secret, shown this once.
+        /// Creates a key; the returned view's `apiKey` holds the secret, shown this once. `allowedIPs`
+        /// (CIDRs or addresses) limits where it may be used from; nil: the calling key's own list, `[]`: anywhere.
         public func create(
             name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil, rateLimitPerMinute: Int? = nil,
-            metadata: [String: JSONValue]? = nil, credits: CreditsRequest? = nil
+            metadata: [String: JSONValue]? = nil, credits: CreditsRequest? = nil, allowedIPs: [String]? = nil
         ) async throws -> APIKeyView {
             try await client.send(
                 .POST, "/v1/api-keys",
                 body: CreateAPIKeyRequest(
                     name: name, role: role, scopes: scopes, expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute,
-                    metadata: metadata, credits: credits)
+                    metadata: metadata, credits: credits, allowedIPs: allowedIPs)
             ).decode(APIKeyView.self)
         }
 
@@ -93,17 +94,18 @@ extension AITBCClient {
         }
 
         /// Changes a key within the delegation rule: nil leaves a field, `.some(nil)` clears
-        /// `scopes` (all of the role's), `expiresAt` (never) or `rateLimitPerMinute` (the plan's).
+        /// `scopes` (all of the role's), `expiresAt` (never), `rateLimitPerMinute` (the plan's) or
+        /// `allowedIPs` (anywhere).
         @discardableResult
         public func update(
             _ keyID: String, name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil,
-            rateLimitPerMinute: Int?? = nil, metadata: [String: JSONValue]? = nil, credits: CreditsRequest?? = nil
+            rateLimitPerMinute: Int?? = nil, metadata: [String: JSONValue]? = nil, credits: CreditsRequest?? = nil, allowedIPs: [String]?? = nil
         ) async throws -> APIKeyView {
             try await client.send(
                 .PATCH, "/v1/api-keys/\(Path.escape(keyID))",
                 body: UpdateAPIKeyRequest(
                     name: name, scopes: scopes, expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute,
-                    metadata: metadata, credits: credits)
+                    metadata: metadata, credits: credits, allowedIPs: allowedIPs)
             ).decode(APIKeyView.self)
         }
 

@@ -33,7 +33,7 @@ extension DashboardController {
 
     func keysList(
         _ request: Request, signedIn: SignedIn, name: String = "", role: String = "client", expiry: String = "0",
-        errors: [String: String] = [:], problem: String? = nil, notice: String? = nil,
+        allowedIPs: String = "", errors: [String: String] = [:], problem: String? = nil, notice: String? = nil,
         status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
     ) async throws -> Response {
         let cursor = request.uri.queryParameters["cursor"].flatMap { ListCursor(token: String($0)) }
@@ -57,6 +57,8 @@ extension DashboardController {
         }
         if let message = errors["role"] ?? errors["scopes"] { data["roleError"] = message }
         if let message = errors["expires_at"] ?? errors["expires_in_days"] { data["expiryError"] = message }
+        data["ipsValue"] = allowedIPs
+        if let message = errors["allowed_ips"] { data["ipsError"] = message }
         if let problem { data["problem"] = problem }
         if let notice { data["notice"] = notice }
         return pages.page("api-keys", title: "API keys", data: data, signedIn: signedIn, status: status, extraHeaders: headers)
@@ -68,6 +70,8 @@ extension DashboardController {
         guard sessionFormTokenMatches(request, form.csrf_token, signedIn) else { return formExpired(signedIn) }
         if let refused = try await refusedOverBudget(signedIn) { return refused }
         let name = form.name ?? "", role = form.role ?? "", expiry = form.expires_in_days ?? "0"
+        let allowedIPs = form.allowed_ips ?? ""
+        let ipEntries = allowedIPs.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
         do {
             guard Self.creatableRoles.contains(where: { $0.value == role }) else {
                 throw CoordinatorError.invalidField("role", "Choose client, miner or master")
@@ -77,15 +81,17 @@ extension DashboardController {
             }
             let expiresAt = days == 0 ? nil : time.now().addingTimeInterval(TimeInterval(days) * 86400)
             let issued = try await keys.create(
-                NewKeyRequest(name: name, role: role, expiresAt: expiresAt), by: signedIn.principal)
+                NewKeyRequest(
+                    name: name, role: role, expiresAt: expiresAt, allowedIPs: ipEntries.isEmpty ? nil : ipEntries),
+                by: signedIn.principal)
             return secretPage(
                 issued, heading: "Key created", signedIn: signedIn, status: .created,
                 continueTo: ("/dashboard/api-keys", "Back to API keys"))
         } catch let error as CoordinatorError where error.kind != .unavailable {
             let (errors, problem, status, headers) = Self.formErrors(error)
             return try await keysList(
-                request, signedIn: signedIn, name: name, role: role, expiry: expiry, errors: errors, problem: problem,
-                status: status, headers: headers)
+                request, signedIn: signedIn, name: name, role: role, expiry: expiry, allowedIPs: allowedIPs, errors: errors,
+                problem: problem, status: status, headers: headers)
         }
     }
 

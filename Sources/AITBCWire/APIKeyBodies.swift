@@ -12,11 +12,13 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
     public var tenantID: String?
     /// A balance the key spends (`remaining`, and optionally a `refill`); nil: it spends none.
     public var credits: CreditsRequest?
+    /// CIDRs the key may be used from; absent or null: the creator's own list (if any), `[]`: anywhere.
+    public var allowedIPs: [String]?
 
     public init(
         name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil,
         rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue]? = nil, tenantID: String? = nil,
-        credits: CreditsRequest? = nil
+        credits: CreditsRequest? = nil, allowedIPs: [String]? = nil
     ) {
         self.credits = credits
         self.name = name
@@ -26,6 +28,7 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
         self.rateLimitPerMinute = rateLimitPerMinute
         self.metadata = metadata
         self.tenantID = tenantID
+        self.allowedIPs = allowedIPs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -33,11 +36,13 @@ public struct CreateAPIKeyRequest: Codable, Sendable, Equatable {
         case expiresAt = "expires_at"
         case rateLimitPerMinute = "rate_limit_per_minute"
         case tenantID = "tenant_id"
+        case allowedIPs = "allowed_ips"
     }
 }
 
 /// `PATCH /v1/api-keys/{key_id}` body: absent fields stay; `null` clears `scopes` (all of the
-/// role's), `expires_at` (never) and `rate_limit_per_minute` (the tenant's plan).
+/// role's), `expires_at` (never), `rate_limit_per_minute` (the tenant's plan) and `allowed_ips`
+/// (anywhere; `[]` too).
 public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
     public var name: String?
     public var scopes: [String]??
@@ -47,10 +52,12 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
     /// nil: unchanged; `.some(nil)`: the key spends no credits any more; `.some(credits)`: a top-up
     /// or a change of refill.
     public var credits: CreditsRequest??
+    /// nil: unchanged; `.some(nil)` or `[]`: anywhere; `.some(list)`: only from these CIDRs.
+    public var allowedIPs: [String]??
 
     public init(
         name: String? = nil, scopes: [String]?? = nil, expiresAt: Date?? = nil, rateLimitPerMinute: Int?? = nil,
-        metadata: [String: JSONValue]? = nil, credits: CreditsRequest?? = nil
+        metadata: [String: JSONValue]? = nil, credits: CreditsRequest?? = nil, allowedIPs: [String]?? = nil
     ) {
         self.credits = credits
         self.name = name
@@ -58,12 +65,14 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
         self.rateLimitPerMinute = rateLimitPerMinute
         self.metadata = metadata
+        self.allowedIPs = allowedIPs
     }
 
     enum CodingKeys: String, CodingKey {
         case name, scopes, metadata, credits
         case expiresAt = "expires_at"
         case rateLimitPerMinute = "rate_limit_per_minute"
+        case allowedIPs = "allowed_ips"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -74,6 +83,7 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
         self.expiresAt = try container.decodeNullable(Date.self, forKey: .expiresAt)
         self.rateLimitPerMinute = try container.decodeNullable(Int.self, forKey: .rateLimitPerMinute)
         self.credits = try container.decodeNullable(CreditsRequest.self, forKey: .credits)
+        self.allowedIPs = try container.decodeNullable([String].self, forKey: .allowedIPs)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -84,6 +94,7 @@ public struct UpdateAPIKeyRequest: Codable, Sendable, Equatable {
         if let expiresAt { try container.encode(expiresAt, forKey: .expiresAt) }
         if let rateLimitPerMinute { try container.encode(rateLimitPerMinute, forKey: .rateLimitPerMinute) }
         if let credits { try container.encode(credits, forKey: .credits) }
+        if let allowedIPs { try container.encode(allowedIPs, forKey: .allowedIPs) }
     }
 }
 
@@ -122,12 +133,14 @@ public struct APIKeyView: Codable, Sendable, Equatable {
     public var apiKey: String?
     /// The key's credit balance, when it spends credits.
     public var credits: CreditsView?
+    /// The CIDRs the key may be used from, canonical (`203.0.113.0/24`, `198.51.100.7/32`); nil: anywhere.
+    public var allowedIPs: [String]?
 
     public init(
         keyID: String, tenantID: String, name: String, role: String, scopes: [String]?, hint: String,
         status: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?, lastUsedAt: Date?,
         lastUsedFrom: String?, rateLimitPerMinute: Int?, previousSecretValidUntil: Date?,
-        metadata: [String: JSONValue], apiKey: String? = nil, credits: CreditsView? = nil
+        metadata: [String: JSONValue], apiKey: String? = nil, credits: CreditsView? = nil, allowedIPs: [String]? = nil
     ) {
         self.credits = credits
         self.keyID = keyID
@@ -146,6 +159,7 @@ public struct APIKeyView: Codable, Sendable, Equatable {
         self.previousSecretValidUntil = previousSecretValidUntil
         self.metadata = metadata
         self.apiKey = apiKey
+        self.allowedIPs = allowedIPs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -160,6 +174,7 @@ public struct APIKeyView: Codable, Sendable, Equatable {
         case rateLimitPerMinute = "rate_limit_per_minute"
         case previousSecretValidUntil = "previous_secret_valid_until"
         case apiKey = "api_key"
+        case allowedIPs = "allowed_ips"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -181,6 +196,7 @@ public struct APIKeyView: Codable, Sendable, Equatable {
         try container.encode(metadata, forKey: .metadata)
         try container.encodeIfPresent(apiKey, forKey: .apiKey)
         try container.encodeIfPresent(credits, forKey: .credits)
+        try container.encode(allowedIPs, forKey: .allowedIPs)
     }
 }
 

@@ -166,9 +166,13 @@ public struct MeView: Codable, Sendable, Equatable {
     /// The key's credits, when it spends credits.
     public var credits: CreditsView?
 
+    /// The CIDRs the key may be used from; nil: anywhere.
+    public var allowedIPs: [String]?
+
     public init(
         keyID: String, name: String, role: String, scopes: [String], tenantID: String, plan: String,
-        expiresAt: Date?, rateLimit: RateLimitStateView, quota: QuotaStateView? = nil, credits: CreditsView? = nil
+        expiresAt: Date?, rateLimit: RateLimitStateView, quota: QuotaStateView? = nil, credits: CreditsView? = nil,
+        allowedIPs: [String]? = nil
     ) {
         self.quota = quota
         self.credits = credits
@@ -180,6 +184,7 @@ public struct MeView: Codable, Sendable, Equatable {
         self.plan = plan
         self.expiresAt = expiresAt
         self.rateLimit = rateLimit
+        self.allowedIPs = allowedIPs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -189,6 +194,7 @@ public struct MeView: Codable, Sendable, Equatable {
         case expiresAt = "expires_at"
         case rateLimit = "rate_limit"
         case quota, credits
+        case allowedIPs = "allowed_ips"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -203,6 +209,7 @@ public struct MeView: Codable, Sendable, Equatable {
         try container.encode(plan, forKey: .plan)
         try container.encode(expiresAt, forKey: .expiresAt)
         try container.encode(rateLimit, forKey: .rateLimit)
+        try container.encode(allowedIPs, forKey: .allowedIPs)
     }
 }
 

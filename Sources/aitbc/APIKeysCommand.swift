@@ -6,7 +6,7 @@ import Foundation
 struct APIKeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api-keys", abstract: "Manage the tenant's API keys (master or operator key).",
-        subcommands: [List.self, Create.self, Get.self, TopUp.self, Revoke.self, Regenerate.self, Usage.self])
+        subcommands: [List.self, Create.self, Get.self, Update.self, TopUp.self, Revoke.self, Regenerate.self, Usage.self])
 
     static func row(_ key: APIKeyView) -> [String] {
         [key.keyID, key.name, key.role, key.hint, key.status, Output.date(key.createdAt), Output.date(key.lastUsedAt),
@@ -22,6 +22,7 @@ struct APIKeysCommand: AsyncParsableCommand {
             ("last_used_at", Output.date(key.lastUsedAt)), ("last_used_from", key.lastUsedFrom ?? "-"),
             ("rate_limit", key.rateLimitPerMinute.map { "\($0)/min" } ?? "tenant's"),
             ("credits", key.credits.map(Self.describe) ?? "-"),
+            ("allowed_ips", key.allowedIPs?.joined(separator: " ") ?? "(any address)"),
         ])
     }
 
@@ -93,6 +94,12 @@ struct APIKeysCommand: AsyncParsableCommand {
         @Option(help: "The key's own lower limit per minute.") var rateLimit: Int?
         @Option(help: "Credits the key may spend (one per request; a job costs the server's job cost).") var credits: Int?
         @Option(help: "Refill the credits to --credits every day or month (UTC): daily or monthly.") var refill: String?
+        @Option(
+            name: .customLong("allow-ip"),
+            help: ArgumentHelp(
+                "Allow use only from this CIDR or address, IPv4 or IPv6, e.g. 203.0.113.0/24 (repeatable). "
+                    + "Without it, the key gets the calling key's own allow-list, if any.", valueName: "cidr"))
+        var allowIP: [String] = []
 
         func run() async throws {
             try await perform {
@@ -105,7 +112,8 @@ struct APIKeysCommand: AsyncParsableCommand {
                 }
                 let key = try await global.client().apiKeys.create(
                     name: name, role: role, scopes: scope.isEmpty ? nil : scope, expiresAt: expiry, rateLimitPerMinute: rateLimit,
-                    credits: try APIKeysCommand.creditsRequest(credits, refill: refill))
+                    credits: try APIKeysCommand.creditsRequest(credits, refill: refill),
+                    allowedIPs: allowIP.isEmpty ? nil : allowIP)
                 APIKeysCommand.reportIssued(key, json: global.json)
             }
         }

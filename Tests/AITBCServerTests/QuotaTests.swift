@@ -30,6 +30,9 @@ import Testing
                 #expect(reply.header("X-Quota-Limit") == "5")
                 #expect(reply.header("X-Quota-Remaining") == String(5 - index))
                 #expect(reply.header("X-Quota-Reset") == String(Self.midnight))
+                // The IETF fields describe the minute's budget and the day's quota together.
+                #expect(reply.header("RateLimit-Policy") == #""minute";q=6000;w=60, "day";q=5;w=86400"#)
+                #expect(reply.header("RateLimit")?.hasSuffix(#", "day";r=\#(5 - index);t=60"#) == true)
             }
             let refused = try await client.send(.get, "/v1/jobs", key: Harness.masterKey)
             #expect(refused.status == .tooManyRequests)
@@ -38,6 +41,8 @@ import Testing
             #expect(refused.header("Retry-After") == "60")
             #expect(refused.header("X-Quota-Remaining") == "0")
             #expect(refused.header("X-Quota-Limit") == "5")
+            #expect(refused.header("RateLimit-Policy")?.hasSuffix(#""day";q=5;w=86400"#) == true)
+            #expect(refused.header("RateLimit")?.hasSuffix(#""day";r=0;t=60"#) == true)
             if harness.backend == .sqlite { #expect(refused.header("X-RateLimit-Limit") == "6000") }
 
             harness.clock.set(Date(timeIntervalSince1970: TimeInterval(Self.midnight)))
@@ -58,6 +63,7 @@ import Testing
                 let reply = try await client.send(.get, "/v1/me", key: Harness.clientKey)
                 #expect(reply.status == .ok)
                 #expect(reply.header("X-Quota-Reset") == String(january))
+                #expect(reply.header("RateLimit-Policy")?.hasSuffix(#""month";q=3;w=2678400"#) == true)
             }
             let refused = try await client.send(.get, "/v1/me", key: Harness.clientKey)
             #expect(refused.errorCode == "QUOTA_EXCEEDED")

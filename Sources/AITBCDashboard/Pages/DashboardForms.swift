@@ -12,6 +12,8 @@ struct NewKeyForm: Decodable {
     var name: String?
     var role: String?
     var expires_in_days: String?
+    /// CIDRs or addresses separated by commas, spaces or lines; empty: the signed-in key's own list (none).
+    var allowed_ips: String?
     var csrf_token: String?
 }
 

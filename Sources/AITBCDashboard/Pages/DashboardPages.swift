@@ -99,6 +99,7 @@ struct DashboardPages: Sendable {
         if let from = record.lastUsedFrom { row["lastUsedFrom"] = from }
         if let until = record.previousValidUntil, until > now { row["graceText"] = readable(until) }
         if record.status(at: now) == "active" { row["active"] = true }
+        if let allowedIPs = record.allowedIPs { row["allowedIPs"] = allowedIPs.entries }
         return row
     }
 

@@ -137,6 +137,12 @@ enum DashboardTemplates {
             </select>
             {{#expiryError}}<p class="error" id="expires-error">{{.}}</p>{{/expiryError}}
           </div>
+          <div class="field{{#ipsError}} invalid{{/ipsError}}">
+            <label for="allowed_ips">Allowed IP addresses (optional)</label>
+            <p class="hint" id="allowed_ips-hint">CIDRs or addresses, IPv4 or IPv6, separated by commas, e.g. 203.0.113.0/24, 2001:db8::/32. Empty: any address.</p>
+            <input id="allowed_ips" name="allowed_ips" type="text" value="{{ipsValue}}" autocomplete="off" spellcheck="false"{{#ipsError}} aria-invalid="true" aria-describedby="allowed_ips-error"{{/ipsError}}{{^ipsError}} aria-describedby="allowed_ips-hint"{{/ipsError}}>
+            {{#ipsError}}<p class="error" id="allowed_ips-error">{{.}}</p>{{/ipsError}}
+          </div>
           <button type="submit" id="create-key">Create key</button>
         </form>
         </section>
@@ -173,6 +179,7 @@ enum DashboardTemplates {
           <div><dt>Created</dt><dd>{{createdText}}</dd></div>
           <div><dt>Last used</dt><dd>{{lastUsedText}}{{#lastUsedFrom}} from {{.}}{{/lastUsedFrom}}</dd></div>
           <div><dt>Expires</dt><dd>{{expiresText}}</dd></div>
+          <div><dt>Allowed from</dt><dd id="allowed-ips">{{#allowedIPs}}<code>{{.}}</code> {{/allowedIPs}}{{^allowedIPs}}Any address{{/allowedIPs}}</dd></div>
           {{#graceText}}<div><dt>Previous secret valid until</dt><dd>{{.}}</dd></div>{{/graceText}}
         </dl>
         {{#chart}}

@@ -25,13 +25,15 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var lastUsedFrom: String?
     /// Whether the key spends credits, and how they refill; nil: it spends none.
     public var credits: KeyCredits?
+    /// The addresses the key may be used from, or nil: anywhere.
+    public var allowedIPs: IPAllowList?
 
     public init(
         id: String, tenantID: String, name: String, role: Role, scopes: Set<Permission>?, digest: APIKeyDigest,
         previousDigest: APIKeyDigest? = nil, previousValidUntil: Date? = nil, hint: String, createdAt: Date,
         expiresAt: Date? = nil, revokedAt: Date? = nil, rateLimitPerMinute: Int? = nil,
         metadata: [String: JSONValue] = [:], lastUsedAt: Date? = nil, lastUsedFrom: String? = nil,
-        credits: KeyCredits? = nil
+        credits: KeyCredits? = nil, allowedIPs: IPAllowList? = nil
     ) {
         self.credits = credits
         self.id = id
@@ -50,6 +52,7 @@ public struct APIKeyRecord: Sendable, Equatable {
         self.metadata = metadata
         self.lastUsedAt = lastUsedAt
         self.lastUsedFrom = lastUsedFrom
+        self.allowedIPs = allowedIPs
     }
 
     /// The permissions the key actually holds.

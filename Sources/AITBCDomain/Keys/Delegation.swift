@@ -2,7 +2,7 @@ import AITBCWire
 import Foundation
 
 /// What a key could do if its secret were in someone's hands: its permissions, its role, how long
-/// it lives and its own rate limit. The delegation rule compares these.
+/// it lives, its own rate limit and where it may be used from. The delegation rule compares these.
 public struct KeyReach: Sendable, Equatable {
     public var role: Role
     public var permissions: Set<Permission>
@@ -10,19 +10,25 @@ public struct KeyReach: Sendable, Equatable {
     public var expiresAt: Date?
     /// nil: no limit of its own (the tenant's plan applies).
     public var rateLimitPerMinute: Int?
+    /// nil: usable from anywhere.
+    public var allowedIPs: IPAllowList?
 
-    public init(role: Role, permissions: Set<Permission>, expiresAt: Date?, rateLimitPerMinute: Int?) {
+    public init(
+        role: Role, permissions: Set<Permission>, expiresAt: Date?, rateLimitPerMinute: Int?,
+        allowedIPs: IPAllowList? = nil
+    ) {
         self.role = role
         self.permissions = permissions
         self.expiresAt = expiresAt
         self.rateLimitPerMinute = rateLimitPerMinute
+        self.allowedIPs = allowedIPs
     }
 
     /// The reach of a stored key.
     public init(_ record: APIKeyRecord) {
         self.init(
             role: record.role, permissions: record.permissions, expiresAt: record.expiresAt,
-            rateLimitPerMinute: record.rateLimitPerMinute)
+            rateLimitPerMinute: record.rateLimitPerMinute, allowedIPs: record.allowedIPs)
     }
 }
 
@@ -34,7 +40,9 @@ public enum KeyAction: String, Sendable, CaseIterable {
 extension Principal {
     /// The reach of the calling key itself.
     public var reach: KeyReach {
-        KeyReach(role: key.role, permissions: permissions, expiresAt: key.expiresAt, rateLimitPerMinute: key.rateLimitPerMinute)
+        KeyReach(
+            role: key.role, permissions: permissions, expiresAt: key.expiresAt, rateLimitPerMinute: key.rateLimitPerMinute,
+            allowedIPs: key.allowedIPs)
     }
 
     /// What `target` has that this caller lacks, for `action`; empty when the caller may act on it.
@@ -42,8 +50,10 @@ extension Principal {
     /// The rule (DESIGN §2a): a key may act only on keys whose permissions are a subset of its own,
     /// operators included; only an operator acts on operator keys (their permissions reach every
     /// tenant). A key it creates, changes or regenerates (actions that shape a key or hand out its
-    /// secret) also never outlives it and never has a higher per-key limit than its own. Revoking
-    /// takes nothing from anyone, so it is bounded by permissions alone.
+    /// secret) also never outlives it, never has a higher per-key limit than its own, and, when the
+    /// caller may be used only from some addresses, may be used only from addresses inside those (an
+    /// unrestricted key is never within such a caller's reach). Revoking takes nothing from anyone, so
+    /// it is bounded by permissions alone.
     public func delegationGaps(to target: KeyReach, for action: KeyAction) -> [String] {
         var missing = target.permissions.subtracting(permissions).sorted().map(\.rawValue)
         if target.role == .operator, !isOperator { missing.append("role:operator") }
@@ -53,6 +63,9 @@ extension Principal {
         }
         if let ownLimit = key.rateLimitPerMinute, (target.rateLimitPerMinute ?? .max) > ownLimit {
             missing.append("rate_limit_per_minute")
+        }
+        if let ownList = key.allowedIPs, !(target.allowedIPs.map(ownList.covers) ?? false) {
+            missing.append("allowed_ips")
         }
         return missing
     }

@@ -13,9 +13,13 @@ public struct NewKeyRequest: Sendable {
     /// The balance the key starts with and its refill; nil: it spends no credits.
     public var credits: CreditsRequest?
 
+    /// nil: the creator's own list; `[]`: usable from anywhere.
+    public var allowedIPs: [String]?
+
     public init(
         name: String, role: String, scopes: [String]? = nil, expiresAt: Date? = nil, rateLimitPerMinute: Int? = nil,
-        metadata: [String: JSONValue]? = nil, tenantID: String? = nil, credits: CreditsRequest? = nil
+        metadata: [String: JSONValue]? = nil, tenantID: String? = nil, credits: CreditsRequest? = nil,
+        allowedIPs: [String]? = nil
     ) {
         self.credits = credits
         self.name = name
@@ -25,6 +29,7 @@ public struct NewKeyRequest: Sendable {
         self.rateLimitPerMinute = rateLimitPerMinute
         self.metadata = metadata
         self.tenantID = tenantID
+        self.allowedIPs = allowedIPs
     }
 }
 
@@ -90,9 +95,10 @@ public struct KeyService: Sendable {
         let expiresAt = request.expiresAt ?? caller.key.expiresAt
         let rateLimitPerMinute = request.rateLimitPerMinute ?? caller.key.rateLimitPerMinute
         let credits = try request.credits.map { try Self.validCredits($0, existing: nil) }
+        let allowedIPs = try Self.allowedIPs(request.allowedIPs, inheriting: caller.key.allowedIPs)
         try await requireDelegable(
             KeyReach(role: role, permissions: scopes ?? role.permissions, expiresAt: expiresAt,
-                rateLimitPerMinute: rateLimitPerMinute),
+                rateLimitPerMinute: rateLimitPerMinute, allowedIPs: allowedIPs),
             for: .create, target: tenantID, in: tenantID, by: caller,
             also: try await creditGaps(credits, by: caller))
         let metadata = request.metadata ?? [:]
@@ -100,10 +106,11 @@ public struct KeyService: Sendable {
 
         var issued = issue(
             role: role, name: name, tenantID: tenantID, scopes: scopes, expiresAt: expiresAt,
-            rateLimitPerMinute: rateLimitPerMinute, metadata: metadata, at: now)
+            rateLimitPerMinute: rateLimitPerMinute, metadata: metadata, allowedIPs: allowedIPs, at: now)
         issued.record.credits = credits.map { KeyCredits(refill: $0.refill) }
         let record = issued.record
         var data: [String: JSONValue] = ["name": .string(name), "role": .string(role.rawValue)]
+        if let allowedIPs { data["allowed_ips"] = Self.auditValue(allowedIPs) }
         if let credits { data["credits"] = Self.auditValue(remaining: credits.remaining, refill: credits.refill) }
         let event = makeEvent(.keyCreated, tenantID: tenantID, actor: caller.key.id, target: record.id, at: now, data: data)
         // The balance first: a key answered as created must not find its balance missing.
@@ -118,13 +125,13 @@ public struct KeyService: Sendable {
     /// A new key with a fresh secret, not yet stored.
     func issue(
         role: Role, name: String, tenantID: String, scopes: Set<Permission>? = nil, expiresAt: Date? = nil,
-        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue] = [:], at now: Date
+        rateLimitPerMinute: Int? = nil, metadata: [String: JSONValue] = [:], allowedIPs: IPAllowList? = nil, at now: Date
     ) -> IssuedKey {
         let secret = APIKeyFormat.generate(role: role, using: secrets)
         let record = APIKeyRecord(
             id: "key_" + secrets.base62(count: 20), tenantID: tenantID, name: name, role: role,
             scopes: scopes, digest: APIKeyDigest(of: secret), hint: APIKeyFormat.hint(for: secret), createdAt: now,
-            expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute, metadata: metadata)
+            expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute, metadata: metadata, allowedIPs: allowedIPs)
         return IssuedKey(record: record, secret: secret)
     }
 
@@ -211,7 +218,7 @@ public struct KeyService: Sendable {
         return IssuedKey(record: updated, secret: secret)
     }
 
-    /// Changes name, scopes, expiry, limit or metadata of `id` (absent fields stay; `.some(nil)` clears),
+    /// Changes name, scopes, expiry, limit, metadata or allow-list of `id` (absent fields stay; `.some(nil)` clears),
     /// within the delegation rule: the key must be within the caller's reach before and after.
     public func update(_ id: String, _ change: UpdateAPIKeyRequest, by caller: Principal) async throws -> APIKeyRecord {
         try caller.require(.keysWrite)
@@ -245,6 +252,10 @@ public struct KeyService: Sendable {
             try Self.validate(metadata: metadata)
             changed.metadata = metadata
             data["metadata"] = .bool(true)
+        }
+        if let allowedIPs = change.allowedIPs {
+            changed.allowedIPs = try Self.allowedIPs(allowedIPs)
+            data["allowed_ips"] = changed.allowedIPs.map(Self.auditValue) ?? .null
         }
         var newCredits: ValidCredits?
         if let credits = change.credits {

@@ -144,7 +144,9 @@ public final class MeterLeases: Sendable {
             guard case .quota(let limit) = need.kind, case .quota(_, let period) = need.meter else { continue }
             let entry = held[need.meter].flatMap { isCurrent($0, need) ? $0 : nil }
             let remaining = min(limit, (entry?.units ?? 0) + (entry?.remainingBeyond ?? limit))
-            let state = QuotaState(period: period, limit: limit, remaining: remaining, resetUnixSeconds: period.end(containing: now))
+            let state = QuotaState(
+                period: period, limit: limit, remaining: remaining, resetUnixSeconds: period.end(containing: now),
+                observedAtUnixSeconds: Int64(now.timeIntervalSince1970.rounded(.down)))
             if best.map({ state.remaining < $0.remaining }) ?? true { best = state }
         }
         return best

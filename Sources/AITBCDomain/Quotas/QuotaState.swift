@@ -6,12 +6,15 @@ public struct QuotaState: Sendable, Equatable {
     public var remaining: Int
     /// Unix seconds when the period ends.
     public var resetUnixSeconds: Int64
+    /// Unix seconds when this state was observed (the IETF `RateLimit` field counts `t` from it).
+    public var observedAtUnixSeconds: Int64
 
-    public init(period: QuotaPeriod, limit: Int, remaining: Int, resetUnixSeconds: Int64) {
+    public init(period: QuotaPeriod, limit: Int, remaining: Int, resetUnixSeconds: Int64, observedAtUnixSeconds: Int64) {
         self.period = period
         self.limit = limit
         self.remaining = remaining
         self.resetUnixSeconds = resetUnixSeconds
+        self.observedAtUnixSeconds = observedAtUnixSeconds
     }
 }
 

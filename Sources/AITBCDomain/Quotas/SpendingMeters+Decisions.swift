@@ -69,7 +69,8 @@ extension SpendingMeters {
             guard case .quota(_, let period) = meter, let limit = quota.limit(over: period) else { continue }
             let used = currentUse(state.counts[meter], period: period, now: now).value
             let candidate = QuotaState(
-                period: period, limit: limit, remaining: max(0, limit - used), resetUnixSeconds: period.end(containing: now))
+                period: period, limit: limit, remaining: max(0, limit - used), resetUnixSeconds: period.end(containing: now),
+                observedAtUnixSeconds: Int64(now.timeIntervalSince1970.rounded(.down)))
             if best.map({ candidate.remaining < $0.remaining }) ?? true { best = candidate }
         }
         return best

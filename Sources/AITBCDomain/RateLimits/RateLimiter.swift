@@ -28,6 +28,9 @@ public struct RateDecision: Sendable, Equatable {
     public var resetUnixSeconds: Int64
     /// Whole seconds until a retry can succeed (0 when admitted, else at least 1).
     public var retryAfterSeconds: Int
+    /// Unix seconds (rounded down) when the decision was taken, set by ``RequestBudgets``: the
+    /// IETF `RateLimit` field counts its reset from it.
+    public var decidedAtUnixSeconds: Int64 = 0
 
     @inlinable
     public init(admitted: Bool, limit: Int, remaining: Int, resetUnixSeconds: Int64, retryAfterSeconds: Int) {

@@ -24,8 +24,8 @@ public final class RequestBudgets: Sendable {
     /// The slices of shared budgets this instance holds, when the shared limiter leases them.
     public let leases: BudgetLeases?
     private let refusals = RateRefusals()
-    private let usage: UsageRecorder
-    private let time: any TimeSource
+    let usage: UsageRecorder
+    let time: any TimeSource
     /// The quota and credit counters a request is charged to before its rate budgets, if any apply.
     public let meters: SpendingMeters?
 
@@ -81,13 +81,17 @@ public final class RequestBudgets: Sendable {
                 charge = try await meters.charge(principal, cost: cost)
             } catch var error as CoordinatorError where error.code == .quotaExceeded || error.code == .creditsExhausted {
                 usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: address)
-                if shared == nil { error.budget = local.peek(principal.budgets.0.0, limit: principal.budgets.0.1, now: instant) }
+                if shared == nil {
+                    error.budget = local.peek(principal.budgets.0.0, limit: principal.budgets.0.1, now: instant)
+                    error.budget?.decidedAtUnixSeconds = instant.unix / 1_000_000_000
+                }
                 throw error
             }
         }
-        let decision: RateDecision
+        var decision: RateDecision
         do {
             decision = try await decide(principal.budgets, now: instant)
+            decision.decidedAtUnixSeconds = instant.unix / 1_000_000_000
         } catch {
             if let charge { meters?.refund(charge) }
             throw error
@@ -124,7 +128,10 @@ public final class RequestBudgets: Sendable {
     /// Charges an action of `principal` made outside the API (a dashboard page) to the same budgets,
     /// counting no usage; a refusal is returned, not thrown, for the page to explain.
     public func charge(_ principal: Principal) async throws -> RateDecision {
-        try await decide(principal.budgets, now: time.rateInstant())
+        let instant = time.rateInstant()
+        var decision = try await decide(principal.budgets, now: instant)
+        decision.decidedAtUnixSeconds = instant.unix / 1_000_000_000
+        return decision
     }
 
     /// The decision for one request charged to `budgets` at `now`.

@@ -6,6 +6,9 @@ public enum RequestOutcome: Sendable {
     case admitted
     case rateLimited
     case error
+    /// Refused before any budget was charged (an address outside the key's allow-list): counted as an
+    /// error, and not as the key's last use.
+    case refused
 }
 
 /// Aggregates usage in memory; a ``UsageFlusher`` writes it to storage in batches.
@@ -26,10 +29,10 @@ public final class UsageRecorder: Sendable {
             switch outcome {
             case .admitted: counts.admitted += 1
             case .rateLimited: counts.rateLimited += 1
-            case .error: counts.errors += 1
+            case .error, .refused: counts.errors += 1
             }
             batch.counts[bucket] = counts
-            if outcome != .rateLimited {
+            if outcome == .admitted || outcome == .error {
                 batch.lastUses[keyID] = LastUse(at: now, from: address)
             }
         }

@@ -17,7 +17,7 @@ struct APIKeyController {
                 NewKeyRequest(
                     name: body.name, role: body.role, scopes: body.scopes, expiresAt: body.expiresAt,
                     rateLimitPerMinute: body.rateLimitPerMinute, metadata: body.metadata, tenantID: body.tenantID,
-                    credits: body.credits),
+                    credits: body.credits, allowedIPs: body.allowedIPs),
                 by: context.principal)
             return JSONResponse.makeWithSecret(status: .created, try await view(issued.record, secret: issued.secret))
         }

@@ -27,15 +27,20 @@ struct BenchmarkController {
     }
 
     /// The decision behind ``rateLimit``, whose headers the middleware writes.
-    static let decision = RateDecision(
-        admitted: true, limit: rateLimit.limit, remaining: rateLimit.remaining,
-        resetUnixSeconds: Int64(rateLimit.reset), retryAfterSeconds: 0)
+    static let decision = {
+        var decision = RateDecision(
+            admitted: true, limit: rateLimit.limit, remaining: rateLimit.remaining,
+            resetUnixSeconds: Int64(rateLimit.reset), retryAfterSeconds: 0)
+        // One second before the reset, as a budget just charged is (`RateLimit: …;t=1`).
+        decision.decidedAtUnixSeconds = Int64(rateLimit.reset) - 1
+        return decision
+    }()
 
     func addRoutes(to router: Router<CoordinatorRequestContext>) {
         router.get("/bench/me") { _, _ in
             // Built as /v1/me's answer is: the controller's response, then the middleware's headers.
             var response = Response(status: .ok, headers: IdentityController.contentType, body: ResponseBody(byteBuffer: body))
-            response.headers.appendRateLimit(Self.decision)
+            response.headers.appendLimits(Self.decision)
             return response
         }
     }

@@ -16,6 +16,7 @@ struct IdentityController {
         var view: MeView
         var parts: MeView.StaticParts
         var scopes: Set<Permission>?
+        var allowedIPs: IPAllowList?
     }
 
     let cache = BoundedCache<String, CachedMe>(capacity: 10_000)
@@ -42,13 +43,14 @@ struct IdentityController {
             let parts: MeView.StaticParts
             if let cached = cache.value(for: key.id), cached.view.name == view.name, cached.view.plan == view.plan,
                 cached.view.expiresAt == view.expiresAt, cached.view.tenantID == view.tenantID,
-                cached.view.role == view.role, cached.scopes == key.scopes
+                cached.view.role == view.role, cached.scopes == key.scopes, cached.allowedIPs == key.allowedIPs
             {
                 parts = cached.parts
             } else {
                 view.scopes = key.scopes.map { $0.map(\.rawValue).sorted() } ?? key.role.sortedPermissionNames
+                view.allowedIPs = key.allowedIPs?.entries
                 parts = view.staticParts()
-                cache.set(CachedMe(view: view, parts: parts, scopes: key.scopes), for: key.id)
+                cache.set(CachedMe(view: view, parts: parts, scopes: key.scopes, allowedIPs: key.allowedIPs), for: key.id)
             }
             return Response(
                 status: .ok, headers: Self.contentType,

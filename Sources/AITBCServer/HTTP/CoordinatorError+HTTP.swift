@@ -33,8 +33,7 @@ extension CoordinatorError: HTTPResponseError {
         case .methodNotAllowed(let allowed) where !allowed.isEmpty: headers[.allow] = allowed.joined(separator: ", ")
         default: break
         }
-        if let budget { headers.appendRateLimit(budget) }
-        if let quota { headers.appendQuota(quota) }
+        headers.appendLimits(budget, quota: quota)
         let body = ErrorBody(code: code, message: message, details: details)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body.jsonBuffer()))
     }
@@ -76,11 +75,18 @@ extension HTTPFields {
     static let rateLimitRemaining = HTTPField.Name("X-RateLimit-Remaining")!
     static let rateLimitReset = HTTPField.Name("X-RateLimit-Reset")!
 
-    /// The state of the budget a request was charged to: `X-RateLimit-Limit`, `-Remaining`, `-Reset`.
-    mutating func appendRateLimit(_ decision: RateDecision) {
-        append(HTTPField(name: Self.rateLimitLimit, value: String(decision.limit)))
-        append(HTTPField(name: Self.rateLimitRemaining, value: String(decision.remaining)))
-        append(HTTPField(name: Self.rateLimitReset, value: String(decision.resetUnixSeconds)))
+    /// The state of the budget a request was charged to (`X-RateLimit-Limit`, `-Remaining`, `-Reset`)
+    /// and of the quota it was counted against (`X-Quota-*`), each when there is one, and both as the
+    /// IETF fields `RateLimit-Policy` and `RateLimit` (``RateLimitPolicies``).
+    mutating func appendLimits(_ decision: RateDecision?, quota: QuotaState? = nil) {
+        if let decision {
+            append(HTTPField(name: Self.rateLimitLimit, value: String(decision.limit)))
+            append(HTTPField(name: Self.rateLimitRemaining, value: String(decision.remaining)))
+            append(HTTPField(name: Self.rateLimitReset, value: String(decision.resetUnixSeconds)))
+        }
+        if let quota { appendQuota(quota) }
+        guard decision != nil || quota != nil else { return }
+        append(RateLimitPolicies(decision, quota: quota))
     }
 
     static let quotaLimit = HTTPField.Name("X-Quota-Limit")!

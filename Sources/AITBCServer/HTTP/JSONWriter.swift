@@ -81,7 +81,13 @@ extension MeView {
     /// Everything but the rate-limit numbers, written once per key.
     func staticParts() -> StaticParts {
         var head = JSONWriter(capacity: 256)
-        head.raw(#"{"expires_at":"#)
+        head.raw(#"{"allowed_ips":"#)
+        if let allowedIPs {
+            head.value(.array(allowedIPs.map { .string($0) }))
+        } else {
+            head.raw("null")
+        }
+        head.raw(#","expires_at":"#)
         head.date(expiresAt)
         head.raw(#","key_id":"#)
         head.string(keyID)

@@ -12,7 +12,7 @@ extension APIKeyRecord {
             hint: hint, status: status(at: now), createdAt: createdAt, expiresAt: expiresAt, revokedAt: revokedAt,
             lastUsedAt: lastUsedAt, lastUsedFrom: lastUsedFrom, rateLimitPerMinute: rateLimitPerMinute,
             previousSecretValidUntil: previousValidUntil.flatMap { $0 > now ? $0 : nil }, metadata: metadata,
-            apiKey: secret, credits: credits?.view)
+            apiKey: secret, credits: credits?.view, allowedIPs: allowedIPs?.entries)
     }
 }
 

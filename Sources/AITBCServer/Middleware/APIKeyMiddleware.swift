@@ -7,9 +7,11 @@ import NIOCore
 import Synchronization
 
 /// Guards the routes of a group that needs a key (`/v1`, `/metrics`): reads the credential, has the
-/// domain authenticate it, charge the request to its budgets (``RequestBudgets``) and apply
-/// `X-Tenant-ID`, calls the route, and puts the budget's `X-RateLimit-*` headers on whatever follows
-/// authentication, errors included (they travel with the thrown error).
+/// domain authenticate it, refuses an address outside the key's allow-list (403 `IP_NOT_ALLOWED`,
+/// from memory, before any budget is charged), charges the request to its budgets
+/// (``RequestBudgets``) and applies `X-Tenant-ID`, calls the route, and puts the budget's
+/// `X-RateLimit-*`, `RateLimit-Policy` and `RateLimit` headers on whatever follows the charge,
+/// errors included (they travel with the thrown error).
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = CoordinatorRequestContext
 
@@ -38,6 +40,12 @@ struct APIKeyMiddleware: RouterMiddleware {
         context.clientAddress = client?.description
         let principal = try await authenticate(request, from: client, text: context.clientAddress)
         context.requestLog?.keyID = principal.key.id
+        if let allowed = principal.key.allowedIPs, !allowed.admits(client) {
+            // Before the budgets: a key used from elsewhere spends nothing of its tenant's.
+            budgets.countRefused(principal, from: context.clientAddress)
+            context.requestLog?.refusal = (code: ErrorCode.ipNotAllowed.rawValue, client: context.clientAddress)
+            throw CoordinatorError.ipNotAllowed(context.clientAddress)
+        }
         let revocation = request.method == .delete && context.endpointPath == Self.revocationRoute
         let cost = jobCost != 1 && request.method == .post && context.endpointPath == Self.jobSubmissionRoute ? jobCost : 1
         let admission: RequestBudgets.Admission
@@ -55,8 +63,7 @@ struct APIKeyMiddleware: RouterMiddleware {
             // Only a submission that created a job costs more than a request (not a refusal, not a replay).
             if cost != 1, response.status != .created { budgets.refundCredits(admission, cost - 1) }
             budgets.finish(admission, failed: response.status.code >= 400)
-            response.headers.appendRateLimit(admission.decision)
-            if let quota = admission.charge?.quota { response.headers.appendQuota(quota) }
+            response.headers.appendLimits(admission.decision, quota: admission.charge?.quota)
             return response
         } catch {
             if cost != 1 { budgets.refundCredits(admission, cost - 1) }

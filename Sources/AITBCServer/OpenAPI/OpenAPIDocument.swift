@@ -43,6 +43,8 @@ enum OpenAPIDocument {
         "X-RateLimit-Limit": ["$ref": "#/components/headers/X-RateLimit-Limit"],
         "X-RateLimit-Remaining": ["$ref": "#/components/headers/X-RateLimit-Remaining"],
         "X-RateLimit-Reset": ["$ref": "#/components/headers/X-RateLimit-Reset"],
+        "RateLimit-Policy": ["$ref": "#/components/headers/RateLimit-Policy"],
+        "RateLimit": ["$ref": "#/components/headers/RateLimit"],
         "X-Request-ID": ["$ref": "#/components/headers/X-Request-ID"],
     ]
 
@@ -99,7 +101,7 @@ enum OpenAPIDocument {
     /// Each feature's paths, from its own `OpenAPIDocument+Feature.swift`.
     static let featurePaths: [JSONValue] = [usagePaths, quotasPaths]
     /// Each feature's schemas, from its own `OpenAPIDocument+Feature.swift`.
-    static let featureSchemas: [JSONValue] = [usageSchemas, quotasSchemas]
+    static let featureSchemas: [JSONValue] = [usageSchemas, quotasSchemas, allowListSchemas]
 
     /// `base`'s members with those of each of `extensions` added (an extension's member wins).
     static func merged(_ base: JSONValue, _ extensions: [JSONValue]) -> JSONValue {
@@ -232,6 +234,8 @@ enum OpenAPIDocument {
             "X-RateLimit-Limit": ["description": "Requests per minute of the budget that applies", "schema": integer],
             "X-RateLimit-Remaining": ["description": "Requests that would be admitted right now", "schema": integer],
             "X-RateLimit-Reset": ["description": "Unix time (s) when the budget is full again", "schema": integer],
+            "RateLimit-Policy": ["description": "The same budget as the IETF draft (draft-ietf-httpapi-ratelimit-headers) writes it: a list of policies, each a quoted name with its quota q per window w seconds, e.g. \"minute\";q=600;w=60", "schema": string],
+            "RateLimit": ["description": "Each policy's state as the IETF draft writes it: remaining r and seconds t until it is full again, e.g. \"minute\";r=599;t=1", "schema": string],
             "X-Request-ID": ["description": "The request's id (the caller's when it sent one)", "schema": string],
         ],
         "responses": [

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore {
     static let keyColumns = """
         id, tenant_id, name, role, scopes, digest, previous_digest, previous_valid_until, hint, created_at, \
-        expires_at, revoked_at, rate_limit, metadata, last_used_at, last_used_from, credits
+        expires_at, revoked_at, rate_limit, metadata, last_used_at, last_used_from, credits, allowed_ips
         """
 
     public func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws {
@@ -30,7 +30,8 @@ extension PostgresStore {
                         previous_digest = excluded.previous_digest, previous_valid_until = excluded.previous_valid_until, \
                         hint = excluded.hint, created_at = excluded.created_at, expires_at = excluded.expires_at, \
                         revoked_at = excluded.revoked_at, rate_limit = excluded.rate_limit, metadata = excluded.metadata, \
-                        last_used_at = excluded.last_used_at, last_used_from = excluded.last_used_from
+                        last_used_at = excluded.last_used_at, last_used_from = excluded.last_used_from, \
+                        credits = excluded.credits, allowed_ips = excluded.allowed_ips
                         """))
         }
     }
@@ -129,7 +130,7 @@ extension PostgresStore {
                     UPDATE api_keys SET name = \(key.name),
                     scopes = \(key.scopes.map { $0.map(\.rawValue).sorted().joined(separator: " ") }),
                     expires_at = \(key.expiresAt.map { PostgresInstant($0) }), rate_limit = \(key.rateLimitPerMinute),
-                    metadata = \(JSONText.encode(key.metadata)), credits = \(key.credits?.storageText)
+                    metadata = \(JSONText.encode(key.metadata)), credits = \(key.credits?.storageText), allowed_ips = \(key.allowedIPs?.storedText)
                     WHERE id = \(key.id) AND revoked_at IS NULL RETURNING \(unescaped: Self.keyColumns)
                     """
                 ).first.flatMap(Self.key(from:))

@@ -26,7 +26,7 @@ extension PostgresStore {
         \(key.previousDigest.map(bytes)), \(key.previousValidUntil.map { PostgresInstant($0) }), \(key.hint),
         \(PostgresInstant(key.createdAt)), \(key.expiresAt.map { PostgresInstant($0) }),
         \(key.revokedAt.map { PostgresInstant($0) }), \(key.rateLimitPerMinute), \(JSONText.encode(key.metadata)),
-        \(key.lastUsedAt.map { PostgresInstant($0) }), \(key.lastUsedFrom), \(key.credits?.storageText)) \(unescaped: onConflict)
+        \(key.lastUsedAt.map { PostgresInstant($0) }), \(key.lastUsedFrom), \(key.credits?.storageText), \(key.allowedIPs?.storedText)) \(unescaped: onConflict)
         """
     }
 
@@ -48,7 +48,8 @@ extension PostgresStore {
             rateLimitPerMinute: try record("rate_limit"), metadata: JSONText.decodeObject(try record("metadata")),
             lastUsedAt: try record("last_used_at", as: PostgresInstant?.self)?.date,
             lastUsedFrom: try record("last_used_from"),
-            credits: try record("credits", as: String?.self).flatMap(KeyCredits.init(storageText:)))
+            credits: try record("credits", as: String?.self).flatMap(KeyCredits.init(storageText:)),
+            allowedIPs: IPAllowList(stored: try record("allowed_ips", as: String?.self)))
     }
 
     static func tenant(from row: PostgresRow) throws -> Tenant? {

@@ -14,7 +14,7 @@ extension SQLiteStore {
                 "INSERT INTO tenants (\(Self.tenantColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 Self.binds(of: tenant))
             _ = try await connection.query(
-                "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (\(Self.keyPlaceholders))",
                 Self.binds(of: masterKey))
             _ = try await connection.query(
                 "INSERT INTO accounts (id, email, password_hash, tenant_id, created_at) VALUES (?, ?, ?, ?, ?)",

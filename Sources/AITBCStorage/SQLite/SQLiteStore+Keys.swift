@@ -5,13 +5,15 @@ import SQLiteNIO
 extension SQLiteStore {
     static let keyColumns = """
         id, tenant_id, name, role, scopes, digest, previous_digest, previous_valid_until, hint, created_at, \
-        expires_at, revoked_at, rate_limit, metadata, last_used_at, last_used_from, credits
+        expires_at, revoked_at, rate_limit, metadata, last_used_at, last_used_from, credits, allowed_ips
         """
+    /// One `?` per column of ``keyColumns``.
+    static let keyPlaceholders = Array(repeating: "?", count: keyColumns.split(separator: ",").count).joined(separator: ", ")
 
     public func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws {
         try await transaction { connection in
             _ = try await connection.query(
-                "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (\(Self.keyPlaceholders))",
                 Self.binds(of: key))
             try await Self.insert(event, on: connection)
         }
@@ -21,7 +23,7 @@ extension SQLiteStore {
         try await transaction { connection in
             _ = try await connection.query("DELETE FROM api_keys WHERE id = ? OR digest = ?", [.text(key.id), Self.blob(key.digest)])
             _ = try await connection.query(
-                "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (\(Self.keyPlaceholders))",
                 Self.binds(of: key))
         }
     }
@@ -110,13 +112,13 @@ extension SQLiteStore {
         try await transaction { connection in
             _ = try await connection.query(
                 """
-                UPDATE api_keys SET name = ?, scopes = ?, expires_at = ?, rate_limit = ?, metadata = ?, credits = ?
+                UPDATE api_keys SET name = ?, scopes = ?, expires_at = ?, rate_limit = ?, metadata = ?, credits = ?, allowed_ips = ?
                 WHERE id = ? AND revoked_at IS NULL
                 """,
                 [
                     .text(key.name), key.scopes.map { .text($0.map(\.rawValue).sorted().joined(separator: " ")) } ?? .null,
                     Self.optionalDate(key.expiresAt), Self.optionalInt(key.rateLimitPerMinute),
-                    .text(JSONText.encode(key.metadata)), key.credits.map { .text($0.storageText) } ?? .null, .text(key.id),
+                    .text(JSONText.encode(key.metadata)), key.credits.map { .text($0.storageText) } ?? .null, key.allowedIPs.map { .text($0.storedText) } ?? .null, .text(key.id),
                 ])
             guard
                 let stored = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(key.id)])

@@ -31,6 +31,7 @@ extension SQLiteStore {
             optionalDate(key.revokedAt), optionalInt(key.rateLimitPerMinute), .text(JSONText.encode(key.metadata)),
             optionalDate(key.lastUsedAt), key.lastUsedFrom.map { .text($0) } ?? .null,
             key.credits.map { .text($0.storageText) } ?? .null,
+            key.allowedIPs.map { .text($0.storedText) } ?? .null,
         ]
     }
 
@@ -51,7 +52,8 @@ extension SQLiteStore {
             metadata: JSONText.decodeObject(row.column("metadata")?.string),
             lastUsedAt: date(row.column("last_used_at")),
             lastUsedFrom: row.column("last_used_from").flatMap { $0.isNull ? nil : $0.string },
-            credits: row.column("credits").flatMap { $0.isNull ? nil : $0.string }.flatMap(KeyCredits.init(storageText:)))
+            credits: row.column("credits").flatMap { $0.isNull ? nil : $0.string }.flatMap(KeyCredits.init(storageText:)),
+            allowedIPs: IPAllowList(stored: row.column("allowed_ips").flatMap { $0.isNull ? nil : $0.string }))
     }
 
     static func binds(of tenant: Tenant) -> [SQLiteData] {

@@ -144,11 +144,11 @@ class Waiter:
 def create_key(
     name: str, role: str, scopes: Optional[List[str]], expires_at: Union[datetime, str, None],
     rate_limit_per_minute: Optional[int], metadata: Optional[Dict[str, Any]], tenant_id: Optional[str],
-    extra: Mapping[str, Any],
+    extra: Mapping[str, Any], allowed_ips: Optional[List[str]] = None,
 ) -> Call[APIKey]:
     body: Dict[str, Any] = {"name": name, "role": role}
     optional = {"scopes": scopes, "expires_at": _timestamp(expires_at), "rate_limit_per_minute": rate_limit_per_minute,
-                "metadata": metadata, "tenant_id": tenant_id}
+                "metadata": metadata, "tenant_id": tenant_id, "allowed_ips": allowed_ips}
     body.update({name: value for name, value in optional.items() if value is not None})
     body.update(extra)
     return Call("POST", "/v1/api-keys", _object(APIKey.from_dict), body=body)

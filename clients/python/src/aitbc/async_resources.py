@@ -84,10 +84,10 @@ class AsyncAPIKeys:
     async def create(
         self, name: str, role: str, *, scopes: Optional[List[str]] = None, expires_at: Union[datetime, str, None] = None,
         rate_limit_per_minute: Optional[int] = None, metadata: Optional[Dict[str, Any]] = None,
-        tenant_id: Optional[str] = None, **extra: Any,
+        tenant_id: Optional[str] = None, allowed_ips: Optional[List[str]] = None, **extra: Any,
     ) -> APIKey:
         return await self._run(
-            ops.create_key(name, role, scopes, expires_at, rate_limit_per_minute, metadata, tenant_id, extra))
+            ops.create_key(name, role, scopes, expires_at, rate_limit_per_minute, metadata, tenant_id, extra, allowed_ips))
 
     async def page(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Page[APIKey]:
         return await self._run(ops.list_keys(limit, cursor))

@@ -78,8 +78,8 @@ class AuthenticationError(AITBCError):
 
 
 class PermissionDeniedError(AITBCError):
-    """403: the key lacks the role or scope (``INSUFFICIENT_SCOPE``), names another tenant, or
-    another key owns the miner id."""
+    """403: the key lacks the role or scope (``INSUFFICIENT_SCOPE``), names another tenant, is used from
+    an address outside its allow-list (``IP_NOT_ALLOWED``), or another key owns the miner id."""
 
 
 class NotFoundError(AITBCError):

@@ -92,10 +92,13 @@ class APIKeys:
     def create(
         self, name: str, role: str, *, scopes: Optional[List[str]] = None, expires_at: Union[datetime, str, None] = None,
         rate_limit_per_minute: Optional[int] = None, metadata: Optional[Dict[str, Any]] = None,
-        tenant_id: Optional[str] = None, **extra: Any,
+        tenant_id: Optional[str] = None, allowed_ips: Optional[List[str]] = None, **extra: Any,
     ) -> APIKey:
-        """Creates a key; the answer's ``api_key`` is the secret, shown this once."""
-        return self._run(ops.create_key(name, role, scopes, expires_at, rate_limit_per_minute, metadata, tenant_id, extra))
+        """Creates a key; the answer's ``api_key`` is the secret, shown this once. ``allowed_ips`` (CIDRs or
+        addresses, IPv4 or IPv6) limits where it may be used from; ``None``: the calling key's own list, ``[]``:
+        anywhere."""
+        return self._run(
+            ops.create_key(name, role, scopes, expires_at, rate_limit_per_minute, metadata, tenant_id, extra, allowed_ips))
 
     def page(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Page[APIKey]:
         return self._run(ops.list_keys(limit, cursor))
@@ -114,8 +117,8 @@ class APIKeys:
         return self._run(ops.get_key(key_id))
 
     def update(self, key_id: str, **changes: Any) -> APIKey:
-        """Changes ``name``, ``scopes``, ``expires_at``, ``rate_limit_per_minute``, ``metadata``…;
-        ``None`` clears ``scopes``, ``expires_at`` or ``rate_limit_per_minute``."""
+        """Changes ``name``, ``scopes``, ``expires_at``, ``rate_limit_per_minute``, ``metadata``, ``allowed_ips``…;
+        ``None`` clears ``scopes``, ``expires_at``, ``rate_limit_per_minute`` or ``allowed_ips``."""
         return self._run(ops.update_key(key_id, changes))
 
     def top_up(self, key_id: str, remaining: int) -> APIKey:

@@ -176,6 +176,8 @@ class APIKey(CreditFields, Model):
     previous_secret_valid_until: Optional[datetime]
     metadata: Dict[str, Any]
     api_key: Optional[str] = field(default=None, repr=False)
+    #: CIDRs the key may be used from (canonical, e.g. ``203.0.113.0/24``); ``None``: anywhere.
+    allowed_ips: Optional[List[str]] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -187,7 +189,8 @@ class APIKey(CreditFields, Model):
             revoked_at=parse_time(data.get("revoked_at")), last_used_at=parse_time(data.get("last_used_at")),
             last_used_from=data.get("last_used_from"), rate_limit_per_minute=data.get("rate_limit_per_minute"),
             previous_secret_valid_until=parse_time(data.get("previous_secret_valid_until")),
-            metadata=data.get("metadata") or {}, api_key=data.get("api_key"), raw=data,
+            metadata=data.get("metadata") or {}, api_key=data.get("api_key"), allowed_ips=data.get("allowed_ips"),
+            raw=data,
         )
 
 
@@ -203,6 +206,8 @@ class Me(QuotaFields, Model):
     plan: str
     expires_at: Optional[datetime]
     rate_limit: RateLimitState
+    #: CIDRs the key may be used from; ``None``: anywhere.
+    allowed_ips: Optional[List[str]] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -210,7 +215,7 @@ class Me(QuotaFields, Model):
         return cls(
             key_id=data["key_id"], name=data["name"], role=data["role"], scopes=list(data.get("scopes") or []),
             tenant_id=data["tenant_id"], plan=data["plan"], expires_at=parse_time(data.get("expires_at")),
-            rate_limit=RateLimitState.from_dict(data["rate_limit"]), raw=data,
+            rate_limit=RateLimitState.from_dict(data["rate_limit"]), allowed_ips=data.get("allowed_ips"), raw=data,
         )
 
 
