@@ -130,7 +130,11 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
     let proxies = settings.proxies
     let keys = APIKeyMiddleware(
         authenticator: coordinator.authenticator, budgets: coordinator.budgets, allowQueryKeys: settings.allowQueryKeys,
-        proxies: proxies, tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics)
+        proxies: proxies, tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics,
+        onRateLimited: { [outbox = coordinator.store.webhookOutbox, time = coordinator.time] principal, decision in
+            outbox.noteRateLimited(
+                principal.key, limit: decision.limit, retryAfterSeconds: decision.retryAfterSeconds, at: time.now())
+        })
 
     HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router)
     DocsController().addRoutes(to: router)
@@ -143,6 +147,7 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
     JobController(jobs: coordinator.jobs).addRoutes(to: v1)
     receipts.addRoutes(to: v1)
     MinerController(miners: coordinator.miners, longPolls: coordinator.longPolls).addRoutes(to: v1)
+    WebhookController(webhooks: coordinator.webhooks).addRoutes(to: v1)
     MetricsController(coordinator: coordinator, metrics: metrics)
         .addRoutes(to: router.group("metrics").add(middleware: keys).group(context: AuthenticatedRequestContext.self))
     let apiRoutes = router.routes.map { (path: OpenAPIDocument.documentedPath($0.path, method: $0.method), method: $0.method) }

@@ -71,6 +71,8 @@ public struct CoordinatorSettings: Sendable {
     public var benchmarkRoutes = false
     /// The Ed25519 seed receipts are signed with; nil: the key generated once and kept in storage.
     public var receiptSigningSeed: ReceiptSigningSeed?
+    /// Webhook retries, time limits and allowed targets (`CoordinatorSettings+Webhooks.swift`).
+    public var webhooks = WebhookSettings()
 
     public init() {}
 
@@ -148,7 +150,7 @@ public struct CoordinatorSettings: Sendable {
             "AITBC_BENCHMARK_ROUTES", "false",
             "serve GET /bench/me: the bytes and headers of the development client key's GET /v1/me, without a key (bench/run.sh); refused in production"
         ),
-    ]
+    ] + webhookDocumentation
 
     /// A problem with a setting, reported before the server starts.
     public struct Invalid: Error, CustomStringConvertible {
@@ -263,6 +265,7 @@ public struct CoordinatorSettings: Sendable {
         if let count = try integer("AITBC_MAX_POLLS_PER_TENANT", 1...10_000_000) { settings.maximumPollsPerTenant = count }
         if let enabled = try boolean("AITBC_BENCHMARK_ROUTES") { settings.benchmarkRoutes = enabled }
         settings.receiptSigningSeed = try parseReceiptSigningSeed(value("AITBC_RECEIPT_SIGNING_KEY_HEX"))
+        settings.webhooks = try parseWebhookSettings(environment, production: settings.mode == .production)
         try settings.validate()
         return settings
     }

@@ -20,6 +20,8 @@ struct APIKeyMiddleware: RouterMiddleware {
     let proxies: TrustedProxies
     let tarpit: Tarpit
     let metrics: ServerMetrics
+    /// Told of each refusal for a rate limit (from memory: it records a webhook notice at most once a minute).
+    var onRateLimited: @Sendable (Principal, RateDecision) -> Void = { _, _ in }
 
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
     static let tenantHeader = HTTPField.Name("X-Tenant-ID")!
@@ -40,6 +42,7 @@ struct APIKeyMiddleware: RouterMiddleware {
             admission = try await budgets.admit(principal, revocation: revocation, from: context.clientAddress)
         } catch let error as CoordinatorError where error.budget != nil {
             metrics.countRateLimited()
+            if error.code == .rateLimitExceeded, let decision = error.budget { onRateLimited(principal, decision) }
             throw error
         }
         do {

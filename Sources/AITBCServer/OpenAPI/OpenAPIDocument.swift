@@ -97,9 +97,9 @@ enum OpenAPIDocument {
     ]
 
     /// Each feature's paths, from its own `OpenAPIDocument+Feature.swift`.
-    static let featurePaths: [JSONValue] = []
+    static let featurePaths: [JSONValue] = [webhookPaths]
     /// Each feature's schemas, from its own `OpenAPIDocument+Feature.swift`.
-    static let featureSchemas: [JSONValue] = []
+    static let featureSchemas: [JSONValue] = [webhookSchemas]
 
     /// `base`'s members with those of each of `extensions` added (an extension's member wins).
     static func merged(_ base: JSONValue, _ extensions: [JSONValue]) -> JSONValue {
