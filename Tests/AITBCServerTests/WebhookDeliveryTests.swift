@@ -86,6 +86,10 @@ import Testing
                         now: harness.clock.now().addingTimeInterval(3600))
                 }
 
+                // The receiver has answered; the deliverer records each attempt just after.
+                try await waitUntil {
+                    (try? await harness.deliveries(endpoint.webhookID, client: client).allSatisfy { $0.status == "delivered" }) == true
+                }
                 let deliveries = try await harness.deliveries(endpoint.webhookID, client: client)
                 #expect(deliveries.count == Self.allTypes.count)
                 #expect(deliveries.allSatisfy { $0.status == "delivered" && $0.attempts == 1 && $0.lastStatusCode == 200 })
