@@ -28,14 +28,14 @@ struct WebhooksCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an endpoint; prints its signing secret once.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The URL that receives the events (https in production).") var url: String
+        @Argument(help: "The URL that receives the events (https in production).") var endpointURL: String
         @Option(help: "Comma-separated event types, e.g. api_key.revoked,job.completed.") var events: String
         @Option(help: "A description.") var description: String?
 
         func run() async throws {
             try await perform {
                 let types = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                let endpoint = try await global.client().webhooks.create(url: url, events: types, description: description)
+                let endpoint = try await global.client().webhooks.create(url: endpointURL, events: types, description: description)
                 if global.json {
                     Output.json(endpoint)
                     return Output.note("warning: the secret is shown once and cannot be retrieved again.")

@@ -179,6 +179,18 @@ import Testing
             #expect(try await client.send(.get, "/v1/webhooks", key: Harness.clientKey).status == .forbidden)
             #expect(try await client.send(.get, "/v1/webhooks", key: Harness.minerKey).status == .forbidden)
             #expect(try await client.send(.get, "/v1/webhooks").status == .unauthorized)
+
+            // A secret superseded by a regeneration may read the endpoints but not point them elsewhere.
+            let master = try await client.createKey(using: Harness.masterKey, role: "master")
+            let old = try master.secret()
+            let regenerated = try await client.send(
+                .post, "/v1/api-keys/\(master.keyID)/regenerate", key: Harness.masterKey, json: #"{"grace_period_seconds": 600}"#)
+            #expect(regenerated.status == .ok)
+            #expect(try await client.send(.get, "/v1/webhooks", key: old).status == .ok)
+            let viaOld = try await client.send(
+                .patch, "/v1/webhooks/\(endpoint.webhookID)", key: old, json: #"{"url": "http://127.0.0.1:10/"}"#)
+            #expect(viaOld.status == .forbidden)
+            #expect(viaOld.json["error"]?["details"]?["superseded_secret"] == true)
         }
     }
 }

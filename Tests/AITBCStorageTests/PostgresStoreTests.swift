@@ -23,7 +23,7 @@ struct PostgresStoreTests {
             try await connection.query("SELECT version FROM schema_migrations ORDER BY version", logger: PostgresTestDatabase.logger)
                 .collect().map { try $0.decode(Int.self) }
         }
-        #expect(versions == Array(1...9))
+        #expect(Array(versions.prefix(9)) == Array(1...9))
         #expect(versions == PostgresMigrations.all.map(\.version))
         #expect(try await stores[0].insertTenant(Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.now), event: nil))
         #expect(try await stores[3].tenant(id: "t1")?.name == "t1")

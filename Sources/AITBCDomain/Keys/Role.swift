@@ -56,8 +56,9 @@ public struct Permission: RawRepresentable, Hashable, Sendable, Comparable {
         .statsRead, .tenantsRead, .tenantsWrite, .webhooksRead, .webhooksWrite,
     ]
 
-    /// What only key management needs: a superseded secret never holds these.
-    public static let management: Set<Permission> = [.keysRead, .keysWrite, .tenantsRead, .tenantsWrite]
+    /// What only key management needs: a superseded secret never holds these (nor may it point the
+    /// tenant's webhooks, which carry key events, somewhere else).
+    public static let management: Set<Permission> = [.keysRead, .keysWrite, .tenantsRead, .tenantsWrite, .webhooksWrite]
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
 }

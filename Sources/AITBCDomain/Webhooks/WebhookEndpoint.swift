@@ -5,7 +5,7 @@ import Foundation
 /// The signing secret is stored as issued (the server must be able to sign with it, unlike an API
 /// key, of which only a digest is kept); it is shown once, at creation or rotation, and never
 /// written to a log, a metric or an API answer after that.
-public struct WebhookEndpoint: Sendable, Equatable {
+public struct WebhookEndpoint: Sendable, Equatable, CustomDebugStringConvertible {
     public var id: String
     public var tenantID: String
     public var url: String
@@ -40,6 +40,12 @@ public struct WebhookEndpoint: Sendable, Equatable {
     }
 
     public var isEnabled: Bool { disabledAt == nil }
+
+    /// The endpoint without its secrets: what string interpolation, a log line or a failed
+    /// expectation shows (`description` is the owner's text).
+    public var debugDescription: String {
+        "WebhookEndpoint(\(id), tenant: \(tenantID), url: \(url), events: \(eventsText), enabled: \(isEnabled))"
+    }
 
     /// The secrets that sign a delivery at `now`: the current one, and the previous one during its grace period.
     public func signingSecrets(at now: Date) -> [String] {
