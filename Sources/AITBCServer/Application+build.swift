@@ -131,7 +131,11 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
     let keys = APIKeyMiddleware(
         authenticator: coordinator.authenticator, budgets: coordinator.budgets, allowQueryKeys: settings.allowQueryKeys,
         proxies: proxies, tarpit: Tarpit(delay: .milliseconds(settings.authTarpitMilliseconds)), metrics: metrics,
-        jobCost: settings.jobCreditCost)
+        jobCost: settings.jobCreditCost,
+        onRateLimited: { [outbox = coordinator.store.webhookOutbox, time = coordinator.time] principal, decision in
+            outbox.noteRateLimited(
+                principal.key, limit: decision.limit, retryAfterSeconds: decision.retryAfterSeconds, at: time.now())
+        })
 
     HealthController(store: coordinator.store, lifecycle: coordinator.lifecycle).addRoutes(to: router)
     DocsController().addRoutes(to: router)
@@ -145,6 +149,7 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
     receipts.addRoutes(to: v1)
     UsageController(reports: coordinator.usageReports).addRoutes(to: v1)
     MinerController(miners: coordinator.miners, longPolls: coordinator.longPolls).addRoutes(to: v1)
+    WebhookController(webhooks: coordinator.webhooks).addRoutes(to: v1)
     MetricsController(coordinator: coordinator, metrics: metrics)
         .addRoutes(to: router.group("metrics").add(middleware: keys).group(context: AuthenticatedRequestContext.self))
     let apiRoutes = router.routes.map { (path: OpenAPIDocument.documentedPath($0.path, method: $0.method), method: $0.method) }

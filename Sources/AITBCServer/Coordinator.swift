@@ -39,6 +39,9 @@ public struct Coordinator: Sendable {
     public let retention: RetentionJanitor
     /// Applies other instances' events and reconciles the queue with storage.
     public let cluster: ClusterSync
+    /// Tenants' webhook endpoints, and the service that sends their deliveries.
+    public let webhooks: WebhookService
+    let webhookDelivery: WebhookDeliveryService
     /// Set when a graceful shutdown begins: `/ready` answers 503 and long-polls end.
     public let lifecycle = Lifecycle()
     /// The long-polls waiting now, per key and per tenant, within their caps.
@@ -98,9 +101,17 @@ public struct Coordinator: Sendable {
         self.miners = MinerService(
             store: store, queue: queue, time: time, secrets: secrets, settings: settings.jobs, logger: logger, bus: bus,
             receipts: receipts)
+        let resolver = SystemAddressResolver()
+        let webhooks = WebhookService(
+            store: store, resolver: resolver, time: time, secrets: secrets, settings: settings.webhooks, bus: bus,
+            logger: logger)
+        self.webhooks = webhooks
+        self.webhookDelivery = WebhookDeliveryService(
+            store: store, resolver: resolver, time: time, settings: settings.webhooks, logger: logger,
+            refresh: { await webhooks.housekeeping() })
         self.cluster = ClusterSync(
             bus: bus, authenticator: authenticator, store: store, queue: queue, reconcileInterval: .seconds(5),
-            logger: logger)
+            logger: logger, webhooks: webhooks)
         self.longPolls = LongPollSlots(perKey: settings.maximumPollsPerKey, perTenant: settings.maximumPollsPerTenant)
         self.sweeper = JobSweeper(
             store: store, queue: queue, time: time, settings: settings.jobs, logger: logger, bus: bus, interval: .seconds(1))
@@ -146,6 +157,7 @@ public struct Coordinator: Sendable {
             }
             try await receipts.load()
             try await cluster.restore()
+            await webhooks.refreshSubscriptions()
         }
     }
 

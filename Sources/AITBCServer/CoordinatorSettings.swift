@@ -73,6 +73,8 @@ public struct CoordinatorSettings: Sendable {
     public var benchmarkRoutes = false
     /// The Ed25519 seed receipts are signed with; nil: the key generated once and kept in storage.
     public var receiptSigningSeed: ReceiptSigningSeed?
+    /// Webhook retries, time limits and allowed targets (`CoordinatorSettings+Webhooks.swift`).
+    public var webhooks = WebhookSettings()
 
     public init() {}
 
@@ -154,7 +156,7 @@ public struct CoordinatorSettings: Sendable {
             "AITBC_BENCHMARK_ROUTES", "false",
             "serve GET /bench/me: the bytes and headers of the development client key's GET /v1/me, without a key (bench/run.sh); refused in production"
         ),
-    ]
+    ] + webhookDocumentation
 
     /// A problem with a setting, reported before the server starts.
     public struct Invalid: Error, CustomStringConvertible {
@@ -271,6 +273,7 @@ public struct CoordinatorSettings: Sendable {
         if let enabled = try boolean("AITBC_BENCHMARK_ROUTES") { settings.benchmarkRoutes = enabled }
         if let cost = try integer("AITBC_JOB_CREDIT_COST", 1...1_000_000) { settings.jobCreditCost = cost }
         settings.receiptSigningSeed = try parseReceiptSigningSeed(value("AITBC_RECEIPT_SIGNING_KEY_HEX"))
+        settings.webhooks = try parseWebhookSettings(environment, production: settings.mode == .production)
         try settings.validate()
         return settings
     }

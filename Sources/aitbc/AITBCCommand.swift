@@ -27,7 +27,9 @@ struct AITBCCommand: AsyncParsableCommand {
               64  usage error (bad arguments, confirmation refused)
             """,
         version: "0.1.0",
-        subcommands: [Me.self, APIKeysCommand.self, JobsCommand.self, MinersCommand.self, TenantsCommand.self, UsageCommand.self])
+        subcommands: [
+            Me.self, APIKeysCommand.self, JobsCommand.self, MinersCommand.self, TenantsCommand.self, WebhooksCommand.self, UsageCommand.self,
+        ])
 }
 
 /// Options every command takes.

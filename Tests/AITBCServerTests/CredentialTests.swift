@@ -119,7 +119,7 @@ import Testing
             #expect(reply.json["rate_limit"]?["limit"] == 6000)
             #expect(reply.json["rate_limit"]?["remaining"] == 5999)
             let scopes = reply.json["scopes"]
-            #expect(scopes == .array(["audit:read", "jobs:read", "jobs:write", "keys:read", "keys:write", "miners:read", "miners:write", "stats:read", "usage:read"]))
+            #expect(scopes == .array(["audit:read", "jobs:read", "jobs:write", "keys:read", "keys:write", "miners:read", "miners:write", "stats:read", "usage:read", "webhooks:read", "webhooks:write"]))
         }
     }
 

@@ -79,7 +79,7 @@ import Testing
         var expected = ["ClusterSync", "JobSweeper", "UsageFlusher"]
         if harness.coordinator.budgetJanitor != nil { expected.append("BudgetJanitor") }
         if harness.coordinator.budgets.leases != nil { expected.append("LeaseKeeper") }
-        expected += ["RetentionJanitor", "PasswordHashingShutdown"]
+        expected += ["RetentionJanitor", "WebhookDeliveryService", "PasswordHashingShutdown"]
         #expect(Array(names.dropFirst(1 + storage)) == expected)
         #expect(storage == (harness.backend == .postgres ? 2 : 0))
     }

@@ -101,6 +101,7 @@ import Testing
             take("Miner", try await client.send(.post, "/v1/miners/drain?miner_id=m1", key: miner))
             take("MinerReleased", try await client.send(.delete, "/v1/miners/m1", key: miner))
             take("Error", try await client.send(.get, "/v1/jobs/job_missing", key: Harness.clientKey), .notFound)
+            try await Self.takeWebhookResponses(client, take)
 
             #expect(documented.subtracting(seen.keys).isEmpty, "no real response checked for \(documented.subtracting(seen.keys).sorted())")
             for (name, bodies) in seen.sorted(by: { $0.key < $1.key }) {

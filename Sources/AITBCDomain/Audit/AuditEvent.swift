@@ -14,6 +14,8 @@ public struct AuditEvent: Sendable, Equatable {
         case tenantCreated = "tenant.created"
         case tenantUpdated = "tenant.updated"
         case accountCreated = "account.created"
+        /// A webhook endpoint failing for 3 days was disabled.
+        case webhookDisabled = "webhook.disabled"
     }
 
     public var id: String

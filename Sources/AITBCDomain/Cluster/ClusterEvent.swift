@@ -16,6 +16,8 @@ public enum ClusterEvent: Sendable, Equatable {
     case jobFinished(id: String, tenantID: String)
     /// A miner registered or changed status.
     case minerChanged(MinerKey)
+    /// A tenant's webhook endpoints changed: reload which tenants' changes write events.
+    case webhooksChanged
     /// Not sent by instances: the bus reports that events may have been missed (it reconnected).
     case resync
 
@@ -45,6 +47,8 @@ public enum ClusterEvent: Sendable, Equatable {
             wire.k = "miner"
             wire.t = miner.tenantID
             wire.m = miner.minerID
+        case .webhooksChanged:
+            wire.k = "webhooks"
         case .resync:
             wire.k = "resync"
         }
@@ -73,6 +77,8 @@ public enum ClusterEvent: Sendable, Equatable {
         case "miner":
             guard let tenant = wire.t, let miner = wire.m else { return nil }
             event = .minerChanged(MinerKey(tenantID: tenant, minerID: miner))
+        case "webhooks":
+            event = .webhooksChanged
         case "resync":
             event = .resync
         default:

@@ -14,6 +14,8 @@ public struct ClusterSync: Service {
     let queue: JobQueue
     let reconcileInterval: Duration
     let logger: Logger
+    /// Reloads the webhook subscriptions when another instance changed endpoints (or after a resync).
+    let webhooks: WebhookService?
     private let resyncs = Resyncs()
 
     /// How many times this instance has (re)started listening and caught up: 0 until it first hears
@@ -27,8 +29,9 @@ public struct ClusterSync: Service {
     /// `queue` is the one this instance's job services share.
     public init(
         bus: any ClusterBus, authenticator: KeyAuthenticator, store: any JobStore & MinerStore, queue: JobQueue,
-        reconcileInterval: Duration, logger: Logger
+        reconcileInterval: Duration, logger: Logger, webhooks: WebhookService? = nil
     ) {
+        self.webhooks = webhooks
         self.bus = bus
         self.authenticator = authenticator
         self.store = store
@@ -83,7 +86,10 @@ public struct ClusterSync: Service {
             await queue.forget(id, tenantID: tenantID)
         case .minerChanged(let key):
             await adoptMiner(key)
+        case .webhooksChanged:
+            await webhooks?.refreshSubscriptions()
         case .resync:
+            await webhooks?.refreshSubscriptions()
             // Key and plan changes made while this instance was not listening are not replayed:
             // forget what is cached so the next request of each key reads storage.
             authenticator.forgetAll()

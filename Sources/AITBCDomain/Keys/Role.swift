@@ -24,7 +24,7 @@ public enum Role: String, Sendable, CaseIterable, Codable {
         case .master:
             return [
                 .jobsRead, .jobsWrite, .minersRead, .minersWrite, .keysRead, .keysWrite, .usageRead, .auditRead,
-                .statsRead,
+                .statsRead, .webhooksRead, .webhooksWrite,
             ]
         case .operator: return Set(Permission.all)
         }
@@ -47,15 +47,18 @@ public struct Permission: RawRepresentable, Hashable, Sendable, Comparable {
     public static let statsRead = Permission(rawValue: "stats:read")
     public static let tenantsRead = Permission(rawValue: "tenants:read")
     public static let tenantsWrite = Permission(rawValue: "tenants:write")
+    public static let webhooksRead = Permission(rawValue: "webhooks:read")
+    public static let webhooksWrite = Permission(rawValue: "webhooks:write")
 
     /// Every permission there is.
     public static let all: [Permission] = [
         .jobsRead, .jobsWrite, .minersRead, .minersWrite, .keysRead, .keysWrite, .usageRead, .auditRead,
-        .statsRead, .tenantsRead, .tenantsWrite,
+        .statsRead, .tenantsRead, .tenantsWrite, .webhooksRead, .webhooksWrite,
     ]
 
-    /// What only key management needs: a superseded secret never holds these.
-    public static let management: Set<Permission> = [.keysRead, .keysWrite, .tenantsRead, .tenantsWrite]
+    /// What only key management needs: a superseded secret never holds these (nor may it point the
+    /// tenant's webhooks, which carry key events, somewhere else).
+    public static let management: Set<Permission> = [.keysRead, .keysWrite, .tenantsRead, .tenantsWrite, .webhooksWrite]
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
 }

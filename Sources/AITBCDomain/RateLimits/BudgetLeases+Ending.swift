@@ -46,7 +46,7 @@ extension BudgetLeases {
             await end { if case .key = $0 { true } else { false } }
         case .resync:
             await endAll()
-        case .jobQueued, .jobAssigned, .jobFinished, .minerChanged:
+        case .jobQueued, .jobAssigned, .jobFinished, .minerChanged, .webhooksChanged:
             break
         }
     }

@@ -7,7 +7,7 @@ public protocol StorageHealth: Sendable {
 /// Everything the coordinator keeps, behind one handle: the store a backend opens. Services take
 /// only the aggregates' protocols they use (``KeyStore``, ``TenantStore``, ``JobStore``, …).
 public protocol CoordinatorStore: KeyStore, TenantStore, UsageStore, AuditStore, JobStore, MinerStore, AccountStore, MeterStore,
-    RetentionStore, ReceiptKeyStore, StorageHealth, UsageReportStore
+    RetentionStore, ReceiptKeyStore, WebhookStore, StorageHealth, UsageReportStore
 {
     /// Operations so far and the time they took.
     var statistics: StorageStatistics { get }

@@ -16,7 +16,7 @@ extension Coordinator {
         services += [cluster, sweeper, flusher] as [any Service]
         if let budgetJanitor { services.append(budgetJanitor) }
         if let leases = budgets.leases { services.append(LeaseKeeper(leases: leases, time: time)) }
-        services += [retention, PasswordHashingShutdown(pool: passwordHashing)] as [any Service]
+        services += [retention, webhookDelivery, PasswordHashingShutdown(pool: passwordHashing)] as [any Service]
         return services
     }
 }

@@ -24,6 +24,8 @@ struct APIKeyMiddleware: RouterMiddleware {
     let metrics: ServerMetrics
     /// Credits a job submission costs (`AITBC_JOB_CREDIT_COST`); any other request costs one.
     var jobCost = 1
+    /// Told of each refusal for a rate limit (from memory: it records a webhook notice at most once a minute).
+    var onRateLimited: @Sendable (Principal, RateDecision) -> Void = { _, _ in }
 
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
     static let tenantHeader = HTTPField.Name("X-Tenant-ID")!
@@ -53,6 +55,7 @@ struct APIKeyMiddleware: RouterMiddleware {
             admission = try await budgets.admit(principal, revocation: revocation, cost: cost, from: context.clientAddress)
         } catch let error as CoordinatorError where error.budget != nil {
             metrics.countRateLimited()
+            if error.code == .rateLimitExceeded, let decision = error.budget { onRateLimited(principal, decision) }
             throw error
         }
         context.quota = admission.charge?.quota

@@ -99,9 +99,9 @@ enum OpenAPIDocument {
     ]
 
     /// Each feature's paths, from its own `OpenAPIDocument+Feature.swift`.
-    static let featurePaths: [JSONValue] = [usagePaths, quotasPaths]
+    static let featurePaths: [JSONValue] = [usagePaths, quotasPaths, webhookPaths]
     /// Each feature's schemas, from its own `OpenAPIDocument+Feature.swift`.
-    static let featureSchemas: [JSONValue] = [usageSchemas, quotasSchemas, allowListSchemas]
+    static let featureSchemas: [JSONValue] = [usageSchemas, quotasSchemas, allowListSchemas, webhookSchemas]
 
     /// `base`'s members with those of each of `extensions` added (an extension's member wins).
     static func merged(_ base: JSONValue, _ extensions: [JSONValue]) -> JSONValue {

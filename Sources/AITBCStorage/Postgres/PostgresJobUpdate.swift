@@ -25,8 +25,14 @@ struct PostgresJobUpdate: Sendable {
         var expected: String
         /// The attempt the job must be at, if any.
         var attempt: Int?
+        /// The webhook event the update writes if it wins (see `PostgresStore+JobEvents.swift`).
+        var tenantID: String?
+        var eventID: String?
+        var eventType: String?
+        var eventAt: Int64?
+        var eventData: String?
 
-        init(_ job: Job, expected: Set<JobState>, attempt: Int?) {
+        init(_ job: Job, expected: Set<JobState>, attempt: Int?, event: WebhookEvent? = nil) {
             id = job.id
             state = job.state.rawValue
             assignedMinerID = job.assignedMinerID
@@ -40,6 +46,13 @@ struct PostgresJobUpdate: Sendable {
             attempts = job.attempts
             self.expected = expected.map(\.rawValue).sorted().joined(separator: ",")
             self.attempt = attempt
+            if let event {
+                tenantID = event.tenantID
+                eventID = event.id
+                eventType = event.type.rawValue
+                eventAt = event.createdAt.unixMilliseconds
+                eventData = JSONText.encode(event.data)
+            }
         }
 
         enum CodingKeys: String, CodingKey {
@@ -49,6 +62,11 @@ struct PostgresJobUpdate: Sendable {
             case finishedAt = "finished_at"
             case errorCode = "error_code"
             case errorMessage = "error_message"
+            case tenantID = "tenant_id"
+            case eventID = "event_id"
+            case eventType = "event_type"
+            case eventAt = "event_at"
+            case eventData = "event_data"
         }
     }
 }

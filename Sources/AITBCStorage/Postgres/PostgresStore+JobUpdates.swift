@@ -19,7 +19,7 @@ extension PostgresStore {
     static let maximumJobUpdateBatch = 256
 
     public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool {
-        let row = PostgresJobUpdate.Row(job, expected: expected, attempt: attempt)
+        let row = PostgresJobUpdate.Row(job, expected: expected, attempt: attempt, event: webhookOutbox.event(for: job))
         return try await database.timed {
             try await withCheckedThrowingContinuation { caller in
                 if jobUpdates.withLock({ $0.enqueue(PostgresJobUpdate(row: row, caller: caller)) }) {
@@ -45,6 +45,7 @@ extension PostgresStore {
         guard !batch.isEmpty else { return }
         do {
             let won = try await Self.applied(batch.map(\.row), on: database)
+            if batch.contains(where: { $0.row.eventID != nil && won.contains($0.row.id) }) { webhookOutbox.eventWritten() }
             for update in batch { update.caller.resume(returning: won.contains(update.row.id)) }
         } catch where batch.count > 1 && PostgresFailure.isStatementError(error) {
             for update in batch { await apply([update]) }
@@ -56,6 +57,7 @@ extension PostgresStore {
     /// Applies `rows` in one statement; returns the ids of the jobs whose condition held.
     private static func applied(_ rows: [PostgresJobUpdate.Row], on database: PostgresDatabase) async throws -> Set<String> {
         let document = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        if rows.contains(where: { $0.eventID != nil }) { return try await appliedWithEvents(document, on: database) }
         return try await database.withSession { session in
             Set(
                 try await session.rows(

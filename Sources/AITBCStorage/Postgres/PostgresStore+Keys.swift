@@ -9,10 +9,14 @@ extension PostgresStore {
         """
 
     public func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws {
-        try await transaction { session in
+        let notify = try await transaction { session in
             try await session.rows(Self.insertQuery(of: key, onConflict: ""))
             try await session.rows(Self.insertQuery(of: event))
+            return try await self.insertWebhookEventIfSubscribed(.keyCreated, tenantID: key.tenantID, on: session) {
+                .key(.keyCreated, key, at: event.createdAt)
+            }
         }
+        if notify { webhookOutbox.eventWritten() }
     }
 
     public func upsertKey(_ key: APIKeyRecord) async throws {
@@ -65,7 +69,7 @@ extension PostgresStore {
 
     public func revokeKey(id: String, at now: Date, event: AuditEvent) async throws -> RevokeOutcome {
         guard Self.isStorable(id) else { return .notFound }
-        return try await transaction { session in
+        let outcome = try await transaction { session -> RevokeOutcome in
             guard
                 let key = try await session.rows("SELECT \(unescaped: Self.keyColumns) FROM api_keys WHERE id = \(id) FOR UPDATE")
                     .first.flatMap(Self.key(from:))
@@ -91,15 +95,20 @@ extension PostgresStore {
             try await session.rows(Self.insertQuery(of: event))
             var revoked = key
             revoked.revokedAt = PostgresInstant(now).date
+            _ = try await self.insertWebhookEventIfSubscribed(.keyRevoked, tenantID: key.tenantID, on: session) {
+                .key(.keyRevoked, revoked, at: now)
+            }
             return .revoked(revoked)
         }
+        if case .revoked = outcome { webhookOutbox.eventWritten() }
+        return outcome
     }
 
     public func replaceSecret(
         id: String, digest: APIKeyDigest, hint: String, previousValidUntil: Date?, event: AuditEvent
     ) async throws -> APIKeyRecord? {
         guard Self.isStorable(id) else { return nil }
-        return try await transaction { session in
+        let replaced = try await transaction { session -> APIKeyRecord? in
             guard
                 let key = try await session.rows("SELECT \(unescaped: Self.keyColumns) FROM api_keys WHERE id = \(id) FOR UPDATE")
                     .first.flatMap(Self.key(from:))
@@ -117,8 +126,13 @@ extension PostgresStore {
             updated.hint = hint
             updated.previousDigest = previousValidUntil == nil ? nil : key.digest
             updated.previousValidUntil = until?.date
+            _ = try await self.insertWebhookEventIfSubscribed(.keyRegenerated, tenantID: key.tenantID, on: session) {
+                .key(.keyRegenerated, updated, at: event.createdAt)
+            }
             return updated
         }
+        if replaced != nil { webhookOutbox.eventWritten() }
+        return replaced
     }
 
     public func updateKey(_ key: APIKeyRecord, event: AuditEvent) async throws -> APIKeyRecord? {

@@ -24,6 +24,9 @@ public final class PostgresStore: CoordinatorStore {
 
     public var statistics: StorageStatistics { database.statistics }
 
+    /// Which tenants' changes write webhook events, and the deliverer's wake-up.
+    public let webhookOutbox = WebhookOutbox()
+
     private init(database: PostgresDatabase) {
         self.database = database
     }

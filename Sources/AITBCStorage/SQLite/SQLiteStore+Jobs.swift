@@ -76,7 +76,8 @@ extension SQLiteStore {
 
     public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool {
         let states = expected.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        return try await transaction { connection in
+        let event = webhookOutbox.event(for: job)
+        let won = try await transaction { connection in
             let found = try await connection.query(
                 "SELECT attempts FROM jobs WHERE id = ? AND state IN (\(states))", [.text(job.id)])
             guard let row = found.first else { return false }
@@ -94,8 +95,11 @@ extension SQLiteStore {
                     job.failure.map { .text($0.code) } ?? .null, job.failure.map { .text($0.message) } ?? .null,
                     job.metrics.map { .text(JSONText.encode($0)) } ?? .null, .integer(job.attempts), .text(job.id),
                 ])
+            if let event { try await Self.insert(event, on: connection) }
             return true
         }
+        if won, event != nil { webhookOutbox.eventWritten() }
+        return won
     }
 
     public func jobs(inStates states: Set<JobState>) async throws -> [Job] {

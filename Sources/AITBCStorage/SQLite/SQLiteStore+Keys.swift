@@ -11,12 +11,16 @@ extension SQLiteStore {
     static let keyPlaceholders = Array(repeating: "?", count: keyColumns.split(separator: ",").count).joined(separator: ", ")
 
     public func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws {
-        try await transaction { connection in
+        let notify = try await transaction { connection in
             _ = try await connection.query(
                 "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (\(Self.keyPlaceholders))",
                 Self.binds(of: key))
             try await Self.insert(event, on: connection)
+            return try await self.insertWebhookEventIfSubscribed(.keyCreated, tenantID: key.tenantID, on: connection) {
+                .key(.keyCreated, key, at: event.createdAt)
+            }
         }
+        if notify { webhookOutbox.eventWritten() }
     }
 
     public func upsertKey(_ key: APIKeyRecord) async throws {
@@ -55,7 +59,7 @@ extension SQLiteStore {
     }
 
     public func revokeKey(id: String, at now: Date, event: AuditEvent) async throws -> RevokeOutcome {
-        try await transaction { connection in
+        let outcome = try await transaction { connection -> RevokeOutcome in
             guard
                 let key = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(id)])
                     .first.flatMap(Self.key(from:))
@@ -81,14 +85,19 @@ extension SQLiteStore {
             try await Self.insert(event, on: connection)
             var revoked = key
             revoked.revokedAt = Date(unixMilliseconds: now.unixMilliseconds)
+            _ = try await self.insertWebhookEventIfSubscribed(.keyRevoked, tenantID: key.tenantID, on: connection) {
+                .key(.keyRevoked, revoked, at: now)
+            }
             return .revoked(revoked)
         }
+        if case .revoked = outcome { webhookOutbox.eventWritten() }
+        return outcome
     }
 
     public func replaceSecret(
         id: String, digest: APIKeyDigest, hint: String, previousValidUntil: Date?, event: AuditEvent
     ) async throws -> APIKeyRecord? {
-        try await transaction { connection in
+        let replaced = try await transaction { connection -> APIKeyRecord? in
             guard
                 let key = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(id)])
                     .first.flatMap(Self.key(from:))
@@ -104,8 +113,13 @@ extension SQLiteStore {
             updated.hint = hint
             updated.previousDigest = previousValidUntil == nil ? nil : key.digest
             updated.previousValidUntil = previousValidUntil.map { Date(unixMilliseconds: $0.unixMilliseconds) }
+            _ = try await self.insertWebhookEventIfSubscribed(.keyRegenerated, tenantID: key.tenantID, on: connection) {
+                .key(.keyRegenerated, updated, at: event.createdAt)
+            }
             return updated
         }
+        if replaced != nil { webhookOutbox.eventWritten() }
+        return replaced
     }
 
     public func updateKey(_ key: APIKeyRecord, event: AuditEvent) async throws -> APIKeyRecord? {

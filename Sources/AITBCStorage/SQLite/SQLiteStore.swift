@@ -14,6 +14,9 @@ public final class SQLiteStore: CoordinatorStore {
 
     public var statistics: StorageStatistics { database.statistics }
 
+    /// Which tenants' changes write webhook events, and the deliverer's wake-up.
+    public let webhookOutbox = WebhookOutbox()
+
     private init(database: SQLiteDatabase) {
         self.database = database
     }

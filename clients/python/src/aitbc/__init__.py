@@ -16,6 +16,7 @@ from .exceptions import (
     AITBCError, AuthenticationError, ConflictError, JobNotReadyError, NotFoundError, PermissionDeniedError,
     RateLimitError, QuotaExceededError, CreditsExhaustedError, ServerError, TransportError, ValidationError, WaitTimeoutError,
 )
+from . import webhooks
 from .receipts import canonical_json, verify_receipt
 from .types import (
     APIKey, AssignedJob, JobResult, JobView, KeyUsage, Me, Miner, MinerReleased, Page, RateLimitState, Receipt,
