@@ -75,11 +75,12 @@ import Testing
                 #expect(await harness.coordinator.webhooks.sweepKeyExpiry() == 0)
 
                 try await waitUntil { receiver.received.count == 3 }
-                #expect(Self.types(receiver) == ["api_key.expiring", "api_key.expiring", "api_key.expired"])
+                // Deliveries run concurrently: their order of arrival is not the order of the events.
+                #expect(Self.types(receiver).sorted() == ["api_key.expired", "api_key.expiring", "api_key.expiring"])
                 let bodies = receiver.received.map(\.body)
                 #expect(bodies.allSatisfy { $0.contains(expiring.keyID) })
-                #expect(bodies[0].contains("\"days_left\":7"))
-                #expect(bodies[1].contains("\"days_left\":1"))
+                #expect(bodies.filter { $0.contains("\"days_left\":7") }.count == 1)
+                #expect(bodies.filter { $0.contains("\"days_left\":1") }.count == 1)
             }
         }
     }

@@ -95,22 +95,13 @@ enum OpenAPIDocument {
         ],
         "security": [["ApiKeyHeader": []], ["BearerKey": []], ["ApiKeyQuery": []]],
         "paths": merged(corePaths, featurePaths),
-        "components": merged(components, [["schemas": merged(coreSchemas, featureSchemas)]]),
+        "components": merged(components, [["schemas": mergedSchemas(coreSchemas, featureSchemas)]]),
     ]
 
     /// Each feature's paths, from its own `OpenAPIDocument+Feature.swift`.
     static let featurePaths: [JSONValue] = [usagePaths, quotasPaths, webhookPaths]
     /// Each feature's schemas, from its own `OpenAPIDocument+Feature.swift`.
     static let featureSchemas: [JSONValue] = [usageSchemas, quotasSchemas, allowListSchemas, webhookSchemas]
-
-    /// `base`'s members with those of each of `extensions` added (an extension's member wins).
-    static func merged(_ base: JSONValue, _ extensions: [JSONValue]) -> JSONValue {
-        guard case .object(var members) = base else { return base }
-        for case .object(let more) in extensions {
-            for (name, value) in more { members[name] = value }
-        }
-        return .object(members)
-    }
 
     static let corePaths: JSONValue = [
         "/health": ["get": operation("The process answers", tag: "health", response: ref("Health"), public: true)],
