@@ -34,16 +34,16 @@ import Testing
             state: state, assignedMinerID: minerID, ttlSeconds: 60, requestedAt: now, expiresAt: now.addingTimeInterval(60))
     }
 
-    /// Runs `writes` while the connection is held by a read that lasts until `count` writes are
-    /// queued behind it (and `ready` holds): they then go to the next commit together, as writes
-    /// arriving during a commit do. Returns what `writes` returned.
-    static func queuedBehindRead<R: Sendable>(
+    /// Runs `writes` while the writer's connection is held until `count` writes are queued behind
+    /// it (and `ready` holds): they then go to the next commit together, as writes arriving during a
+    /// commit do. Returns what `writes` returned.
+    static func queuedBehindHeldWriter<R: Sendable>(
         _ count: Int, on database: AITBCStorage.SQLiteDatabase, until ready: @Sendable @escaping () -> Bool = { true },
         _ writes: @Sendable @escaping () async -> R
     ) async throws -> R {
         let (held, signal) = AsyncStream<Void>.makeStream()
         let reader = Task {
-            try await database.read { _ in
+            try await database.holdingWriter { _ in
                 signal.yield()
                 let deadline = ContinuousClock.now + .seconds(30)
                 while database.queuedWrites < count || !ready(), ContinuousClock.now < deadline {
@@ -80,7 +80,7 @@ import Testing
         let store = try await Self.open()
         let before = store.statistics
         let jobs = (0..<64).map { Self.job("job_\($0)") }
-        let outcomes = try await Self.queuedBehindRead(64, on: store.database) {
+        let outcomes = try await Self.queuedBehindHeldWriter(64, on: store.database) {
             await Self.insertConcurrently(jobs, into: store)
         }
         #expect(outcomes.values.allSatisfy { (try? $0.get()) == .inserted })
@@ -116,7 +116,7 @@ import Testing
         let key = IdempotencyRecord(key: "idem-dup", requestDigest: [1, 2, 3], notBefore: Self.now.addingTimeInterval(-60))
         let won = Self.job("job_cas", state: .running, minerID: "m1")
         let lost = Self.job("job_cas", state: .completed)
-        let (inserted, duplicated, wins, loses) = try await Self.queuedBehindRead(13, on: store.database) {
+        let (inserted, duplicated, wins, loses) = try await Self.queuedBehindHeldWriter(13, on: store.database) {
             async let inserted = Self.insertConcurrently(fresh, into: store)
             // Its idempotency row is written, then the job's insert fails: both must be rolled back.
             async let duplicated = Self.outcome { try await store.insertJob(duplicate, idempotency: key) }
@@ -142,7 +142,7 @@ import Testing
         let before = store.statistics.commits
         let count = AITBCStorage.SQLiteDatabase.maximumBatch + 44
         let jobs = (0..<count).map { Self.job("job_flood_\($0)") }
-        let outcomes = try await Self.queuedBehindRead(count, on: store.database) {
+        let outcomes = try await Self.queuedBehindHeldWriter(count, on: store.database) {
             await Self.insertConcurrently(jobs, into: store)
         }
         #expect(outcomes.values.allSatisfy { (try? $0.get()) == .inserted })
@@ -160,7 +160,7 @@ import Testing
                 "CREATE TABLE gc_child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES gc_parent(id) DEFERRABLE INITIALLY DEFERRED)")
             _ = try await connection.query("CREATE TABLE gc_plain (id INTEGER PRIMARY KEY)")
         }
-        let (plain, child) = try await Self.queuedBehindRead(2, on: database) {
+        let (plain, child) = try await Self.queuedBehindHeldWriter(2, on: database) {
             async let plain = Self.outcome { try await database.transaction { _ = try await $0.query("INSERT INTO gc_plain VALUES (1)") } }
             // A deferred foreign key is checked at COMMIT: each body succeeds, the COMMIT fails.
             async let child = Self.outcome { try await database.transaction { _ = try await $0.query("INSERT INTO gc_child VALUES (1, 99)") } }
@@ -179,7 +179,7 @@ import Testing
         let store = try await Self.open()
         let job = Self.job("job_cancelled_caller")
         let cancelled = Flag()
-        let caller = try await Self.queuedBehindRead(1, on: store.database, until: { cancelled.isSet }) {
+        let caller = try await Self.queuedBehindHeldWriter(1, on: store.database, until: { cancelled.isSet }) {
             let caller = Task { try await store.insertJob(job, idempotency: nil) }
             while store.database.queuedWrites < 1 { await Task.yield() }
             caller.cancel()
@@ -187,6 +187,49 @@ import Testing
             return caller
         }
         #expect(try await caller.value == .inserted)
+        #expect(try await store.job(id: job.id) == job)
+        try await store.close()
+    }
+    @Test func aReadOfAFileAnswersWhileTheWriterIsHeld() async throws {
+        let store = try await Self.open()
+        let job = Self.job("job_read_while_held")
+        _ = try await store.insertJob(job, idempotency: nil)
+        let answered = Flag()
+        let answeredWhileHeld = Flag()
+        // The writer is held, as through a commit's fsync, until the read has answered (or 5 s).
+        try await store.database.holdingWriter { _ in
+            let reader = Task { if try await store.job(id: job.id) == job { answered.set() } }
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !answered.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            if answered.isSet { answeredWhileHeld.set() }
+            _ = reader
+        }
+        #expect(answeredWhileHeld.isSet)
+        try await store.close()
+    }
+
+    @Test func aReadDuringAWriteSeesOnlyWhatHasCommitted() async throws {
+        let store = try await Self.open()
+        let job = Self.job("job_uncommitted")
+        let inserted = Flag()
+        let looked = Flag()
+        let seenBeforeCommit = Flag()
+        let writing = Task {
+            try await store.database.transaction { connection in
+                _ = try await connection.query(
+                    "INSERT INTO jobs (\(SQLiteStore.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    SQLiteStore.binds(of: job))
+                inserted.set()
+                // The transaction stays open until the read below has looked (or 5 s).
+                let deadline = ContinuousClock.now + .seconds(5)
+                while !looked.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            }
+        }
+        while !inserted.isSet { try await Task.sleep(for: .milliseconds(1)) }
+        if try await store.job(id: job.id) != nil { seenBeforeCommit.set() }
+        looked.set()
+        try await writing.value
+        #expect(!seenBeforeCommit.isSet)
         #expect(try await store.job(id: job.id) == job)
         try await store.close()
     }

@@ -8,13 +8,44 @@ struct JobCommitter: Sendable {
 
     /// Stores the new `job` (with `idempotency`, only if that key is unused); once stored, it takes
     /// the place ``JobQueue/reserveQueued(of:limit:)`` held for it and the other instances hear of it.
-    func insert(_ job: Job, idempotency: IdempotencyRecord?) async throws -> JobInsertOutcome {
+    /// When a poll waits that should get it, the job is stored already RUNNING on that poll's miner
+    /// (its first assignment, in the same write) and the poll is answered with it once that write
+    /// has committed (`JobQueue+Handover.swift`). Returns the outcome and the job as stored.
+    func insert(_ job: Job, idempotency: IdempotencyRecord?) async throws -> (outcome: JobInsertOutcome, stored: Job) {
+        let queued = QueuedJob(job)
+        if let claim = await queue.claimWaiter(for: queued) {
+            if let assigned = JobTransition.assigned(to: claim.miner, attempt: job.attempts + 1, at: job.requestedAt).applied(to: job) {
+                return try await insert(assigned, handingTo: claim, idempotency: idempotency, submitted: job)
+            }
+            await queue.release(claim, of: job.id)
+        }
         let outcome = try await store.insertJob(job, idempotency: idempotency)
         if outcome == .inserted {
-            await queue.enqueue(QueuedJob(job), reserved: true)
+            await queue.enqueue(queued, reserved: true)
             await bus.publish(.jobQueued(id: job.id))
         }
-        return outcome
+        return (outcome, job)
+    }
+
+    /// Stores `assigned` (the `submitted` job's first assignment, to the claimed poll's miner) and
+    /// answers the poll with it once stored; gives the claim up if it was not stored.
+    private func insert(
+        _ assigned: Job, handingTo claim: JobQueue.Claim, idempotency: IdempotencyRecord?, submitted job: Job
+    ) async throws -> (outcome: JobInsertOutcome, stored: Job) {
+        let outcome: JobInsertOutcome
+        do {
+            outcome = try await store.insertJob(assigned, idempotency: idempotency)
+        } catch {
+            await queue.release(claim, of: job.id)
+            throw error
+        }
+        guard outcome == .inserted else {
+            await queue.release(claim, of: job.id)
+            return (outcome, job)
+        }
+        await queue.deliver(assigned, to: claim, reserved: true)
+        await bus.publish(.jobAssigned(id: job.id, miner: claim.miner))
+        return (outcome, assigned)
     }
 
     /// Applies `transition` to `job` (as last read) and writes it if storage still holds `job`'s state

@@ -7,10 +7,13 @@ extension JobQueue {
         var miner: MinerKey
     }
 
-    /// Where a waiting poll is: registered, suspended on its continuation, or answered before it suspended.
+    /// Where a waiting poll is: registered, suspended on its continuation, set aside for a job being
+    /// stored as assigned to it (`ended`: its deadline passed, its caller left or the queue drained
+    /// meanwhile; see `JobQueue+Handover.swift`), or answered before it suspended.
     enum WaitState {
         case registered(MinerKey)
         case waiting(MinerKey, CheckedContinuation<QueuedJob?, Never>)
+        case claimed(MinerKey, CheckedContinuation<QueuedJob?, Never>?, ended: Bool)
         case done(QueuedJob?)
     }
 
@@ -109,10 +112,12 @@ extension JobQueue {
             switch pendingWaits[id] {
             case .registered(let key):
                 pendingWaits[id] = .waiting(key, continuation)
+            case .claimed(let key, .none, let ended):
+                pendingWaits[id] = .claimed(key, continuation, ended: ended)
             case .done(let job):
                 pendingWaits[id] = nil
                 continuation.resume(returning: job)
-            case .waiting, nil:
+            case .waiting, .claimed, nil:
                 continuation.resume(returning: nil)
             }
         }
@@ -130,10 +135,20 @@ extension JobQueue {
             key = miner
             pendingWaits[id] = nil
             continuation.resume(returning: job)
+        case .claimed(let miner, let continuation, _):
+            // The job being stored for it answers it once settled: the end is only noted meanwhile.
+            pendingWaits[id] = .claimed(miner, continuation, ended: true)
+            return
         case .done:
             return
         }
-        guard let profile = waiterProfiles.removeValue(forKey: id) else { return }
+        leaveWaitingLists(id, of: key)
+        waiterProfiles[id] = nil
+    }
+
+    /// Takes the poll `id` of the miner `key` out of the lists new jobs are matched against.
+    func leaveWaitingLists(_ id: UInt64, of key: MinerKey) {
+        guard let profile = waiterProfiles[id] else { return }
         waiters[key.tenantID]?[profile]?.removeAll { $0.id == id }
         if waiters[key.tenantID]?[profile]?.isEmpty == true { waiters[key.tenantID]?[profile] = nil }
         if waiters[key.tenantID]?.isEmpty == true { waiters[key.tenantID] = nil }

@@ -28,6 +28,8 @@ public actor JobQueue {
     var waiterProfiles: [UInt64: CapabilityProfile] = [:]
     var pendingWaits: [UInt64: WaitState] = [:]
     var nextWaiterID: UInt64 = 0
+    /// Jobs stored already assigned with their submission, until the poll they were handed to takes them.
+    var handedOver: [String: Job] = [:]
     var draining = false
     /// When each job's place last changed here (on ``clock``), for as long as ``reconcileGrace``: a
     /// reconciliation does not override what this queue learnt within that time before it read

@@ -70,15 +70,18 @@ public struct JobService: Sendable {
             throw JobRules.quotaExceeded("queued_jobs", limit: limits.queued, current: queued)
         }
         let outcome: JobInsertOutcome
+        let stored: Job
         do {
-            outcome = try await storageCall { try await committer.insert(job, idempotency: record) }
+            let inserted = try await storageCall { try await committer.insert(job, idempotency: record) }
+            outcome = inserted.outcome
+            stored = inserted.stored
         } catch {
             await queue.cancelReservation(of: tenantID)
             throw error
         }
         switch outcome {
         case .inserted:
-            return (job, true)
+            return (stored, true)
         case .existing(let jobID, let storedDigest):
             await queue.cancelReservation(of: tenantID)
             guard storedDigest == digest else {

@@ -32,6 +32,15 @@ extension MinerService {
         // The queue picks a job; storage makes the assignment (QUEUED → RUNNING only once, whichever
         // instance asks first). A job someone else got meanwhile is dropped and the wait goes on.
         while let queued = await queue.next(for: key, until: deadline, caller: presence) {
+            if let handed = await queue.takeHandedOver(queued.id) {
+                // Stored RUNNING on this miner with its submission: nothing is left to read or write,
+                // unless the caller left meanwhile and the assignment must be taken back.
+                if let presence, presence.hasDeparted {
+                    _ = try? await committer.commit(.requeued, of: handed)
+                    return nil
+                }
+                return handed
+            }
             // Handed over in memory only so far: a poll whose caller left puts it back untouched.
             if let presence, presence.hasDeparted {
                 await queue.unassign(queued)

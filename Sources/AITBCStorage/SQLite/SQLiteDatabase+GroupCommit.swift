@@ -4,13 +4,18 @@ import SQLiteNIO
 /// ``maximumBatch``) and runs them in one `BEGIN IMMEDIATE … COMMIT`, so writes that arrive while a
 /// commit is in flight share the next commit's `fsync` instead of each waiting for one of its own.
 ///
-/// - Each body runs inside its own `SAVEPOINT` when the batch holds several: a body that throws is
-///   rolled back alone and its caller gets its error; the others still commit.
+/// - A body that throws is rolled back alone and its caller gets its error; the others still commit.
+///   The bodies first run one after another in the transaction with nothing between them (one
+///   statement each way to SQLite per statement of theirs, no savepoints). Only when one of them throws
+///   is the transaction rolled back and run again with each body in its own `SAVEPOINT` (bodies are
+///   SQL alone, so running one again after a rollback is running it once).
 /// - A caller is answered only after the `COMMIT` holding its write returned (`synchronous=FULL`):
 ///   if the `COMMIT`, a savepoint or `BEGIN` fails, every caller in the batch gets that failure and
 ///   nothing of the batch is kept. Nothing is acknowledged that is not durable.
-/// - The whole batch runs behind the connection's one gate, so no read runs between a body and
-///   the `COMMIT`: reads never see a write that is not committed.
+/// - The whole batch runs behind the writer's gate. Reads of a file run on connections of their own
+///   (``SQLiteReadConnections``), which see a transaction only once its `COMMIT` has synced; an
+///   in-memory database's reads share the writer's gate. Either way reads never see a write that
+///   is not committed.
 /// - Once queued, a write runs and its caller waits for the outcome, even if the caller's task is
 ///   cancelled: the drain runs in a task of its own, so one caller's cancellation neither half-applies
 ///   its write nor fails the writes of others (a cancelled query would also leave the transaction open).
@@ -30,7 +35,7 @@ extension SQLiteDatabase {
     }
 
     /// Commits batches until no write waits. Each batch is taken once the gate is held, so writes
-    /// queued while a read or the previous commit ran all join it.
+    /// queued while the previous commit ran all join it.
     private func drainWrites() async {
         repeat {
             // The body answers every caller itself and throws nothing.
@@ -48,7 +53,15 @@ extension SQLiteDatabase {
         var failure: (any Error)?
         do {
             _ = try await connection.query("BEGIN IMMEDIATE")
-            if try await apply(batch, on: connection) {
+            var succeeded = await applyTogether(batch, on: connection)
+            if succeeded == nil {
+                // One body threw after others wrote: what it half-wrote cannot be told apart from
+                // their writes, so the batch starts over with each body in a savepoint of its own.
+                _ = try? await connection.query("ROLLBACK")
+                _ = try await connection.query("BEGIN IMMEDIATE")
+                succeeded = try await applyIsolated(batch, on: connection)
+            }
+            if succeeded == true {
                 _ = try await connection.query("COMMIT")
                 counters.withLock { $0.commits += 1 }
             } else {
@@ -61,12 +74,20 @@ extension SQLiteDatabase {
         for write in batch { write.settle(batchFailure: failure) }
     }
 
-    /// Runs each body, inside a savepoint of its own when the batch holds several (a write alone
-    /// needs none: its transaction is its savepoint). Returns whether any body succeeded, i.e.
+    /// Runs the bodies one after another, stopping at the first that throws. True when every body
+    /// succeeded; false when the only one failed (its transaction is its savepoint); nil when one of
+    /// several failed, so that the batch must run again with savepoints.
+    private func applyTogether(_ batch: [any SQLiteQueuedWrite], on connection: SQLiteConnection) async -> Bool? {
+        for write in batch {
+            guard await write.perform(on: connection) == nil else { return batch.count == 1 ? false : nil }
+        }
+        return true
+    }
+
+    /// Runs each body inside a savepoint of its own. Returns whether any body succeeded, i.e.
     /// whether there is anything to commit. Throws when a savepoint cannot be rolled back or
     /// released: SQLite may have rolled the whole transaction back (an I/O error, a full disk).
-    private func apply(_ batch: [any SQLiteQueuedWrite], on connection: SQLiteConnection) async throws -> Bool {
-        guard batch.count > 1 else { return await batch[0].perform(on: connection) == nil }
+    private func applyIsolated(_ batch: [any SQLiteQueuedWrite], on connection: SQLiteConnection) async throws -> Bool {
         var succeeded = false
         for write in batch {
             _ = try await connection.query("SAVEPOINT write")

@@ -4,14 +4,18 @@ import Logging
 import SQLiteNIO
 import Synchronization
 
-/// The plumbing under ``SQLiteStore``: one connection to a SQLite file in WAL mode with
+/// The plumbing under ``SQLiteStore``: one writing connection to a SQLite file in WAL mode with
 /// `synchronous=FULL` (a write that has returned survives `kill -9` and power loss), serialized
-/// behind one gate, with concurrent writes sharing one commit (`SQLiteDatabase+GroupCommit.swift`),
+/// behind one gate, with concurrent writes sharing one commit (`SQLiteDatabase+GroupCommit.swift`);
+/// reads on connections of their own (``SQLiteReadConnections``), so they never wait for a commit;
 /// schema migrations at open, the timing that `/metrics` shows, and the translation of every
 /// failure into ``StorageError``.
 public final class SQLiteDatabase: Sendable {
+    /// The writer (and, for an in-memory database, the reader too).
     let connection: SQLiteConnection
     let gate = AsyncSerialGate()
+    /// The readers of a file; nil in memory (a private in-memory database has one connection).
+    let readers: SQLiteReadConnections?
     let logger: Logger
     let counters = Mutex(StorageStatistics())
     /// Writes waiting for the next group commit.
@@ -23,8 +27,9 @@ public final class SQLiteDatabase: Sendable {
     /// Writes queued for the next group commit now.
     var queuedWrites: Int { writes.withLock { $0.count } }
 
-    private init(connection: SQLiteConnection, logger: Logger) {
+    private init(connection: SQLiteConnection, readers: SQLiteReadConnections?, logger: Logger) {
         self.connection = connection
+        self.readers = readers
         self.logger = logger
     }
 
@@ -36,8 +41,13 @@ public final class SQLiteDatabase: Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let connection = try await SQLiteConnection.open(storage: path.map { .file(path: $0) } ?? .memory, logger: logger)
-        let database = SQLiteDatabase(connection: connection, logger: logger)
-        try await database.prepare()
+        let unprepared = SQLiteDatabase(connection: connection, readers: nil, logger: logger)
+        try await unprepared.prepare()
+        guard let path else { return unprepared }
+        // Opened once the writer has set WAL mode and migrated: readers see the current schema.
+        let readers = try await SQLiteReadConnections.open(path: path, logger: logger)
+        let database = SQLiteDatabase(connection: connection, readers: readers, logger: logger)
+        database.counters.withLock { $0 = unprepared.statistics }
         return database
     }
 
@@ -63,8 +73,16 @@ public final class SQLiteDatabase: Sendable {
         }
     }
 
-    /// Runs `body` on the connection, alone, counting it for `/metrics`.
+    /// Runs `body` on a reader (of a file; in memory, the writer), alone on it, counting it for
+    /// `/metrics`. It sees what has committed, never a write still in its transaction.
     func read<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
+        if let readers { return try await timed { try await readers.run(body) } }
+        return try await holdingWriter(body)
+    }
+
+    /// Runs `body` on the writer's connection, alone, counting it for `/metrics`: writes queued
+    /// meanwhile wait for it and then share the next commit (tests hold the writer so).
+    func holdingWriter<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
         let connection = self.connection
         return try await timed { try await gate.run { try await body(connection) } }
     }
@@ -122,8 +140,9 @@ public final class SQLiteDatabase: Sendable {
         (try? await read { try await $0.query("SELECT 1") }) != nil
     }
 
-    /// Checkpoints the WAL into the file and closes the connection.
+    /// Closes the readers, then checkpoints the WAL into the file and closes the writer.
     public func close() async throws {
+        await readers?.close()
         try await gate.run { [connection] in
             _ = try? await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
             try await connection.close()

@@ -12,7 +12,9 @@ extension SQLiteStore {
         """
 
     public func insertJob(_ job: Job, idempotency: IdempotencyRecord?) async throws -> JobInsertOutcome {
-        try await transaction { connection in
+        // Encoded before the write is queued: the writer's turn is spent on SQL alone.
+        let jobBinds = Self.binds(of: job)
+        return try await transaction { connection in
             if let idempotency {
                 let existing = try await connection.query(
                     "SELECT job_id, request_digest, created_at FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
@@ -37,7 +39,7 @@ extension SQLiteStore {
             }
             _ = try await connection.query(
                 "INSERT INTO jobs (\(Self.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                Self.binds(of: job))
+                jobBinds)
             return .inserted
         }
     }
@@ -76,25 +78,27 @@ extension SQLiteStore {
 
     public func updateJob(_ job: Job, ifStateIn expected: Set<JobState>, attempt: Int?) async throws -> Bool {
         let states = expected.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        // One statement: the compare-and-set is its WHERE, and the row it returns says it matched.
+        var condition = "id = ? AND state IN (\(states))"
+        if attempt != nil { condition += " AND attempts = ?" }
+        let sql = """
+            UPDATE jobs SET state = ?, assigned_miner_id = ?, started_at = ?, finished_at = ?, result = ?,
+            receipt = ?, error_code = ?, error_message = ?, metrics = ?, attempts = ? WHERE \(condition) RETURNING id
+            """
+        var binds: [SQLiteData] = [
+            .text(job.state.rawValue), job.assignedMinerID.map { .text($0) } ?? .null,
+            Self.optionalDate(job.startedAt), Self.optionalDate(job.finishedAt),
+            job.result.map { .text(JSONText.encodeValue($0)) } ?? .null,
+            job.receipt.map { .text(JSONText.encode($0)) } ?? .null,
+            job.failure.map { .text($0.code) } ?? .null, job.failure.map { .text($0.message) } ?? .null,
+            job.metrics.map { .text(JSONText.encode($0)) } ?? .null, .integer(job.attempts), .text(job.id),
+        ]
+        if let attempt { binds.append(.integer(attempt)) }
+        let finalBinds = binds
         let event = webhookOutbox.event(for: job)
         let won = try await transaction { connection in
-            let found = try await connection.query(
-                "SELECT attempts FROM jobs WHERE id = ? AND state IN (\(states))", [.text(job.id)])
-            guard let row = found.first else { return false }
-            if let attempt, row.column("attempts")?.integer != attempt { return false }
-            _ = try await connection.query(
-                """
-                UPDATE jobs SET state = ?, assigned_miner_id = ?, started_at = ?, finished_at = ?, result = ?,
-                receipt = ?, error_code = ?, error_message = ?, metrics = ?, attempts = ? WHERE id = ?
-                """,
-                [
-                    .text(job.state.rawValue), job.assignedMinerID.map { .text($0) } ?? .null,
-                    Self.optionalDate(job.startedAt), Self.optionalDate(job.finishedAt),
-                    job.result.map { .text(JSONText.encodeValue($0)) } ?? .null,
-                    job.receipt.map { .text(JSONText.encode($0)) } ?? .null,
-                    job.failure.map { .text($0.code) } ?? .null, job.failure.map { .text($0.message) } ?? .null,
-                    job.metrics.map { .text(JSONText.encode($0)) } ?? .null, .integer(job.attempts), .text(job.id),
-                ])
+            let changed = try await connection.query(sql, finalBinds)
+            guard !changed.isEmpty else { return false }
             if let event { try await Self.insert(event, on: connection) }
             return true
         }

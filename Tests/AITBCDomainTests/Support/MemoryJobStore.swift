@@ -12,6 +12,7 @@ final class MemoryJobStore: JobStore {
         var jobs: [String: Job] = [:]
         var miners: [MinerKey: Miner] = [:]
         var updates = 0
+        var calls = 0
         var failing = false
     }
 
@@ -24,6 +25,9 @@ final class MemoryJobStore: JobStore {
     /// How many `updateJob` calls were made.
     var updates: Int { state.withLock { $0.updates } }
 
+    /// How many calls were made, reads and writes (each one a round trip to a real store).
+    var calls: Int { state.withLock { $0.calls } }
+
     /// Makes every later call throw (true) or answer again (false).
     func setFailing(_ failing: Bool) { state.withLock { $0.failing = failing } }
 
@@ -32,6 +36,7 @@ final class MemoryJobStore: JobStore {
 
     private func read<T>(_ body: (inout State) -> T) throws -> T {
         try state.withLock { state in
+            state.calls += 1
             guard !state.failing else { throw Unavailable() }
             return body(&state)
         }
