@@ -74,11 +74,12 @@ import Testing
                     slowest = max(slowest, ContinuousClock.now - start)
                     #expect(reply.status == .ok, "\(path)")
                 }
-                // Still saturated: everything above was measured while bcrypt was busy.
+                // Still saturated: both were answered while bcrypt was busy, not after the queue drained (the
+                // bound is a margin for a loaded machine; the proof is the pool still being full).
                 #expect(pool.inFlight > 0)
-                #expect(slowest < bcrypt / 2, "slowest /ready or /v1/me \(slowest) while one bcrypt takes \(bcrypt)")
+                #expect(slowest < bcrypt * 2, "slowest /ready or /v1/me \(slowest) while one bcrypt takes \(bcrypt)")
 
-                var refused: [Duration] = [], checked = 0
+                var refused: [Duration] = [], checked = 0, slowestChecked = Duration.zero
                 for try await (reply, elapsed) in group {
                     if reply.status == .tooManyRequests {
                         refused.append(elapsed)
@@ -87,11 +88,15 @@ import Testing
                     } else {
                         #expect(reply.status == .unauthorized)
                         checked += 1
+                        slowestChecked = max(slowestChecked, elapsed)
                     }
                 }
                 #expect(checked == capacity)
                 #expect(refused.count == attempts - capacity)
-                #expect(refused.allSatisfy { $0 < bcrypt / 2 }, "refusals took \(refused); one bcrypt takes \(bcrypt)")
+                // Refused at once: each before the last sign-in the pool took had its three hashes done (a
+                // refusal that waited for the pool would come after it), timed in this same run.
+                #expect(
+                    refused.allSatisfy { $0 < slowestChecked }, "refusals took \(refused); the last check \(slowestChecked)")
             }
             #expect(pool.inFlight == 0)
             // Once the queue has drained, sign-ins are checked again.
