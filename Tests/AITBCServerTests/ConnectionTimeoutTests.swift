@@ -26,8 +26,10 @@ import Testing
                 // Taken before connecting, so before the server accepts and starts its timer.
                 let dialed = ContinuousClock.now
                 let connection = try await WireClient.connect(port: port)
-                // Half of them send half a request line, the others nothing at all.
-                if index.isMultiple(of: 2) { try await connection.send("GET /heal") }
+                // Half of them send half a request line, the others nothing at all. On a loaded machine
+                // dialling forty can outlast the timeout: a connection the server has already closed
+                // refuses the send, and is checked below like the rest.
+                if index.isMultiple(of: 2) { try? await connection.send("GET /heal") }
                 connections.append((connection, dialed))
             }
             for (connection, dialed) in connections {
