@@ -16,44 +16,20 @@ import Testing
         var object: [String: Any] { json as? [String: Any] ?? [:] }
     }
 
-    /// Runs any program and collects its output.
+    /// Runs any program and collects its output (standard error with it).
     static func run(_ path: String, _ arguments: [String], environment: [String: String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: "")
+        let outcome = try ChildProcess.run(path, arguments, environment: environment, mergingStandardError: true)
+        return Run(status: outcome.status, stdout: outcome.stdout, stderr: "")
     }
 
     /// Runs `aitbc` with `arguments`, the key in `AITBC_API_KEY`, stdin from /dev/null (not a terminal).
     static func aitbc(_ arguments: [String], key: String?, url: String) throws -> Run {
-        let process = Process()
         let binary = URL(fileURLWithPath: try CoordinatorProcess.binaryPath()).deletingLastPathComponent()
             .appendingPathComponent("aitbc")
-        process.executableURL = binary
-        process.arguments = arguments
         var environment = ["PATH": "/usr/bin:/bin", "AITBC_URL": url]
         if let key { environment["AITBC_API_KEY"] = key }
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        let outcome = try ChildProcess.run(binary.path, arguments, environment: environment)
+        return Run(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
 
     func withServer(_ body: (String) async throws -> Void) async throws {

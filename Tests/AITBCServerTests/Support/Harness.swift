@@ -89,7 +89,8 @@ struct Harness {
     /// just cached must not meet halfway.
     func waitUntilListening() async throws {
         guard coordinator.bus.isShared else { return }
-        try await waitUntil { coordinator.cluster.resyncCount > 0 }
+        // A wait on the event, not a measure: a full PostgreSQL pass on a loaded machine can take long.
+        try await waitUntil(.seconds(60)) { coordinator.cluster.resyncCount > 0 }
     }
 
     /// Runs `body` against the application through HummingbirdTesting's router driver.
