@@ -16,7 +16,7 @@ import Testing
     ]
 
     /// The long-polls waiting in the server's queue now (from `/metrics`).
-    static func queuedPolls(on server: CoordinatorProcess) async throws -> Int? {
+    static func queuedPolls(on server: CoordinatorProcess, operatorKey: String = operatorKey) async throws -> Int? {
         let metrics = try await server.request(.GET, "/metrics", key: operatorKey)
         let line = metrics.body.split(separator: "\n").first { $0.hasPrefix("aitbc_long_polls_queued ") }
         return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) }

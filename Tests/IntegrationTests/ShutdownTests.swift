@@ -7,11 +7,13 @@ import Testing
     static let client = "shutdown-client-key-00001"
     static let miner = "shutdown-miner-key-000001"
     static let master = "shutdown-master-key-00001"
+    static let operatorKey = "shutdown-operator-key-001"
 
     @Test func sigtermDrainsAndLosesNoAcknowledgedUsage() async throws {
         let database = CoordinatorProcess.temporaryDatabase()
         let environment = [
             "CLIENT_API_KEY": Self.client, "MINER_API_KEY": Self.miner, "MASTER_API_KEY": Self.master,
+            "OPERATOR_API_KEY": Self.operatorKey,
             // Only the flush at shutdown can write the counts.
             "AITBC_USAGE_FLUSH_SECONDS": "3600",
         ]
@@ -26,7 +28,13 @@ import Testing
                 let reply = try await server.request(.POST, "/v1/miners/poll", key: Self.miner, body: #"{"max_wait_seconds": 30}"#)
                 return (reply.status, ContinuousClock.now - start)
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // SIGTERM only once the poll is held by the server: a poll still on its way when the
+            // listener closes would be refused, not drained.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await JobFlowOverSocketsTests.queuedPolls(on: server, operatorKey: Self.operatorKey) != 1 {
+                try #require(ContinuousClock.now < deadline, "the poll never reached the server")
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let signalled = ContinuousClock.now
             server.process.terminate()  // SIGTERM
             let (status, waited) = try #require(try await group.next())
