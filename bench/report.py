@@ -37,7 +37,8 @@ def thousands(value):
 def api_keys(text):
     """bench/run.sh: its Summary table, one table per scenario without the scenario column."""
     sections = {"a auth overhead": "Auth overhead", "b key scaling": "Stored keys: 100 vs many",
-                "c forged flood": "Forged-key flood"}
+                "c forged flood": "Forged-key flood",
+                "d limits": "Quotas, credits, an allow-list and a webhook on the key"}
     grouped, notes = {}, []
     in_table = False
     for line in text.splitlines():

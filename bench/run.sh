@@ -17,7 +17,7 @@ SMALL_KEYS=100      # stored keys, small store (scenario b)
 LARGE_KEYS=1000000  # stored keys, large store (scenario b)
 LEGIT_CONNECTIONS=8 # legitimate connections (scenario c)
 FLOOD_CONNECTIONS=32
-SCENARIOS="a b c"
+SCENARIOS="a b c d"
 DO_INSTALL=1
 DO_BUILD=1
 KEEP=0
@@ -35,9 +35,12 @@ Installs wrk/sqlite3/curl if missing (apt-get), builds the release aitbc-coordin
   a  auth overhead:     GET /bench/me (no key, same bytes) vs authenticated GET /v1/me (target rps ratio >= 0.95)
   b  key-count scaling: ${SMALL_KEYS} vs ${LARGE_KEYS} stored keys: start-up time and /v1/me rps (target within 5%)
   c  forged-key flood:  /v1/me p99 alone vs during a forged-key flood  (target p99 ratio <= 2)
+  d  limits on the key: /v1/me with a key that spends credits, has an IP allow-list and a tenant with
+                        daily and monthly quotas and a webhook subscribed to every event, vs a plain key
+                        of the same server (target rps ratio >= 0.95: the hot path stays in memory)
 
 Options:
-  --scenarios "a b c"   which scenarios to run (default: "$SCENARIOS")
+  --scenarios "a b c d" which scenarios to run (default: "$SCENARIOS")
   --duration S          seconds per wrk sample (default: $DURATION)
   --connections N       wrk connections for scenarios a and b (default: $CONNECTIONS)
   --rounds N            alternating rounds per comparison (default: $ROUNDS)
@@ -313,6 +316,66 @@ scenario_a() {
     fi
 }
 
+# ---- scenario d: limits on the key ----------------------------------------------------------------
+# A tenant with daily and monthly quotas and a webhook endpoint subscribed to every event type, and a
+# key of it that spends credits and carries an IP allow-list, against test-tenant's plain key on the
+# same server, alternating. No limit is reached and no event fires while it is measured: what is
+# compared is the bookkeeping every admitted request pays (the allow-list check, the quota and credit
+# charges, the webhook subscriptions looked up on the way).
+api() { # api NAME METHOD PATH KEY BODY -> prints the body; dies unless 2xx
+    local name="$1" method="$2" path="$3" key="$4" body="${5:-}" out="$RESULTS/api-$RANDOM.json" code
+    code=$(curl -s -o "$out" -w '%{http_code}' -X "$method" -H "X-API-Key: $key" -H 'Content-Type: application/json' \
+        ${body:+-d "$body"} "$(url "$name" "$path")")
+    [[ "$code" == 2* ]] || die "$method $path on $name answered $code: $(cat "$out")"
+    cat "$out"
+}
+json_field() { # json_field A.B -> the field at that path of the JSON on standard input
+    python3 -c 'import functools, json, sys; print(functools.reduce(lambda v, k: v[k], sys.argv[1].split("."), json.load(sys.stdin)))' "$1"
+}
+
+scenario_d() {
+    log "scenario d: limits on the key (plain key vs quotas + credits + allow-list + webhook, -c$CONNECTIONS, ${DURATION}s x $ROUNDS rounds each)"
+    start_server d "$TMP_ROOT/d" AITBC_WEBHOOK_ALLOW_PRIVATE=true
+    lift_limit d
+    local master limited headers
+    master=$(api d POST /v1/tenants "$OPERATOR_KEY" '{"tenant_id": "metered", "name": "Metered", "plan": "enterprise"}' | json_field master_key.api_key)
+    api d PATCH /v1/tenants/metered "$OPERATOR_KEY" \
+        '{"rate_limit_per_minute": 100000000, "quota_per_day": 1000000000000, "quota_per_month": 1000000000000}' >/dev/null
+    limited=$(api d POST /v1/api-keys "$master" \
+        '{"name": "limited", "role": "client", "credits": {"remaining": 1000000000000, "refill": {"amount": 1000000000000, "interval": "monthly"}}, "allowed_ips": ["127.0.0.0/8", "::1/128"]}' \
+        | json_field api_key)
+    api d POST /v1/webhooks "$master" \
+        '{"url": "http://127.0.0.1:9/hook", "events": ["api_key.created", "api_key.revoked", "api_key.regenerated", "api_key.expiring", "api_key.expired", "rate_limit.exceeded", "quota.threshold", "credits.low", "job.completed", "job.failed", "job.expired"]}' >/dev/null
+    headers=$(curl -s -D - -o "$RESULTS/d-me.json" -H "X-API-Key: $limited" "$(url d /v1/me)")
+    grep -qi '^x-quota-limit:' <<<"$headers" || die "the limited key's /v1/me carries no X-Quota-Limit: $headers"
+    grep -q '"credits"' "$RESULTS/d-me.json" || die "the limited key's /v1/me shows no credits: $(cat "$RESULTS/d-me.json")"
+    run_wrk d-warm-plain "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+    run_wrk d-warm-limited "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $limited"
+    local plain_rps=() limited_rps=() plain_p99=() limited_p99=() r
+    for r in $(seq 1 "$ROUNDS"); do
+        run_wrk "d-plain-$r" "$CONNECTIONS" "$DURATION" "$(url d /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+        note_errors "d plain /v1/me round $r" "$W_NON2XX" "$W_ERRORS"
+        plain_rps+=("$W_RPS"); plain_p99+=("$W_P99")
+        printf '  round %d  plain key    %10.1f req/s  p99 %7s ms\n' "$r" "$W_RPS" "$(us_to_ms "$W_P99")" >&2
+        run_wrk "d-limited-$r" "$CONNECTIONS" "$DURATION" "$(url d /v1/me)" -H "X-API-Key: $limited"
+        note_errors "d limited /v1/me round $r" "$W_NON2XX" "$W_ERRORS"
+        limited_rps+=("$W_RPS"); limited_p99+=("$W_P99")
+        printf '  round %d  limited key  %10.1f req/s  p99 %7s ms\n' "$r" "$W_RPS" "$(us_to_ms "$W_P99")" >&2
+    done
+    local after spent
+    after=$(api d GET /v1/me "$limited" | json_field credits.remaining)
+    spent=$((1000000000000 - after))
+    stop_server d
+    local pm lm ratio_d
+    pm=$(median "${plain_rps[@]}"); lm=$(median "${limited_rps[@]}"); ratio_d=$(ratio "$lm" "$pm")
+    row "d limits" "plain key /v1/me req/s (median of $ROUNDS; runs: ${plain_rps[*]})" "$pm" "" ""
+    row "d limits" "key with credits, allow-list, tenant quotas and a webhook: /v1/me req/s (median of $ROUNDS; runs: ${limited_rps[*]})" "$lm" "" ""
+    row "d limits" "plain key p99 ms (median)" "$(us_to_ms "$(median "${plain_p99[@]}")")" "" ""
+    row "d limits" "limited key p99 ms (median)" "$(us_to_ms "$(median "${limited_p99[@]}")")" "" ""
+    row "d limits" "credits the limited key spent (one per admitted request, warm-up and checks included)" "$spent" "" ""
+    row "d limits" "median limited rps ÷ median plain rps" "$ratio_d" ">= 0.95" "$(check "$ratio_d" ">=" 0.95)"
+}
+
 # ---- scenario b: key-count scaling ---------------------------------------------------------------
 seed_keys() { # seed_keys DBFILE TOTAL -> inserts keys until the table holds TOTAL
     local db="$1" total="$2" have extra
@@ -476,6 +539,7 @@ for s in $SCENARIOS; do
         a) scenario_a ;;
         b) scenario_b ;;
         c) scenario_c ;;
+        d) scenario_d ;;
         *) die "unknown scenario $s" ;;
     esac
 done

@@ -42,6 +42,27 @@ import Testing
         }
     }
 
+    @Test func meShowsAMeteredKeysAllowListCreditsAndQuotaAndTheirNumbersMoveWithEachRequest() async throws {
+        let harness = try await Self.harness(plans: "free=60,pro=600,enterprise=6000/day:100")
+        // Over a socket from 127.0.0.1, which the list admits.
+        try await harness.testLive { client in
+            let key = try await client.createKey(
+                using: Harness.masterKey,
+                extra: #", "credits": {"remaining": 10}, "allowed_ips": ["127.0.0.1/32", "::1/128"]"#)
+            let secret = try key.secret()
+            let first = try await client.send(.get, "/v1/me", key: secret)
+            #expect(first.status == .ok)
+            #expect(first.json["allowed_ips"] == .array([.string("127.0.0.1/32"), .string("::1/128")]))
+            #expect(first.json["credits"]?["remaining"] == .int(9))
+            let quotaLeft = try #require(first.json["quota"]?["remaining"]?.doubleValue.map { Int($0) })
+            let second = try await client.send(.get, "/v1/me", key: secret)
+            #expect(second.json["credits"]?["remaining"] == .int(8))
+            #expect(second.json["quota"]?["remaining"] == .int(quotaLeft - 1))
+            #expect(second.json["allowed_ips"] == first.json["allowed_ips"])
+            #expect(second.header("X-Quota-Remaining") == String(quotaLeft - 1))
+        }
+    }
+
     @Test func dailyRefillSetsTheBalanceAtMidnightUTCWithoutAccumulating() async throws {
         let harness = try await Self.harness()
         try await harness.test { client in

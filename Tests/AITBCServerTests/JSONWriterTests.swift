@@ -22,6 +22,30 @@ import Testing
         }
     }
 
+    @Test func aMeteredKeysMeViewMatchesTheWireEncoderByteForByte() throws {
+        let refills: [CreditsView?] = [
+            nil, CreditsView(remaining: 0, refill: nil, nextRefillAt: nil),
+            CreditsView(
+                remaining: 999_999_999_999, refill: CreditRefillBody(amount: 1000, interval: "monthly"),
+                nextRefillAt: Date(timeIntervalSince1970: 1_798_761_600)),
+        ]
+        let quotas: [QuotaStateView?] = [nil, QuotaStateView(period: "day", limit: 10_000, remaining: 9_998, reset: 1_796_342_400)]
+        for credits in refills {
+            for quota in quotas {
+                for allowed in [nil, ["127.0.0.0/8", "2001:db8::/32"]] as [[String]?] {
+                    let view = MeView(
+                        keyID: "key_abc", name: "metered", role: "client", scopes: ["jobs:read"], tenantID: "metered",
+                        plan: "enterprise", expiresAt: nil, rateLimit: RateLimitStateView(limit: 6000, remaining: 5999, reset: 1_796_300_000),
+                        quota: quota, credits: credits, allowedIPs: allowed)
+                    let fast = String(buffer: view.jsonBuffer())
+                    let reference = String(decoding: try RFC3339.makeEncoder().encode(view), as: UTF8.self)
+                    #expect(fast == reference)
+                    #expect(try RFC3339.makeDecoder().decode(MeView.self, from: Data(fast.utf8)) == view)
+                }
+            }
+        }
+    }
+
     @Test func errorBodyMatchesTheWireEncoderByteForByte() throws {
         let body = ErrorBody(
             code: "INVALID_REQUEST", message: "name \"x\" is invalid\n",

@@ -33,13 +33,6 @@ struct IdentityController {
             var view = MeView(
                 keyID: key.id, name: key.name, role: key.role.rawValue, scopes: [], tenantID: key.tenantID,
                 plan: context.principal.tenant.plan, expiresAt: key.expiresAt, rateLimit: limit)
-            if context.quota != nil || key.credits != nil {
-                // Quotas and credits change with every request: written whole, off the cached fast path.
-                view.scopes = key.scopes.map { $0.map(\.rawValue).sorted() } ?? key.role.sortedPermissionNames
-                view.quota = context.quota?.view
-                view.credits = try await meters?.balance(of: key)?.view
-                return JSONResponse.make(view)
-            }
             let parts: MeView.StaticParts
             if let cached = cache.value(for: key.id), cached.view.name == view.name, cached.view.plan == view.plan,
                 cached.view.expiresAt == view.expiresAt, cached.view.tenantID == view.tenantID,
@@ -52,9 +45,12 @@ struct IdentityController {
                 parts = view.staticParts()
                 cache.set(CachedMe(view: view, parts: parts, scopes: key.scopes, allowedIPs: key.allowedIPs), for: key.id)
             }
+            // Quotas and credits change with every request: their numbers are written each time, like the rate limit's.
+            let credits = key.credits == nil ? nil : try await meters?.balance(of: key)?.view
             return Response(
                 status: .ok, headers: Self.contentType,
-                body: ResponseBody(byteBuffer: MeView.jsonBuffer(parts, rateLimit: limit)))
+                body: ResponseBody(
+                    byteBuffer: MeView.jsonBuffer(parts, rateLimit: limit, quota: context.quota?.view, credits: credits)))
         }
     }
 }

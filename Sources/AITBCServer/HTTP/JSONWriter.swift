@@ -72,30 +72,32 @@ struct JSONWriter {
 }
 
 extension MeView {
-    /// The parts of the JSON that do not change from request to request: before and after the numbers.
+    /// The parts of the JSON that do not change from request to request, around the numbers: the
+    /// opening (before `credits`), the middle (before `quota`) and the tail (after the rate limit).
     struct StaticParts: Sendable {
-        var head: ByteBuffer
+        var opening: ByteBuffer
+        var middle: ByteBuffer
         var tail: ByteBuffer
     }
 
-    /// Everything but the rate-limit numbers, written once per key.
+    /// Everything but the numbers (rate limit, quota, credits), written once per key.
     func staticParts() -> StaticParts {
-        var head = JSONWriter(capacity: 256)
-        head.raw(#"{"allowed_ips":"#)
+        var opening = JSONWriter(capacity: 64)
+        opening.raw(#"{"allowed_ips":"#)
         if let allowedIPs {
-            head.value(.array(allowedIPs.map { .string($0) }))
+            opening.value(.array(allowedIPs.map { .string($0) }))
         } else {
-            head.raw("null")
+            opening.raw("null")
         }
-        head.raw(#","expires_at":"#)
-        head.date(expiresAt)
-        head.raw(#","key_id":"#)
-        head.string(keyID)
-        head.raw(#","name":"#)
-        head.string(name)
-        head.raw(#","plan":"#)
-        head.string(plan)
-        head.raw(#","rate_limit":{"limit":"#)
+        var middle = JSONWriter(capacity: 192)
+        middle.raw(#","expires_at":"#)
+        middle.date(expiresAt)
+        middle.raw(#","key_id":"#)
+        middle.string(keyID)
+        middle.raw(#","name":"#)
+        middle.string(name)
+        middle.raw(#","plan":"#)
+        middle.string(plan)
         var tail = JSONWriter(capacity: 256)
         tail.raw(#"},"role":"#)
         tail.string(role)
@@ -107,25 +109,60 @@ extension MeView {
         tail.raw(#"],"tenant_id":"#)
         tail.string(tenantID)
         tail.raw("}")
-        return StaticParts(head: head.buffer, tail: tail.buffer)
+        return StaticParts(opening: opening.buffer, middle: middle.buffer, tail: tail.buffer)
     }
 
-    /// This view as JSON from its static parts and its numbers.
-    static func jsonBuffer(_ parts: StaticParts, rateLimit: RateLimitStateView) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: parts.head.readableBytes + parts.tail.readableBytes + 64)
-        buffer.writeImmutableBuffer(parts.head)
-        JSONWriter.writeDecimal(rateLimit.limit, to: &buffer)
-        buffer.writeStaticString(#","remaining":"#)
-        JSONWriter.writeDecimal(rateLimit.remaining, to: &buffer)
-        buffer.writeStaticString(#","reset":"#)
-        JSONWriter.writeDecimal(rateLimit.reset, to: &buffer)
-        buffer.writeImmutableBuffer(parts.tail)
-        return buffer
+    /// This view as JSON from its static parts and its numbers: the rate limit, and the quota and
+    /// credits when they apply (they change with every request).
+    static func jsonBuffer(
+        _ parts: StaticParts, rateLimit: RateLimitStateView, quota: QuotaStateView? = nil, credits: CreditsView? = nil
+    ) -> ByteBuffer {
+        var writer = JSONWriter(
+            capacity: parts.opening.readableBytes + parts.middle.readableBytes + parts.tail.readableBytes + 64
+                + (quota == nil ? 0 : 96) + (credits == nil ? 0 : 128))
+        writer.buffer.writeImmutableBuffer(parts.opening)
+        if let credits {
+            writer.raw(#","credits":{"next_refill_at":"#)
+            writer.date(credits.nextRefillAt)
+            writer.raw(#","refill":"#)
+            if let refill = credits.refill {
+                writer.raw(#"{"amount":"#)
+                writer.int(refill.amount)
+                writer.raw(#","interval":"#)
+                writer.string(refill.interval)
+                writer.raw("}")
+            } else {
+                writer.raw("null")
+            }
+            writer.raw(#","remaining":"#)
+            writer.int(credits.remaining)
+            writer.raw("}")
+        }
+        writer.buffer.writeImmutableBuffer(parts.middle)
+        if let quota {
+            writer.raw(#","quota":{"limit":"#)
+            writer.int(quota.limit)
+            writer.raw(#","period":"#)
+            writer.string(quota.period)
+            writer.raw(#","remaining":"#)
+            writer.int(quota.remaining)
+            writer.raw(#","reset":"#)
+            writer.int(quota.reset)
+            writer.raw("}")
+        }
+        writer.raw(#","rate_limit":{"limit":"#)
+        writer.int(rateLimit.limit)
+        writer.raw(#","remaining":"#)
+        writer.int(rateLimit.remaining)
+        writer.raw(#","reset":"#)
+        writer.int(rateLimit.reset)
+        writer.buffer.writeImmutableBuffer(parts.tail)
+        return writer.buffer
     }
 
     /// This view as JSON, byte for byte what the wire encoder would write.
     func jsonBuffer() -> ByteBuffer {
-        Self.jsonBuffer(staticParts(), rateLimit: rateLimit)
+        Self.jsonBuffer(staticParts(), rateLimit: rateLimit, quota: quota, credits: credits)
     }
 }
 
