@@ -35,7 +35,7 @@ public final class MeterLeases: Sendable {
     /// Times a request tries its slices and leases before it is refused.
     static let maximumRounds = 32
 
-    private let state = Mutex([Meter: Held]())
+    let state = Mutex([Meter: Held]())
     private let leasing = AsyncSerialGate()
     let authority: any MeterLeaseAuthority
     let time: any TimeSource
@@ -186,47 +186,6 @@ public final class MeterLeases: Sendable {
             ).remainingBeyond
         } catch {
             throw CoordinatorError.storageUnavailable
-        }
-    }
-
-    /// Forgets the slice of `meter` without giving it back (its counter was set anew).
-    func drop(_ meter: Meter) { _ = state.withLock { $0.removeValue(forKey: meter) } }
-
-    /// Ends the leases `event` affects: a changed key's balance is dropped, a changed tenant's
-    /// quotas go back; after a missed-events resync, all of them.
-    public func end(for event: ClusterEvent) async {
-        switch event {
-        case .keyChanged(let digests):
-            state.withLock { held in
-                held = held.filter { entry in entry.value.digest.map { !digests.contains($0) } ?? true }
-            }
-        case .tenantChanged(let id):
-            await release { meter in
-                if case .quota(let tenantID, _) = meter { return tenantID == id }
-                return false
-            }
-        case .resync:
-            state.withLock { held in held = held.filter { $0.value.digest == nil } }
-            await release { _ in true }
-        default:
-            break
-        }
-    }
-
-    /// Gives back every unspent unit of the slices `matching` selects (all: at a flush and at shutdown).
-    public func release(matching: (Meter) -> Bool = { _ in true }) async {
-        let taken = state.withLock { held -> [(Meter, Held)] in
-            var taken: [(Meter, Held)] = []
-            // The entry stays (empty): a refund of a request charged before this still finds its slice.
-            for (meter, entry) in held where matching(meter) && entry.units > 0 {
-                held[meter]?.units = 0
-                taken.append((meter, entry))
-            }
-            return taken
-        }
-        for (meter, entry) in taken {
-            // A unit that cannot go back stays spent: never re-granted, at worst under-admitted.
-            try? await authority.returnMeter(meter.storageName, kind: entry.kind, periodStart: entry.periodStart, units: entry.units)
         }
     }
 }
