@@ -12,6 +12,7 @@ import Synchronization
 /// its tenant changes. A balance's are dropped (not given back) when its key changes, here or on
 /// another instance: a top-up sets the balance, and units leased before it must not be added to it.
 /// A crash loses what the slices held: those units are never admitted (nothing is re-granted).
+/// A counter the store found spent is refused from memory for a while (``MeterRefusals``).
 public final class MeterLeases: Sendable {
     struct Held: Sendable {
         var kind: MeterKind
@@ -37,6 +38,8 @@ public final class MeterLeases: Sendable {
 
     let state = Mutex([Meter: Held]())
     private let leasing = AsyncSerialGate()
+    /// Counters the store found spent, refused from memory meanwhile.
+    public let refusals = MeterRefusals()
     let authority: any MeterLeaseAuthority
     let time: any TimeSource
 
@@ -71,9 +74,13 @@ public final class MeterLeases: Sendable {
         for _ in 0..<Self.maximumRounds {
             if let charge = state.withLock({ Self.take(&$0, needs, now: now) }) { return charge }
             for need in needs {
+                // A counter the store found spent is refused from memory, without queueing for the gate.
+                if let (grant, held) = remembered(need, now: now), held.units < need.units, grant.remainingBeyond < need.units - held.units {
+                    throw refusal(need, held: held, needs: needs, now: now)
+                }
                 // One lease at a time per instance: requests that queue behind it usually find it
                 // covered them, and a burst does not take every pooled connection at once.
-                let (grant, held) = try await leasing.run { [self] in try await lease(need) }
+                let (grant, held) = try await leasing.run { [self] in try await lease(need, now: now) }
                 // The counter had too little, but a concurrent request of this instance may have leased
                 // enough meanwhile: refused only when what is held here is short too.
                 if let grant, grant.units == 0, held.units < need.units { throw refusal(need, held: held, needs: needs, now: now) }
@@ -87,12 +94,15 @@ public final class MeterLeases: Sendable {
 
     /// Leases what `need` lacks here (nothing, and no grant, when the slice now covers it) and adds
     /// it to the slice; the grant and the slice after it.
-    private func lease(_ need: Need) async throws -> (MeterGrant?, Held) {
+    private func lease(_ need: Need, now: Date) async throws -> (MeterGrant?, Held) {
         let (short, known, current) = state.withLock { held -> (Int, Int, Held?) in
             guard let current = held[need.meter], Self.isCurrent(current, need) else { return (need.units, 0, nil) }
             return (max(0, need.units - current.units), current.remainingBeyond, current)
         }
         if short == 0, let current { return (nil, current) }
+        // Requests that queued behind the lease that found the counter spent need not ask again.
+        if let (grant, held) = remembered(need, now: now), grant.remainingBeyond < short { return (grant, held) }
+        let epoch = refusals.epoch
         let grant: MeterGrant
         do {
             grant = try await authority.leaseMeter(
@@ -100,6 +110,11 @@ public final class MeterLeases: Sendable {
                 want: short + min(Self.maximumSlice, known / 16), need: short)
         } catch {
             throw CoordinatorError.storageUnavailable
+        }
+        if grant.units == 0, short > 0 {
+            refusals.record(
+                need.meter, kind: need.kind, periodStart: grant.periodStart, available: grant.remainingBeyond,
+                digest: need.digest, now: now, epoch: epoch)
         }
         let held = state.withLock { held -> Held in
             var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
@@ -112,6 +127,18 @@ public final class MeterLeases: Sendable {
             return entry
         }
         return (grant, held)
+    }
+
+    /// A remembered refusal of `need`'s counter as the grant the store gave then (no units; what the
+    /// counter had beyond), with the slice held now; nil when none holds (ask the store).
+    private func remembered(_ need: Need, now: Date) -> (MeterGrant, Held)? {
+        guard let available = refusals.available(need.meter, kind: need.kind, periodStart: need.periodStart, now: now) else {
+            return nil
+        }
+        var held = state.withLock { $0[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil } }
+            ?? Held(kind: need.kind, periodStart: need.periodStart, units: 0, remainingBeyond: available, digest: need.digest)
+        held.remainingBeyond = available
+        return (MeterGrant(units: 0, periodStart: held.periodStart, remainingBeyond: available), held)
     }
 
     /// Takes every need from the held slices, or nothing (nil) when one is short.
