@@ -29,6 +29,8 @@ public final class MeterLeases: Sendable {
         var units: Int
         var periodStart: Int64
         var digest: APIKeyDigest?
+        /// The tenant the counter belongs to (a balance's key's tenant), for its webhook events.
+        var tenantID: String
     }
 
     /// Largest slice beyond what a request needs.
@@ -62,14 +64,15 @@ public final class MeterLeases: Sendable {
                 needs.append(
                     Need(
                         meter: .quota(tenantID: principal.tenant.id, period: period), kind: .quota(limit: limit), units: 1,
-                        periodStart: period.start(containing: now)))
+                        periodStart: period.start(containing: now), tenantID: principal.tenant.id))
             }
         }
         if let credits {
             needs.append(
                 Need(
                     meter: .credits(keyID: principal.key.id), kind: .credits(refill: credits.refill), units: cost,
-                    periodStart: credits.refill?.interval.start(containing: now) ?? 0, digest: principal.key.digest))
+                    periodStart: credits.refill?.interval.start(containing: now) ?? 0, digest: principal.key.digest,
+                    tenantID: principal.key.tenantID))
         }
         for _ in 0..<Self.maximumRounds {
             if let charge = state.withLock({ Self.take(&$0, needs, now: now) }) { return charge }
@@ -106,8 +109,8 @@ public final class MeterLeases: Sendable {
         let grant: MeterGrant
         do {
             grant = try await authority.leaseMeter(
-                need.meter.storageName, kind: need.kind, periodStart: need.periodStart,
-                want: short + min(Self.maximumSlice, known / 16), need: short)
+                need.meter, tenantID: need.tenantID, kind: need.kind, periodStart: need.periodStart,
+                want: short + min(Self.maximumSlice, known / 16), need: short, at: now)
         } catch {
             throw CoordinatorError.storageUnavailable
         }
@@ -209,8 +212,8 @@ public final class MeterLeases: Sendable {
         if let held = state.withLock({ $0[meter] }), held.periodStart >= start { return held.units + held.remainingBeyond }
         do {
             return try await authority.leaseMeter(
-                meter.storageName, kind: .credits(refill: credits.refill), periodStart: start, want: 0, need: 0
-            ).remainingBeyond
+                meter, tenantID: key.tenantID, kind: .credits(refill: credits.refill), periodStart: start, want: 0, need: 0,
+                at: time.now()).remainingBeyond
         } catch {
             throw CoordinatorError.storageUnavailable
         }
