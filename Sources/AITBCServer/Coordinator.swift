@@ -66,9 +66,9 @@ public struct Coordinator: Sendable {
         let meters = SpendingMeters(
             store: store, time: time, authority: sharedLimit == nil ? nil : store as? any MeterLeaseAuthority)
         let budgets = RequestBudgets(shared: sharedLimit, usage: usage, time: time, meters: meters)
-        // A change this instance makes or hears of ends its affected budget leases first.
+        // A change this instance makes or hears of ends its affected budget, quota and credit leases first.
         let leasingBus: any ClusterBus = budgets.leases.map { LeaseEndingBus(bus: bus, leases: $0) } ?? bus
-        let bus: any ClusterBus = meters.leases.map { MeterEndingBus(bus: leasingBus, leases: $0) } ?? leasingBus
+        let bus: any ClusterBus = meters.leases.map { LeaseEndingBus(bus: leasingBus, leases: $0) } ?? leasingBus
         self.store = store
         self.storageServices = storageServices
         self.bus = bus

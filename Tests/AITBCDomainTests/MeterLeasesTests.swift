@@ -74,14 +74,21 @@ import Testing
     }
 }
 
-/// Counters with the PostgreSQL store's lease semantics, in a dictionary.
+/// Counters with the PostgreSQL store's lease semantics, in a dictionary; counts the leases asked.
 final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
     private let rows = Mutex([String: MeterCount]())
+    private let leaseCount = Mutex(0)
 
     func value(_ name: String) -> Int? { rows.withLock { $0[name]?.value } }
+    /// Leases asked so far (each a transaction on PostgreSQL).
+    var leases: Int { leaseCount.withLock { $0 } }
 
-    func leaseMeter(_ name: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int) async throws -> MeterGrant {
-        rows.withLock { rows in
+    func leaseMeter(
+        _ meter: Meter, tenantID: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int, at now: Date
+    ) async throws -> MeterGrant {
+        leaseCount.withLock { $0 += 1 }
+        let name = meter.storageName
+        return rows.withLock { rows in
             let stored = rows[name]
             var start = stored?.periodStart ?? periodStart
             var value = stored?.value ?? 0
@@ -115,7 +122,7 @@ final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
         rows.withLock { rows in rows.filter { names.contains($0.key) } }
     }
 
-    func saveMeterCounts(_ counts: [String: MeterCount]) async throws {
+    func saveMeterCounts(_ counts: [String: MeterCount], events: [WebhookEvent]) async throws {
         rows.withLock { $0.merge(counts) { $1 } }
     }
 }

@@ -125,13 +125,18 @@ import Testing
 final class MemoryMeterStore: MeterStore {
     private let counts = Mutex([String: MeterCount]())
 
+    private let written = Mutex([WebhookEvent]())
+
     var saved: [String: MeterCount] { counts.withLock { $0 } }
+    /// The threshold events written with the counters, in order.
+    var events: [WebhookEvent] { written.withLock { $0 } }
 
     func meterCounts(_ names: [String]) async throws -> [String: MeterCount] {
         counts.withLock { counts in counts.filter { names.contains($0.key) } }
     }
 
-    func saveMeterCounts(_ batch: [String: MeterCount]) async throws {
+    func saveMeterCounts(_ batch: [String: MeterCount], events: [WebhookEvent]) async throws {
         counts.withLock { $0.merge(batch) { $1 } }
+        written.withLock { $0 += events }
     }
 }

@@ -6,7 +6,8 @@ import Testing
 
 /// Quota and credit counters leased from a live PostgreSQL by three instances (each its own store
 /// on one database): together they admit exactly the quota and exactly the credits, never more,
-/// and what one gives back another admits.
+/// what one gives back another admits, and a refusal remembered in memory ends when a top-up made
+/// through another instance is heard.
 @Suite(.enabled(if: PostgresTestDatabase.isConfigured, PostgresTestDatabase.skipReason), .freshPostgresDatabases, .timeLimit(.minutes(2)))
 struct PostgresMeterLeaseTests {
     static let start = Date(timeIntervalSince1970: 1_795_000_000)
@@ -57,8 +58,10 @@ struct PostgresMeterLeaseTests {
         let meter = Meter.quota(tenantID: "t1", period: .day)
         let held = instances.compactMap { $0.meters.leases?.heldUnits(meter) }.reduce(0, +)
         #expect(admitted + held == 500, "admitted \(admitted), held \(held)")
-        // What the others give back, the last one admits: exactly the quota in the end.
+        // What the others give back, the last one admits (once it asks the store again after
+        // refusing from memory): exactly the quota in the end.
         for instance in instances.dropLast() { await instance.meters.flush() }
+        time.advance(by: MeterRefusals.recheckSeconds)
         var more = 0
         while (try? await instances[2].meters.charge(caller, cost: 1)) != nil { more += 1 }
         #expect(admitted + more == 500)
@@ -75,6 +78,7 @@ struct PostgresMeterLeaseTests {
         let held = instances.compactMap { $0.meters.leases?.heldUnits(meter) }.reduce(0, +)
         #expect(admitted + held == 300, "admitted \(admitted), held \(held)")
         for instance in instances { await instance.meters.flush() }
+        time.advance(by: MeterRefusals.recheckSeconds)
         var more = 0
         while (try? await instances[1].meters.charge(caller, cost: 1)) != nil { more += 1 }
         #expect(admitted + more == 300)
@@ -100,5 +104,43 @@ struct PostgresMeterLeaseTests {
         time.set(Date(timeIntervalSince1970: 1_795_046_400))
         #expect(try await Self.hammer(instances, caller, attempts: 5) == 4)
         for instance in instances { try await instance.store.close() }
+    }
+
+    @Test func aTopUpThroughAnotherInstanceEndsTheRefusalRememberedHereWhenItsNotifyArrives() async throws {
+        let time = ManualTimeSource(Self.start)
+        let instances = try await Self.instances(2, time: time)
+        let (here, there) = (instances[0], instances[1])
+        let hereLeases = try #require(here.meters.leases)
+        let listener = PostgresClusterBus(store: here.store, origin: "here", logger: PostgresTestDatabase.quietLogger)
+        Task { await listener.run() }
+        let hereBus = LeaseEndingBus(bus: listener, leases: hereLeases)
+        let thereBus = LeaseEndingBus(
+            bus: PostgresClusterBus(store: there.store, origin: "there", logger: PostgresTestDatabase.quietLogger),
+            leases: try #require(there.meters.leases))
+        // This instance applies what it hears, as the coordinator's cluster sync does.
+        let heard = Mutex<[ClusterEvent]>([])
+        let hearing = Task { for await event in hereBus.events() { heard.withLock { $0.append(event) } } }
+        try await Self.waitFor("listening") { heard.withLock { $0.contains(.resync) } }
+
+        let caller = Self.principal(quota: nil, credits: KeyCredits())
+        let meter = Meter.credits(keyID: "key_a")
+        try await there.meters.setBalance(keyID: "key_a", remaining: 1, refill: nil)
+        _ = try await here.meters.charge(caller, cost: 1)
+        await #expect(throws: CoordinatorError.self) { _ = try await here.meters.charge(caller, cost: 1) }
+        #expect(hereLeases.refusals.isRemembered(meter))
+
+        try await there.meters.setBalance(keyID: "key_a", remaining: 3, refill: nil)
+        await thereBus.publish(.keyChanged(digests: [caller.key.digest]))
+        try await Self.waitFor("the top-up heard") { heard.withLock { $0.contains(.keyChanged(digests: [caller.key.digest])) } }
+        #expect(!hereLeases.refusals.isRemembered(meter))
+        for _ in 0..<3 { #expect(try await here.meters.charge(caller, cost: 1) != nil) }
+        hearing.cancel()
+        for instance in instances { try await instance.store.close() }
+    }
+
+    /// Waits up to 10 s for `condition`.
+    static func waitFor(_ what: String, _ condition: () -> Bool) async throws {
+        for _ in 0..<1000 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(condition(), "\(what)")
     }
 }

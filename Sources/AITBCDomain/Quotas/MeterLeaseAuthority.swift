@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a shared counter is: a quota (requests used in a period, up to `limit`) or a credit
 /// balance (remaining, set back to the refill's amount when a refill period begins).
 public enum MeterKind: Sendable, Equatable {
@@ -25,10 +27,14 @@ public struct MeterGrant: Sendable, Equatable {
 /// instance leases slices of a counter in one transaction and spends them in memory, so N instances
 /// together never admit more than the counter holds.
 public protocol MeterLeaseAuthority: Sendable {
-    /// Takes `want` units of `name` (fewer if fewer are left, but at least `need`, else none) in the
+    /// Takes `want` units of `meter` (fewer if fewer are left, but at least `need`, else none) in the
     /// period starting `periodStart` (for a balance with a refill: refilling it first if a refill
-    /// period began since it was last set).
-    func leaseMeter(_ name: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int) async throws -> MeterGrant
+    /// period began since it was last set). A lease that moves the counter across a threshold writes
+    /// its webhook event (``MeterThresholds``), made `at`, in the same transaction when `tenantID`
+    /// subscribes to it.
+    func leaseMeter(
+        _ meter: Meter, tenantID: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int, at now: Date
+    ) async throws -> MeterGrant
     /// Gives back `units` not spent of a grant of period `periodStart` (nothing if the period is over).
     func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int) async throws
 }

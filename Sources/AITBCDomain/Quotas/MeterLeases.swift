@@ -12,6 +12,7 @@ import Synchronization
 /// its tenant changes. A balance's are dropped (not given back) when its key changes, here or on
 /// another instance: a top-up sets the balance, and units leased before it must not be added to it.
 /// A crash loses what the slices held: those units are never admitted (nothing is re-granted).
+/// A counter the store found spent is refused from memory for a while (``MeterRefusals``).
 public final class MeterLeases: Sendable {
     struct Held: Sendable {
         var kind: MeterKind
@@ -28,6 +29,8 @@ public final class MeterLeases: Sendable {
         var units: Int
         var periodStart: Int64
         var digest: APIKeyDigest?
+        /// The tenant the counter belongs to (a balance's key's tenant), for its webhook events.
+        var tenantID: String
     }
 
     /// Largest slice beyond what a request needs.
@@ -35,8 +38,10 @@ public final class MeterLeases: Sendable {
     /// Times a request tries its slices and leases before it is refused.
     static let maximumRounds = 32
 
-    private let state = Mutex([Meter: Held]())
+    let state = Mutex([Meter: Held]())
     private let leasing = AsyncSerialGate()
+    /// Counters the store found spent, refused from memory meanwhile.
+    public let refusals = MeterRefusals()
     let authority: any MeterLeaseAuthority
     let time: any TimeSource
 
@@ -59,21 +64,26 @@ public final class MeterLeases: Sendable {
                 needs.append(
                     Need(
                         meter: .quota(tenantID: principal.tenant.id, period: period), kind: .quota(limit: limit), units: 1,
-                        periodStart: period.start(containing: now)))
+                        periodStart: period.start(containing: now), tenantID: principal.tenant.id))
             }
         }
         if let credits {
             needs.append(
                 Need(
                     meter: .credits(keyID: principal.key.id), kind: .credits(refill: credits.refill), units: cost,
-                    periodStart: credits.refill?.interval.start(containing: now) ?? 0, digest: principal.key.digest))
+                    periodStart: credits.refill?.interval.start(containing: now) ?? 0, digest: principal.key.digest,
+                    tenantID: principal.key.tenantID))
         }
         for _ in 0..<Self.maximumRounds {
             if let charge = state.withLock({ Self.take(&$0, needs, now: now) }) { return charge }
             for need in needs {
+                // A counter the store found spent is refused from memory, without queueing for the gate.
+                if let (grant, held) = remembered(need, now: now), held.units < need.units, grant.remainingBeyond < need.units - held.units {
+                    throw refusal(need, held: held, needs: needs, now: now)
+                }
                 // One lease at a time per instance: requests that queue behind it usually find it
                 // covered them, and a burst does not take every pooled connection at once.
-                let (grant, held) = try await leasing.run { [self] in try await lease(need) }
+                let (grant, held) = try await leasing.run { [self] in try await lease(need, now: now) }
                 // The counter had too little, but a concurrent request of this instance may have leased
                 // enough meanwhile: refused only when what is held here is short too.
                 if let grant, grant.units == 0, held.units < need.units { throw refusal(need, held: held, needs: needs, now: now) }
@@ -87,19 +97,27 @@ public final class MeterLeases: Sendable {
 
     /// Leases what `need` lacks here (nothing, and no grant, when the slice now covers it) and adds
     /// it to the slice; the grant and the slice after it.
-    private func lease(_ need: Need) async throws -> (MeterGrant?, Held) {
+    private func lease(_ need: Need, now: Date) async throws -> (MeterGrant?, Held) {
         let (short, known, current) = state.withLock { held -> (Int, Int, Held?) in
             guard let current = held[need.meter], Self.isCurrent(current, need) else { return (need.units, 0, nil) }
             return (max(0, need.units - current.units), current.remainingBeyond, current)
         }
         if short == 0, let current { return (nil, current) }
+        // Requests that queued behind the lease that found the counter spent need not ask again.
+        if let (grant, held) = remembered(need, now: now), grant.remainingBeyond < short { return (grant, held) }
+        let epoch = refusals.epoch
         let grant: MeterGrant
         do {
             grant = try await authority.leaseMeter(
-                need.meter.storageName, kind: need.kind, periodStart: need.periodStart,
-                want: short + min(Self.maximumSlice, known / 16), need: short)
+                need.meter, tenantID: need.tenantID, kind: need.kind, periodStart: need.periodStart,
+                want: short + min(Self.maximumSlice, known / 16), need: short, at: now)
         } catch {
             throw CoordinatorError.storageUnavailable
+        }
+        if grant.units == 0, short > 0 {
+            refusals.record(
+                need.meter, kind: need.kind, periodStart: grant.periodStart, available: grant.remainingBeyond,
+                digest: need.digest, now: now, epoch: epoch)
         }
         let held = state.withLock { held -> Held in
             var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
@@ -112,6 +130,18 @@ public final class MeterLeases: Sendable {
             return entry
         }
         return (grant, held)
+    }
+
+    /// A remembered refusal of `need`'s counter as the grant the store gave then (no units; what the
+    /// counter had beyond), with the slice held now; nil when none holds (ask the store).
+    private func remembered(_ need: Need, now: Date) -> (MeterGrant, Held)? {
+        guard let available = refusals.available(need.meter, kind: need.kind, periodStart: need.periodStart, now: now) else {
+            return nil
+        }
+        var held = state.withLock { $0[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil } }
+            ?? Held(kind: need.kind, periodStart: need.periodStart, units: 0, remainingBeyond: available, digest: need.digest)
+        held.remainingBeyond = available
+        return (MeterGrant(units: 0, periodStart: held.periodStart, remainingBeyond: available), held)
     }
 
     /// Takes every need from the held slices, or nothing (nil) when one is short.
@@ -182,51 +212,10 @@ public final class MeterLeases: Sendable {
         if let held = state.withLock({ $0[meter] }), held.periodStart >= start { return held.units + held.remainingBeyond }
         do {
             return try await authority.leaseMeter(
-                meter.storageName, kind: .credits(refill: credits.refill), periodStart: start, want: 0, need: 0
-            ).remainingBeyond
+                meter, tenantID: key.tenantID, kind: .credits(refill: credits.refill), periodStart: start, want: 0, need: 0,
+                at: time.now()).remainingBeyond
         } catch {
             throw CoordinatorError.storageUnavailable
-        }
-    }
-
-    /// Forgets the slice of `meter` without giving it back (its counter was set anew).
-    func drop(_ meter: Meter) { _ = state.withLock { $0.removeValue(forKey: meter) } }
-
-    /// Ends the leases `event` affects: a changed key's balance is dropped, a changed tenant's
-    /// quotas go back; after a missed-events resync, all of them.
-    public func end(for event: ClusterEvent) async {
-        switch event {
-        case .keyChanged(let digests):
-            state.withLock { held in
-                held = held.filter { entry in entry.value.digest.map { !digests.contains($0) } ?? true }
-            }
-        case .tenantChanged(let id):
-            await release { meter in
-                if case .quota(let tenantID, _) = meter { return tenantID == id }
-                return false
-            }
-        case .resync:
-            state.withLock { held in held = held.filter { $0.value.digest == nil } }
-            await release { _ in true }
-        default:
-            break
-        }
-    }
-
-    /// Gives back every unspent unit of the slices `matching` selects (all: at a flush and at shutdown).
-    public func release(matching: (Meter) -> Bool = { _ in true }) async {
-        let taken = state.withLock { held -> [(Meter, Held)] in
-            var taken: [(Meter, Held)] = []
-            // The entry stays (empty): a refund of a request charged before this still finds its slice.
-            for (meter, entry) in held where matching(meter) && entry.units > 0 {
-                held[meter]?.units = 0
-                taken.append((meter, entry))
-            }
-            return taken
-        }
-        for (meter, entry) in taken {
-            // A unit that cannot go back stays spent: never re-granted, at worst under-admitted.
-            try? await authority.returnMeter(meter.storageName, kind: entry.kind, periodStart: entry.periodStart, units: entry.units)
         }
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 extension SpendingMeters {
     /// Checks every counter among `meters`, then charges them all, or throws having charged none.
     static func charge(
-        _ state: inout State, meters: [Meter], quota: RequestQuota, credits: KeyCredits?, cost: Int, now: Date
+        _ state: inout State, meters: [Meter], quota: RequestQuota, credits: KeyCredits?, cost: Int, now: Date,
+        tenantID: String
     ) throws -> Charge {
         var quotaCharges: [(meter: Meter, periodStart: Int64)] = []
         var creditCharge: (meter: Meter, cost: Int, periodStart: Int64)?
@@ -22,12 +23,16 @@ extension SpendingMeters {
                     continue
                 }
                 quotaCharges.append((meter, count.periodStart))
-                updates.append((meter, MeterCount(periodStart: count.periodStart, value: count.value + 1)))
+                var updated = count
+                updated.value += 1
+                updates.append((meter, updated))
             case .credits:
                 guard let credits else { continue }
                 let balance = currentBalance(state.counts[meter], refill: credits.refill, now: now)
                 creditCharge = (meter, cost, balance.periodStart)
-                updates.append((meter, MeterCount(periodStart: balance.periodStart, value: balance.value - cost)))
+                var updated = balance
+                updated.value -= cost
+                updates.append((meter, updated))
             }
         }
         let tightestBefore = tightest(state, meters: meters, quota: quota, now: now)
@@ -39,11 +44,38 @@ extension SpendingMeters {
                 remaining: update.1.value + cost, cost: cost, refill: credits?.refill, now: now, quota: tightestBefore)
         }
         for (meter, count) in updates {
-            state.counts[meter] = count
+            state.counts[meter] = alerting(meter, count, limit: quota, tenantID: tenantID, events: &state.events, now: now)
             state.dirty.insert(meter)
         }
         return Charge(
             quotas: quotaCharges, credits: creditCharge, quota: tightest(state, meters: meters, quota: quota, now: now))
+    }
+
+    /// `count` of `meter` just moved by a request, with the thresholds it crossed marked and their
+    /// events added to `events`.
+    static func alerting(
+        _ meter: Meter, _ count: MeterCount, limit quota: RequestQuota, tenantID: String, events: inout [WebhookEvent], now: Date
+    ) -> MeterCount {
+        var count = count
+        switch meter {
+        case .quota(let tenant, let period):
+            guard let limit = quota.limit(over: period) else { return count }
+            let crossed = MeterThresholds.quota(limit: limit, used: count.value, alerted: count.alerted)
+            count.alerted = crossed.alerted
+            for percent in crossed.percents {
+                events.append(
+                    .quotaThreshold(
+                        tenantID: tenant, period: period, limit: limit, used: count.value, percent: percent,
+                        resetsAt: period.end(containing: now), at: now))
+            }
+        case .credits(let keyID):
+            let crossed = MeterThresholds.credits(granted: count.granted, remaining: count.value, alerted: count.alerted)
+            count.alerted = crossed.alerted
+            for threshold in crossed.thresholds {
+                events.append(.creditsLow(keyID: keyID, tenantID: tenantID, remaining: count.value, threshold: threshold, at: now))
+            }
+        }
+        return count
     }
 
     /// Requests counted in the current `period`: the stored count, or zero once its period is over.
@@ -59,7 +91,7 @@ extension SpendingMeters {
         guard let refill else { return count }
         let start = refill.interval.start(containing: now)
         guard count.periodStart < start else { return count }
-        return MeterCount(periodStart: start, value: refill.amount)
+        return MeterCount(periodStart: start, value: refill.amount, granted: refill.amount)
     }
 
     /// The quota among `meters` with the fewest requests left now (ties: the shorter period).

@@ -11,11 +11,14 @@ import Synchronization
 ///
 /// A request is charged everything at once or nothing: ``charge(_:cost:)`` checks every counter
 /// under one lock before it changes any, and ``refund(_:)`` gives a charge back when a later check
-/// (the rate limit) refuses the request.
+/// (the rate limit) refuses the request. The request that moves a counter across a webhook
+/// threshold (``MeterThresholds``) makes its event, written with the counter's write-behind.
 public final class SpendingMeters: Sendable {
     struct State {
         var counts: [Meter: MeterCount] = [:]
         var dirty: Set<Meter> = []
+        /// Threshold events of counters changed since the last flush, written with them.
+        var events: [WebhookEvent] = []
     }
 
     /// Seconds a caller whose balance never refills is told to wait: long enough not to be polled.
@@ -65,7 +68,9 @@ public final class SpendingMeters: Sendable {
         if credits != nil { meters.append(.credits(keyID: principal.key.id)) }
         try await load(meters)
         return try state.withLock { state in
-            try Self.charge(&state, meters: meters, quota: quota ?? RequestQuota(), credits: credits, cost: cost, now: now)
+            try Self.charge(
+                &state, meters: meters, quota: quota ?? RequestQuota(), credits: credits, cost: cost, now: now,
+                tenantID: principal.key.tenantID)
         }
     }
 
@@ -135,7 +140,9 @@ public final class SpendingMeters: Sendable {
     /// a refill then happens at the next period boundary, not before.
     public func setBalance(keyID: String, remaining: Int, refill: CreditRefill?) async throws {
         let meter = Meter.credits(keyID: keyID)
-        let count = MeterCount(periodStart: refill?.interval.start(containing: time.now()) ?? 0, value: remaining)
+        // A balance given anew is armed again for its `credits.low` events.
+        let count = MeterCount(
+            periodStart: refill?.interval.start(containing: time.now()) ?? 0, value: remaining, granted: remaining)
         // Beside the flusher: a batch it took before must not overwrite this afterwards.
         try await flushes.run { [self] in
             leases?.drop(meter)
@@ -152,20 +159,22 @@ public final class SpendingMeters: Sendable {
         }
     }
 
-    /// Takes the counters changed since the last flush, to be written.
-    public func drain() -> [String: MeterCount] {
+    /// Takes the counters changed since the last flush, and their threshold events, to be written.
+    public func drain() -> (counts: [String: MeterCount], events: [WebhookEvent]) {
         state.withLock { state in
             var batch: [String: MeterCount] = [:]
             for meter in state.dirty { if let count = state.counts[meter] { batch[meter.storageName] = count } }
             state.dirty.removeAll()
-            return batch
+            defer { state.events.removeAll() }
+            return (batch, state.events)
         }
     }
 
-    /// Marks counters of a batch that could not be written as changed again.
-    public func restore(_ batch: [String: MeterCount]) {
+    /// Marks counters of a batch that could not be written as changed again, and keeps its events.
+    public func restore(_ batch: (counts: [String: MeterCount], events: [WebhookEvent])) {
         state.withLock { state in
-            for meter in state.counts.keys where batch[meter.storageName] != nil { state.dirty.insert(meter) }
+            for meter in state.counts.keys where batch.counts[meter.storageName] != nil { state.dirty.insert(meter) }
+            state.events.insert(contentsOf: batch.events, at: 0)
         }
     }
 
@@ -177,12 +186,16 @@ public final class SpendingMeters: Sendable {
             await leases.release()
             return true
         }
-        guard let store else { return true }
+        guard let store else {
+            // Nothing keeps the counters: their threshold events go nowhere either.
+            _ = drain()
+            return true
+        }
         return (try? await flushes.run { [self] in
             let batch = drain()
-            guard !batch.isEmpty else { return true }
+            guard !batch.counts.isEmpty || !batch.events.isEmpty else { return true }
             do {
-                try await store.saveMeterCounts(batch)
+                try await store.saveMeterCounts(batch.counts, events: batch.events)
                 return true
             } catch {
                 restore(batch)

@@ -1,6 +1,6 @@
 /// Ending leases: when their budget changed (a revocation, a plan or limit change), when they were
 /// not renewed within their lifetime, and at shutdown. Their unused units go back.
-extension BudgetLeases {
+extension BudgetLeases: LeaseHolder {
     /// Ends the leases of the budgets `affected` selects at once and gives their unused units back.
     public func end(where affected: (BudgetKey) -> Bool) async {
         let returns = state.withLock { state -> [LeaseReturn] in

@@ -1,11 +1,12 @@
-/// The cluster bus as seen by the services of an instance that leases budgets: a change this
-/// instance tells the others about (a revocation, a plan or limit change) first ends its own
-/// affected leases, and so does a change it hears of, before the rest of the instance applies it.
+/// The cluster bus as seen by the services of an instance that leases slices of shared counters
+/// (rate budgets, quotas, credits): a change this instance tells the others about (a revocation, a
+/// plan or limit change, a top-up) first ends its own affected leases, and so does a change it hears
+/// of, before the rest of the instance applies it.
 public struct LeaseEndingBus: ClusterBus {
     let bus: any ClusterBus
-    let leases: BudgetLeases
+    let leases: any LeaseHolder
 
-    public init(bus: any ClusterBus, leases: BudgetLeases) {
+    public init(bus: any ClusterBus, leases: any LeaseHolder) {
         self.bus = bus
         self.leases = leases
     }

@@ -8,9 +8,9 @@ public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case keyExpired = "api_key.expired"
     /// A key was refused for its rate limit (at most once per key per minute).
     case rateLimitExceeded = "rate_limit.exceeded"
-    /// Defined for the quota feature; nothing emits it yet.
+    /// A tenant's daily or monthly quota reached 80 % or 100 % (each once per period).
     case quotaThreshold = "quota.threshold"
-    /// Defined for the credits feature; nothing emits it yet.
+    /// A key's credits fell to 10 % of what it was last given, or to 0 (each once until a top-up or refill).
     case creditsLow = "credits.low"
     case jobCompleted = "job.completed"
     case jobFailed = "job.failed"

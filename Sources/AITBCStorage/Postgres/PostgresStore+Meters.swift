@@ -1,4 +1,5 @@
 import AITBCDomain
+import Foundation
 import PostgresNIO
 
 extension PostgresStore {
@@ -6,70 +7,115 @@ extension PostgresStore {
         let names = names.filter(Self.isStorable)
         guard !names.isEmpty else { return [:] }
         let rows = try await read { session in
-            try await session.rows("SELECT name, period_start, value FROM meters WHERE name = ANY(\(names))")
+            try await session.rows("SELECT name, period_start, value, granted, alerted FROM meters WHERE name = ANY(\(names))")
         }
         var counts: [String: MeterCount] = [:]
         for row in rows {
-            let (name, periodStart, value) = try row.decode((String, Int64, Int64).self)
-            counts[name] = MeterCount(periodStart: periodStart, value: Int(value))
+            let (name, periodStart, value, granted, alerted) = try row.decode((String, Int64, Int64, Int64?, Int32).self)
+            counts[name] = MeterCount(
+                periodStart: periodStart, value: Int(value), granted: granted.map(Int.init), alerted: Int(alerted))
         }
         return counts
     }
 
-    public func saveMeterCounts(_ counts: [String: MeterCount]) async throws {
-        guard !counts.isEmpty else { return }
+    public func saveMeterCounts(_ counts: [String: MeterCount], events: [WebhookEvent]) async throws {
+        let events = events.filter { webhookOutbox.isSubscribed($0.tenantID, $0.type) }
+        guard !counts.isEmpty || !events.isEmpty else { return }
         try await transaction { session in
             for (name, count) in counts.sorted(by: { $0.key < $1.key }) {
                 try await session.rows(
                     """
-                    INSERT INTO meters (name, period_start, value) VALUES (\(name), \(count.periodStart), \(Int64(count.value)))
-                    ON CONFLICT (name) DO UPDATE SET period_start = excluded.period_start, value = excluded.value
+                    INSERT INTO meters (name, period_start, value, granted, alerted)
+                    VALUES (\(name), \(count.periodStart), \(Int64(count.value)), \(count.granted.map(Int64.init)),
+                    \(Int32(count.alerted)))
+                    ON CONFLICT (name) DO UPDATE SET period_start = excluded.period_start, value = excluded.value,
+                    granted = excluded.granted, alerted = excluded.alerted
                     """)
             }
+            for event in events { try await Self.insert(event, on: session) }
         }
+        if !events.isEmpty { webhookOutbox.eventWritten() }
     }
 }
 
 /// Quota and credit counters leased in slices (see ``MeterLeases``): each lease is one transaction
 /// that locks the counter's row, so concurrent leases from any number of instances never hand out
 /// more than it holds. In the row, a quota's `value` is the requests used *or leased* in its period;
-/// a balance's is what remains *beyond* every lease.
+/// a balance's is what remains *beyond* every lease. The lease that moves a counter across a webhook
+/// threshold sees its old and new value under that lock: it marks the threshold told (`alerted`) and
+/// writes the event in the same transaction, so each crossing gives one event however many
+/// instances lease, and only a committed lease gives one.
 extension PostgresStore: MeterLeaseAuthority {
-    public func leaseMeter(_ name: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int) async throws -> MeterGrant {
-        try await transaction { session in
+    public func leaseMeter(
+        _ meter: Meter, tenantID: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int, at now: Date
+    ) async throws -> MeterGrant {
+        let name = meter.storageName
+        let (grant, wroteEvent) = try await transaction { session -> (MeterGrant, Bool) in
             if case .quota = kind {
                 // The row exists before it is locked: two first leases then queue on it.
                 try await session.rows(
                     "INSERT INTO meters (name, period_start, value) VALUES (\(name), \(periodStart), 0) ON CONFLICT (name) DO NOTHING")
             }
-            let row = try await session.rows("SELECT period_start, value FROM meters WHERE name = \(name) FOR UPDATE").first
-            let stored = try row.map { try $0.decode((Int64, Int64).self) }
-            var start = stored?.0 ?? periodStart
-            var value = Int(stored?.1 ?? 0)
+            let row = try await session.rows(
+                "SELECT period_start, value, granted, alerted FROM meters WHERE name = \(name) FOR UPDATE"
+            ).first
+            let stored = try row.map { try $0.decode((Int64, Int64, Int64?, Int32).self) }
+            var count = MeterCount(
+                periodStart: stored?.0 ?? periodStart, value: Int(stored?.1 ?? 0), granted: stored?.2.map(Int.init),
+                alerted: Int(stored?.3 ?? 0))
             let available: Int
             switch kind {
             case .quota(let limit):
-                if start != periodStart {
-                    start = periodStart
-                    value = 0
-                }
-                available = max(0, limit - value)
+                if count.periodStart != periodStart { count = MeterCount(periodStart: periodStart, value: 0) }
+                available = max(0, limit - count.value)
             case .credits(let refill):
-                if let refill, start < periodStart {
-                    start = periodStart
-                    value = refill.amount
+                if let refill, count.periodStart < periodStart {
+                    count = MeterCount(periodStart: periodStart, value: refill.amount, granted: refill.amount)
                 }
-                available = max(0, value)
+                available = max(0, count.value)
             }
             let granted = available >= need ? min(want, available) : 0
-            if case .quota = kind { value += granted } else { value -= granted }
+            if case .quota = kind { count.value += granted } else { count.value -= granted }
             if stored == nil, case .credits = kind {
                 // A balance never written is empty: nothing to take, nothing to write.
-                return MeterGrant(units: 0, periodStart: start, remainingBeyond: 0)
+                return (MeterGrant(units: 0, periodStart: count.periodStart, remainingBeyond: 0), false)
             }
+            let events = granted > 0 ? Self.crossings(&count, meter: meter, kind: kind, tenantID: tenantID, at: now) : []
             try await session.rows(
-                "UPDATE meters SET period_start = \(start), value = \(Int64(value)) WHERE name = \(name)")
-            return MeterGrant(units: granted, periodStart: start, remainingBeyond: available - granted)
+                """
+                UPDATE meters SET period_start = \(count.periodStart), value = \(Int64(count.value)),
+                granted = \(count.granted.map(Int64.init)), alerted = \(Int32(count.alerted)) WHERE name = \(name)
+                """)
+            var wrote = false
+            for event in events where self.webhookOutbox.isSubscribed(tenantID, event.type) {
+                try await Self.insert(event, on: session)
+                wrote = true
+            }
+            return (MeterGrant(units: granted, periodStart: count.periodStart, remainingBeyond: available - granted), wrote)
+        }
+        if wroteEvent { webhookOutbox.eventWritten() }
+        return grant
+    }
+
+    /// The threshold events `count` (just moved by a lease of `meter`) crossed, marking them told.
+    static func crossings(_ count: inout MeterCount, meter: Meter, kind: MeterKind, tenantID: String, at now: Date) -> [WebhookEvent] {
+        switch (kind, meter) {
+        case (.quota(let limit), .quota(_, let period)):
+            let crossed = MeterThresholds.quota(limit: limit, used: count.value, alerted: count.alerted)
+            count.alerted = crossed.alerted
+            let end = period.end(containing: Date(timeIntervalSince1970: TimeInterval(count.periodStart)))
+            return crossed.percents.map {
+                .quotaThreshold(
+                    tenantID: tenantID, period: period, limit: limit, used: count.value, percent: $0, resetsAt: end, at: now)
+            }
+        case (.credits, .credits(let keyID)):
+            let crossed = MeterThresholds.credits(granted: count.granted, remaining: count.value, alerted: count.alerted)
+            count.alerted = crossed.alerted
+            return crossed.thresholds.map {
+                .creditsLow(keyID: keyID, tenantID: tenantID, remaining: count.value, threshold: $0, at: now)
+            }
+        default:
+            return []
         }
     }
 

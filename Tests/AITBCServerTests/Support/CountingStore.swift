@@ -76,7 +76,9 @@ final class CountingStore: CoordinatorStore {
     func updateTenant(_ tenant: Tenant, event: AuditEvent) async throws { try await base.updateTenant(tenant, event: event) }
     func addUsage(_ batch: UsageBatch) async throws { try await base.addUsage(batch) }
     func meterCounts(_ names: [String]) async throws -> [String: MeterCount] { try await base.meterCounts(names) }
-    func saveMeterCounts(_ counts: [String: MeterCount]) async throws { try await base.saveMeterCounts(counts) }
+    func saveMeterCounts(_ counts: [String: MeterCount], events: [WebhookEvent]) async throws {
+        try await base.saveMeterCounts(counts, events: events)
+    }
     func usage(keyID: String, sinceMinute: Int64) async throws -> [(minute: Int64, counts: UsageCounts)] {
         keyAndUsageReadCount.withLock { $0 += 1 }
         return try await base.usage(keyID: keyID, sinceMinute: sinceMinute)
