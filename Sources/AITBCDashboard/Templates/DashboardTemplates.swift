@@ -14,7 +14,7 @@ enum DashboardTemplates {
     static let all: [(String, String)] = [
         ("layout", layout), ("field", field), ("sign-up", signUp), ("sign-in", signIn), ("api-keys", apiKeys),
         ("key", key), ("chart", chart), ("secret", secret), ("revoke", revoke), ("usage", usage), ("message", message),
-    ]
+    ] + webhookTemplates
 
     static let layout = """
         <!doctype html>
@@ -33,6 +33,7 @@ enum DashboardTemplates {
           <nav aria-label="Dashboard">
             <a href="/dashboard/api-keys"{{#onKeys}} aria-current="page"{{/onKeys}}>API keys</a>
             <a href="/dashboard/usage"{{#onUsage}} aria-current="page"{{/onUsage}}>Usage</a>
+            <a href="/dashboard/webhooks"{{#onWebhooks}} aria-current="page"{{/onWebhooks}}>Webhooks</a>
           </nav>
           <form method="post" action="/dashboard/sign-out" class="sign-out">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
