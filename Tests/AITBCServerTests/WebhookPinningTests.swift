@@ -1,5 +1,7 @@
 import AITBCDomain
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 
@@ -79,23 +81,31 @@ import Testing
         }
     }
 
+    /// A TCP listener on 127.0.0.1 that counts the connections it accepts and closes each at once.
+    final class ConnectionCounter: Sendable {
+        let accepted = Mutex(0)
+    }
+
     @Test func anHTTPSDeliveryConnectsToTheCheckedAddressWithoutResolvingTheNameAgain() async throws {
-        let receiver = WebhookReceiver()
-        try await receiver.listening { port in
-            let resolver = ScriptedResolver([["127.0.0.1"]])
-            let clients = PinnedHTTPClients(connectTimeout: .seconds(2))
-            let transport = HTTPWebhookTransport(clients: clients, resolver: resolver)
-            let reply = await transport.post(
-                url: "https://rebind.invalid:\(port)/hook", headers: [], body: "{}", policy: Self.open, timeout: .seconds(5))
-            // The receiver speaks plain HTTP: the TLS handshake fails, which it can only do once connected
-            // to 127.0.0.1 (a lookup of the name itself would have failed before any connection).
-            guard case .failed(let reason) = reply else {
-                Issue.record("expected a failure, got \(reply)")
-                return
+        let counter = ConnectionCounter()
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                counter.accepted.withLock { $0 += 1 }
+                return channel.close()
             }
-            #expect(reason.contains("SSL") || reason.contains("TLS"), "\(reason)")
-            #expect(resolver.lookups == 1)
-            await clients.shutdown()
-        }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(listener.localAddress?.port)
+        let resolver = ScriptedResolver([["127.0.0.1"]])
+        let clients = PinnedHTTPClients(connectTimeout: .seconds(5))
+        let transport = HTTPWebhookTransport(clients: clients, resolver: resolver)
+        let reply = await transport.post(
+            url: "https://rebind.invalid:\(port)/hook", headers: [], body: "{}", policy: Self.open, timeout: .seconds(10))
+        // The listener closes at once, so the TLS handshake fails; but it was reached, on the checked
+        // address, which no lookup of the name itself could have given.
+        #expect(reply != .status(200))
+        #expect(counter.accepted.withLock { $0 } >= 1)
+        #expect(resolver.lookups == 1)
+        await clients.shutdown()
+        try await listener.close()
     }
 }
