@@ -61,6 +61,7 @@ extension DashboardController {
         if let message = errors["allowed_ips"] { data["ipsError"] = message }
         if let problem { data["problem"] = problem }
         if let notice { data["notice"] = notice }
+        data.merge(try await quotaGauges(signedIn)) { _, gauge in gauge }
         return pages.page("api-keys", title: "API keys", data: data, signedIn: signedIn, status: status, extraHeaders: headers)
     }
 
@@ -112,6 +113,7 @@ extension DashboardController {
             if let from = lastUse.from { data["lastUsedFrom"] = from }
         }
         data["chart"] = DashboardPages.chart(UsageChart(minutes: usage.minutes, now: time.now()), title: "Requests of \(record.name)")
+        if let credits = try await creditGauge(usage.record) { data["credits"] = credits }
         if let problem { data["problem"] = problem }
         return pages.page("key", title: record.name, data: data, signedIn: signedIn, status: status)
     }
@@ -173,11 +175,12 @@ extension DashboardController {
                 "rateLimited": key.counts.rateLimited, "errors": key.counts.errors,
             ]
         }
-        let data: [String: Any] = [
+        var data: [String: Any] = [
             "tenantID": signedIn.principal.tenant.id, "plan": signedIn.principal.tenant.plan,
             "planLimit": signedIn.principal.tenantLimit, "perKey": perKey,
             "chart": DashboardPages.chart(UsageChart(minutes: usage.minutes, now: time.now()), title: "Requests of all keys"),
         ]
+        data.merge(try await quotaGauges(signedIn)) { _, gauge in gauge }
         return pages.page("usage", title: "Usage", data: data, signedIn: signedIn)
     }
 

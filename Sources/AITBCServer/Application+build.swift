@@ -166,6 +166,7 @@ public func buildRouter(coordinator: Coordinator, settings: CoordinatorSettings)
             budgets: coordinator.budgets)
         dashboard.addRoutes(to: router)
         dashboard.addUsageExport(to: router, reports: coordinator.usageReports)
+        dashboard.addWebhooks(to: router, webhooks: coordinator.webhooks)
     }
     // Last, so that it wraps only the router's not-found answer; it knows every route by now.
     router.add(

@@ -156,7 +156,7 @@ public struct CoordinatorSettings: Sendable {
             "AITBC_BENCHMARK_ROUTES", "false",
             "serve GET /bench/me: the bytes and headers of the development client key's GET /v1/me, without a key (bench/run.sh); refused in production"
         ),
-    ] + webhookDocumentation
+    ] + webhookDocumentation + webhookRetentionDocumentation
 
     /// A problem with a setting, reported before the server starts.
     public struct Invalid: Error, CustomStringConvertible {
@@ -274,6 +274,7 @@ public struct CoordinatorSettings: Sendable {
         if let cost = try integer("AITBC_JOB_CREDIT_COST", 1...1_000_000) { settings.jobCreditCost = cost }
         settings.receiptSigningSeed = try parseReceiptSigningSeed(value("AITBC_RECEIPT_SIGNING_KEY_HEX"))
         settings.webhooks = try parseWebhookSettings(environment, production: settings.mode == .production)
+        try parseWebhookRetention(environment, into: &settings.retention)
         try settings.validate()
         return settings
     }

@@ -72,7 +72,12 @@ struct DashboardAsset: Sendable {
         caption { text-align: left; font-weight: 600; padding: 8px 0; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
         .status { padding: 2px 8px; border-radius: 10px; font-size: .85rem; background: #e8f5e9; color: var(--ok); }
-        .status.revoked, .status.expired { background: #fdecea; color: var(--danger); }
+        .status.revoked, .status.expired, .status.disabled, .status.failed { background: #fdecea; color: var(--danger); }
+        .status.pending { background: #fff8e1; color: #7a5b00; }
+        fieldset { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
+        label.check { display: inline-flex; gap: 6px; align-items: center; font-weight: 400; margin: 0 16px 4px 0; }
+        label.check input { width: auto; }
+        .gauge { width: 100%; max-width: 320px; }
         .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 8px 16px; }
         .facts dt { color: var(--muted); font-size: .9rem; }
         .facts dd { margin: 0; }

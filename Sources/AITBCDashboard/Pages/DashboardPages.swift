@@ -32,6 +32,7 @@ struct DashboardPages: Sendable {
                 account["onKeys"] = true
             }
             if template == "usage" { account["onUsage"] = true }
+            if template.hasPrefix("webhook") { account["onWebhooks"] = true }
             data["account"] = account
             data["csrf"] = signedIn.session.csrfToken
         }

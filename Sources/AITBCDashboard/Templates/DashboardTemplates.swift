@@ -14,7 +14,7 @@ enum DashboardTemplates {
     static let all: [(String, String)] = [
         ("layout", layout), ("field", field), ("sign-up", signUp), ("sign-in", signIn), ("api-keys", apiKeys),
         ("key", key), ("chart", chart), ("secret", secret), ("revoke", revoke), ("usage", usage), ("message", message),
-    ]
+    ] + webhookTemplates + gaugeTemplates
 
     static let layout = """
         <!doctype html>
@@ -33,6 +33,7 @@ enum DashboardTemplates {
           <nav aria-label="Dashboard">
             <a href="/dashboard/api-keys"{{#onKeys}} aria-current="page"{{/onKeys}}>API keys</a>
             <a href="/dashboard/usage"{{#onUsage}} aria-current="page"{{/onUsage}}>Usage</a>
+            <a href="/dashboard/webhooks"{{#onWebhooks}} aria-current="page"{{/onWebhooks}}>Webhooks</a>
           </nav>
           <form method="post" action="/dashboard/sign-out" class="sign-out">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
@@ -96,6 +97,7 @@ enum DashboardTemplates {
         {{<layout}}{{$content}}
         <h1>API keys</h1>
         <p class="lead">Tenant <code>{{tenantID}}</code> · plan <strong>{{plan}}</strong> · {{planLimit}} requests per minute shared by all keys.</p>
+        {{#hasQuota}}{{>quota-gauges}}{{/hasQuota}}
         <div class="table-wrap">
         <table class="keys" id="keys">
           <caption class="visually-hidden">API keys of this tenant, newest first</caption>
@@ -182,6 +184,7 @@ enum DashboardTemplates {
           <div><dt>Allowed from</dt><dd id="allowed-ips">{{#allowedIPs}}<code>{{.}}</code> {{/allowedIPs}}{{^allowedIPs}}Any address{{/allowedIPs}}</dd></div>
           {{#graceText}}<div><dt>Previous secret valid until</dt><dd>{{.}}</dd></div>{{/graceText}}
         </dl>
+        {{#credits}}{{>credit-gauge}}{{/credits}}
         {{#chart}}
         <section class="card" aria-labelledby="usage-heading">
         <h2 id="usage-heading">Requests in the last 24 hours</h2>
@@ -233,6 +236,7 @@ enum DashboardTemplates {
         {{<layout}}{{$content}}
         <h1>Usage</h1>
         <p class="lead">Plan <strong>{{plan}}</strong>: {{planLimit}} requests per minute, shared by every key of tenant <code>{{tenantID}}</code>.</p>
+        {{#hasQuota}}{{>quota-gauges}}{{/hasQuota}}
         <section class="card" aria-labelledby="tenant-usage">
         <h2 id="tenant-usage">All keys, last 24 hours</h2>
         {{#chart}}{{>chart}}{{/chart}}

@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 /// The service that deletes what is past its age (see ``RetentionPolicy``): every `interval`, one
 /// pass over finished jobs, idempotency keys, usage minutes (rolled into hours), usage hours,
-/// expired dashboard sessions and audit events.
+/// expired dashboard sessions, audit events, and webhook deliveries and events no longer pending.
 ///
 /// Each kind is deleted in batches of at most `batchSize` rows per statement, with a `pause` between
 /// batches, so that no statement holds locks (or, on SQLite, the store's one connection) for long and
@@ -73,6 +73,14 @@ public struct RetentionJanitor: Service {
         swept.auditEvents = try await drain(batchSize) {
             try await store.deleteAuditEvents(recordedBefore: policy.auditEventsCutoff(at: now), limit: $0)
         }
+        // Deliveries first: an event goes only once none of its deliveries is left.
+        let webhookCutoff = policy.webhookCutoff(at: now)
+        swept.webhookDeliveries = try await drain(batchSize) {
+            try await store.deleteFinishedWebhookDeliveries(createdBefore: webhookCutoff, limit: $0)
+        }
+        swept.webhookEvents = try await drain(batchSize) {
+            try await store.deleteWebhookEvents(createdBefore: webhookCutoff, limit: $0)
+        }
         return swept
     }
 
@@ -94,6 +102,7 @@ public struct RetentionJanitor: Service {
             "finished_jobs": "\(swept.finishedJobs)", "idempotency_keys": "\(swept.idempotencyKeys)",
             "usage_minutes_rolled_up": "\(swept.usageMinutesRolledUp)", "usage_hours": "\(swept.usageHours)",
             "sessions": "\(swept.sessions)", "audit_events": "\(swept.auditEvents)",
+            "webhook_deliveries": "\(swept.webhookDeliveries)", "webhook_events": "\(swept.webhookEvents)",
         ]
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How long the coordinator keeps what it no longer needs: finished jobs, idempotency keys, usage
-/// per minute and per hour, dashboard sessions and audit events.
+/// per minute and per hour, dashboard sessions, audit events, and webhook events and deliveries.
 public struct RetentionPolicy: Sendable, Equatable {
     /// Days a finished (completed, failed, canceled, expired) job, its payload, result and receipt are kept.
     public var finishedJobsDays = 30
@@ -12,6 +12,8 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var usageMinutesHours = 48
     /// Days usage is kept per hour.
     public var usageHoursDays = 400
+    /// Days webhook events and their deliveries are kept once no delivery of them is pending.
+    public var webhookDays = 30
 
     /// The fewest hours usage may be kept per minute.
     public static let minimumUsageMinutesHours = 25
@@ -25,6 +27,9 @@ public struct RetentionPolicy: Sendable, Equatable {
 
     /// Idempotency keys first used before this are deleted.
     public func idempotencyCutoff(at now: Date) -> Date { now.addingTimeInterval(-Self.idempotencyWindow) }
+
+    /// Webhook events created before this, and their deliveries, are deleted once none is pending.
+    public func webhookCutoff(at now: Date) -> Date { now.addingTimeInterval(-Double(webhookDays) * 86400) }
 
     /// Audit events recorded before this are deleted.
     public func auditEventsCutoff(at now: Date) -> Date { now.addingTimeInterval(-Double(auditEventsDays) * 86400) }

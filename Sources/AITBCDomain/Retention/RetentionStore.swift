@@ -20,4 +20,11 @@ public protocol RetentionStore: Sendable {
     func deleteExpiredSessions(at now: Date, limit: Int) async throws -> Int
     /// Deletes up to `limit` audit events recorded before `cutoff`; returns how many.
     func deleteAuditEvents(recordedBefore cutoff: Date, limit: Int) async throws -> Int
+    /// Deletes up to `limit` webhook deliveries that are no longer pending (delivered, or given up)
+    /// of events created before `cutoff` and not delivered since; returns how many. A pending
+    /// delivery is never touched.
+    func deleteFinishedWebhookDeliveries(createdBefore cutoff: Date, limit: Int) async throws -> Int
+    /// Deletes up to `limit` webhook events created before `cutoff` that have no delivery left (so
+    /// none pending); returns how many.
+    func deleteWebhookEvents(createdBefore cutoff: Date, limit: Int) async throws -> Int
 }

@@ -6,6 +6,8 @@ public struct RetentionSweep: Sendable, Equatable {
     public var usageHours = 0
     public var sessions = 0
     public var auditEvents = 0
+    public var webhookDeliveries = 0
+    public var webhookEvents = 0
 
     public init() {}
 

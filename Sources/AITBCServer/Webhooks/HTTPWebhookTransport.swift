@@ -5,27 +5,18 @@ import NIOCore
 import NIOHTTP1
 
 /// Sends webhooks with AsyncHTTPClient: redirects are not followed and the answer's body is never
-/// read. The host is resolved and every address checked against the policy first; a plain `http`
-/// URL is then sent to the checked address itself (with the `Host` header), so a name that
-/// resolves differently a moment later cannot redirect it. (`https` keeps the name for TLS; the
-/// window between the check and the client's own resolution is the one left.)
+/// read. The host is resolved once and every address checked against the policy; the connection
+/// then goes to the first checked address itself (``PinnedHTTPClients``), for `http` and `https`
+/// alike, so a name that resolves differently a moment later (DNS rebinding) cannot redirect it.
+/// The URL, and so the `Host` header, TLS server name and certificate check, keep the name.
 struct HTTPWebhookTransport: WebhookTransport {
-    let client: HTTPClient
+    let clients: PinnedHTTPClients
     let resolver: any WebhookAddressResolver
-
-    /// A client that follows no redirect and decompresses nothing; the caller shuts it down.
-    static func makeClient() -> HTTPClient {
-        HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(
-                redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(10)),
-                decompression: .disabled))
-    }
 
     func post(
         url: String, headers: [(String, String)], body: String, policy: WebhookTargetPolicy, timeout: Duration
     ) async -> WebhookResponse {
-        guard var components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
             return .failed("invalid url")
         }
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
@@ -33,7 +24,8 @@ struct HTTPWebhookTransport: WebhookTransport {
         if let literal = IPAddress(bare) {
             addresses = [literal]
         } else {
-            do { addresses = try await resolver.addresses(host: bare, port: components.port ?? 443) } catch {
+            let port = components.port ?? (components.scheme?.lowercased() == "http" ? 80 : 443)
+            do { addresses = try await resolver.addresses(host: bare, port: port) } catch {
                 return .failed("host does not resolve")
             }
         }
@@ -42,19 +34,15 @@ struct HTTPWebhookTransport: WebhookTransport {
             return .failed("refused: \(refused) is an internal address")
         }
         var request = HTTPClientRequest(url: url)
-        if components.scheme?.lowercased() == "http" {
-            components.host = first.ipv4 != nil ? first.description : "[\(first.description)]"
-            guard let pinned = components.string else { return .failed("invalid url") }
-            request = HTTPClientRequest(url: pinned)
-            request.headers.add(name: "Host", value: components.port.map { "\(host):\($0)" } ?? host)
-        }
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
         let seconds = timeout.components.seconds
         do {
-            let response = try await client.execute(request, timeout: .seconds(max(1, seconds)))
-            return .status(Int(response.status.code))
+            return try await clients.withClient(host: host, address: first) { client in
+                let response = try await client.execute(request, timeout: .seconds(max(1, seconds)))
+                return .status(Int(response.status.code))
+            }
         } catch {
             return .failed(Self.reason(error))
         }

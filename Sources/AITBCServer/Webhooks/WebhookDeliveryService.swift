@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Runs a ``WebhookDeliverer`` over an HTTP client made when it starts and shut down when it stops
+/// Runs a ``WebhookDeliverer`` over HTTP clients made while it runs and shut down when it stops
 /// (a coordinator whose services never run holds no client).
 struct WebhookDeliveryService: Service {
     let store: any WebhookStore
@@ -14,11 +14,11 @@ struct WebhookDeliveryService: Service {
     let refresh: @Sendable () async -> Void
 
     func run() async throws {
-        let client = HTTPWebhookTransport.makeClient()
+        let clients = PinnedHTTPClients(connectTimeout: settings.timeout)
         let deliverer = WebhookDeliverer(
-            store: store, transport: HTTPWebhookTransport(client: client, resolver: resolver), time: time,
+            store: store, transport: HTTPWebhookTransport(clients: clients, resolver: resolver), time: time,
             settings: settings, logger: logger, housekeeping: refresh)
         try? await deliverer.run()
-        try? await client.shutdown()
+        await clients.shutdown()
     }
 }

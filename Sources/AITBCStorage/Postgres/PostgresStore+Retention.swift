@@ -55,7 +55,7 @@ extension PostgresStore {
 
     /// Deletes at most `limit` rows of `table` whose condition (`condition` followed by `value`, e.g.
     /// `"created_at <"` and a cutoff) holds and that no one else holds; answers how many it deleted.
-    private func deleteBatch(
+    func deleteBatch(
         from table: String, where condition: String, _ value: some PostgresEncodable & Sendable, limit: Int
     ) async throws -> Int {
         try await count(
@@ -70,7 +70,7 @@ extension PostgresStore {
     }
 
     /// Runs one batch statement that answers with the number of rows it took.
-    private func count(_ query: PostgresQuery) async throws -> Int {
+    func count(_ query: PostgresQuery) async throws -> Int {
         try await read { session in try await session.rows(query).first.map { try $0.decode(Int.self) } ?? 0 }
     }
 }

@@ -65,14 +65,14 @@ extension SQLiteStore {
     }
 
     /// Runs one bounded `DELETE` in its own transaction; returns how many rows it deleted.
-    private func deleteBatch(_ sql: String, _ binds: [SQLiteData]) async throws -> Int {
+    func deleteBatch(_ sql: String, _ binds: [SQLiteData]) async throws -> Int {
         try await transaction { connection in
             _ = try await connection.query(sql, binds)
             return try await Self.changes(on: connection)
         }
     }
 
-    private static func changes(on connection: SQLiteConnection) async throws -> Int {
+    static func changes(on connection: SQLiteConnection) async throws -> Int {
         try await connection.query("SELECT changes() AS n").first?.column("n")?.integer ?? 0
     }
 }

@@ -12,6 +12,7 @@ struct ReceivedWebhook: Sendable {
     var eventID: String
     var userAgent: String
     var contentType: String
+    var host: String = ""
 }
 
 /// A real HTTP server on a loopback port that records every webhook POSTed to `/hook` and answers
@@ -35,7 +36,7 @@ final class WebhookReceiver: Sendable {
             func header(_ name: String) -> String { headers[HTTPField.Name(name)!] ?? "" }
             let webhook = ReceivedWebhook(
                 body: String(buffer: buffer), signature: header("AITBC-Signature"), eventID: header("AITBC-Event-ID"),
-                userAgent: header("User-Agent"), contentType: header("Content-Type"))
+                userAgent: header("User-Agent"), contentType: header("Content-Type"), host: request.head.authority ?? header("Host"))
             let status = state.withLock { state -> Int in
                 state.received.append(webhook)
                 return state.answers.isEmpty ? 200 : state.answers.removeFirst()

@@ -1,0 +1,111 @@
+import AITBCDomain
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import AITBCServer
+
+/// DNS rebinding: a delivery connects to the address its check resolved, never to a second answer
+/// for the same name. The names end in `.invalid`, which no real resolver answers, so a request
+/// that arrives proves the connection used the scripted answer and nothing else.
+@Suite struct WebhookPinningTests {
+    /// Answers each lookup with the next of `answers` (the last one again once they run out), counting lookups.
+    final class ScriptedResolver: WebhookAddressResolver {
+        private let state: Mutex<(answers: [[IPAddress]], lookups: Int)>
+
+        init(_ answers: [[String]]) {
+            state = Mutex((answers.map { $0.map { IPAddress($0)! } }, 0))
+        }
+
+        var lookups: Int { state.withLock { $0.lookups } }
+
+        func addresses(host: String, port: Int) async throws -> [IPAddress] {
+            state.withLock { state in
+                state.lookups += 1
+                return state.answers.count > 1 ? state.answers.removeFirst() : state.answers[0]
+            }
+        }
+    }
+
+    static let open = WebhookTargetPolicy(requireHTTPS: false, allowPrivate: true)
+    static let guarded = WebhookTargetPolicy(requireHTTPS: false, allowPrivate: false)
+
+    @Test func theConnectionGoesToTheCheckedAddressAndANewAnswerGetsItsOwnConnection() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.listening { port in
+            let resolver = ScriptedResolver([["127.0.0.1"], ["127.0.0.2"]])
+            let clients = PinnedHTTPClients(connectTimeout: .seconds(2))
+            let transport = HTTPWebhookTransport(clients: clients, resolver: resolver)
+            let url = "http://rebind.invalid:\(port)/hook"
+            let first = await transport.post(url: url, headers: [], body: "{}", policy: Self.open, timeout: .seconds(5))
+            #expect(first == .status(200))
+            #expect(resolver.lookups == 1)
+            #expect(receiver.received.count == 1)
+            // The request still names the host, not the address it was sent to.
+            #expect(receiver.received.first?.host == "rebind.invalid:\(port)")
+
+            // The name now answers another address: the next delivery goes there (nothing listens), not
+            // to the connection the earlier answer opened.
+            let second = await transport.post(url: url, headers: [], body: "{}", policy: Self.open, timeout: .seconds(5))
+            #expect(second != .status(200))
+            #expect(resolver.lookups == 2)
+            #expect(receiver.received.count == 1)
+            #expect(
+                clients.targets == [
+                    .init(host: "rebind.invalid", address: "127.0.0.1"), .init(host: "rebind.invalid", address: "127.0.0.2"),
+                ])
+            await clients.shutdown()
+        }
+    }
+
+    @Test func aNameThatAnswersPublicAtTheCheckAndLoopbackLaterNeverReachesLoopback() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.listening { port in
+            let clients = PinnedHTTPClients(connectTimeout: .seconds(1))
+            for scheme in ["http", "https"] {
+                // A hostile name server: a public address to the check, loopback to any later lookup.
+                let resolver = ScriptedResolver([["203.0.113.7"], ["127.0.0.1"]])
+                let transport = HTTPWebhookTransport(clients: clients, resolver: resolver)
+                let reply = await transport.post(
+                    url: "\(scheme)://rebind.invalid:\(port)/hook", headers: [], body: "{}", policy: Self.guarded,
+                    timeout: .seconds(2))
+                #expect(reply != .status(200), "\(scheme)")
+                #expect(resolver.lookups == 1, "\(scheme)")
+            }
+            // Each attempt connected only to the public answer of its own check.
+            #expect(receiver.received.isEmpty)
+            #expect(clients.targets == [.init(host: "rebind.invalid", address: "203.0.113.7")])
+            await clients.shutdown()
+        }
+    }
+
+    /// A TCP listener on 127.0.0.1 that counts the connections it accepts and closes each at once.
+    final class ConnectionCounter: Sendable {
+        let accepted = Mutex(0)
+    }
+
+    @Test func anHTTPSDeliveryConnectsToTheCheckedAddressWithoutResolvingTheNameAgain() async throws {
+        let counter = ConnectionCounter()
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                counter.accepted.withLock { $0 += 1 }
+                return channel.close()
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(listener.localAddress?.port)
+        let resolver = ScriptedResolver([["127.0.0.1"]])
+        let clients = PinnedHTTPClients(connectTimeout: .seconds(5))
+        let transport = HTTPWebhookTransport(clients: clients, resolver: resolver)
+        let reply = await transport.post(
+            url: "https://rebind.invalid:\(port)/hook", headers: [], body: "{}", policy: Self.open, timeout: .seconds(10))
+        // The listener closes at once, so the TLS handshake fails; but it was reached, on the checked
+        // address, which no lookup of the name itself could have given.
+        #expect(reply != .status(200))
+        #expect(counter.accepted.withLock { $0 } >= 1)
+        #expect(resolver.lookups == 1)
+        await clients.shutdown()
+        try await listener.close()
+    }
+}
