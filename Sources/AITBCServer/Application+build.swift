@@ -92,6 +92,7 @@ private func makeApplication(
         onServerRunning: onServerRunning,
         logger: logger)
     application.addServices(coordinator.services)
+    if let parent = settings.parentProcessID { application.addServices(ParentWatch(parent: parent, logger: logger)) }
     return application
 }
 

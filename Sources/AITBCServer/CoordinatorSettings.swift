@@ -75,6 +75,8 @@ public struct CoordinatorSettings: Sendable {
     public var receiptSigningSeed: ReceiptSigningSeed?
     /// Webhook retries, time limits and allowed targets (`CoordinatorSettings+Webhooks.swift`).
     public var webhooks = WebhookSettings()
+    /// Shut down once this process is no longer the parent (`AITBC_PARENT_PID`, for test harnesses).
+    public var parentProcessID: Int32?
 
     public init() {}
 
@@ -156,7 +158,7 @@ public struct CoordinatorSettings: Sendable {
             "AITBC_BENCHMARK_ROUTES", "false",
             "serve GET /bench/me: the bytes and headers of the development client key's GET /v1/me, without a key (bench/run.sh); refused in production"
         ),
-    ] + webhookDocumentation + webhookRetentionDocumentation
+    ] + webhookDocumentation + webhookRetentionDocumentation + parentWatchDocumentation
 
     /// A problem with a setting, reported before the server starts.
     public struct Invalid: Error, CustomStringConvertible {
@@ -275,6 +277,7 @@ public struct CoordinatorSettings: Sendable {
         settings.receiptSigningSeed = try parseReceiptSigningSeed(value("AITBC_RECEIPT_SIGNING_KEY_HEX"))
         settings.webhooks = try parseWebhookSettings(environment, production: settings.mode == .production)
         try parseWebhookRetention(environment, into: &settings.retention)
+        settings.parentProcessID = try parseParentProcessID(value("AITBC_PARENT_PID"))
         try settings.validate()
         return settings
     }

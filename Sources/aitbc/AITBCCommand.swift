@@ -76,7 +76,8 @@ struct ValidationFailure: Error {
 
 /// `aitbc me`
 struct Me: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show who the key is: role, tenant, plan, limit.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show who the key is: role, tenant, plan, limit, quota, credits, allow-list.")
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -87,6 +88,9 @@ struct Me: AsyncParsableCommand {
                 ("key_id", me.keyID), ("name", me.name), ("role", me.role), ("tenant", me.tenantID), ("plan", me.plan),
                 ("scopes", me.scopes.joined(separator: " ")),
                 ("limit", "\(me.rateLimit.remaining)/\(me.rateLimit.limit) per minute left"),
+                ("quota", me.quota.map { "\($0.remaining)/\($0.limit) per \($0.period) left" } ?? "-"),
+                ("credits", me.credits.map(APIKeysCommand.describe) ?? "-"),
+                ("allowed_ips", me.allowedIPs?.joined(separator: " ") ?? "(any address)"),
                 ("expires_at", me.expiresAt.map(RFC3339.string(from:)) ?? "never"),
             ])
         }

@@ -38,3 +38,42 @@ extension CLITests {
         }
     }
 }
+
+extension CLITests {
+    /// An operator's `aitbc usage --tenant-id` covers that tenant only, in JSON and in CSV (without a
+    /// key column unless `--by-key`); a master naming another tenant is refused; a window with no
+    /// traffic is empty in both forms.
+    @Test func usageCommandScopesTheReportToOneTenantAndWindow() async throws {
+        try await withServer { url in
+            let tenant = try Self.aitbc(["tenants", "create", "--id", "acme", "--name", "Acme", "--json"], key: Self.operator, url: url)
+            let acme = try #require((tenant.object["master_key"] as? [String: Any])?["api_key"] as? String)
+            for _ in 0..<2 { #expect(try Self.aitbc(["me"], key: acme, url: url).status == 0) }
+            #expect(try Self.aitbc(["jobs", "list"], key: Self.client, url: url).status == 0)
+
+            let json = try Self.aitbc(["usage", "--tenant-id", "acme", "--json"], key: Self.operator, url: url)
+            #expect(json.status == 0, "\(json.stderr)")
+            let rows = try #require(json.json as? [[String: Any]])
+            #expect(!rows.isEmpty && rows.allSatisfy { $0["tenant_id"] as? String == "acme" && $0["key_id"] == nil })
+            #expect(rows.compactMap { $0["admitted"] as? Int }.reduce(0, +) == 2)
+            let everyone = try #require(try Self.aitbc(["usage", "--json"], key: Self.operator, url: url).json as? [[String: Any]])
+            #expect(Set(everyone.compactMap { $0["tenant_id"] as? String }) == ["acme", "test-tenant"])
+
+            let csv = try Self.aitbc(["usage", "--tenant-id", "acme", "--csv"], key: Self.operator, url: url)
+            let lines = csv.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(lines.first == "start,end,tenant_id,admitted,rate_limited,errors")
+            #expect(lines.count == rows.count + 1)
+            #expect(lines.dropFirst().allSatisfy { $0.contains(",acme,") })
+
+            let foreign = try Self.aitbc(["usage", "--tenant-id", "test-tenant"], key: acme, url: url)
+            #expect(foreign.status == 3 && foreign.stderr.contains("TENANT_MISMATCH"), "\(foreign.stderr)")
+            let own = try #require(try Self.aitbc(["usage", "--json"], key: acme, url: url).json as? [[String: Any]])
+            #expect(own.allSatisfy { $0["tenant_id"] as? String == "acme" })
+
+            let window = ["--from", "2020-01-01T00:00:00Z", "--to", "2020-01-02T00:00:00Z"]
+            let past = try Self.aitbc(["usage"] + window + ["--json"], key: Self.operator, url: url)
+            #expect(past.status == 0 && (past.json as? [Any])?.isEmpty == true, "\(past.stdout)")
+            let pastCSV = try Self.aitbc(["usage", "--by-key", "--csv"] + window, key: Self.operator, url: url)
+            #expect(pastCSV.stdout == "start,end,tenant_id,key_id,admitted,rate_limited,errors\r\n")
+        }
+    }
+}

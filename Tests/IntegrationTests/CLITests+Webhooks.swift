@@ -1,5 +1,5 @@
+import AITBCTestSupport
 import Foundation
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -27,34 +27,25 @@ extension CLITests {
         #expect(listed.stdout.contains(webhookID))
         #expect(!listed.stdout.contains(secret))
 
-        let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: try CoordinatorProcess.binaryPath()).deletingLastPathComponent()
-            .appendingPathComponent("aitbc")
-        listener.arguments = ["webhooks", "listen", "--port", String(port), "--secret", secret]
-        listener.environment = ["PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        listener.standardOutput = output
-        listener.standardError = FileHandle.nullDevice
-        try listener.run()
+        let aitbc = URL(fileURLWithPath: try CoordinatorProcess.binaryPath()).deletingLastPathComponent()
+            .appendingPathComponent("aitbc").path
+        let output = ChildProcess.temporaryPath("listen.out")
+        let listener = try ChildProcess.spawn(
+            aitbc, ["webhooks", "listen", "--port", String(port), "--secret", secret], environment: ["PATH": "/usr/bin:/bin"],
+            standardOutput: .file(output))
         defer {
-            if listener.isRunning {
-                kill(listener.processIdentifier, SIGKILL)
-                listener.waitUntilExit()
-            }
+            listener.send(SIGKILL)
+            listener.waitUntilExit()
+            unlink(output)
         }
-        let printed = Shared("")
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            printed.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
+        func printed() -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
         try await Task.sleep(for: .milliseconds(500))
         _ = try Self.aitbc(["api-keys", "create", "--name", "hooked", "--role", "client"], key: Self.master, url: url)
         let deadline = ContinuousClock.now + .seconds(30)
-        while !printed.withLock({ $0.contains("api_key.created") }), ContinuousClock.now < deadline {
+        while !printed().contains("api_key.created"), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
-        output.fileHandleForReading.readabilityHandler = nil
-        let text = printed.withLock { $0 }
+        let text = printed()
         #expect(text.contains("api_key.created"))
         #expect(text.contains("verified"))
         #expect(!text.contains("NOT VERIFIED"))

@@ -1,3 +1,4 @@
+import AITBCTestSupport
 import Foundation
 import Testing
 

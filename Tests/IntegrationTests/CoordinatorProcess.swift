@@ -10,25 +10,39 @@ import Glibc
 #endif
 
 /// A real `aitbc-coordinator` process on a free loopback port, for tests where the wire and the
-/// process lifetime matter (crash recovery, first start).
-final class CoordinatorProcess: @unchecked Sendable {
+/// process lifetime matter (crash recovery, first start). It is started through ``ChildProcess``
+/// and watches the test process (``parentWatch``): when the tests crash or are killed, it shuts down.
+final class CoordinatorProcess: Sendable {
     let port: Int
-    let process: Process
-    let output: Pipe
-    private(set) var stdoutText = ""
+    let process: ChildProcess
+    /// Where the process writes its standard output.
+    let outputLog: String
     /// Where the process writes its standard error.
-    private(set) var errorLog: URL?
+    let errorLog: String
 
-    /// Starts the binary with `environment` added to a minimal environment, and waits until `/health` answers.
-    /// The database is `databasePath` on SQLite; on PostgreSQL (``TestBackend/current``) a database of
-    /// its own that the same path names again on a restart. `AITBC_DATABASE_URL` in `environment` wins.
+    /// Starts the binary with `environment` added to ``environment(databasePath:port:)``, and waits
+    /// until `/health` answers. `AITBC_DATABASE_URL` in `environment` wins.
     static func start(databasePath: String, environment: [String: String] = [:], port: Int? = nil) async throws
         -> CoordinatorProcess
     {
         let port = try port ?? freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binaryPath())
-        process.arguments = []
+        var env = try await Self.environment(databasePath: databasePath, port: port)
+        for (name, value) in environment { env[name] = value }
+        // Standard error goes to a file too (a pipe nobody reads could fill and stall the process):
+        // its last lines explain a coordinator that exits early.
+        let outputLog = ChildProcess.temporaryPath("coordinator-\(port).out")
+        let errorLog = ChildProcess.temporaryPath("coordinator-\(port).log")
+        let process = try ChildProcess.spawn(
+            try binaryPath(), [], environment: env, standardOutput: .file(outputLog), standardError: .file(errorLog))
+        let coordinator = CoordinatorProcess(port: port, process: process, outputLog: outputLog, errorLog: errorLog)
+        try await coordinator.waitUntilHealthy()
+        return coordinator
+    }
+
+    /// The environment of a coordinator on `port`, watching this process: the database is
+    /// `databasePath` on SQLite; on PostgreSQL (``TestBackend/current``) a database of its own that
+    /// the same path names again on a restart (none for an empty path).
+    static func environment(databasePath: String, port: Int) async throws -> [String: String] {
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         env["AITBC_PORT"] = String(port)
         env["AITBC_HOST"] = "127.0.0.1"
@@ -38,26 +52,19 @@ final class CoordinatorProcess: @unchecked Sendable {
             if database.backend == .postgres { env["AITBC_DATABASE_MAX_CONNECTIONS"] = String(TestDatabase.maximumConnections) }
         }
         env["AITBC_LOG_LEVEL"] = "warning"
-        for (name, value) in environment { env[name] = value }
-        process.environment = env
-        let output = Pipe()
-        process.standardOutput = output
-        // Standard error goes to a file (a pipe nobody reads could fill and stall the process): its
-        // last lines explain a coordinator that exits early.
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("aitbc-coordinator-\(port)-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        let coordinator = CoordinatorProcess(port: port, process: process, output: output)
-        coordinator.errorLog = errors
-        try await coordinator.waitUntilHealthy()
-        return coordinator
+        env.merge(parentWatch) { $1 }
+        return env
     }
 
-    private init(port: Int, process: Process, output: Pipe) {
+    /// The setting that makes a coordinator shut down once this test process is gone: a crashed or
+    /// killed test run leaves no servers behind.
+    static var parentWatch: [String: String] { ["AITBC_PARENT_PID": String(getpid())] }
+
+    private init(port: Int, process: ChildProcess, outputLog: String, errorLog: String) {
         self.port = port
         self.process = process
-        self.output = output
+        self.outputLog = outputLog
+        self.errorLog = errorLog
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -65,10 +72,10 @@ final class CoordinatorProcess: @unchecked Sendable {
     func waitUntilHealthy() async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            guard process.isRunning else {
-                let log = errorLog.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
+            if let status = process.terminationStatus {
+                let log = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
                 throw ProcessError(
-                    description: "the coordinator exited early (status \(process.terminationStatus)): "
+                    description: "the coordinator exited early (status \(status)): "
                         + log.split(separator: "\n").suffix(5).joined(separator: " | "))
             }
             if let reply = try? await request(.GET, "/health"), reply.status == 200 { return }
@@ -79,7 +86,7 @@ final class CoordinatorProcess: @unchecked Sendable {
 
     /// Sends a SIGKILL: no shutdown code runs.
     func kill9() {
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
     }
 
@@ -90,11 +97,9 @@ final class CoordinatorProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Everything the process printed on standard output (read after it exited).
+    /// Everything the process printed on standard output so far (all of it once it has exited).
     func readOutput() -> String {
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        stdoutText += String(decoding: data, as: UTF8.self)
-        return stdoutText
+        (try? String(contentsOfFile: outputLog, encoding: .utf8)) ?? ""
     }
 
     struct Reply {

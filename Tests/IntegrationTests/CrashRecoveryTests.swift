@@ -1,3 +1,4 @@
+import AITBCTestSupport
 import Foundation
 import Testing
 
@@ -56,18 +57,14 @@ import Testing
     }
 
     @Test func productionModeRefusesDevelopmentKeysAtStart() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try CoordinatorProcess.binaryPath())
-        process.environment = [
-            "AITBC_ENV": "production", "CLIENT_API_KEY": "x", "AITBC_DATABASE_URL": "sqlite:" + CoordinatorProcess.temporaryDatabase(),
-        ]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let ended = try ChildProcess.run(
+            try CoordinatorProcess.binaryPath(), [],
+            environment: [
+                "AITBC_ENV": "production", "CLIENT_API_KEY": "x",
+                "AITBC_DATABASE_URL": "sqlite:" + CoordinatorProcess.temporaryDatabase(),
+            ].merging(CoordinatorProcess.parentWatch) { $1 })
+        let message = ended.stderr
+        #expect(ended.status != 0)
         #expect(message.contains("CLIENT_API_KEY"))
         #expect(message.contains("production"))
     }

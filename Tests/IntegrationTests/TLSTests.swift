@@ -12,17 +12,13 @@ import Testing
         let (certificate, key) = try TestCertificate.make()
 
         let port = try CoordinatorProcess.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try CoordinatorProcess.binaryPath())
-        process.environment = [
-            "AITBC_PORT": String(port), "AITBC_DATABASE_URL": try await TestDatabase.named(CoordinatorProcess.temporaryDatabase()).url,
-            "AITBC_TLS_CERT": certificate, "AITBC_TLS_KEY": key, "AITBC_LOG_LEVEL": "warning",
+        var environment = try await CoordinatorProcess.environment(databasePath: CoordinatorProcess.temporaryDatabase(), port: port)
+        environment.merge([
+            "AITBC_TLS_CERT": certificate, "AITBC_TLS_KEY": key,
             "CLIENT_API_KEY": "tls-client-key-000000001", "MINER_API_KEY": "tls-miner-key-0000000001",
             "OPERATOR_API_KEY": "tls-operator-key-0000001",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        ]) { $1 }
+        let process = try ChildProcess.spawn(try CoordinatorProcess.binaryPath(), [], environment: environment)
         defer {
             process.terminate()
             process.waitUntilExit()
