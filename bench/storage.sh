@@ -114,6 +114,14 @@ print(sys.argv[1], values["rps"], values["p99_us"], values["non2xx"], values["re
 PY
 }
 
+# cpu_us PID: that process's CPU time so far (user + system, every thread), in microseconds: what a
+# request costs the server, which a machine shared with other work changes far less than req/s.
+TICK=$(getconf CLK_TCK)
+cpu_us() { awk -v tick="$TICK" '{ printf "%d\n", ($14 + $15) * 1000000 / tick }' "/proc/$1/stat"; }
+
+# admitted NAME: the 2xx answers of the last sample NAME in samples.txt.
+admitted() { awk -v name="$1" '$1 == name {n = $5 - $4} END {print n}' "$RESULTS/samples.txt"; }
+
 # transactions: committed plus rolled-back transactions of the benchmark's database so far.
 transactions() {
     sleep 1.2 # PostgreSQL publishes a backend's counters at most once a second
@@ -124,6 +132,7 @@ transactions() {
 log "starting: one instance on SQLite, three on PostgreSQL (database $DB), nginx"
 start sqlite "$BIN" "sqlite:$TMP/sqlite/coordinator.sqlite"
 SQLITE_PORT=$PORT
+SQLITE_PID=${PIDS[-1]}
 PG_PORTS=()
 for index in 1 2 3; do
     start "postgres-$index" "$BIN" "$DB_URL"
@@ -160,13 +169,17 @@ done
 log "$ROUNDS round(s), each: /v1/me and POST /v1/jobs on SQLite and PostgreSQL, then nginx one vs three (${DURATION}s, $CONNECTIONS connections)"
 : >"$RESULTS/samples.txt"
 for round in $(seq 1 "$ROUNDS"); do
+    cpu_before=$(cpu_us "$SQLITE_PID")
     sample me-sqlite "http://127.0.0.1:$SQLITE_PORT/v1/me" | tee -a "$RESULTS/samples.txt" >&2
+    echo "cpu-me-sqlite $(($(cpu_us "$SQLITE_PID") - cpu_before)) $(admitted me-sqlite)" | tee -a "$RESULTS/samples.txt" >&2
     before=$(transactions)
     sample me-postgres "http://127.0.0.1:${PG_PORTS[0]}/v1/me" | tee -a "$RESULTS/samples.txt" >&2
     after=$(transactions)
     admitted=$(awk '$1 == "me-postgres" {last = $5 - $4} END {print last}' "$RESULTS/samples.txt")
     echo "transactions-me-postgres $((after - before)) $admitted" | tee -a "$RESULTS/samples.txt" >&2
+    cpu_before=$(cpu_us "$SQLITE_PID")
     sample jobs-sqlite "http://127.0.0.1:$SQLITE_PORT/v1/jobs" "$JOB_BODY" | tee -a "$RESULTS/samples.txt" >&2
+    echo "cpu-jobs-sqlite $(($(cpu_us "$SQLITE_PID") - cpu_before)) $(admitted jobs-sqlite)" | tee -a "$RESULTS/samples.txt" >&2
     sample jobs-postgres "http://127.0.0.1:${PG_PORTS[0]}/v1/jobs" "$JOB_BODY" | tee -a "$RESULTS/samples.txt" >&2
     sample one-nginx "http://127.0.0.1:$NGINX_ONE/v1/me" | tee -a "$RESULTS/samples.txt" >&2
     sample three-nginx "http://127.0.0.1:$NGINX_ALL/v1/me" | tee -a "$RESULTS/samples.txt" >&2
@@ -177,12 +190,15 @@ PIDS=()
 
 # flow LABEL BINARY: jobs end to end with 1/8/32 miners and the hand-off, on a fresh SQLite server.
 flow() {
-    local label="$1" binary="$2" port miners
+    local label="$1" binary="$2" port miners pid before line
     start "flow-$label" "$binary" "sqlite:$TMP/flow-$label/coordinator.sqlite"
     port=$PORT
+    pid=${PIDS[-1]}
     for miners in 1 8 32; do
-        "$BENCH" throughput --url "http://127.0.0.1:$port" --client-key "$CLIENT_KEY" --miner-key "$MINER_KEY" \
-            --miners "$miners" --jobs "$JOBS" | sed "s/^/flow-$label /"
+        before=$(cpu_us "$pid")
+        line=$("$BENCH" throughput --url "http://127.0.0.1:$port" --client-key "$CLIENT_KEY" --miner-key "$MINER_KEY" \
+            --miners "$miners" --jobs "$JOBS")
+        echo "flow-$label $line server_cpu_us=$(($(cpu_us "$pid") - before))"
     done
     "$BENCH" handoff --url "http://127.0.0.1:$port" --client-key "$CLIENT_KEY" --miner-key "$MINER_KEY" \
         --samples "$SAMPLES" | sed "s/^/flow-$label /"
@@ -197,15 +213,20 @@ echo
 echo "Summary (samples in $RESULTS/samples.txt)"
 python3 - "$RESULTS/samples.txt" <<'PY'
 import re, sys
-rps, transactions, flows, handoffs = {}, [0, 0], {}, {}
+rps, transactions, flows, handoffs, cpu, flow_cpu = {}, [0, 0], {}, {}, {}, {}
 for line in open(sys.argv[1]):
     parts = line.split()
     if parts[0] == "transactions-me-postgres":
         transactions[0] += int(parts[1]); transactions[1] += int(parts[2])
+    elif parts[0].startswith("cpu-"):
+        total = cpu.setdefault(parts[0][4:], [0, 0])
+        total[0] += int(parts[1]); total[1] += int(parts[2])
     elif parts[0].startswith("flow-"):
         values = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
         if "jobs_per_second" in values:
             flows.setdefault(values["miners"], {})[parts[0][5:]] = float(values["jobs_per_second"])
+            if "server_cpu_us" in values:
+                flow_cpu.setdefault(values["miners"], {})[parts[0][5:]] = int(values["server_cpu_us"]) / int(values["jobs"])
         elif "handoff_ms_p99" in values:
             handoffs[parts[0][5:]] = (values["handoff_ms_p50"], values["handoff_ms_p99"])
     elif len(parts) == 5:
@@ -226,6 +247,15 @@ for miners in sorted(flows, key=int):
     text = f"jobs/s end to end, {miners} miner(s): this {row.get('this', 0):.0f}"
     if "baseline" in row: text += f", baseline {row['baseline']:.0f}, ratio {row.get('this', 0) / row['baseline']:.2f}"
     print(text + ("  (target ≥ 5× today's with 32 miners)" if miners == "32" else ""))
+per_request = {name: used / count for name, (used, count) in cpu.items() if count}
+if "me-sqlite" in per_request and "jobs-sqlite" in per_request:
+    me, jobs = per_request["me-sqlite"], per_request["jobs-sqlite"]
+    print(f"server CPU per request, SQLite: /v1/me {me:.0f} µs, POST /v1/jobs {jobs:.0f} µs ({jobs / me:.2f}× /v1/me)")
+for miners in sorted(flow_cpu, key=int):
+    row = flow_cpu[miners]
+    text = f"server CPU per job end to end, {miners} miner(s): this {row.get('this', 0):.0f} µs"
+    if "baseline" in row: text += f", baseline {row['baseline']:.0f} µs"
+    print(text)
 for label, (p50, p99) in handoffs.items():
     print(f"hand-off submit → waiting miner, {label}: p50 {p50} ms, p99 {p99} ms" + ("  (target p99 ≤ 3 ms)" if label == "this" else ""))
 PY

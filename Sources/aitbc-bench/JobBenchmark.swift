@@ -23,27 +23,35 @@ struct Target: ParsableArguments {
 
 /// Jobs per second end to end: submit → assign → result, with N polling miners.
 struct Throughput: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Jobs per second, submit to result, with N miners.")
+    static let configuration = CommandConfiguration(
+        abstract: "Jobs per second, submit to result, with N miners.",
+        discussion: """
+            The time runs from the first submission to the last result: miners still waiting in a poll \
+            once every job is done are not waited for.
+            """)
 
     @OptionGroup var target: Target
     @Option(help: "Polling miners.") var miners = 8
     @Option(help: "Jobs to run.") var jobs = 1000
-    @Option(help: "Concurrent submitters.") var submitters = 4
+    @Option(help: "Concurrent submitters (default: as many as miners, at least 4), so that submitting is not the limit.")
+    var submitters: Int?
 
     func run() async throws {
-        let http = BenchHTTP(base: target.url)
+        let submitters = max(1, self.submitters ?? max(4, miners))
+        let http = BenchHTTP(base: target.url, connections: submitters + miners + 8)
         defer { http.shutdown() }
         let run = UUID().uuidString.prefix(8)
         for index in 0..<miners {
             _ = try await http.post("/v1/miners/register?miner_id=bench-\(run)-\(index)", key: target.minerKey, body: #"{"concurrency": 1}"#)
         }
         let completed = Counter()
+        let finished = Shared<ContinuousClock.Instant?>(nil)
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for part in 0..<submitters {
                 group.addTask {
                     for index in stride(from: part, to: jobs, by: submitters) {
-                        let (status, _) = try await http.post("/v1/jobs", key: target.clientKey, body: #"{"payload": {"n": \#(index)}}"#)
+                        let status = try await http.status("/v1/jobs", key: target.clientKey, body: #"{"payload": {"n": \#(index)}}"#)
                         guard status == 201 else { throw BenchError("submit answered \(status)") }
                     }
                 }
@@ -52,20 +60,22 @@ struct Throughput: AsyncParsableCommand {
                 group.addTask {
                     let minerID = "bench-\(run)-\(index)"
                     while completed.value < jobs {
-                        let (status, body) = try await http.post(
+                        let (status, text) = try await http.text(
                             "/v1/miners/poll?miner_id=\(minerID)", key: target.minerKey, body: #"{"max_wait_seconds": 1}"#)
-                        guard status == 200, let jobID = body["job_id"] as? String else { continue }
-                        let (done, _) = try await http.post(
+                        guard status == 200, let jobID = BenchHTTP.string("job_id", in: text) else { continue }
+                        let done = try await http.status(
                             "/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: target.minerKey, body: #"{"result": {"ok": true}}"#)
                         guard done == 200 else { throw BenchError("result answered \(done)") }
-                        completed.increment()
+                        if completed.increment() == jobs { finished.set(.now) }
                     }
                 }
             }
-            try await group.waitForAll()
+            // Every job done: the polls still waiting end with the group, unawaited.
+            while completed.value < jobs, try await group.next() != nil {}
+            group.cancelAll()
         }
-        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - start).components.seconds)
+        let elapsed = (finished.get() ?? ContinuousClock.now) - start
+        let seconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
         print(String(format: "miners=%d jobs=%d seconds=%.2f jobs_per_second=%.1f", miners, jobs, seconds, Double(jobs) / seconds))
     }
 }
@@ -193,13 +203,47 @@ final class BenchHTTP: Sendable {
         return (Int(response.status.code), json)
     }
 
+    /// POSTs `body` and returns the status alone (the body is read and dropped).
+    func status(_ path: String, key: String, body: String) async throws -> Int {
+        try await text(path, key: key, body: body).0
+    }
+
+    /// POSTs `body` and returns the status and the answer's text, unparsed.
+    func text(_ path: String, key: String, body: String) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .POST
+        request.headers.add(name: "X-API-Key", value: key)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let buffer = try await response.body.collect(upTo: 1 << 22)
+        return (Int(response.status.code), String(buffer: buffer))
+    }
+
+    /// The string value of the first `"name": "…"` in `text` (the driver reads one field of an
+    /// answer; parsing each whole answer cost it more CPU than the server spent on some routes).
+    static func string(_ name: String, in text: String) -> String? {
+        guard let key = text.range(of: "\"\(name)\"") else { return nil }
+        guard let open = text[key.upperBound...].firstIndex(of: "\"") else { return nil }
+        let value = text.index(after: open)
+        guard let close = text[value...].firstIndex(of: "\"") else { return nil }
+        return String(text[value..<close])
+    }
+
     func shutdown() { try? client.syncShutdown() }
 }
 
 final class Counter: Sendable {
     private let count = Mutex(0)
     var value: Int { count.withLock { $0 } }
-    func increment() { count.withLock { $0 += 1 } }
+    /// Adds one and returns the new count.
+    @discardableResult
+    func increment() -> Int {
+        count.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }
 
 final class Shared<Value: Sendable>: Sendable {
