@@ -23,8 +23,8 @@ extension SpendingMeters {
             let grant: MeterGrant
             do {
                 grant = try await leases.authority.leaseMeter(
-                    meter.storageName, kind: .quota(limit: limit), periodStart: period.start(containing: now), want: 0,
-                    need: 0)
+                    meter, tenantID: principal.tenant.id, kind: .quota(limit: limit),
+                    periodStart: period.start(containing: now), want: 0, need: 0, at: now)
             } catch {
                 throw CoordinatorError.storageUnavailable
             }
