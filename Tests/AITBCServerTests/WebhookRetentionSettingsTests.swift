@@ -3,22 +3,22 @@ import Testing
 
 @testable import AITBCServer
 
-/// `AITBC_WEBHOOK_RETENTION_DAYS`: a month by default, set from the environment, listed in `--help`,
+/// `AITBC_RETAIN_WEBHOOK_DAYS`: a month by default, set from the environment, listed in `--help`,
 /// and refused by name when it makes no sense.
 @Suite struct WebhookRetentionSettingsTests {
     @Test func webhookEventsAreKeptAMonthUnlessTheEnvironmentSaysOtherwise() throws {
         #expect(try CoordinatorSettings.fromEnvironment([:]).retention.webhookDays == 30)
-        let settings = try CoordinatorSettings.fromEnvironment(["AITBC_WEBHOOK_RETENTION_DAYS": "7"])
+        let settings = try CoordinatorSettings.fromEnvironment(["AITBC_RETAIN_WEBHOOK_DAYS": "7"])
         #expect(settings.retention.webhookDays == 7)
-        let documented = CoordinatorSettings.documentation.first { $0.variable == "AITBC_WEBHOOK_RETENTION_DAYS" }
+        let documented = CoordinatorSettings.documentation.first { $0.variable == "AITBC_RETAIN_WEBHOOK_DAYS" }
         #expect(documented?.defaultValue == "30")
     }
 
     @Test(arguments: ["0", "-3", "36501", "a month"])
     func anAgeThatMakesNoSenseIsRefusedByName(value: String) throws {
         let error = #expect(throws: CoordinatorSettings.Invalid.self) {
-            try CoordinatorSettings.fromEnvironment(["AITBC_WEBHOOK_RETENTION_DAYS": value])
+            try CoordinatorSettings.fromEnvironment(["AITBC_RETAIN_WEBHOOK_DAYS": value])
         }
-        #expect(error?.description.contains("AITBC_WEBHOOK_RETENTION_DAYS") == true)
+        #expect(error?.description.contains("AITBC_RETAIN_WEBHOOK_DAYS") == true)
     }
 }

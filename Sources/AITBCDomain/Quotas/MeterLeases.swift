@@ -39,7 +39,9 @@ public final class MeterLeases: Sendable {
     static let maximumRounds = 32
 
     let state = Mutex([Meter: Held]())
-    private let leasing = AsyncSerialGate()
+    /// One lease at a time, and releases between them: what is held plus what the counter has is
+    /// then never read while units are on their way back.
+    let leasing = AsyncSerialGate()
     /// Counters the store found spent, refused from memory meanwhile.
     public let refusals = MeterRefusals()
     let authority: any MeterLeaseAuthority

@@ -20,17 +20,21 @@ extension SpendingMeters {
                 continue
             }
             let meter = Meter.quota(tenantID: principal.tenant.id, period: period)
-            let grant: MeterGrant
+            // Behind the leasing gate: no slice is on its way back between the two reads.
+            let remaining: Int
             do {
-                grant = try await leases.authority.leaseMeter(
-                    meter, tenantID: principal.tenant.id, kind: .quota(limit: limit),
-                    periodStart: period.start(containing: now), want: 0, need: 0, at: now)
+                remaining = try await leases.leasing.run {
+                    let grant = try await leases.authority.leaseMeter(
+                        meter, tenantID: principal.tenant.id, kind: .quota(limit: limit),
+                        periodStart: period.start(containing: now), want: 0, need: 0, at: now)
+                    return grant.remainingBeyond + leases.heldUnits(meter)
+                }
             } catch {
                 throw CoordinatorError.storageUnavailable
             }
             states.append(
                 QuotaState(
-                    period: period, limit: limit, remaining: min(limit, grant.remainingBeyond + leases.heldUnits(meter)),
+                    period: period, limit: limit, remaining: min(limit, remaining),
                     resetUnixSeconds: period.end(containing: now), observedAtUnixSeconds: Int64(now.timeIntervalSince1970)))
         }
         return states
