@@ -234,7 +234,7 @@ run_wrk() {
     line=$(grep '^BENCH ' "$out" | tail -1)
     [[ -n "$line" ]] || die "wrk $tag printed no BENCH line: $(tail -5 "$out")"
     field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$line"; }
-    W_RPS=$(field rps); W_P99=$(field p99_us); W_NON2XX=$(field non2xx)
+    W_RPS=$(field rps); W_P99=$(field p99_us); W_NON2XX=$(field non2xx); W_REQUESTS=$(field requests)
     W_ERRORS=$(( $(field connect_err) + $(field read_err) + $(field write_err) + $(field timeouts) ))
 }
 
@@ -351,16 +351,25 @@ scenario_d() {
     grep -q '"credits"' "$RESULTS/d-me.json" || die "the limited key's /v1/me shows no credits: $(cat "$RESULTS/d-me.json")"
     run_wrk d-warm-plain "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $CLIENT_KEY"
     run_wrk d-warm-limited "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $limited"
-    local plain_rps=() limited_rps=() plain_p99=() limited_p99=() r
+    # The server's own CPU (user + system, from /proc) per request, beside the rate: the rate also pays
+    # for the load generator on the same cores, and for the limited key's longer answer (its X-Quota-*
+    # fields, its quota and credits in the body) that wrk has to read.
+    cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${SERVER_PID[d]}/stat"; }
+    local hz; hz=$(getconf CLK_TCK)
+    local plain_rps=() limited_rps=() plain_p99=() limited_p99=() plain_cpu=() limited_cpu=() r t0 cpu
     for r in $(seq 1 "$ROUNDS"); do
+        t0=$(cpu_ticks)
         run_wrk "d-plain-$r" "$CONNECTIONS" "$DURATION" "$(url d /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+        cpu=$(awk -v t=$(( $(cpu_ticks) - t0 )) -v n="$W_REQUESTS" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
         note_errors "d plain /v1/me round $r" "$W_NON2XX" "$W_ERRORS"
-        plain_rps+=("$W_RPS"); plain_p99+=("$W_P99")
-        printf '  round %d  plain key    %10.1f req/s  p99 %7s ms\n' "$r" "$W_RPS" "$(us_to_ms "$W_P99")" >&2
+        plain_rps+=("$W_RPS"); plain_p99+=("$W_P99"); plain_cpu+=("$cpu")
+        printf '  round %d  plain key    %10.1f req/s  p99 %7s ms  server CPU %s µs/request\n' "$r" "$W_RPS" "$(us_to_ms "$W_P99")" "$cpu" >&2
+        t0=$(cpu_ticks)
         run_wrk "d-limited-$r" "$CONNECTIONS" "$DURATION" "$(url d /v1/me)" -H "X-API-Key: $limited"
+        cpu=$(awk -v t=$(( $(cpu_ticks) - t0 )) -v n="$W_REQUESTS" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
         note_errors "d limited /v1/me round $r" "$W_NON2XX" "$W_ERRORS"
-        limited_rps+=("$W_RPS"); limited_p99+=("$W_P99")
-        printf '  round %d  limited key  %10.1f req/s  p99 %7s ms\n' "$r" "$W_RPS" "$(us_to_ms "$W_P99")" >&2
+        limited_rps+=("$W_RPS"); limited_p99+=("$W_P99"); limited_cpu+=("$cpu")
+        printf '  round %d  limited key  %10.1f req/s  p99 %7s ms  server CPU %s µs/request\n' "$r" "$W_RPS" "$(us_to_ms "$W_P99")" "$cpu" >&2
     done
     local after spent
     after=$(api d GET /v1/me "$limited" | json_field credits.remaining)
@@ -374,6 +383,11 @@ scenario_d() {
     row "d limits" "limited key p99 ms (median)" "$(us_to_ms "$(median "${limited_p99[@]}")")" "" ""
     row "d limits" "credits the limited key spent (one per admitted request, warm-up and checks included)" "$spent" "" ""
     row "d limits" "median limited rps ÷ median plain rps" "$ratio_d" ">= 0.95" "$(check "$ratio_d" ">=" 0.95)"
+    local pc lc
+    pc=$(median "${plain_cpu[@]}"); lc=$(median "${limited_cpu[@]}")
+    row "d limits" "server CPU µs per request, plain key (median; runs: ${plain_cpu[*]})" "$pc" "" ""
+    row "d limits" "server CPU µs per request, limited key (median; runs: ${limited_cpu[*]})" "$lc" "" ""
+    row "d limits" "median limited server CPU ÷ median plain" "$(ratio "$lc" "$pc")" "" ""
 }
 
 # ---- scenario b: key-count scaling ---------------------------------------------------------------
