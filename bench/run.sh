@@ -344,32 +344,39 @@ scenario_d() {
     limited=$(api d POST /v1/api-keys "$master" \
         '{"name": "limited", "role": "client", "credits": {"remaining": 1000000000000, "refill": {"amount": 1000000000000, "interval": "monthly"}}, "allowed_ips": ["127.0.0.0/8", "::1/128"]}' \
         | json_field api_key)
-    api d POST /v1/webhooks "$master" \
-        '{"url": "http://127.0.0.1:9/hook", "events": ["api_key.created", "api_key.revoked", "api_key.regenerated", "api_key.expiring", "api_key.expired", "rate_limit.exceeded", "quota.threshold", "credits.low", "job.completed", "job.failed", "job.expired"]}' >/dev/null
+    local events='["api_key.created", "api_key.revoked", "api_key.regenerated", "api_key.expiring", "api_key.expired", "rate_limit.exceeded", "quota.threshold", "credits.low", "job.completed", "job.failed", "job.expired"]'
+    api d POST /v1/webhooks "$master" "{\"url\": \"http://127.0.0.1:9/hook\", \"events\": $events}" >/dev/null
+    # A third tenant with only the webhook: what subscribing adds to an admitted request, alone.
+    local hooked_master hooked
+    hooked_master=$(api d POST /v1/tenants "$OPERATOR_KEY" '{"tenant_id": "hooked", "name": "Hooked", "plan": "enterprise"}' | json_field master_key.api_key)
+    api d PATCH /v1/tenants/hooked "$OPERATOR_KEY" '{"rate_limit_per_minute": 100000000}' >/dev/null
+    hooked=$(api d POST /v1/api-keys "$hooked_master" '{"name": "hooked", "role": "client"}' | json_field api_key)
+    api d POST /v1/webhooks "$hooked_master" "{\"url\": \"http://127.0.0.1:9/hook\", \"events\": $events}" >/dev/null
     headers=$(curl -s -D - -o "$RESULTS/d-me.json" -H "X-API-Key: $limited" "$(url d /v1/me)")
     grep -qi '^x-quota-limit:' <<<"$headers" || die "the limited key's /v1/me carries no X-Quota-Limit: $headers"
     grep -q '"credits"' "$RESULTS/d-me.json" || die "the limited key's /v1/me shows no credits: $(cat "$RESULTS/d-me.json")"
     run_wrk d-warm-plain "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+    run_wrk d-warm-hooked "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $hooked"
     run_wrk d-warm-limited "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $limited"
     # The server's own CPU (user + system, from /proc) per request, beside the rate: the rate also pays
     # for the load generator on the same cores, and for the limited key's longer answer (its X-Quota-*
     # fields, its quota and credits in the body) that wrk has to read.
     cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${SERVER_PID[d]}/stat"; }
     local hz; hz=$(getconf CLK_TCK)
-    local plain_rps=() limited_rps=() plain_p99=() limited_p99=() plain_cpu=() limited_cpu=() r t0 cpu
+    local plain_rps=() hooked_rps=() limited_rps=() plain_p99=() hooked_p99=() limited_p99=() plain_cpu=() hooked_cpu=() limited_cpu=() r
+    sample_d() { # sample_d ROUND LABEL KEY -> sets D_RPS D_P99 D_CPU
+        local t0
+        t0=$(cpu_ticks)
+        run_wrk "d-$2-$1" "$CONNECTIONS" "$DURATION" "$(url d /v1/me)" -H "X-API-Key: $3"
+        D_CPU=$(awk -v t=$(( $(cpu_ticks) - t0 )) -v n="$W_REQUESTS" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+        D_RPS=$W_RPS D_P99=$W_P99
+        note_errors "d $2 /v1/me round $1" "$W_NON2XX" "$W_ERRORS"
+        printf '  round %d  %-12s %10.1f req/s  p99 %7s ms  server CPU %s µs/request\n' "$1" "$2 key" "$W_RPS" "$(us_to_ms "$W_P99")" "$D_CPU" >&2
+    }
     for r in $(seq 1 "$ROUNDS"); do
-        t0=$(cpu_ticks)
-        run_wrk "d-plain-$r" "$CONNECTIONS" "$DURATION" "$(url d /v1/me)" -H "X-API-Key: $CLIENT_KEY"
-        cpu=$(awk -v t=$(( $(cpu_ticks) - t0 )) -v n="$W_REQUESTS" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
-        note_errors "d plain /v1/me round $r" "$W_NON2XX" "$W_ERRORS"
-        plain_rps+=("$W_RPS"); plain_p99+=("$W_P99"); plain_cpu+=("$cpu")
-        printf '  round %d  plain key    %10.1f req/s  p99 %7s ms  server CPU %s µs/request\n' "$r" "$W_RPS" "$(us_to_ms "$W_P99")" "$cpu" >&2
-        t0=$(cpu_ticks)
-        run_wrk "d-limited-$r" "$CONNECTIONS" "$DURATION" "$(url d /v1/me)" -H "X-API-Key: $limited"
-        cpu=$(awk -v t=$(( $(cpu_ticks) - t0 )) -v n="$W_REQUESTS" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
-        note_errors "d limited /v1/me round $r" "$W_NON2XX" "$W_ERRORS"
-        limited_rps+=("$W_RPS"); limited_p99+=("$W_P99"); limited_cpu+=("$cpu")
-        printf '  round %d  limited key  %10.1f req/s  p99 %7s ms  server CPU %s µs/request\n' "$r" "$W_RPS" "$(us_to_ms "$W_P99")" "$cpu" >&2
+        sample_d "$r" plain "$CLIENT_KEY"; plain_rps+=("$D_RPS"); plain_p99+=("$D_P99"); plain_cpu+=("$D_CPU")
+        sample_d "$r" hooked "$hooked"; hooked_rps+=("$D_RPS"); hooked_p99+=("$D_P99"); hooked_cpu+=("$D_CPU")
+        sample_d "$r" limited "$limited"; limited_rps+=("$D_RPS"); limited_p99+=("$D_P99"); limited_cpu+=("$D_CPU")
     done
     local after spent
     after=$(api d GET /v1/me "$limited" | json_field credits.remaining)
@@ -383,11 +390,16 @@ scenario_d() {
     row "d limits" "limited key p99 ms (median)" "$(us_to_ms "$(median "${limited_p99[@]}")")" "" ""
     row "d limits" "credits the limited key spent (one per admitted request, warm-up and checks included)" "$spent" "" ""
     row "d limits" "median limited rps ÷ median plain rps" "$ratio_d" ">= 0.95" "$(check "$ratio_d" ">=" 0.95)"
-    local pc lc
+    local pc lc hm hc
     pc=$(median "${plain_cpu[@]}"); lc=$(median "${limited_cpu[@]}")
+    hm=$(median "${hooked_rps[@]}"); hc=$(median "${hooked_cpu[@]}")
     row "d limits" "server CPU µs per request, plain key (median; runs: ${plain_cpu[*]})" "$pc" "" ""
     row "d limits" "server CPU µs per request, limited key (median; runs: ${limited_cpu[*]})" "$lc" "" ""
     row "d limits" "median limited server CPU ÷ median plain" "$(ratio "$lc" "$pc")" "" ""
+    row "d limits" "key of a tenant with only a webhook subscribed to every event: /v1/me req/s (median; runs: ${hooked_rps[*]})" "$hm" "" ""
+    row "d limits" "server CPU µs per request, that key (median; runs: ${hooked_cpu[*]})" "$hc" "" ""
+    row "d limits" "median webhook-subscribed rps ÷ median plain rps" "$(ratio "$hm" "$pm")" ">= 0.95" "$(check "$(ratio "$hm" "$pm")" ">=" 0.95)"
+    row "d limits" "median webhook-subscribed server CPU ÷ median plain" "$(ratio "$hc" "$pc")" "" ""
 }
 
 # ---- scenario b: key-count scaling ---------------------------------------------------------------
