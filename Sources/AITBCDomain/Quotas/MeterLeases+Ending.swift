@@ -36,11 +36,7 @@ extension MeterLeases: LeaseHolder {
     }
 
     /// Gives back every unspent unit of the slices `matching` selects (all: at a flush and at shutdown).
-    public func release(matching: @escaping @Sendable (Meter) -> Bool = { _ in true }) async {
-        _ = try? await leasing.run { [self] in await returnUnits(matching: matching) }
-    }
-
-    private func returnUnits(matching: (Meter) -> Bool) async {
+    public func release(matching: (Meter) -> Bool = { _ in true }) async {
         let taken = state.withLock { held -> [(Meter, Held)] in
             var taken: [(Meter, Held)] = []
             // The entry stays (empty): a refund of a request charged before this still finds its slice.

@@ -39,8 +39,7 @@ public final class MeterLeases: Sendable {
     static let maximumRounds = 32
 
     let state = Mutex([Meter: Held]())
-    /// One lease at a time, and releases between them: what is held plus what the counter has is
-    /// then never read while units are on their way back.
+    /// One lease at a time (the dashboard's gauge reads between them).
     let leasing = AsyncSerialGate()
     /// Counters the store found spent, refused from memory meanwhile.
     public let refusals = MeterRefusals()

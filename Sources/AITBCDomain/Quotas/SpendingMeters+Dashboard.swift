@@ -20,7 +20,7 @@ extension SpendingMeters {
                 continue
             }
             let meter = Meter.quota(tenantID: principal.tenant.id, period: period)
-            // Behind the leasing gate: no slice is on its way back between the two reads.
+            // Behind the leasing gate: no lease moves units between the two reads.
             let remaining: Int
             do {
                 remaining = try await leases.leasing.run {
