@@ -152,15 +152,18 @@ public final class MeterLeases: Sendable {
         }
         var quotas: [(meter: Meter, periodStart: Int64)] = []
         var credits: (meter: Meter, cost: Int, periodStart: Int64)?
+        var creditsRemaining: Int?
         for need in needs {
             held[need.meter]?.units -= need.units
             if case .credits = need.kind {
                 credits = (need.meter, need.units, held[need.meter]?.periodStart ?? need.periodStart)
+                creditsRemaining = held[need.meter].map { $0.units + $0.remainingBeyond }
             } else {
                 quotas.append((need.meter, need.periodStart))
             }
         }
-        return SpendingMeters.Charge(quotas: quotas, credits: credits, quota: tightest(held, needs, now: now))
+        return SpendingMeters.Charge(
+            quotas: quotas, credits: credits, quota: tightest(held, needs, now: now), creditsRemaining: creditsRemaining)
     }
 
     static func isCurrent(_ held: Held, _ need: Need) -> Bool {

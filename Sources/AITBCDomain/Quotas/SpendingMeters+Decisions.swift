@@ -48,7 +48,8 @@ extension SpendingMeters {
             state.dirty.insert(meter)
         }
         return Charge(
-            quotas: quotaCharges, credits: creditCharge, quota: tightest(state, meters: meters, quota: quota, now: now))
+            quotas: quotaCharges, credits: creditCharge, quota: tightest(state, meters: meters, quota: quota, now: now),
+            creditsRemaining: creditCharge.flatMap { charged in state.counts[charged.meter]?.value })
     }
 
     /// `count` of `meter` just moved by a request, with the thresholds it crossed marked and their

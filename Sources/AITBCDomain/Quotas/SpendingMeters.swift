@@ -48,6 +48,8 @@ public final class SpendingMeters: Sendable {
         /// The balance charged, the credits taken and the refill period they were taken in.
         var credits: (meter: Meter, cost: Int, periodStart: Int64)?
         public let quota: QuotaState?
+        /// The key's balance after this charge, when credits were charged.
+        public var creditsRemaining: Int?
     }
 
     /// Charges one request of `principal` to its tenant's quotas and `cost` credits to its key's
@@ -134,6 +136,14 @@ public final class SpendingMeters: Sendable {
         }
         return CreditBalance(
             remaining: remaining, refill: credits.refill, nextRefillUnixSeconds: credits.refill?.interval.end(containing: now))
+    }
+
+    /// The balance of `key` as a charge just left it (``Charge/creditsRemaining``): nothing is read
+    /// again. Nil for a key without credits.
+    public func balance(of key: APIKeyRecord, charged remaining: Int) -> CreditBalance? {
+        guard let credits = key.credits else { return nil }
+        return CreditBalance(
+            remaining: remaining, refill: credits.refill, nextRefillUnixSeconds: credits.refill?.interval.end(containing: time.now()))
     }
 
     /// Sets the balance of key `keyID` to `remaining` (creation, a top-up) and writes it at once;

@@ -20,6 +20,8 @@ public struct CoordinatorRequestContext: RequestContext {
     public var rateDecision: RateDecision?
     /// The tightest quota's state after this request, when a quota applies.
     public var quota: QuotaState?
+    /// The key's credit balance after this request, when it spends credits and was charged.
+    public var creditsRemaining: Int?
     /// Set while request logging is on, for the key id.
     var requestLog: RequestLogEntry?
 
@@ -41,6 +43,8 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
     public let rateDecision: RateDecision
     /// The tightest quota's state after this request, when a quota applies (`GET /v1/me`).
     public let quota: QuotaState?
+    /// The key's credit balance after this request, when it spends credits and was charged (`GET /v1/me`).
+    public let creditsRemaining: Int?
     /// The connection the request came on.
     public let channel: any Channel
 
@@ -52,6 +56,7 @@ public struct AuthenticatedRequestContext: ChildRequestContext {
         self.principal = principal
         self.rateDecision = decision
         self.quota = context.quota
+        self.creditsRemaining = context.creditsRemaining
         self.channel = context.channel
     }
 

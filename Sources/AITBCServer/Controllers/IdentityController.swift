@@ -46,7 +46,13 @@ struct IdentityController {
                 cache.set(CachedMe(view: view, parts: parts, scopes: key.scopes, allowedIPs: key.allowedIPs), for: key.id)
             }
             // Quotas and credits change with every request: their numbers are written each time, like the rate limit's.
-            let credits = key.credits == nil ? nil : try await meters?.balance(of: key)?.view
+            // The balance the admission's charge left (no second read); when none was taken, read it.
+            let credits: CreditsView?
+            if let remaining = context.creditsRemaining, let meters {
+                credits = meters.balance(of: key, charged: remaining)?.view
+            } else {
+                credits = key.credits == nil ? nil : try await meters?.balance(of: key)?.view
+            }
             return Response(
                 status: .ok, headers: Self.contentType,
                 body: ResponseBody(

@@ -38,7 +38,12 @@ struct JSONWriter {
 
     mutating func date(_ value: Date?) {
         guard let value else { return raw("null") }
-        string(RFC3339.string(from: value))
+        let written: Void? = RFC3339.withFixedWidthText(of: value) { text in
+            buffer.writeInteger(UInt8(ascii: "\""))
+            buffer.writeBytes(text)
+            buffer.writeInteger(UInt8(ascii: "\""))
+        }
+        if written == nil { string(RFC3339.string(from: value)) }
     }
 
     /// A JSON string literal with the escapes JSON requires.

@@ -59,6 +59,7 @@ struct APIKeyMiddleware: RouterMiddleware {
             throw error
         }
         context.quota = admission.charge?.quota
+        context.creditsRemaining = admission.charge?.creditsRemaining
         do {
             context.principal = try await authenticator.principal(principal, actingIn: request.headers[Self.tenantHeader])
             context.rateDecision = admission.decision
