@@ -7,14 +7,10 @@ import Testing
 /// with the store's semantics: never more admitted than the counter holds, refusals and refunds
 /// that find their slice, and changes that end slices.
 @Suite struct MeterLeasesTests {
-    let start = Date(timeIntervalSince1970: 1_795_000_000)
+    let start = MeterFixture.start
 
     func principal(quota: RequestQuota? = nil, credits: KeyCredits? = nil) -> Principal {
-        Principal(
-            key: APIKeyRecord(
-                id: "key_a", tenantID: "t1", name: "a", role: .client, scopes: nil, digest: APIKeyDigest(of: "a"), hint: "",
-                createdAt: start, credits: credits),
-            tenant: Tenant(id: "t1", name: "t1", plan: "free", createdAt: start), tenantLimit: 1000, quota: quota)
+        MeterFixture.principal(quota: quota, credits: credits, at: start)
     }
 
     @Test func threeInstancesOnOneCounterNeverAdmitMoreThanTheQuota() async throws {

@@ -7,16 +7,11 @@ import Testing
 /// flood past it costs no lease transaction; the period's end, a refill, a change to the tenant or
 /// key (here or heard of), units given back and the recheck interval each make the store decide again.
 @Suite struct MeterRefusalsTests {
-    /// 2026-11-18T23:59:00Z.
-    static let lateEvening = Date(timeIntervalSince1970: 1_795_046_340)
-    static let midnight = Date(timeIntervalSince1970: 1_795_046_400)
+    static let lateEvening = MeterFixture.lateEvening
+    static let midnight = MeterFixture.midnight
 
     func principal(quota: RequestQuota? = nil, credits: KeyCredits? = nil) -> Principal {
-        Principal(
-            key: APIKeyRecord(
-                id: "key_a", tenantID: "t1", name: "a", role: .client, scopes: nil, digest: APIKeyDigest(of: "a"), hint: "",
-                createdAt: Self.lateEvening, credits: credits),
-            tenant: Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.lateEvening), tenantLimit: 1000, quota: quota)
+        MeterFixture.principal(quota: quota, credits: credits, at: Self.lateEvening)
     }
 
     func refusal(_ meters: SpendingMeters, _ caller: Principal, cost: Int = 1) async -> ErrorCode? {

@@ -7,16 +7,11 @@ import Testing
 /// request that crosses a threshold makes its event, written with the counters' write-behind; the
 /// one before does not, none comes twice, and a new period, a top-up or a refill arms them again.
 @Suite struct MeterThresholdEventTests {
-    /// 2026-11-18T23:59:00Z.
-    static let lateEvening = Date(timeIntervalSince1970: 1_795_046_340)
-    static let midnight = Date(timeIntervalSince1970: 1_795_046_400)
+    static let lateEvening = MeterFixture.lateEvening
+    static let midnight = MeterFixture.midnight
 
     func principal(quota: RequestQuota? = nil, credits: KeyCredits? = nil) -> Principal {
-        Principal(
-            key: APIKeyRecord(
-                id: "key_a", tenantID: "t1", name: "a", role: .client, scopes: nil, digest: APIKeyDigest(of: "a"), hint: "",
-                createdAt: Self.lateEvening, credits: credits),
-            tenant: Tenant(id: "t1", name: "t1", plan: "free", createdAt: Self.lateEvening), tenantLimit: 1000, quota: quota)
+        MeterFixture.principal(quota: quota, credits: credits, at: Self.lateEvening)
     }
 
     /// Charges one request and flushes; the events written with that flush.

@@ -7,15 +7,10 @@ import Testing
 /// Quota and credit counters in memory: UTC calendar periods, all-or-nothing charges, refunds,
 /// refills, the plans setting's quota syntax, and counters written behind and read back.
 @Suite struct SpendingMetersTests {
-    /// 2026-11-18T11:06:40Z.
-    let start = Date(timeIntervalSince1970: 1_795_000_000)
+    let start = MeterFixture.start
 
     func principal(quota: RequestQuota? = nil, credits: KeyCredits? = nil, key: String = "key_a") -> Principal {
-        Principal(
-            key: APIKeyRecord(
-                id: key, tenantID: "t1", name: key, role: .client, scopes: nil, digest: APIKeyDigest(of: key), hint: "",
-                createdAt: start, credits: credits),
-            tenant: Tenant(id: "t1", name: "t1", plan: "free", createdAt: start), tenantLimit: 1000, quota: quota)
+        MeterFixture.principal(quota: quota, credits: credits, key: key, name: key, at: start)
     }
 
     static func date(_ text: String) -> Date { RFC3339.date(from: text)! }

@@ -3,7 +3,9 @@ enum SQLiteMigrations {
     static let all = core + features
 
     /// Each feature's migrations, from its own `Migrations+Feature.swift` (versions stay increasing).
-    static let features: [(version: Int, statements: [String])] = [allowList, quotas, webhooks, meterAlerts, webhookRetention]
+    static let features: [(version: Int, statements: [String])] = [
+        allowList, quotas, webhooks, meterAlerts, PortableMigrations.webhookRetention,
+    ]
 
     static let core: [(version: Int, statements: [String])] = [
         (

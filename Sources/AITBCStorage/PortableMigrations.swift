@@ -1,4 +1,6 @@
-extension PostgresMigrations {
+/// Migrations whose SQL SQLite and PostgreSQL both accept as written: one copy, listed by both
+/// ``SQLiteMigrations/features`` and ``PostgresMigrations/features`` under the same version.
+enum PortableMigrations {
     /// Indexes the retention janitor's webhook batches use: old deliveries and events by age, and an
     /// event's deliveries (an event goes only once none is left).
     static let webhookRetention = (
