@@ -62,17 +62,26 @@ public final class SpendingMeters: Sendable {
         if let leases { return try await leases.charge(principal, cost: cost, quota: quota, credits: credits) }
         let now = time.now()
         var meters: [Meter] = []
+        meters.reserveCapacity(3)
         if let quota {
             for period in QuotaPeriod.allCases where quota.limit(over: period) != nil {
                 meters.append(.quota(tenantID: principal.tenant.id, period: period))
             }
         }
         if credits != nil { meters.append(.credits(keyID: principal.key.id)) }
+        let limits = quota ?? RequestQuota()
+        // Every counter is in memory after its first use: decided under one lock, nothing read.
+        if let charged = try state.withLock({ state -> Charge? in
+            for meter in meters where state.counts[meter] == nil { return nil }
+            return try Self.charge(
+                &state, meters: meters, quota: limits, credits: credits, cost: cost, now: now, tenantID: principal.key.tenantID)
+        }) {
+            return charged
+        }
         try await load(meters)
         return try state.withLock { state in
             try Self.charge(
-                &state, meters: meters, quota: quota ?? RequestQuota(), credits: credits, cost: cost, now: now,
-                tenantID: principal.key.tenantID)
+                &state, meters: meters, quota: limits, credits: credits, cost: cost, now: now, tenantID: principal.key.tenantID)
         }
     }
 
