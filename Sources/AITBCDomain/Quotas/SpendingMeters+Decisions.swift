@@ -2,54 +2,84 @@ import AITBCWire
 import Foundation
 
 extension SpendingMeters {
-    /// Checks every counter among `meters`, then charges them all, or throws having charged none.
+    /// Checks every counter among `meters`, then charges them all, or throws having charged none;
+    /// nil, having charged none, when one of them is not in memory yet and `loaded` says they all are.
+    ///
+    /// On every metered request: each counter is looked up once and written once, and the tightest
+    /// quota's state is made from the counts in hand (no further lookups).
     static func charge(
         _ state: inout State, meters: [Meter], quota: RequestQuota, credits: KeyCredits?, cost: Int, now: Date,
-        tenantID: String
-    ) throws -> Charge {
+        tenantID: String, loaded: Bool = false
+    ) throws -> Charge? {
         var quotaCharges: [(meter: Meter, periodStart: Int64)] = []
+        quotaCharges.reserveCapacity(meters.count)
         var creditCharge: (meter: Meter, cost: Int, periodStart: Int64)?
         var exceeded: (period: QuotaPeriod, limit: Int, end: Int64)?
+        /// The balance, when it holds less than `cost`.
+        var shortOfCredits: Int?
+        // The quotas as they stand before this request, and as they will stand after it.
+        var before: QuotaState?
+        var after: QuotaState?
+        let observed = Int64(now.timeIntervalSince1970.rounded(.down))
         var updates: [(Meter, MeterCount)] = []
+        updates.reserveCapacity(meters.count)
         for meter in meters {
+            let stored = state.counts[meter]
+            if loaded, stored == nil { return nil }
             switch meter {
             case .quota(_, let period):
                 guard let limit = quota.limit(over: period) else { continue }
-                let count = currentUse(state.counts[meter], period: period, now: now)
+                let count = currentUse(stored, period: period, now: now)
+                let end = period.end(containing: now)
+                before = tighter(
+                    before,
+                    QuotaState(
+                        period: period, limit: limit, remaining: max(0, limit - count.value), resetUnixSeconds: end,
+                        observedAtUnixSeconds: observed))
                 if count.value + 1 > limit {
                     // When both are spent, the month's end is the one worth waiting for.
-                    let end = period.end(containing: now)
                     if exceeded.map({ $0.end < end }) ?? true { exceeded = (period, limit, end) }
                     continue
                 }
                 quotaCharges.append((meter, count.periodStart))
                 var updated = count
                 updated.value += 1
+                after = tighter(
+                    after,
+                    QuotaState(
+                        period: period, limit: limit, remaining: max(0, limit - updated.value), resetUnixSeconds: end,
+                        observedAtUnixSeconds: observed))
                 updates.append((meter, updated))
             case .credits:
                 guard let credits else { continue }
-                let balance = currentBalance(state.counts[meter], refill: credits.refill, now: now)
+                let balance = currentBalance(stored, refill: credits.refill, now: now)
+                if balance.value - cost < 0 { shortOfCredits = balance.value }
                 creditCharge = (meter, cost, balance.periodStart)
                 var updated = balance
                 updated.value -= cost
                 updates.append((meter, updated))
             }
         }
-        let tightestBefore = tightest(state, meters: meters, quota: quota, now: now)
         if let exceeded {
-            throw quotaExceeded(exceeded.period, limit: exceeded.limit, end: exceeded.end, now: now, state: tightestBefore)
+            throw quotaExceeded(exceeded.period, limit: exceeded.limit, end: exceeded.end, now: now, state: before)
         }
-        if let creditCharge, let update = updates.last(where: { $0.0 == creditCharge.meter }), update.1.value < 0 {
-            throw creditsExhausted(
-                remaining: update.1.value + cost, cost: cost, refill: credits?.refill, now: now, quota: tightestBefore)
+        if let shortOfCredits {
+            throw creditsExhausted(remaining: shortOfCredits, cost: cost, refill: credits?.refill, now: now, quota: before)
         }
+        var creditsRemaining: Int?
         for (meter, count) in updates {
-            state.counts[meter] = alerting(meter, count, limit: quota, tenantID: tenantID, events: &state.events, now: now)
+            let alerted = alerting(meter, count, limit: quota, tenantID: tenantID, events: &state.events, now: now)
+            state.counts[meter] = alerted
             state.dirty.insert(meter)
+            if case .credits = meter { creditsRemaining = alerted.value }
         }
-        return Charge(
-            quotas: quotaCharges, credits: creditCharge, quota: tightest(state, meters: meters, quota: quota, now: now),
-            creditsRemaining: creditCharge.flatMap { charged in state.counts[charged.meter]?.value })
+        return Charge(quotas: quotaCharges, credits: creditCharge, quota: after, creditsRemaining: creditsRemaining)
+    }
+
+    /// The state with fewer requests left (ties: the one seen first, the shorter period).
+    static func tighter(_ current: QuotaState?, _ candidate: QuotaState) -> QuotaState {
+        guard let current, current.remaining <= candidate.remaining else { return candidate }
+        return current
     }
 
     /// `count` of `meter` just moved by a request, with the thresholds it crossed marked and their

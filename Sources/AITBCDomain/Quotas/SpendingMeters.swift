@@ -71,10 +71,10 @@ public final class SpendingMeters: Sendable {
         if credits != nil { meters.append(.credits(keyID: principal.key.id)) }
         let limits = quota ?? RequestQuota()
         // Every counter is in memory after its first use: decided under one lock, nothing read.
-        if let charged = try state.withLock({ state -> Charge? in
-            for meter in meters where state.counts[meter] == nil { return nil }
-            return try Self.charge(
-                &state, meters: meters, quota: limits, credits: credits, cost: cost, now: now, tenantID: principal.key.tenantID)
+        if let charged = try state.withLock({ state in
+            try Self.charge(
+                &state, meters: meters, quota: limits, credits: credits, cost: cost, now: now, tenantID: principal.key.tenantID,
+                loaded: true)
         }) {
             return charged
         }
