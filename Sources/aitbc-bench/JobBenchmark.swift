@@ -134,9 +134,8 @@ struct Handoff: AsyncParsableCommand {
                 "/v1/miners/register?miner_id=idle-\(run)-\(index)", key: target.minerKey,
                 body: #"{"capabilities": {"gpu": {"model": "RTX 4090", "memory_gb": 24}}}"#)
         }
-        let idleMiners = self.idleMiners
         // The poll counts as waiting once the miner's instance has more polls in its queue than the idle miners alone.
-        let waiting: @Sendable () async throws -> Void = { [operatorKey, minerHTTP] in
+        let waiting: @Sendable () async throws -> Void = { [operatorKey, minerHTTP, idleMiners] in
             guard !operatorKey.isEmpty else {
                 try await Task.sleep(for: .milliseconds(20))
                 return
