@@ -126,8 +126,8 @@ if [[ $QUICK -eq 1 ]]; then
     JSON_ARGS=(--rounds 2)
     BOUNDS_ARGS=(--jobs 10000 --samples 100)
     ISOLATION_ARGS=(--duration 2)
-    SCALE_ARGS=(--duration 2 --trials 10)
-    STORAGE_ARGS=(--duration 2 --rounds 1 --jobs 200 --samples 50)
+    SCALE_ARGS=(--duration 2 --rounds 1 --trials 10)
+    STORAGE_ARGS=(--duration 2 --rounds 1 --scaleout-rounds 1 --jobs 200 --samples 50)
 else
     RUN_ARGS=(); JOBS_ARGS=(); JSON_ARGS=(); BOUNDS_ARGS=(); ISOLATION_ARGS=(); SCALE_ARGS=(); STORAGE_ARGS=()
 fi

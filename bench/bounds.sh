@@ -3,7 +3,8 @@
 #   1. memory per queued job and start-up time with N queued jobs (seeded straight into the database),
 #      for typical constraints and for 16 KiB ones;
 #   2. submit → waiting miner p99 alone, and with 10,000 queued jobs no miner can run and 1,000 other
-#      miners long-polling (matching must not grow with unrelated jobs or miners).
+#      miners long-polling (matching must not grow with unrelated jobs or miners), measured as jobs.sh
+#      and storage.sh measure it (bench/lib/handoff.sh: a fresh server each).
 # With --baseline REV, the same runs against the coordinator built at REV, side by side (--baseline-bin
 # PATH: an aitbc-coordinator already built). Start-up is the server's own figure (its notice-level
 # "startup_ms=" line: start of main → listening, then /ready); a build without that line is timed from
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
         --samples) SAMPLES="$2"; shift 2 ;;
         --jobs) JOBS="$2"; shift 2 ;;
         --skip-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -122,14 +123,13 @@ for entry in "${BINS[@]}"; do
 done
 
 echo "==> submit → waiting miner, alone and beside 10,000 unrunnable queued jobs and 1,000 idle long-polling miners"
+HANDOFF_LOGS="$DIR"
+source bench/lib/handoff.sh
 for entry in "${BINS[@]}"; do
     name=${entry%%:*}; bin=${entry#*:}
     for load in "0 0" "10000 1000"; do
         set -- $load
-        start "$bin" "$DIR/$name-match-$1.sqlite"
-        printf '%-9s ' "$name"
-        "$BENCH" handoff --url "http://127.0.0.1:$PORT" --client-key bench-client-key-0001 --miner-key bench-miner-key-0001 \
-            --samples "$SAMPLES" --background-jobs "$1" --idle-miners "$2"
-        stop
+        handoff_run "$name" "$bin" "sqlite:$DIR/$name-match-$1.sqlite" "$SAMPLES" --background-jobs "$1" --idle-miners "$2"
+        rm -f "$DIR/$name-match-$1.sqlite"*
     done
 done

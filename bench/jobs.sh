@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Job-flow benchmark: jobs per second end to end (submit → assign → result) with 1, 8 and 32
-# polling miners, the submit-to-waiting-miner hand-off latency (p50/p99) on SQLite, and the
-# in-process cost of one rate-limit decision (tenant and key budgets; nanoseconds and allocations).
+# polling miners on SQLite, the submit-to-waiting-miner hand-off latency (p50/p99) on a fresh SQLite
+# server (bench/lib/handoff.sh, as storage.sh and bounds.sh measure it), and the in-process cost of
+# one rate-limit decision (tenant and key budgets; nanoseconds and allocations).
 # Usage: bash bench/jobs.sh [--jobs N] [--samples N] [--decisions N] [--skip-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
         --samples) SAMPLES="$2"; shift 2 ;;
         --decisions) DECISIONS="$2"; shift 2 ;;
         --skip-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -47,7 +48,11 @@ for MINERS in 1 8 32; do
     "$BIN/aitbc-bench" throughput --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER \
         --miners "$MINERS" --jobs "$JOBS"
 done
-echo "==> hand-off latency: submit → waiting miner receives it"
-"$BIN/aitbc-bench" handoff --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER --samples "$SAMPLES"
+kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=""
+echo "==> hand-off latency: submit → waiting miner receives it (a fresh SQLite server)"
+BENCH="$BIN/aitbc-bench"
+HANDOFF_LOGS="$DIR"
+source bench/lib/handoff.sh
+handoff_run sqlite "$BIN/aitbc-coordinator" "sqlite:$DIR/handoff.sqlite" "$SAMPLES"
 echo "==> in-process rate-limit decision (tenant and key budgets, 1000 callers)"
 "$BIN/aitbc-bench" limiter --decisions "$DECISIONS"

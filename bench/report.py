@@ -159,28 +159,24 @@ def scale(text):
     labels = {"one-direct": "one instance on PostgreSQL, direct", "one-nginx": "one instance behind nginx",
               "three-nginx": "three instances behind nginx"}
     for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] in labels and not line.startswith(" "):
-            rows.append([labels[parts[0]], thousands(parts[1]), parts[2]])
-        elif line.startswith(("rate-limit over-admission", "revocation propagation", "three instances behind nginx /")):
+        row = re.match(r"^(\S+)\s+(\d+) req/s\s+p99 ([\d.]+ ms)\s+\(median of (\d+): (.*)\)$", line)
+        if row and row.group(1) in labels:
+            rows.append([labels[row.group(1)], thousands(row.group(2)), row.group(3), f"{row.group(4)} ({row.group(5)})"])
+        elif line.startswith(("rate-limit over-admission", "revocation propagation", "three instances behind nginx")):
             note = re.sub(r"\s+", " ", line.strip())
             if note not in notes:
                 notes.append(note)
     if not rows:
         return ""
-    seen, unique = set(), []
-    for row in rows:
-        if row[0] not in seen:
-            seen.add(row[0])
-            unique.append(row)
-    return table(["authenticated `GET /v1/me`", "req/s", "p99"], unique) + "\n\n" + "\n".join(f"- {n}" for n in notes)
+    return (table(["authenticated `GET /v1/me`", "req/s (median)", "p99 (median)", "samples (req/s)"], rows)
+            + "\n\n" + "\n".join(f"- {n}" for n in notes))
 
 
 def storage(text):
     rates, ratios, notes = [], [], []
     summary = text.split("Summary", 1)[-1].splitlines()[1:]
     for line in summary:
-        rate = re.match(r"^(\S+)\s+(\d+) req/s \(mean of (\d+)\)$", line)
+        rate = re.match(r"^(\S+)\s+(\d+) req/s \((?:mean|median) of (\d+)\)$", line)
         ratio = re.match(r"^(.*?)\s{2,}([\d.]+)\s+\(target (.*)\)$", line)
         if rate:
             rates.append([f"`{rate.group(1)}`", thousands(rate.group(2)), rate.group(3)])

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Scaling out: three aitbc-coordinator instances on one PostgreSQL behind nginx (round-robin) vs
-# one instance. Measures authenticated throughput and p99 (wrk), the rate-limit over-admission
-# across instances, and how long a revocation takes to reach the other instances.
+# one instance. Measures authenticated GET /v1/me throughput and p99 (wrk): one instance direct, then
+# one and three behind nginx alternating over --rounds rounds (bench/lib/scaleout.sh, the same
+# measurement storage.sh makes); then the rate-limit over-admission across instances, and how long a
+# revocation takes to reach the other instances.
 #
 # Installs wrk and nginx when missing (apt-get), starts its own PostgreSQL through scripts/postgres
 # (unless AITBC_TEST_POSTGRES_URL names one), builds the release binary into .build-bench/.
-# Usage: bash bench/scale.sh [--skip-build] [--duration S] [--connections N] [--trials N]
+# Usage: bash bench/scale.sh [--skip-build] [--duration S] [--connections N] [--rounds N] [--trials N]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 DURATION=8
 CONNECTIONS=32
+ROUNDS=3
 TRIALS=100
 DO_BUILD=1
 while [[ $# -gt 0 ]]; do
@@ -19,14 +22,15 @@ while [[ $# -gt 0 ]]; do
         --skip-build) DO_BUILD=0; shift ;;
         --duration) DURATION="$2"; shift 2 ;;
         --connections) CONNECTIONS="$2"; shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
         --trials) TRIALS="$2"; shift 2 ;;
-        -h|--help) sed -n 2,9p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 if [[ -z "${AITBC_TEST_POSTGRES_URL:-}" ]]; then
-    args=(--duration "$DURATION" --connections "$CONNECTIONS" --trials "$TRIALS")
+    args=(--duration "$DURATION" --connections "$CONNECTIONS" --rounds "$ROUNDS" --trials "$TRIALS")
     [[ $DO_BUILD -eq 0 ]] && args+=(--skip-build)
     exec scripts/postgres bash "$0" "${args[@]}"
 fi
@@ -84,40 +88,17 @@ for port in "${PORTS[@]}"; do
     curl -sf "http://127.0.0.1:$port/health" >/dev/null || die "instance on $port did not start (see $RESULTS)"
 done
 
-NGINX_ALL=$(free_port)
-NGINX_ONE=$(free_port)
-cat >"$TMP/nginx.conf" <<CONF
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    upstream three { server 127.0.0.1:${PORTS[0]}; server 127.0.0.1:${PORTS[1]}; server 127.0.0.1:${PORTS[2]}; keepalive 128; }
-    upstream one { server 127.0.0.1:${PORTS[0]}; keepalive 128; }
-    server { listen 127.0.0.1:$NGINX_ALL; location / { proxy_pass http://three; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-    server { listen 127.0.0.1:$NGINX_ONE; location / { proxy_pass http://one; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-CONF
-nginx -c "$TMP/nginx.conf" -p "$TMP" || die "nginx did not start"
-
-bench() {
-    local name="$1" url="$2"
-    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "X-API-Key: $CLIENT_KEY" "$url" >"$RESULTS/wrk-$name.txt"
-    local rps p99
-    rps=$(awk '/Requests\/sec/ {print $2}' "$RESULTS/wrk-$name.txt")
-    p99=$(awk '$1 == "99%" {print $2}' "$RESULTS/wrk-$name.txt")
-    echo "$name $rps $p99"
-}
+source "$ROOT/bench/lib/scaleout.sh"
+scaleout_nginx "$TMP" "${PORTS[@]}" || die "nginx did not start"
+NGINX_ALL=$SCALEOUT_THREE
 
 log "warming up"
-wrk -t1 -c8 -d2s -H "X-API-Key: $CLIENT_KEY" "http://127.0.0.1:$NGINX_ALL/v1/me" >/dev/null
-log "throughput: authenticated GET /v1/me, ${DURATION}s per sample, $CONNECTIONS connections"
-{
-    bench one-direct "http://127.0.0.1:${PORTS[0]}/v1/me"
-    bench one-nginx "http://127.0.0.1:$NGINX_ONE/v1/me"
-    bench three-nginx "http://127.0.0.1:$NGINX_ALL/v1/me"
-} | tee "$RESULTS/throughput.txt"
+wrk -t1 -c8 -d2s -H "X-API-Key: $CLIENT_KEY" "http://127.0.0.1:${PORTS[0]}/v1/me" >/dev/null
+log "throughput: authenticated GET /v1/me, ${DURATION}s per sample, $CONNECTIONS connections; then $ROUNDS round(s) of one vs three behind nginx"
+scaleout_sample "$RESULTS" one-direct "http://127.0.0.1:${PORTS[0]}/v1/me" "$CLIENT_KEY" "$CONNECTIONS" "$DURATION" \
+    | tee "$RESULTS/throughput.txt" >&2
+scaleout_measure "$RESULTS" "$CLIENT_KEY" "$CONNECTIONS" "$DURATION" "$ROUNDS" | tee "$RESULTS/scaleout-summary.txt"
+cat "$RESULTS/scaleout.txt" >>"$RESULTS/throughput.txt"
 
 log "over-admission and revocation propagation"
 python3 bench/scale_probe.py --operator-key "$OPERATOR_KEY" --trials "$TRIALS" \
@@ -126,8 +107,17 @@ python3 bench/scale_probe.py --operator-key "$OPERATOR_KEY" --trials "$TRIALS" \
 
 echo
 echo "Summary (results in $RESULTS)"
-awk '{printf "%-12s %10s req/s  p99 %s\n", $1, $2, $3}' "$RESULTS/throughput.txt"
-awk 'NR == 1 {one = $2} $1 == "three-nginx" {three = $2} $1 == "one-nginx" {single = $2}
-     END {printf "three instances behind nginx / one instance behind nginx: %.2f\n", three / single;
-          printf "three instances behind nginx / one instance direct:       %.2f\n", three / one}' "$RESULTS/throughput.txt"
+python3 - "$RESULTS/throughput.txt" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, rps, p99 = line.split()
+    rows.setdefault(name, []).append((float(rps), float(p99)))
+for name, samples in rows.items():
+    median = statistics.median(rps for rps, _ in samples)
+    p99 = statistics.median(p99 for _, p99 in samples)
+    runs = " ".join(f"{rps:.0f}" for rps, _ in samples)
+    print(f"{name:12} {median:10.0f} req/s  p99 {p99:.2f} ms  (median of {len(samples)}: {runs})")
+PY
+cat "$RESULTS/scaleout-summary.txt"
 cat "$RESULTS/probe.txt"

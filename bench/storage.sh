@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Where storage decides (issue 14), in one run: /v1/me on PostgreSQL ÷ on SQLite, PostgreSQL
-# transactions per admitted request, durable POST /v1/jobs ÷ /v1/me on both backends, three
-# instances behind nginx ÷ one behind nginx, and jobs end to end with 1/8/32 miners plus the
-# submit → waiting miner hand-off on SQLite (this build, and the baseline's with --baseline-bin).
+# Where storage decides (issue 14), in one run: three instances behind nginx ÷ one behind nginx
+# (bench/lib/scaleout.sh, as scale.sh measures it, --scaleout-rounds alternating rounds, first, on
+# fresh instances), /v1/me on PostgreSQL ÷ on SQLite, PostgreSQL transactions per admitted request,
+# durable POST /v1/jobs ÷ /v1/me on both backends (--rounds rounds), jobs end to end with 1/8/32
+# miners on SQLite, and the submit → waiting miner hand-off on SQLite and on PostgreSQL
+# (bench/lib/handoff.sh, as jobs.sh and bounds.sh measure it); this build, and the baseline's
+# with --baseline-bin.
 #
 # Installs wrk and nginx when missing (apt-get), starts its own PostgreSQL through scripts/postgres
 # (unless AITBC_TEST_POSTGRES_URL names one), builds the release binaries into .build-bench/.
 # Usage: bash bench/storage.sh [--skip-build] [--duration S] [--connections N] [--rounds N]
-#                              [--jobs N] [--samples N] [--baseline-bin PATH]
+#                              [--scaleout-rounds N] [--jobs N] [--samples N] [--baseline-bin PATH]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,6 +18,7 @@ cd "$ROOT"
 DURATION=8
 CONNECTIONS=32
 ROUNDS=2
+SCALEOUT_ROUNDS=3
 JOBS=1000
 SAMPLES=300
 BASELINE_BIN=""
@@ -25,16 +29,18 @@ while [[ $# -gt 0 ]]; do
         --duration) DURATION="$2"; shift 2 ;;
         --connections) CONNECTIONS="$2"; shift 2 ;;
         --rounds) ROUNDS="$2"; shift 2 ;;
+        --scaleout-rounds) SCALEOUT_ROUNDS="$2"; shift 2 ;;
         --jobs) JOBS="$2"; shift 2 ;;
         --samples) SAMPLES="$2"; shift 2 ;;
         --baseline-bin) BASELINE_BIN="$2"; shift 2 ;;
-        -h|--help) sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n 2,13p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 if [[ -z "${AITBC_TEST_POSTGRES_URL:-}" ]]; then
-    args=(--duration "$DURATION" --connections "$CONNECTIONS" --rounds "$ROUNDS" --jobs "$JOBS" --samples "$SAMPLES")
+    args=(--duration "$DURATION" --connections "$CONNECTIONS" --rounds "$ROUNDS" --scaleout-rounds "$SCALEOUT_ROUNDS"
+          --jobs "$JOBS" --samples "$SAMPLES")
     [[ $DO_BUILD -eq 0 ]] && args+=(--skip-build)
     [[ -n "$BASELINE_BIN" ]] && args+=(--baseline-bin "$BASELINE_BIN")
     exec scripts/postgres bash "$0" "${args[@]}"
@@ -144,30 +150,21 @@ for port in "$SQLITE_PORT" "${PG_PORTS[0]}"; do
         || die "could not lift test-tenant's limit on port $port"
 done
 
-NGINX_ALL=$(free_port)
-NGINX_ONE=$(free_port)
-cat >"$TMP/nginx.conf" <<CONF
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    upstream three { server 127.0.0.1:${PG_PORTS[0]}; server 127.0.0.1:${PG_PORTS[1]}; server 127.0.0.1:${PG_PORTS[2]}; keepalive 128; }
-    upstream one { server 127.0.0.1:${PG_PORTS[0]}; keepalive 128; }
-    server { listen 127.0.0.1:$NGINX_ALL; location / { proxy_pass http://three; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-    server { listen 127.0.0.1:$NGINX_ONE; location / { proxy_pass http://one; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-CONF
-nginx -c "$TMP/nginx.conf" -p "$TMP" || die "nginx did not start"
+source "$ROOT/bench/lib/scaleout.sh"
+scaleout_nginx "$TMP" "${PG_PORTS[@]}" || die "nginx did not start"
 
 log "warming up every target"
-for url in "http://127.0.0.1:$SQLITE_PORT/v1/me" "http://127.0.0.1:${PG_PORTS[0]}/v1/me" "http://127.0.0.1:$NGINX_ALL/v1/me"; do
+for url in "http://127.0.0.1:$SQLITE_PORT/v1/me" "http://127.0.0.1:${PG_PORTS[0]}/v1/me"; do
     wrk -t1 -c8 -d2s -H "X-API-Key: $CLIENT_KEY" "$url" >/dev/null
 done
 
-log "$ROUNDS round(s), each: /v1/me and POST /v1/jobs on SQLite and PostgreSQL, then nginx one vs three (${DURATION}s, $CONNECTIONS connections)"
+# First, on instances that have served nothing else: the same measurement as scale.sh's.
+log "three instances behind nginx vs one: $SCALEOUT_ROUNDS alternating round(s), ${DURATION}s, $CONNECTIONS connections"
 : >"$RESULTS/samples.txt"
+scaleout_measure "$RESULTS" "$CLIENT_KEY" "$CONNECTIONS" "$DURATION" "$SCALEOUT_ROUNDS" | tee "$RESULTS/scaleout-summary.txt" >&2
+cat "$RESULTS/scaleout.txt" >>"$RESULTS/samples.txt"
+
+log "$ROUNDS round(s), each: /v1/me and POST /v1/jobs on SQLite and PostgreSQL (${DURATION}s, $CONNECTIONS connections)"
 for round in $(seq 1 "$ROUNDS"); do
     cpu_before=$(cpu_us "$SQLITE_PID")
     sample me-sqlite "http://127.0.0.1:$SQLITE_PORT/v1/me" | tee -a "$RESULTS/samples.txt" >&2
@@ -181,14 +178,12 @@ for round in $(seq 1 "$ROUNDS"); do
     sample jobs-sqlite "http://127.0.0.1:$SQLITE_PORT/v1/jobs" "$JOB_BODY" | tee -a "$RESULTS/samples.txt" >&2
     echo "cpu-jobs-sqlite $(($(cpu_us "$SQLITE_PID") - cpu_before)) $(admitted jobs-sqlite)" | tee -a "$RESULTS/samples.txt" >&2
     sample jobs-postgres "http://127.0.0.1:${PG_PORTS[0]}/v1/jobs" "$JOB_BODY" | tee -a "$RESULTS/samples.txt" >&2
-    sample one-nginx "http://127.0.0.1:$NGINX_ONE/v1/me" | tee -a "$RESULTS/samples.txt" >&2
-    sample three-nginx "http://127.0.0.1:$NGINX_ALL/v1/me" | tee -a "$RESULTS/samples.txt" >&2
 done
 for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 wait 2>/dev/null || true
 PIDS=()
 
-# flow LABEL BINARY: jobs end to end with 1/8/32 miners and the hand-off, on a fresh SQLite server.
+# flow LABEL BINARY: jobs end to end with 1/8/32 miners, on a fresh SQLite server.
 flow() {
     local label="$1" binary="$2" port miners pid before line
     start "flow-$label" "$binary" "sqlite:$TMP/flow-$label/coordinator.sqlite"
@@ -200,19 +195,36 @@ flow() {
             --miners "$miners" --jobs "$JOBS")
         echo "flow-$label $line server_cpu_us=$(($(cpu_us "$pid") - before))"
     done
-    "$BENCH" handoff --url "http://127.0.0.1:$port" --client-key "$CLIENT_KEY" --miner-key "$MINER_KEY" \
-        --samples "$SAMPLES" | sed "s/^/flow-$label /"
     kill "${PIDS[-1]}" 2>/dev/null || true
     wait "${PIDS[-1]}" 2>/dev/null || true
 }
-log "jobs end to end, $JOBS jobs with 1/8/32 miners, and $SAMPLES hand-offs (SQLite)"
+log "jobs end to end, $JOBS jobs with 1/8/32 miners (SQLite)"
 flow this "$BIN" | tee -a "$RESULTS/samples.txt" >&2
 [[ -n "$BASELINE_BIN" ]] && flow baseline "$BASELINE_BIN" | tee -a "$RESULTS/samples.txt" >&2
+
+# handoff_database NAME: a PostgreSQL database of its own for one hand-off server.
+handoff_database() {
+    psql "$AITBC_TEST_POSTGRES_URL" -qc "CREATE DATABASE ${DB}_$1" >/dev/null
+    python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' \
+        "$AITBC_TEST_POSTGRES_URL" "${DB}_$1"
+}
+source "$ROOT/bench/lib/handoff.sh"
+HANDOFF_LOGS="$RESULTS"
+log "$SAMPLES hand-offs, submit → waiting miner, on SQLite and on PostgreSQL (fresh server each)"
+for label in this baseline; do
+    binary=$BIN
+    [[ $label == baseline ]] && binary=$BASELINE_BIN
+    [[ -n "$binary" ]] || continue
+    handoff_run "handoff-$label-sqlite" "$binary" "sqlite:$TMP/handoff-$label/coordinator.sqlite" "$SAMPLES" \
+        | tee -a "$RESULTS/samples.txt" >&2
+    handoff_run "handoff-$label-postgres" "$binary" "$(handoff_database "handoff_$label")" "$SAMPLES" \
+        | tee -a "$RESULTS/samples.txt" >&2
+done
 
 echo
 echo "Summary (samples in $RESULTS/samples.txt)"
 python3 - "$RESULTS/samples.txt" <<'PY'
-import re, sys
+import re, statistics, sys
 rps, transactions, flows, handoffs, cpu, flow_cpu = {}, [0, 0], {}, {}, {}, {}
 for line in open(sys.argv[1]):
     parts = line.split()
@@ -221,19 +233,25 @@ for line in open(sys.argv[1]):
     elif parts[0].startswith("cpu-"):
         total = cpu.setdefault(parts[0][4:], [0, 0])
         total[0] += int(parts[1]); total[1] += int(parts[2])
+    elif parts[0].startswith("handoff-"):
+        values = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        handoffs[parts[0][8:]] = (values["handoff_ms_p50"], values["handoff_ms_p99"], values["samples"])
     elif parts[0].startswith("flow-"):
         values = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
         if "jobs_per_second" in values:
             flows.setdefault(values["miners"], {})[parts[0][5:]] = float(values["jobs_per_second"])
             if "server_cpu_us" in values:
                 flow_cpu.setdefault(values["miners"], {})[parts[0][5:]] = int(values["server_cpu_us"]) / int(values["jobs"])
-        elif "handoff_ms_p99" in values:
-            handoffs[parts[0][5:]] = (values["handoff_ms_p50"], values["handoff_ms_p99"])
-    elif len(parts) == 5:
+    elif len(parts) in (3, 5):
         rps.setdefault(parts[0], []).append(float(parts[1]))
 mean = {name: sum(values) / len(values) for name, values in rps.items()}
+# One vs three behind nginx: the medians of the alternating samples (bench/lib/scaleout.sh).
+for name in ("one-nginx", "three-nginx"):
+    if name in rps: mean[name] = statistics.median(rps[name])
 for name in ["me-sqlite", "me-postgres", "jobs-sqlite", "jobs-postgres", "one-nginx", "three-nginx"]:
-    if name in mean: print(f"{name:14} {mean[name]:10.0f} req/s (mean of {len(rps[name])})")
+    if name in mean:
+        how = "median" if name.endswith("-nginx") else "mean"
+        print(f"{name:14} {mean[name]:10.0f} req/s ({how} of {len(rps[name])})")
 def ratio(label, a, b, target):
     if a in mean and b in mean: print(f"{label:58} {mean[a] / mean[b]:.3f}  (target {target})")
 ratio("/v1/me on PostgreSQL ÷ on SQLite", "me-postgres", "me-sqlite", "≥ 0.8")
@@ -256,6 +274,8 @@ for miners in sorted(flow_cpu, key=int):
     text = f"server CPU per job end to end, {miners} miner(s): this {row.get('this', 0):.0f} µs"
     if "baseline" in row: text += f", baseline {row['baseline']:.0f} µs"
     print(text)
-for label, (p50, p99) in handoffs.items():
-    print(f"hand-off submit → waiting miner, {label}: p50 {p50} ms, p99 {p99} ms" + ("  (target p99 ≤ 3 ms)" if label == "this" else ""))
+for label, (p50, p99, samples) in handoffs.items():
+    build, backend = label.rsplit("-", 1)
+    print(f"hand-off submit → waiting miner, {build}, {backend} ({samples} samples): p50 {p50} ms, p99 {p99} ms"
+          + ("  (target p99 ≤ 3 ms)" if build == "this" else ""))
 PY

@@ -55,11 +55,14 @@ public struct Coordinator: Sendable {
     let startup = StartupOnce()
 
     /// Wires the services over `store`; `developmentDigests` are the digests of development keys.
+    /// `pollClock`: what long-poll deadlines are measured on (tests pass one that never moves, to show
+    /// that a waiting poll is handed a job without any time passing on it).
     public init(
         store: any CoordinatorStore, settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
         secrets: any SecretSource = SystemSecretSource(), developmentDigests: Set<APIKeyDigest> = [],
         bus: any ClusterBus = StandaloneBus(), sharedLimit: (any SharedRateLimit)? = nil,
-        storageServices: [any Service] = [], logger: Logger = Logger(label: "aitbc")
+        storageServices: [any Service] = [], pollClock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger = Logger(label: "aitbc")
     ) {
         let usage = UsageRecorder()
         // With a shared rate limit (PostgreSQL), quota and credit counters are leased from the store too.
@@ -95,7 +98,7 @@ public struct Coordinator: Sendable {
             hasher: BcryptPasswordHasher(cost: UInt8(settings.passwordHashCost), pool: passwordHashing), time: time,
             secrets: secrets, attempts: attempts)
         self.receipts = ReceiptKeyring(configured: settings.receiptSigningSeed, store: store, time: time)
-        let queue = JobQueue(reconcileGrace: bus.isShared ? .seconds(15) : .zero, clock: ContinuousClock())
+        let queue = JobQueue(reconcileGrace: bus.isShared ? .seconds(15) : .zero, clock: pollClock)
         self.jobs = JobService(
             store: store, queue: queue, time: time, secrets: secrets, settings: settings.jobs, bus: bus)
         self.miners = MinerService(
@@ -134,13 +137,14 @@ public struct Coordinator: Sendable {
     /// start-up work once the storage services run.
     public static func open(
         settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
-        secrets: any SecretSource = SystemSecretSource(), logger: Logger
+        secrets: any SecretSource = SystemSecretSource(), pollClock: any Clock<Duration> = ContinuousClock(), logger: Logger
     ) async throws -> Coordinator {
         let backend = try await AITBCStorageFactory.open(settings: settings, time: time, secrets: secrets, logger: logger)
         return Coordinator(
             store: backend.store, settings: settings, time: time, secrets: secrets,
             developmentDigests: StoreBootstrap.developmentDigests(settings.mode == .development ? settings.developmentKeys : [:]),
-            bus: backend.bus, sharedLimit: backend.sharedLimit, storageServices: backend.services, logger: logger)
+            bus: backend.bus, sharedLimit: backend.sharedLimit, storageServices: backend.services, pollClock: pollClock,
+            logger: logger)
     }
 
     /// The start-up work, done once however often it is asked for: the development keys (dev
@@ -165,10 +169,10 @@ public struct Coordinator: Sendable {
     /// meanwhile, then stop): for tests and tools that use it directly.
     public static func start(
         settings: CoordinatorSettings, time: any TimeSource = SystemTimeSource(),
-        secrets: any SecretSource = SystemSecretSource(), logger: Logger,
+        secrets: any SecretSource = SystemSecretSource(), pollClock: any Clock<Duration> = ContinuousClock(), logger: Logger,
         announce: @escaping @Sendable (String) -> Void
     ) async throws -> Coordinator {
-        let coordinator = try await open(settings: settings, time: time, secrets: secrets, logger: logger)
+        let coordinator = try await open(settings: settings, time: time, secrets: secrets, pollClock: pollClock, logger: logger)
         do {
             try await coordinator.whileStorageRuns { try await coordinator.prepare(settings: settings, announce: announce) }
         } catch {

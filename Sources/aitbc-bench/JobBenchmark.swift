@@ -85,23 +85,37 @@ struct Handoff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Submit-to-waiting-miner latency, p50 and p99.",
         discussion: """
-            With --background-jobs and --idle-miners, the tenant also has that many queued jobs no miner can run \
-            and that many other miners long-polling that cannot run the sampled jobs: matching must not slow down.
+            Each sample: the miner's poll is sent; once it waits in the server's queue (with --operator-key, \
+            read from /metrics; without one, 20 ms after it was sent), a job is submitted, and the time runs \
+            from sending the submission to the miner receiving the job. The first --warmup hand-offs are not \
+            counted (connections opened, keys cached). With --miner-url the miner polls another instance than \
+            the one the job is submitted to. With --background-jobs and --idle-miners, the tenant also has that \
+            many queued jobs no miner can run and that many other miners long-polling that cannot run the \
+            sampled jobs: matching must not slow down.
             """)
 
     @OptionGroup var target: Target
     @Option(help: "Samples.") var samples = 300
+    @Option(help: "Hand-offs first, not counted.") var warmup = 10
+    @Option(help: "An operator key (AITBC_BENCH_OPERATOR_KEY): submit once the poll waits in the server's queue.")
+    var operatorKey = ProcessInfo.processInfo.environment["AITBC_BENCH_OPERATOR_KEY"] ?? ""
+    @Option(help: "Base URL the miner polls (default: --url).") var minerURL: String?
     @Option(help: "Queued jobs, submitted first, that no miner can run.") var backgroundJobs = 0
     @Option(help: "Other miners long-polling meanwhile that cannot run the sampled jobs.") var idleMiners = 0
 
     func run() async throws {
         let http = BenchHTTP(base: target.url, connections: idleMiners + 64)
-        defer { http.shutdown() }
+        let minerHTTP = minerURL.map { BenchHTTP(base: $0, connections: idleMiners + 64) } ?? http
+        defer {
+            http.shutdown()
+            if minerURL != nil { minerHTTP.shutdown() }
+        }
         let run = UUID().uuidString.prefix(8)
         let minerID = "handoff-\(run)"
-        _ = try await http.post(
+        let registered = try await minerHTTP.status(
             "/v1/miners/register?miner_id=\(minerID)", key: target.minerKey,
             body: #"{"concurrency": 1, "capabilities": {"gpu": {"model": "NVIDIA H100", "memory_gb": 80}}}"#)
+        guard registered == 200 else { throw BenchError("register answered \(registered)") }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for part in 0..<8 {
                 group.addTask {
@@ -116,16 +130,28 @@ struct Handoff: AsyncParsableCommand {
             try await group.waitForAll()
         }
         for index in 0..<idleMiners {
-            _ = try await http.post(
+            _ = try await minerHTTP.post(
                 "/v1/miners/register?miner_id=idle-\(run)-\(index)", key: target.minerKey,
                 body: #"{"capabilities": {"gpu": {"model": "RTX 4090", "memory_gb": 24}}}"#)
+        }
+        // The poll counts as waiting once the miner's instance has more polls in its queue than the idle miners alone.
+        let waiting: @Sendable () async throws -> Void = { [operatorKey, minerHTTP, idleMiners] in
+            guard !operatorKey.isEmpty else {
+                try await Task.sleep(for: .milliseconds(20))
+                return
+            }
+            let since = ContinuousClock.now
+            while try await minerHTTP.queuedPolls(operatorKey: operatorKey) <= idleMiners {
+                guard ContinuousClock.now - since < .seconds(10) else { throw BenchError("the poll never waited in the queue") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
         }
         // The idle miners poll beside the measurement and stop with it.
         var latencies: [Double] = try await withThrowingTaskGroup(of: [Double]?.self) { group in
             for index in 0..<idleMiners {
                 group.addTask {
                     while !Task.isCancelled {
-                        _ = try? await http.post(
+                        _ = try? await minerHTTP.post(
                             "/v1/miners/poll?miner_id=idle-\(run)-\(index)", key: target.minerKey,
                             body: #"{"max_wait_seconds": 30}"#)
                     }
@@ -135,30 +161,31 @@ struct Handoff: AsyncParsableCommand {
             group.addTask {
                 if idleMiners > 0 { try await Task.sleep(for: .seconds(2)) }
                 var latencies: [Double] = []
-                for index in 0..<samples {
+                for index in 0..<(warmup + samples) {
                     let received = Shared<ContinuousClock.Instant?>(nil)
                     var submittedAt = ContinuousClock.now
                     let jobID: String = try await withThrowingTaskGroup(of: String?.self) { group in
                         group.addTask {
-                            let (status, body) = try await http.post(
+                            let (status, text) = try await minerHTTP.text(
                                 "/v1/miners/poll?miner_id=\(minerID)", key: target.minerKey, body: #"{"max_wait_seconds": 10}"#)
                             received.set(.now)
-                            return status == 200 ? body["job_id"] as? String : nil
+                            return status == 200 ? BenchHTTP.string("job_id", in: text) : nil
                         }
-                        // Let the poll arrive and wait before submitting.
-                        try await Task.sleep(for: .milliseconds(20))
+                        try await waiting()
                         submittedAt = .now
-                        let (status, _) = try await http.post(
+                        let status = try await http.status(
                             "/v1/jobs", key: target.clientKey, body: #"{"payload": {"i": \#(index)}, "constraints": {"gpu": "H100"}}"#)
                         guard status == 201 else { throw BenchError("submit answered \(status)") }
                         guard let id = try await group.next() ?? nil else { throw BenchError("the miner got no job") }
                         return id
                     }
-                    if let at = received.get() {
+                    if index >= warmup, let at = received.get() {
                         let elapsed = at - submittedAt
                         latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                     }
-                    _ = try await http.post("/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: target.minerKey, body: #"{"result": 1}"#)
+                    let done = try await minerHTTP.status(
+                        "/v1/miners/\(jobID)/result?miner_id=\(minerID)", key: target.minerKey, body: #"{"result": 1}"#)
+                    guard done == 200 else { throw BenchError("result answered \(done)") }
                 }
                 return latencies
             }
@@ -171,10 +198,10 @@ struct Handoff: AsyncParsableCommand {
         }
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        print(
-            String(
-                format: "samples=%d background_jobs=%d idle_miners=%d handoff_ms_p50=%.2f handoff_ms_p99=%.2f", latencies.count,
-                backgroundJobs, idleMiners, percentile(0.5), percentile(0.99)))
+        let figures = String(
+            format: "samples=%d background_jobs=%d idle_miners=%d handoff_ms_p50=%.2f handoff_ms_p99=%.2f handoff_ms_max=%.2f",
+            latencies.count, backgroundJobs, idleMiners, percentile(0.5), percentile(0.99), latencies.last ?? 0)
+        print(figures + " poll_ready=" + (operatorKey.isEmpty ? "after_20ms" : "metrics"))
     }
 }
 
@@ -218,6 +245,19 @@ final class BenchHTTP: Sendable {
         let response = try await client.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 1 << 22)
         return (Int(response.status.code), String(buffer: buffer))
+    }
+
+    /// The long-polls waiting in the server's queue now (`aitbc_long_polls_queued` of `/metrics`).
+    func queuedPolls(operatorKey: String) async throws -> Int {
+        var request = HTTPClientRequest(url: base + "/metrics")
+        request.headers.add(name: "X-API-Key", value: operatorKey)
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
+        guard response.status == .ok,
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("aitbc_long_polls_queued ") }),
+            let value = Double(line.split(separator: " ").last ?? "")
+        else { throw BenchError("/metrics answered \(response.status.code) without aitbc_long_polls_queued") }
+        return Int(value)
     }
 
     /// The string value of the first `"name": "…"` in `text` (the driver reads one field of an

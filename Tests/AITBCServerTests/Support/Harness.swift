@@ -24,10 +24,10 @@ struct Harness {
     let settings: CoordinatorSettings
     let database: TestDatabase
 
-    /// A fresh coordinator whose `test-tenant` is on `plan`.
+    /// A fresh coordinator whose `test-tenant` is on `plan`; its long-polls wait on `pollClock`.
     static func make(
         plan: String = "enterprise", logger: Logger = Logger(label: "test"),
-        configure: (inout CoordinatorSettings) -> Void = { _ in }
+        pollClock: any Clock<Duration> = ContinuousClock(), configure: (inout CoordinatorSettings) -> Void = { _ in }
     ) async throws -> Harness {
         var settings = CoordinatorSettings()
         settings.trustForwardedFor = true
@@ -45,7 +45,9 @@ struct Harness {
         if database.backend == .postgres { settings.databaseMaxConnections = TestDatabase.maximumConnections }
         let clock = ManualTimeSource(Date(timeIntervalSince1970: 1_795_000_000))
         do {
-            let coordinator = try await Coordinator.start(settings: settings, time: clock, logger: logger) { _ in }
+            let coordinator = try await Coordinator.start(
+                settings: settings, time: clock, pollClock: pollClock, logger: logger
+            ) { _ in }
             // The store answers from here until it is closed, not only while an application runs (the
             // application's services join these runs); closing the store ends them.
             for service in coordinator.storageServices { Task { try? await service.run() } }
