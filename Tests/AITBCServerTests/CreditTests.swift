@@ -63,6 +63,28 @@ import Testing
         }
     }
 
+    /// A request refused in the middleware after its charge (an `X-Tenant-ID` the key may not name)
+    /// spends no credit and no quota, and its refusal reports the quota as it stands.
+    @Test func aTenantMismatchSpendsNoCreditsAndNoQuota() async throws {
+        let harness = try await Self.harness(plans: "free=60,pro=600,enterprise=6000/day:100")
+        try await harness.test { client in
+            let key = try await client.createKey(using: Harness.masterKey, extra: #", "credits": {"remaining": 5}"#)
+            let secret = try key.secret()
+            let first = try await client.send(.get, "/v1/me", key: secret)
+            #expect(first.json["credits"]?["remaining"] == .int(4))
+            let quotaLeft = try #require(first.json["quota"]?["remaining"]?.doubleValue.map { Int($0) })
+            for _ in 0..<3 {
+                let refused = try await client.send(.get, "/v1/jobs", key: secret, headers: ["X-Tenant-ID": "someone-else"])
+                #expect(refused.status == .forbidden)
+                #expect(refused.errorCode == "TENANT_MISMATCH")
+                #expect(refused.header("X-Quota-Remaining") == String(quotaLeft))
+            }
+            let after = try await client.send(.get, "/v1/me", key: secret)
+            #expect(after.json["credits"]?["remaining"] == .int(3))
+            #expect(after.json["quota"]?["remaining"] == .int(quotaLeft - 1))
+        }
+    }
+
     @Test func dailyRefillSetsTheBalanceAtMidnightUTCWithoutAccumulating() async throws {
         let harness = try await Self.harness()
         try await harness.test { client in

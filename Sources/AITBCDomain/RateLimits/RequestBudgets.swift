@@ -107,7 +107,7 @@ public final class RequestBudgets: Sendable {
     }
 
     /// A quota's state with the request it counted given back.
-    static func refunded(_ state: QuotaState) -> QuotaState {
+    public static func refunded(_ state: QuotaState) -> QuotaState {
         var state = state
         state.remaining = min(state.limit, state.remaining + 1)
         return state
@@ -118,6 +118,13 @@ public final class RequestBudgets: Sendable {
     public func refundCredits(_ admission: Admission, _ credits: Int) {
         guard let charge = admission.charge, let meters else { return }
         meters.refund(credits: credits, of: charge)
+    }
+
+    /// Gives back everything `admission` was charged in quotas and credits: the request was refused
+    /// before its route (an `X-Tenant-ID` it may not name), and a refusal spends none of them.
+    public func refundCharge(_ admission: Admission) {
+        guard let charge = admission.charge, let meters else { return }
+        meters.refund(charge)
     }
 
     /// Counts how an admitted request ended.

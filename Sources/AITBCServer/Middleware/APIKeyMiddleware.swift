@@ -60,8 +60,10 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         context.quota = admission.charge?.quota
         context.creditsRemaining = admission.charge?.creditsRemaining
+        var refusedBeforeTheRoute = true
         do {
             context.principal = try await authenticator.principal(principal, actingIn: request.headers[Self.tenantHeader])
+            refusedBeforeTheRoute = false
             context.rateDecision = admission.decision
             var response = try await next(request, context)
             // Only a submission that created a job costs more than a request (not a refusal, not a replay).
@@ -70,11 +72,17 @@ struct APIKeyMiddleware: RouterMiddleware {
             response.headers.appendLimits(admission.decision, quota: admission.charge?.quota)
             return response
         } catch {
-            if cost != 1 { budgets.refundCredits(admission, cost - 1) }
-            budgets.finish(admission, failed: true)
             var failure = CoordinatorError(translating: error, logger: context.logger)
             failure.budget = admission.decision
             failure.quota = admission.charge?.quota
+            if refusedBeforeTheRoute {
+                // 403 `TENANT_MISMATCH` or 404 `TENANT_NOT_FOUND`: no quota or credit is spent on it.
+                budgets.refundCharge(admission)
+                failure.quota = failure.quota.map(RequestBudgets.refunded)
+            } else if cost != 1 {
+                budgets.refundCredits(admission, cost - 1)
+            }
+            budgets.finish(admission, failed: true)
             throw failure
         }
     }
