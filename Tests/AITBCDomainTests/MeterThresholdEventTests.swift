@@ -89,4 +89,30 @@ import Testing
         #expect(try await charge(meters, store, caller).map { $0.data["threshold"] } == [.int(2)])
         #expect(store.events.allSatisfy { !$0.data.keys.contains("api_key") })
     }
+
+    /// A charge given back (the rate limit refused the request, or a submission made no job) withdraws
+    /// the crossing it made before it is written, and the request that crosses for real tells it.
+    @Test func aRefundedChargeTellsNoCrossingAndTheRealCrossingIsTold() async throws {
+        let time = ManualTimeSource(Self.lateEvening)
+        let store = MemoryMeterStore()
+        let meters = SpendingMeters(store: store, time: time)
+        let caller = principal(quota: RequestQuota(perDay: 10))
+        for _ in 1...7 { #expect(try await charge(meters, store, caller).isEmpty) }
+        let refused = try #require(try await meters.charge(caller, cost: 1), "the 8th request reaches 80 %")
+        meters.refund(refused)
+        #expect(await meters.flush())
+        #expect(store.events.isEmpty, "a refunded request crossed nothing")
+        #expect(try await charge(meters, store, caller).map { $0.data["threshold_percent"] } == [.int(80)])
+
+        // Credits: a submission charged 10 of 10 that made no job gets 9 back: neither 10 % nor 0 was reached.
+        let spender = principal(credits: KeyCredits(refill: nil))
+        try await meters.setBalance(keyID: "key_a", remaining: 10, refill: nil)
+        let submission = try #require(try await meters.charge(spender, cost: 10))
+        meters.refund(credits: 9, of: submission)
+        #expect(await meters.flush())
+        #expect(store.events.count == 1, "only the quota's 80 %: \(store.events.map(\.data))")
+        let low = try await charge(meters, store, spender, cost: 8)
+        #expect(low.map { $0.data["threshold"] } == [.int(1)], "9 - 8 = 1 left: the 10 % threshold, told now")
+        #expect(try await charge(meters, store, spender).map { $0.data["threshold"] } == [.int(0)])
+    }
 }

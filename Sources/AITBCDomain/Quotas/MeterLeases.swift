@@ -150,7 +150,7 @@ public final class MeterLeases: Sendable {
         for need in needs {
             guard let current = held[need.meter], isCurrent(current, need), current.units >= need.units else { return nil }
         }
-        var quotas: [(meter: Meter, periodStart: Int64)] = []
+        var quotas: [(meter: Meter, periodStart: Int64, limit: Int)] = []
         var credits: (meter: Meter, cost: Int, periodStart: Int64)?
         var creditsRemaining: Int?
         for need in needs {
@@ -159,7 +159,8 @@ public final class MeterLeases: Sendable {
                 credits = (need.meter, need.units, held[need.meter]?.periodStart ?? need.periodStart)
                 creditsRemaining = held[need.meter].map { $0.units + $0.remainingBeyond }
             } else {
-                quotas.append((need.meter, need.periodStart))
+                guard case .quota(let limit) = need.kind else { continue }
+                quotas.append((need.meter, need.periodStart, limit))
             }
         }
         return SpendingMeters.Charge(

@@ -11,7 +11,7 @@ extension SpendingMeters {
         _ state: inout State, meters: [Meter], quota: RequestQuota, credits: KeyCredits?, cost: Int, now: Date,
         tenantID: String, loaded: Bool = false
     ) throws -> Charge? {
-        var quotaCharges: [(meter: Meter, periodStart: Int64)] = []
+        var quotaCharges: [(meter: Meter, periodStart: Int64, limit: Int)] = []
         quotaCharges.reserveCapacity(meters.count)
         var creditCharge: (meter: Meter, cost: Int, periodStart: Int64)?
         var exceeded: (period: QuotaPeriod, limit: Int, end: Int64)?
@@ -41,7 +41,7 @@ extension SpendingMeters {
                     if exceeded.map({ $0.end < end }) ?? true { exceeded = (period, limit, end) }
                     continue
                 }
-                quotaCharges.append((meter, count.periodStart))
+                quotaCharges.append((meter, count.periodStart, limit))
                 var updated = count
                 updated.value += 1
                 after = tighter(
@@ -104,6 +104,46 @@ extension SpendingMeters {
             count.alerted = crossed.alerted
             for threshold in crossed.thresholds {
                 events.append(.creditsLow(keyID: keyID, tenantID: tenantID, remaining: count.value, threshold: threshold, at: now))
+            }
+        }
+        return count
+    }
+
+    /// `count` of `meter` just given units back (a refund): the thresholds it no longer reaches are
+    /// armed again and their events not yet written are withdrawn, so a request that was refused
+    /// after all tells no crossing, and the request that really crosses it later does.
+    static func rearming(_ meter: Meter, _ count: MeterCount, limit: Int?, events: inout [WebhookEvent]) -> MeterCount {
+        var count = count
+        guard count.alerted != 0 else { return count }
+        switch meter {
+        case .quota(let tenant, let period):
+            guard let limit else { return count }
+            for (index, percent) in MeterThresholds.quotaPercents.enumerated()
+            where count.alerted & (1 << index) != 0 && count.value * 100 < percent * limit {
+                count.alerted &= ~(1 << index)
+                events.removeAll {
+                    $0.type == .quotaThreshold && $0.tenantID == tenant && $0.data["period"] == .string(period.rawValue)
+                        && $0.data["threshold_percent"] == .int(percent)
+                }
+            }
+        case .credits(let keyID):
+            let low = count.granted.map(MeterThresholds.low(granted:)) ?? 0
+            var withdrawn: [Int] = []
+            if count.alerted & MeterThresholds.emptyBit != 0, count.value > 0 {
+                count.alerted &= ~MeterThresholds.emptyBit
+                withdrawn.append(0)
+                // Where there is no 10 % threshold of its own, 0 set its bit too.
+                if low == 0 { count.alerted &= ~MeterThresholds.lowBit }
+            }
+            if low > 0, count.alerted & MeterThresholds.lowBit != 0, count.value > low {
+                count.alerted &= ~MeterThresholds.lowBit
+                withdrawn.append(low)
+            }
+            if !withdrawn.isEmpty {
+                events.removeAll { event in
+                    event.type == .creditsLow && event.data["key_id"] == .string(keyID)
+                        && withdrawn.contains { event.data["threshold"] == .int($0) }
+                }
             }
         }
         return count

@@ -44,7 +44,7 @@ public final class SpendingMeters: Sendable {
     /// quota's state after it (`X-Quota-*`).
     public struct Charge: Sendable {
         /// The quota counters charged one request each, with the period start they counted in.
-        var quotas: [(meter: Meter, periodStart: Int64)]
+        var quotas: [(meter: Meter, periodStart: Int64, limit: Int)]
         /// The balance charged, the credits taken and the refill period they were taken in.
         var credits: (meter: Meter, cost: Int, periodStart: Int64)?
         public let quota: QuotaState?
@@ -88,20 +88,20 @@ public final class SpendingMeters: Sendable {
     /// Gives back what `charge` took, if its periods are still current.
     public func refund(_ charge: Charge) {
         if let leases {
-            for (meter, periodStart) in charge.quotas { leases.giveBack(meter, units: 1, periodStart: periodStart) }
+            for (meter, periodStart, _) in charge.quotas { leases.giveBack(meter, units: 1, periodStart: periodStart) }
             if case let (meter, cost, periodStart)? = charge.credits { leases.giveBack(meter, units: cost, periodStart: periodStart) }
             return
         }
         state.withLock { state in
-            for (meter, periodStart) in charge.quotas {
+            for (meter, periodStart, limit) in charge.quotas {
                 guard var count = state.counts[meter], count.periodStart == periodStart else { continue }
                 count.value = max(0, count.value - 1)
-                state.counts[meter] = count
+                state.counts[meter] = Self.rearming(meter, count, limit: limit, events: &state.events)
                 state.dirty.insert(meter)
             }
             if case let (meter, cost, periodStart)? = charge.credits, var count = state.counts[meter], count.periodStart == periodStart {
                 count.value += cost
-                state.counts[meter] = count
+                state.counts[meter] = Self.rearming(meter, count, limit: nil, events: &state.events)
                 state.dirty.insert(meter)
             }
         }
@@ -114,7 +114,7 @@ public final class SpendingMeters: Sendable {
         state.withLock { state in
             guard var count = state.counts[meter], count.periodStart == periodStart else { return }
             count.value += min(credits, cost)
-            state.counts[meter] = count
+            state.counts[meter] = Self.rearming(meter, count, limit: nil, events: &state.events)
             state.dirty.insert(meter)
         }
     }
