@@ -50,6 +50,27 @@ struct PostgresMeterLeaseTests {
         }
     }
 
+    /// An instance whose clock is still in yesterday when another has begun today leases nothing
+    /// and leaves today's count as it is (it used to reset it to yesterday, with 0 used).
+    @Test func aLaggingClockNeverResetsTheNextPeriodsCount() async throws {
+        let time = ManualTimeSource(Self.start)
+        let instances = try await Self.instances(2, time: time)
+        let meter = Meter.quota(tenantID: "t1", period: .day)
+        let today = QuotaPeriod.day.start(containing: Self.start)
+        let yesterday = today - 86_400
+        let ahead = try await instances[0].store.leaseMeter(
+            meter, tenantID: "t1", kind: .quota(limit: 100), periodStart: today, want: 40, need: 1, at: Self.start)
+        #expect(ahead.units == 40)
+        let behind = try await instances[1].store.leaseMeter(
+            meter, tenantID: "t1", kind: .quota(limit: 100), periodStart: yesterday, want: 40, need: 1, at: Self.start)
+        #expect(behind.units == 0)
+        let again = try await instances[0].store.leaseMeter(
+            meter, tenantID: "t1", kind: .quota(limit: 100), periodStart: today, want: 100, need: 1, at: Self.start)
+        #expect(again.units == 60, "today's 40 are still counted")
+        #expect(again.periodStart == today)
+        for instance in instances { try await instance.store.close() }
+    }
+
     @Test func threeInstancesAdmitExactlyTheQuotaNeverMore() async throws {
         let time = ManualTimeSource(Self.start)
         let instances = try await Self.instances(3, time: time)

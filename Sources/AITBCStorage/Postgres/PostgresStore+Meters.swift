@@ -66,7 +66,13 @@ extension PostgresStore: MeterLeaseAuthority {
             let available: Int
             switch kind {
             case .quota(let limit):
-                if count.periodStart != periodStart { count = MeterCount(periodStart: periodStart, value: 0) }
+                if count.periodStart > periodStart {
+                    // Another instance, whose clock is ahead of this one's, has begun the next period:
+                    // its count is not reset to an older one; this instance is granted nothing until
+                    // its own clock gets there (a moment's under-admission, never over-admission).
+                    return (MeterGrant(units: 0, periodStart: periodStart, remainingBeyond: 0), false)
+                }
+                if count.periodStart < periodStart { count = MeterCount(periodStart: periodStart, value: 0) }
                 available = max(0, limit - count.value)
             case .credits(let refill):
                 if let refill, count.periodStart < periodStart {
