@@ -43,7 +43,7 @@ import Testing
     ) async throws -> R {
         let (held, signal) = AsyncStream<Void>.makeStream()
         let reader = Task {
-            try await database.holdingWriter { _ in
+            try await database.holdingWriter {
                 signal.yield()
                 let deadline = ContinuousClock.now + .seconds(30)
                 while database.queuedWrites < count || !ready(), ContinuousClock.now < deadline {
@@ -155,23 +155,23 @@ import Testing
         let store = try await Self.open()
         let database = store.database
         try await database.transaction { connection in
-            _ = try await connection.query("CREATE TABLE gc_parent (id INTEGER PRIMARY KEY)")
-            _ = try await connection.query(
+            _ = try connection.query("CREATE TABLE gc_parent (id INTEGER PRIMARY KEY)")
+            _ = try connection.query(
                 "CREATE TABLE gc_child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES gc_parent(id) DEFERRABLE INITIALLY DEFERRED)")
-            _ = try await connection.query("CREATE TABLE gc_plain (id INTEGER PRIMARY KEY)")
+            _ = try connection.query("CREATE TABLE gc_plain (id INTEGER PRIMARY KEY)")
         }
         let (plain, child) = try await Self.queuedBehindHeldWriter(2, on: database) {
-            async let plain = Self.outcome { try await database.transaction { _ = try await $0.query("INSERT INTO gc_plain VALUES (1)") } }
+            async let plain = Self.outcome { try await database.transaction { _ = try $0.query("INSERT INTO gc_plain VALUES (1)") } }
             // A deferred foreign key is checked at COMMIT: each body succeeds, the COMMIT fails.
-            async let child = Self.outcome { try await database.transaction { _ = try await $0.query("INSERT INTO gc_child VALUES (1, 99)") } }
+            async let child = Self.outcome { try await database.transaction { _ = try $0.query("INSERT INTO gc_child VALUES (1, 99)") } }
             return await (plain, child)
         }
         #expect(throws: StorageError.self) { try plain.get() }
         #expect(throws: StorageError.self) { try child.get() }
-        #expect(try await database.read { try await $0.query("SELECT id FROM gc_plain").count } == 0)
+        #expect(try await database.read { try $0.query("SELECT id FROM gc_plain").count } == 0)
         // The connection is out of the failed transaction: the next write commits.
-        try await database.transaction { _ = try await $0.query("INSERT INTO gc_plain VALUES (2)") }
-        #expect(try await database.read { try await $0.query("SELECT id FROM gc_plain").count } == 1)
+        try await database.transaction { _ = try $0.query("INSERT INTO gc_plain VALUES (2)") }
+        #expect(try await database.read { try $0.query("SELECT id FROM gc_plain").count } == 1)
         try await store.close()
     }
 
@@ -197,7 +197,7 @@ import Testing
         let answered = Flag()
         let answeredWhileHeld = Flag()
         // The writer is held, as through a commit's fsync, until the read has answered (or 5 s).
-        try await store.database.holdingWriter { _ in
+        try await store.database.holdingWriter {
             let reader = Task { if try await store.job(id: job.id) == job { answered.set() } }
             let deadline = ContinuousClock.now + .seconds(5)
             while !answered.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
@@ -216,13 +216,14 @@ import Testing
         let seenBeforeCommit = Flag()
         let writing = Task {
             try await store.database.transaction { connection in
-                _ = try await connection.query(
+                _ = try connection.query(
                     "INSERT INTO jobs (\(SQLiteStore.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     SQLiteStore.binds(of: job))
                 inserted.set()
-                // The transaction stays open until the read below has looked (or 5 s).
+                // The transaction stays open until the read below has looked (or 5 s); the body
+                // runs on the writer's own thread, so it waits by blocking it.
                 let deadline = ContinuousClock.now + .seconds(5)
-                while !looked.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+                while !looked.isSet, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.001) }
             }
         }
         while !inserted.isSet { try await Task.sleep(for: .milliseconds(1)) }

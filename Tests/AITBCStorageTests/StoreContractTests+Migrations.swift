@@ -109,7 +109,10 @@ extension StoreContractTests {
             _ = try await connection.query(
                 "INSERT INTO api_keys (\(Self.olderKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 Array(SQLiteStore.binds(of: OlderRows.key).prefix(16)))
-            try await SQLiteStore.insert(OlderRows.event, on: connection)
+            // The store's row writer runs on its own C-level handle to the same file.
+            let handle = try SQLiteHandle.open(path: path)
+            defer { handle.close() }
+            try SQLiteStore.insert(OlderRows.event, on: handle)
             _ = try await connection.query(
                 "INSERT INTO jobs (\(SQLiteStore.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 SQLiteStore.binds(of: OlderRows.job))

@@ -11,8 +11,9 @@ import Synchronization
 /// schema migrations at open, the timing that `/metrics` shows, and the translation of every
 /// failure into ``StorageError``.
 public final class SQLiteDatabase: Sendable {
-    /// The writer (and, for an in-memory database, the reader too).
-    let connection: SQLiteConnection
+    /// The writer (and, for an in-memory database, the reader too), on a thread of its own.
+    let writer: SQLiteWorker
+    /// Held by a group commit's drain (and by tests that hold the writer); in memory, by reads too.
     let gate = AsyncSerialGate()
     /// The readers of a file; nil in memory (a private in-memory database has one connection).
     let readers: SQLiteReadConnections?
@@ -27,8 +28,8 @@ public final class SQLiteDatabase: Sendable {
     /// Writes queued for the next group commit now.
     var queuedWrites: Int { writes.withLock { $0.count } }
 
-    private init(connection: SQLiteConnection, readers: SQLiteReadConnections?, logger: Logger) {
-        self.connection = connection
+    private init(writer: SQLiteWorker, readers: SQLiteReadConnections?, logger: Logger) {
+        self.writer = writer
         self.readers = readers
         self.logger = logger
     }
@@ -40,32 +41,42 @@ public final class SQLiteDatabase: Sendable {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let connection = try await SQLiteConnection.open(storage: path.map { .file(path: $0) } ?? .memory, logger: logger)
-        let unprepared = SQLiteDatabase(connection: connection, readers: nil, logger: logger)
-        try await unprepared.prepare()
+        let writer = try await SQLiteWorker.open(path: path)
+        let unprepared = SQLiteDatabase(writer: writer, readers: nil, logger: logger)
+        do {
+            try await unprepared.prepare()
+        } catch {
+            await writer.close()
+            throw error
+        }
         guard let path else { return unprepared }
         // Opened once the writer has set WAL mode and migrated: readers see the current schema.
-        let readers = try await SQLiteReadConnections.open(path: path, logger: logger)
-        let database = SQLiteDatabase(connection: connection, readers: readers, logger: logger)
+        let readers: SQLiteReadConnections
+        do {
+            readers = try await SQLiteReadConnections.open(path: path)
+        } catch {
+            await writer.close()
+            throw error
+        }
+        let database = SQLiteDatabase(writer: writer, readers: readers, logger: logger)
         database.counters.withLock { $0 = unprepared.statistics }
         return database
     }
 
     private func prepare() async throws {
-        _ = try await connection.query("PRAGMA journal_mode=WAL")
-        _ = try await connection.query("PRAGMA synchronous=FULL")
-        _ = try await connection.query("PRAGMA foreign_keys=ON")
-        _ = try await connection.query("PRAGMA busy_timeout=5000")
-        _ = try await connection.query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-        let applied = Set(
-            try await connection.query("SELECT version FROM schema_migrations").compactMap {
-                $0.column("version")?.integer
-            })
+        let applied = try await writer.run { handle in
+            try handle.execute("PRAGMA journal_mode=WAL")
+            try handle.execute("PRAGMA synchronous=FULL")
+            try handle.execute("PRAGMA foreign_keys=ON")
+            try handle.execute("PRAGMA busy_timeout=5000")
+            try handle.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            return Set(try handle.query("SELECT version FROM schema_migrations").compactMap { $0.column("version")?.integer })
+        }
         for migration in SQLiteMigrations.all where !applied.contains(migration.version) {
-            try await migrationTransaction { connection in
-                for statement in migration.statements { _ = try await connection.query(statement) }
-                _ = try await connection.query(
+            try await migrationTransaction { handle in
+                for statement in migration.statements { try handle.execute(statement) }
+                try handle.query(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     [.integer(migration.version), .integer(Int(Date().timeIntervalSince1970))])
             }
@@ -73,42 +84,43 @@ public final class SQLiteDatabase: Sendable {
         }
     }
 
-    /// Runs `body` on a reader (of a file; in memory, the writer), alone on it, counting it for
-    /// `/metrics`. It sees what has committed, never a write still in its transaction.
-    func read<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
+    /// Runs `body` on a reader's thread (of a file; in memory, the writer's), alone on it, counting
+    /// it for `/metrics`. It sees what has committed, never a write still in its transaction.
+    func read<T: Sendable>(_ body: @Sendable @escaping (SQLiteHandle) throws -> T) async throws -> T {
         if let readers { return try await timed { try await readers.run(body) } }
-        return try await holdingWriter(body)
+        let writer = self.writer
+        return try await timed { try await gate.run { try await writer.run(body) } }
     }
 
-    /// Runs `body` on the writer's connection, alone, counting it for `/metrics`: writes queued
-    /// meanwhile wait for it and then share the next commit (tests hold the writer so).
-    func holdingWriter<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
-        let connection = self.connection
-        return try await timed { try await gate.run { try await body(connection) } }
+    /// Holds the writer while `body` runs, counting it for `/metrics`: writes queued meanwhile wait
+    /// for it and then share the next commit (tests hold the writer so).
+    func holdingWriter<T: Sendable>(_ body: @Sendable @escaping () async throws -> T) async throws -> T {
+        try await timed { try await gate.run { try await body() } }
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction, counting it for `/metrics`, and returns once
     /// the transaction has committed. Writes that arrive while a commit is in flight share the next
-    /// one, each in its own savepoint (see `SQLiteDatabase+GroupCommit.swift`): `body` rolls back
-    /// alone when it throws. Once called, the write runs even if the caller's task is cancelled,
-    /// and the caller gets its outcome.
-    func transaction<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
+    /// one (see `SQLiteDatabase+GroupCommit.swift`): `body` rolls back alone when it throws. Once
+    /// called, the write runs even if the caller's task is cancelled, and the caller gets its outcome.
+    func transaction<T: Sendable>(_ body: @Sendable @escaping (SQLiteHandle) throws -> T) async throws -> T {
         try await timed { try await groupCommitted(body) }
     }
 
     /// Runs a migration's `body` in one transaction alone, outside group commit; keeps SQLite's own
     /// error, to say why a migration failed.
-    private func migrationTransaction(_ body: @Sendable @escaping (SQLiteConnection) async throws -> Void) async throws {
-        let connection = self.connection
+    private func migrationTransaction(_ body: @Sendable @escaping (SQLiteHandle) throws -> Void) async throws {
+        let writer = self.writer
         try await timed(translating: false) {
             try await gate.run {
-                _ = try await connection.query("BEGIN IMMEDIATE")
-                do {
-                    try await body(connection)
-                    _ = try await connection.query("COMMIT")
-                } catch {
-                    _ = try? await connection.query("ROLLBACK")
-                    throw error
+                try await writer.run { handle in
+                    try handle.execute("BEGIN IMMEDIATE")
+                    do {
+                        try body(handle)
+                        try handle.execute("COMMIT")
+                    } catch {
+                        if !handle.isAutocommit { try? handle.execute("ROLLBACK") }
+                        throw error
+                    }
                 }
             }
         }
@@ -137,15 +149,15 @@ public final class SQLiteDatabase: Sendable {
 
     /// Whether the database answers now.
     public func isHealthy() async -> Bool {
-        (try? await read { try await $0.query("SELECT 1") }) != nil
+        (try? await read { try $0.query("SELECT 1") }) != nil
     }
 
     /// Closes the readers, then checkpoints the WAL into the file and closes the writer.
     public func close() async throws {
         await readers?.close()
-        try await gate.run { [connection] in
-            _ = try? await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
-            try await connection.close()
+        let writer = self.writer
+        try await gate.run {
+            await writer.close { try? $0.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         }
     }
 }

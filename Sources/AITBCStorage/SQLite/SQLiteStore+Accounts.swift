@@ -8,26 +8,26 @@ extension SQLiteStore {
         async throws -> Bool
     {
         try await transaction { connection in
-            let taken = try await connection.query("SELECT id FROM accounts WHERE email = ?", [.text(account.email)])
+            let taken = try connection.query("SELECT id FROM accounts WHERE email = ?", [.text(account.email)])
             guard taken.isEmpty else { return false }
-            _ = try await connection.query(
+            _ = try connection.query(
                 "INSERT INTO tenants (\(Self.tenantColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 Self.binds(of: tenant))
-            _ = try await connection.query(
+            _ = try connection.query(
                 "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (\(Self.keyPlaceholders))",
                 Self.binds(of: masterKey))
-            _ = try await connection.query(
+            _ = try connection.query(
                 "INSERT INTO accounts (id, email, password_hash, tenant_id, created_at) VALUES (?, ?, ?, ?, ?)",
                 [.text(account.id), .text(account.email), .text(account.passwordHash), .text(account.tenantID),
                  .integer(Int(account.createdAt.unixMilliseconds))])
-            for event in events { try await Self.insert(event, on: connection) }
+            for event in events { try Self.insert(event, on: connection) }
             return true
         }
     }
 
     public func account(email: String) async throws -> Account? {
         try await read { connection in
-            try await connection.query(
+            try connection.query(
                 "SELECT id, email, password_hash, tenant_id, created_at FROM accounts WHERE email = ?", [.text(email)]
             ).first.flatMap(Self.account(from:))
         }
@@ -35,7 +35,7 @@ extension SQLiteStore {
 
     public func account(id: String) async throws -> Account? {
         try await read { connection in
-            try await connection.query(
+            try connection.query(
                 "SELECT id, email, password_hash, tenant_id, created_at FROM accounts WHERE id = ?", [.text(id)]
             ).first.flatMap(Self.account(from:))
         }
@@ -43,7 +43,7 @@ extension SQLiteStore {
 
     public func insertSession(_ session: DashboardSession) async throws {
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 """
                 INSERT INTO dashboard_sessions (digest, account_id, csrf_token, created_at, expires_at)
                 VALUES (?, ?, ?, ?, ?)
@@ -55,7 +55,7 @@ extension SQLiteStore {
 
     public func session(digest: [UInt8]) async throws -> DashboardSession? {
         try await read { connection in
-            try await connection.query(
+            try connection.query(
                 """
                 SELECT digest, account_id, csrf_token, created_at, expires_at FROM dashboard_sessions WHERE digest = ?
                 """,
@@ -66,25 +66,25 @@ extension SQLiteStore {
 
     public func deleteSession(digest: [UInt8]) async throws {
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 "DELETE FROM dashboard_sessions WHERE digest = ?", [.blob(ByteBuffer(bytes: digest))])
         }
     }
 
     public func deleteSessions(accountID: String) async throws {
         try await transaction { connection in
-            _ = try await connection.query("DELETE FROM dashboard_sessions WHERE account_id = ?", [.text(accountID)])
+            _ = try connection.query("DELETE FROM dashboard_sessions WHERE account_id = ?", [.text(accountID)])
         }
     }
 
     public func deleteSessions(expiredBefore now: Date) async throws {
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 "DELETE FROM dashboard_sessions WHERE expires_at <= ?", [.integer(Int(now.unixMilliseconds))])
         }
     }
 
-    static func account(from row: SQLiteRow) -> Account? {
+    static func account(from row: SQLiteStoredRow) -> Account? {
         guard let id = row.column("id")?.string, let email = row.column("email")?.string,
             let hash = row.column("password_hash")?.string, let tenantID = row.column("tenant_id")?.string,
             let createdAt = date(row.column("created_at"))
@@ -92,7 +92,7 @@ extension SQLiteStore {
         return Account(id: id, email: email, passwordHash: hash, tenantID: tenantID, createdAt: createdAt)
     }
 
-    static func session(from row: SQLiteRow) -> DashboardSession? {
+    static func session(from row: SQLiteStoredRow) -> DashboardSession? {
         guard let digest = row.column("digest")?.blob, let accountID = row.column("account_id")?.string,
             let csrf = row.column("csrf_token")?.string, let createdAt = date(row.column("created_at")),
             let expiresAt = date(row.column("expires_at"))

@@ -4,7 +4,7 @@ import SQLiteNIO
 
 extension SQLiteStore {
     public func insertAuditEvent(_ event: AuditEvent) async throws {
-        try await transaction { connection in try await Self.insert(event, on: connection) }
+        try await transaction { connection in try Self.insert(event, on: connection) }
     }
 
     public func auditEvents(tenantID: String?, after cursor: ListCursor?, limit: Int) async throws -> [AuditEvent] {
@@ -12,7 +12,7 @@ extension SQLiteStore {
             columns: "id, tenant_id, type, actor_key_id, target_id, created_at, data", table: "audit_events",
             tenantID: tenantID, cursor: cursor, limit: limit)
         return try await read { connection in
-            try await connection.query(sql, binds).compactMap(Self.event(from:))
+            try connection.query(sql, binds).compactMap(Self.event(from:))
         }
     }
 }

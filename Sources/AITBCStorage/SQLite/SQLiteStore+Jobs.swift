@@ -16,7 +16,7 @@ extension SQLiteStore {
         let jobBinds = Self.binds(of: job)
         return try await transaction { connection in
             if let idempotency {
-                let existing = try await connection.query(
+                let existing = try connection.query(
                     "SELECT job_id, request_digest, created_at FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
                     [.text(job.tenantID), .text(idempotency.key)]
                 ).first
@@ -26,7 +26,7 @@ extension SQLiteStore {
                 {
                     return .existing(jobID: jobID, requestDigest: Array(digest.readableBytesView))
                 }
-                _ = try await connection.query(
+                _ = try connection.query(
                     """
                     INSERT INTO idempotency_keys (tenant_id, key, request_digest, job_id, created_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(tenant_id, key) DO UPDATE SET request_digest = excluded.request_digest,
@@ -37,7 +37,7 @@ extension SQLiteStore {
                         .text(job.id), .integer(Int(job.requestedAt.unixMilliseconds)),
                     ])
             }
-            _ = try await connection.query(
+            _ = try connection.query(
                 "INSERT INTO jobs (\(Self.jobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 jobBinds)
             return .inserted
@@ -46,7 +46,7 @@ extension SQLiteStore {
 
     public func job(id: String) async throws -> Job? {
         try await read { connection in
-            try await connection.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)])
+            try connection.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.text(id)])
                 .first.flatMap(Self.job(from:))
         }
     }
@@ -72,7 +72,7 @@ extension SQLiteStore {
             """
         let finalBinds = binds
         return try await read { connection in
-            try await connection.query(sql, finalBinds).compactMap(Self.job(from:))
+            try connection.query(sql, finalBinds).compactMap(Self.job(from:))
         }
     }
 
@@ -97,9 +97,9 @@ extension SQLiteStore {
         let finalBinds = binds
         let event = webhookOutbox.event(for: job)
         let won = try await transaction { connection in
-            let changed = try await connection.query(sql, finalBinds)
+            let changed = try connection.query(sql, finalBinds)
             guard !changed.isEmpty else { return false }
-            if let event { try await Self.insert(event, on: connection) }
+            if let event { try Self.insert(event, on: connection) }
             return true
         }
         if won, event != nil { webhookOutbox.eventWritten() }
@@ -109,7 +109,7 @@ extension SQLiteStore {
     public func jobs(inStates states: Set<JobState>) async throws -> [Job] {
         let list = states.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         return try await read { connection in
-            try await connection.query("SELECT \(Self.jobColumns) FROM jobs WHERE state IN (\(list)) ORDER BY requested_at")
+            try connection.query("SELECT \(Self.jobColumns) FROM jobs WHERE state IN (\(list)) ORDER BY requested_at")
                 .compactMap(Self.job(from:))
         }
     }
@@ -119,7 +119,7 @@ extension SQLiteStore {
             // Row by row: each row's constraints text is read into a requirement and let go at once,
             // so loading many queued jobs never holds their documents all together.
             let jobs = Mutex<[ActiveJob]>([])
-            try await connection.query(
+            try connection.query(
                 """
                 SELECT id, tenant_id, state, assigned_miner_id, requested_at, expires_at, constraints FROM jobs
                 WHERE state IN ('QUEUED', 'RUNNING') ORDER BY requested_at
@@ -132,7 +132,7 @@ extension SQLiteStore {
         }
     }
 
-    static func activeJob(from row: SQLiteRow) -> ActiveJob? {
+    static func activeJob(from row: SQLiteStoredRow) -> ActiveJob? {
         guard let id = row.column("id")?.string, let tenantID = row.column("tenant_id")?.string,
             let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)),
             let requested = date(row.column("requested_at")), let expires = date(row.column("expires_at"))
@@ -147,14 +147,14 @@ extension SQLiteStore {
     public func statistics(tenantID: String) async throws -> JobStatistics {
         try await read { connection in
             var byState: [JobState: Int] = [:]
-            for row in try await connection.query(
+            for row in try connection.query(
                 "SELECT state, COUNT(*) AS n FROM jobs WHERE tenant_id = ? GROUP BY state", [.text(tenantID)])
             {
                 if let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)) {
                     byState[state] = row.column("n")?.integer ?? 0
                 }
             }
-            let average = try await connection.query(
+            let average = try connection.query(
                 "SELECT AVG(finished_at - requested_at) AS ms FROM jobs WHERE tenant_id = ? AND state = 'COMPLETED'",
                 [.text(tenantID)]
             ).first?.column("ms")?.double
@@ -165,7 +165,7 @@ extension SQLiteStore {
     public func jobCountsByState() async throws -> [JobState: Int] {
         try await read { connection in
             var counts: [JobState: Int] = [:]
-            for row in try await connection.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
+            for row in try connection.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
                 if let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)) {
                     counts[state] = row.column("n")?.integer ?? 0
                 }
@@ -188,7 +188,7 @@ extension SQLiteStore {
         ]
     }
 
-    static func job(from row: SQLiteRow) -> Job? {
+    static func job(from row: SQLiteStoredRow) -> Job? {
         guard let id = row.column("id")?.string, let tenantID = row.column("tenant_id")?.string,
             let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)),
             let requested = date(row.column("requested_at")), let expires = date(row.column("expires_at"))

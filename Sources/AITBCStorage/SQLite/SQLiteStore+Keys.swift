@@ -12,11 +12,11 @@ extension SQLiteStore {
 
     public func insertKey(_ key: APIKeyRecord, event: AuditEvent) async throws {
         let notify = try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (\(Self.keyPlaceholders))",
                 Self.binds(of: key))
-            try await Self.insert(event, on: connection)
-            return try await self.insertWebhookEventIfSubscribed(.keyCreated, tenantID: key.tenantID, on: connection) {
+            try Self.insert(event, on: connection)
+            return try self.insertWebhookEventIfSubscribed(.keyCreated, tenantID: key.tenantID, on: connection) {
                 .key(.keyCreated, key, at: event.createdAt)
             }
         }
@@ -25,8 +25,8 @@ extension SQLiteStore {
 
     public func upsertKey(_ key: APIKeyRecord) async throws {
         try await transaction { connection in
-            _ = try await connection.query("DELETE FROM api_keys WHERE id = ? OR digest = ?", [.text(key.id), Self.blob(key.digest)])
-            _ = try await connection.query(
+            _ = try connection.query("DELETE FROM api_keys WHERE id = ? OR digest = ?", [.text(key.id), Self.blob(key.digest)])
+            _ = try connection.query(
                 "INSERT INTO api_keys (\(Self.keyColumns)) VALUES (\(Self.keyPlaceholders))",
                 Self.binds(of: key))
         }
@@ -35,7 +35,7 @@ extension SQLiteStore {
     public func key(matching digest: APIKeyDigest) async throws -> APIKeyRecord? {
         let blob = Self.blob(digest)
         return try await read { connection in
-            try await connection.query(
+            try connection.query(
                 "SELECT \(Self.keyColumns) FROM api_keys WHERE digest = ? UNION ALL "
                     + "SELECT \(Self.keyColumns) FROM api_keys WHERE previous_digest = ? LIMIT 1",
                 [blob, blob]
@@ -45,7 +45,7 @@ extension SQLiteStore {
 
     public func key(id: String) async throws -> APIKeyRecord? {
         try await read { connection in
-            try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(id)])
+            try connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(id)])
                 .first.flatMap(Self.key(from:))
         }
     }
@@ -54,21 +54,21 @@ extension SQLiteStore {
         let (sql, binds) = Self.pageQuery(
             columns: Self.keyColumns, table: "api_keys", tenantID: tenantID, cursor: cursor, limit: limit)
         return try await read { connection in
-            try await connection.query(sql, binds).compactMap(Self.key(from:))
+            try connection.query(sql, binds).compactMap(Self.key(from:))
         }
     }
 
     public func revokeKey(id: String, at now: Date, event: AuditEvent) async throws -> RevokeOutcome {
         let outcome = try await transaction { connection -> RevokeOutcome in
             guard
-                let key = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(id)])
+                let key = try connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(id)])
                     .first.flatMap(Self.key(from:))
             else { return .notFound }
             if key.revokedAt != nil { return .alreadyRevoked(key) }
             if MasterKeyRule.protects(key, at: now) {
                 // Decided inside the write transaction (BEGIN IMMEDIATE): no other revocation, from
                 // this connection or another on the same file, can come between the read and the write.
-                let masters = try await connection.query(
+                let masters = try connection.query(
                     """
                     SELECT \(Self.keyColumns) FROM api_keys
                     WHERE tenant_id = ? AND role = 'master' AND id != ? AND revoked_at IS NULL
@@ -80,12 +80,12 @@ extension SQLiteStore {
                     return .lastMasterKey
                 }
             }
-            _ = try await connection.query(
+            _ = try connection.query(
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ?", [.integer(Int(now.unixMilliseconds)), .text(id)])
-            try await Self.insert(event, on: connection)
+            try Self.insert(event, on: connection)
             var revoked = key
             revoked.revokedAt = Date(unixMilliseconds: now.unixMilliseconds)
-            _ = try await self.insertWebhookEventIfSubscribed(.keyRevoked, tenantID: key.tenantID, on: connection) {
+            _ = try self.insertWebhookEventIfSubscribed(.keyRevoked, tenantID: key.tenantID, on: connection) {
                 .key(.keyRevoked, revoked, at: now)
             }
             return .revoked(revoked)
@@ -99,21 +99,21 @@ extension SQLiteStore {
     ) async throws -> APIKeyRecord? {
         let replaced = try await transaction { connection -> APIKeyRecord? in
             guard
-                let key = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(id)])
+                let key = try connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(id)])
                     .first.flatMap(Self.key(from:))
             else { return nil }
             let previous: SQLiteData = previousValidUntil == nil ? .null : Self.blob(key.digest)
             let until: SQLiteData = previousValidUntil.map { .integer(Int($0.unixMilliseconds)) } ?? .null
-            _ = try await connection.query(
+            _ = try connection.query(
                 "UPDATE api_keys SET digest = ?, hint = ?, previous_digest = ?, previous_valid_until = ? WHERE id = ?",
                 [Self.blob(digest), .text(hint), previous, until, .text(id)])
-            try await Self.insert(event, on: connection)
+            try Self.insert(event, on: connection)
             var updated = key
             updated.digest = digest
             updated.hint = hint
             updated.previousDigest = previousValidUntil == nil ? nil : key.digest
             updated.previousValidUntil = previousValidUntil.map { Date(unixMilliseconds: $0.unixMilliseconds) }
-            _ = try await self.insertWebhookEventIfSubscribed(.keyRegenerated, tenantID: key.tenantID, on: connection) {
+            _ = try self.insertWebhookEventIfSubscribed(.keyRegenerated, tenantID: key.tenantID, on: connection) {
                 .key(.keyRegenerated, updated, at: event.createdAt)
             }
             return updated
@@ -124,7 +124,7 @@ extension SQLiteStore {
 
     public func updateKey(_ key: APIKeyRecord, event: AuditEvent) async throws -> APIKeyRecord? {
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 """
                 UPDATE api_keys SET name = ?, scopes = ?, expires_at = ?, rate_limit = ?, metadata = ?, credits = ?, allowed_ips = ?
                 WHERE id = ? AND revoked_at IS NULL
@@ -135,17 +135,17 @@ extension SQLiteStore {
                     .text(JSONText.encode(key.metadata)), key.credits.map { .text($0.storageText) } ?? .null, key.allowedIPs.map { .text($0.storedText) } ?? .null, .text(key.id),
                 ])
             guard
-                let stored = try await connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(key.id)])
+                let stored = try connection.query("SELECT \(Self.keyColumns) FROM api_keys WHERE id = ?", [.text(key.id)])
                     .first.flatMap(Self.key(from:)), stored.revokedAt == nil
             else { return nil }
-            try await Self.insert(event, on: connection)
+            try Self.insert(event, on: connection)
             return stored
         }
     }
 
     public func hasAnyKey() async throws -> Bool {
         try await read { connection in
-            try await connection.query("SELECT EXISTS (SELECT 1 FROM api_keys) AS found").first?.column("found")?.integer == 1
+            try connection.query("SELECT EXISTS (SELECT 1 FROM api_keys) AS found").first?.column("found")?.integer == 1
         }
     }
 }

@@ -6,7 +6,7 @@ extension SQLiteStore {
         guard !names.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
         let rows = try await read { connection in
-            try await connection.query(
+            try connection.query(
                 "SELECT name, period_start, value, granted, alerted FROM meters WHERE name IN (\(placeholders))",
                 names.map { .text($0) })
         }
@@ -27,7 +27,7 @@ extension SQLiteStore {
         guard !counts.isEmpty || !events.isEmpty else { return }
         try await transaction { connection in
             for (name, count) in counts {
-                _ = try await connection.query(
+                _ = try connection.query(
                     """
                     INSERT INTO meters (name, period_start, value, granted, alerted) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET period_start = excluded.period_start, value = excluded.value,
@@ -38,7 +38,7 @@ extension SQLiteStore {
                         count.granted.map { .integer($0) } ?? .null, .integer(count.alerted),
                     ])
             }
-            for event in events { try await Self.insert(event, on: connection) }
+            for event in events { try Self.insert(event, on: connection) }
         }
         if !events.isEmpty { webhookOutbox.eventWritten() }
     }

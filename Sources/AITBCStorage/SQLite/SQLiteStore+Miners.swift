@@ -8,11 +8,11 @@ import SQLiteNIO
 extension SQLiteStore {
     public func upsertMiner(_ miner: Miner) async throws -> Bool {
         try await transaction { connection in
-            let holder = try await connection.query(
+            let holder = try connection.query(
                 "SELECT key_id FROM miners WHERE tenant_id = ? AND id = ?", [.text(miner.tenantID), .text(miner.id)]
             ).first?.column("key_id")?.string
             if let holder, holder != miner.keyID { return false }
-            _ = try await connection.query(
+            _ = try connection.query(
                 """
                 INSERT INTO miners (tenant_id, id, key_id, capabilities, concurrency, region, status, inflight, metadata,
                 registered_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -33,10 +33,10 @@ extension SQLiteStore {
 
     public func deleteMiner(tenantID: String, id: String) async throws -> Bool {
         try await transaction { connection in
-            let found = try await connection.query(
+            let found = try connection.query(
                 "SELECT id FROM miners WHERE tenant_id = ? AND id = ?", [.text(tenantID), .text(id)])
             guard !found.isEmpty else { return false }
-            _ = try await connection.query("DELETE FROM miners WHERE tenant_id = ? AND id = ?", [.text(tenantID), .text(id)])
+            _ = try connection.query("DELETE FROM miners WHERE tenant_id = ? AND id = ?", [.text(tenantID), .text(id)])
             return true
         }
     }
@@ -47,19 +47,19 @@ extension SQLiteStore {
 
     public func miners() async throws -> [Miner] {
         try await read { connection in
-            try await connection.query("SELECT \(Self.minerColumns) FROM miners").compactMap(Self.miner(from:))
+            try connection.query("SELECT \(Self.minerColumns) FROM miners").compactMap(Self.miner(from:))
         }
     }
 
     public func miner(tenantID: String, id: String) async throws -> Miner? {
         try await read { connection in
-            try await connection.query(
+            try connection.query(
                 "SELECT \(Self.minerColumns) FROM miners WHERE tenant_id = ? AND id = ?", [.text(tenantID), .text(id)]
             ).first.flatMap(Self.miner(from:))
         }
     }
 
-    static func miner(from row: SQLiteRow) -> Miner? {
+    static func miner(from row: SQLiteStoredRow) -> Miner? {
         guard let tenantID = row.column("tenant_id")?.string, let id = row.column("id")?.string,
             let status = row.column("status")?.string.flatMap(Miner.Status.init(rawValue:)),
             let registered = date(row.column("registered_at")),

@@ -28,7 +28,7 @@ extension SQLiteStore {
         let batch = "SELECT key_id, minute FROM key_usage WHERE minute < ? ORDER BY minute, key_id LIMIT ?"
         let binds: [SQLiteData] = [.integer(Int(cutoffMinute)), .integer(limit)]
         return try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 """
                 INSERT INTO key_usage_hours (key_id, hour, admitted, rate_limited, errors)
                 SELECT key_id, minute / 3600 * 3600, SUM(admitted), SUM(rate_limited), SUM(errors) FROM key_usage
@@ -38,8 +38,8 @@ extension SQLiteStore {
                 rate_limited = rate_limited + excluded.rate_limited, errors = errors + excluded.errors
                 """,
                 binds)
-            _ = try await connection.query("DELETE FROM key_usage WHERE (key_id, minute) IN (\(batch))", binds)
-            return try await Self.changes(on: connection)
+            _ = try connection.query("DELETE FROM key_usage WHERE (key_id, minute) IN (\(batch))", binds)
+            return try Self.changes(on: connection)
         }
     }
 
@@ -67,12 +67,12 @@ extension SQLiteStore {
     /// Runs one bounded `DELETE` in its own transaction; returns how many rows it deleted.
     func deleteBatch(_ sql: String, _ binds: [SQLiteData]) async throws -> Int {
         try await transaction { connection in
-            _ = try await connection.query(sql, binds)
-            return try await Self.changes(on: connection)
+            _ = try connection.query(sql, binds)
+            return try Self.changes(on: connection)
         }
     }
 
-    static func changes(on connection: SQLiteConnection) async throws -> Int {
-        try await connection.query("SELECT changes() AS n").first?.column("n")?.integer ?? 0
+    static func changes(on connection: SQLiteHandle) throws -> Int {
+        try connection.query("SELECT changes() AS n").first?.column("n")?.integer ?? 0
     }
 }

@@ -35,7 +35,7 @@ extension SQLiteStore {
         ]
     }
 
-    static func key(from row: SQLiteRow) -> APIKeyRecord? {
+    static func key(from row: SQLiteStoredRow) -> APIKeyRecord? {
         guard let id = row.column("id")?.string, let tenantID = row.column("tenant_id")?.string,
             let role = row.column("role")?.string.flatMap(Role.init(rawValue:)),
             let digest = digest(row.column("digest")), let createdAt = date(row.column("created_at"))
@@ -64,7 +64,7 @@ extension SQLiteStore {
         ]
     }
 
-    static func tenant(from row: SQLiteRow) -> Tenant? {
+    static func tenant(from row: SQLiteStoredRow) -> Tenant? {
         guard let id = row.column("id")?.string, let createdAt = date(row.column("created_at")) else { return nil }
         return Tenant(
             id: id, name: row.column("name")?.string ?? "", plan: row.column("plan")?.string ?? "",
@@ -75,8 +75,8 @@ extension SQLiteStore {
             createdAt: createdAt)
     }
 
-    static func insert(_ event: AuditEvent, on connection: SQLiteConnection) async throws {
-        _ = try await connection.query(
+    static func insert(_ event: AuditEvent, on connection: SQLiteHandle) throws {
+        _ = try connection.query(
             """
             INSERT INTO audit_events (id, tenant_id, type, actor_key_id, target_id, created_at, data)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -88,7 +88,7 @@ extension SQLiteStore {
             ])
     }
 
-    static func event(from row: SQLiteRow) -> AuditEvent? {
+    static func event(from row: SQLiteStoredRow) -> AuditEvent? {
         guard let id = row.column("id")?.string, let tenantID = row.column("tenant_id")?.string,
             let kind = row.column("type")?.string.flatMap(AuditEvent.Kind.init(rawValue:)),
             let targetID = row.column("target_id")?.string, let createdAt = date(row.column("created_at"))

@@ -7,19 +7,19 @@ extension SQLiteStore {
 
     public func insertTenant(_ tenant: Tenant, event: AuditEvent?) async throws -> Bool {
         try await transaction { connection in
-            let existing = try await connection.query("SELECT id FROM tenants WHERE id = ?", [.text(tenant.id)])
+            let existing = try connection.query("SELECT id FROM tenants WHERE id = ?", [.text(tenant.id)])
             guard existing.isEmpty else { return false }
-            _ = try await connection.query(
+            _ = try connection.query(
                 "INSERT INTO tenants (\(Self.tenantColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 Self.binds(of: tenant))
-            if let event { try await Self.insert(event, on: connection) }
+            if let event { try Self.insert(event, on: connection) }
             return true
         }
     }
 
     public func upsertTenant(_ tenant: Tenant) async throws {
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 """
                 INSERT INTO tenants (\(Self.tenantColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET plan = excluded.plan
@@ -30,7 +30,7 @@ extension SQLiteStore {
 
     public func tenant(id: String) async throws -> Tenant? {
         try await read { connection in
-            try await connection.query(
+            try connection.query(
                 "SELECT \(Self.tenantColumns) FROM tenants WHERE id = ?", [.text(id)]
             ).first.flatMap(Self.tenant(from:))
         }
@@ -41,17 +41,17 @@ extension SQLiteStore {
             columns: Self.tenantColumns, table: "tenants", tenantID: nil, cursor: cursor,
             limit: limit)
         return try await read { connection in
-            try await connection.query(sql, binds).compactMap(Self.tenant(from:))
+            try connection.query(sql, binds).compactMap(Self.tenant(from:))
         }
     }
 
     public func updateTenant(_ tenant: Tenant, event: AuditEvent) async throws {
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 "UPDATE tenants SET name = ?, plan = ?, custom_rate_limit = ?, quota_per_day = ?, quota_per_month = ? WHERE id = ?",
                 [.text(tenant.name), .text(tenant.plan), Self.optionalInt(tenant.customRateLimitPerMinute),
                  Self.optionalInt(tenant.customQuota.perDay), Self.optionalInt(tenant.customQuota.perMonth), .text(tenant.id)])
-            try await Self.insert(event, on: connection)
+            try Self.insert(event, on: connection)
         }
     }
 }

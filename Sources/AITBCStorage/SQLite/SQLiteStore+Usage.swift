@@ -6,7 +6,7 @@ extension SQLiteStore {
     public func addUsage(_ batch: UsageBatch) async throws {
         try await transaction { connection in
             for (bucket, counts) in batch.counts {
-                _ = try await connection.query(
+                _ = try connection.query(
                     """
                     INSERT INTO key_usage (key_id, minute, admitted, rate_limited, errors) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(key_id, minute) DO UPDATE SET admitted = admitted + excluded.admitted,
@@ -17,7 +17,7 @@ extension SQLiteStore {
             }
             for (keyID, use) in batch.lastUses {
                 let at = Int(use.at.unixMilliseconds)
-                _ = try await connection.query(
+                _ = try connection.query(
                     """
                     UPDATE api_keys SET last_used_at = ?, last_used_from = ?
                     WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)
@@ -29,7 +29,7 @@ extension SQLiteStore {
 
     public func usage(keyID: String, sinceMinute: Int64) async throws -> [(minute: Int64, counts: UsageCounts)] {
         let rows = try await read { connection in
-            try await connection.query(
+            try connection.query(
                 """
                 SELECT minute, admitted, rate_limited, errors FROM key_usage WHERE key_id = ? AND minute >= ?
                 UNION ALL
@@ -51,7 +51,7 @@ extension SQLiteStore {
     public func usage(tenantID: String, sinceMinute: Int64, keyLimit: Int) async throws -> TenantUsage {
         let since = SQLiteData.integer(Int(sinceMinute)), tenant = SQLiteData.text(tenantID)
         let (keyRows, minuteRows) = try await read { connection in
-            let keys = try await connection.query(
+            let keys = try connection.query(
                 """
                 WITH totals AS (
                     SELECT key_id, SUM(admitted) AS used_admitted, SUM(rate_limited) AS used_rate_limited,
@@ -63,7 +63,7 @@ extension SQLiteStore {
                 WHERE tenant_id = ? ORDER BY created_at DESC, id DESC LIMIT ?
                 """,
                 [since, tenant, tenant, .integer(max(0, keyLimit))])
-            let minutes = try await connection.query(
+            let minutes = try connection.query(
                 """
                 SELECT minute, SUM(admitted) AS admitted, SUM(rate_limited) AS rate_limited, SUM(errors) AS errors
                 FROM key_usage WHERE minute >= ? AND key_id IN (SELECT id FROM api_keys WHERE tenant_id = ?)

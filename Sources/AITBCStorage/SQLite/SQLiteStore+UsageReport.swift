@@ -10,7 +10,7 @@ extension SQLiteStore {
             case .text(let value): .text(value)
             }
         }
-        let rows = try await read { connection in try await connection.query(sql.text, binds) }
+        let rows = try await read { connection in try connection.query(sql.text, binds) }
         return rows.map { row in
             UsageReportRow(
                 bucket: Int64(row.column("bucket")?.integer ?? 0), tenantID: row.column("tenant_id")?.string ?? "",

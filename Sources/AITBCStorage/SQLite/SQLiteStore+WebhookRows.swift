@@ -3,7 +3,7 @@ import Foundation
 import SQLiteNIO
 
 extension SQLiteStore {
-    static func endpoint(from row: SQLiteRow) -> WebhookEndpoint? {
+    static func endpoint(from row: SQLiteStoredRow) -> WebhookEndpoint? {
         func text(_ name: String) -> String? { row.column(name).flatMap { $0.isNull ? nil : $0.string } }
         guard let id = text("endpoint_id"), let tenantID = text("tenant_id"), let url = text("url"),
             let secret = text("secret"), let created = date(row.column("endpoint_created_at"))
@@ -15,7 +15,7 @@ extension SQLiteStore {
             disabledAt: date(row.column("disabled_at")), failingSince: date(row.column("failing_since")))
     }
 
-    static func delivery(from row: SQLiteRow) -> WebhookDelivery? {
+    static func delivery(from row: SQLiteStoredRow) -> WebhookDelivery? {
         func text(_ name: String) -> String? { row.column(name).flatMap { $0.isNull ? nil : $0.string } }
         func int(_ name: String) -> Int? { row.column(name).flatMap { $0.isNull ? nil : $0.integer } }
         guard let id = text("id"), let eventID = text("event_id"), let endpointID = text("endpoint_id"),
@@ -31,7 +31,7 @@ extension SQLiteStore {
             deliveredAt: date(row.column("delivered_at")), log: WebhookAttempt.decode(text("log")))
     }
 
-    static func claimed(from row: SQLiteRow) -> ClaimedWebhookDelivery? {
+    static func claimed(from row: SQLiteStoredRow) -> ClaimedWebhookDelivery? {
         guard let delivery = delivery(from: row), let endpoint = endpoint(from: row),
             let created = date(row.column("event_created_at"))
         else { return nil }

@@ -5,7 +5,7 @@ import SQLiteNIO
 extension SQLiteStore {
     public func insertWebhookEndpoint(_ endpoint: WebhookEndpoint) async throws {
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 """
                 INSERT INTO webhook_endpoints (id, tenant_id, url, events, description, secret, previous_secret,
                 previous_secret_valid_until, created_at, disabled_at, failing_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -16,14 +16,14 @@ extension SQLiteStore {
 
     public func webhookEndpoint(id: String) async throws -> WebhookEndpoint? {
         try await read { connection in
-            try await connection.query("SELECT \(WebhookColumns.endpoint) FROM webhook_endpoints e WHERE e.id = ?", [.text(id)])
+            try connection.query("SELECT \(WebhookColumns.endpoint) FROM webhook_endpoints e WHERE e.id = ?", [.text(id)])
                 .first.flatMap(Self.endpoint(from:))
         }
     }
 
     public func webhookEndpoints(tenantID: String) async throws -> [WebhookEndpoint] {
         try await read { connection in
-            try await connection.query(
+            try connection.query(
                 "SELECT \(WebhookColumns.endpoint) FROM webhook_endpoints e WHERE e.tenant_id = ? ORDER BY e.created_at, e.id",
                 [.text(tenantID)]
             ).compactMap(Self.endpoint(from:))
@@ -32,28 +32,28 @@ extension SQLiteStore {
 
     public func updateWebhookEndpoint(_ endpoint: WebhookEndpoint) async throws -> Bool {
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 """
                 UPDATE webhook_endpoints SET url = ?, events = ?, description = ?, secret = ?, previous_secret = ?,
                 previous_secret_valid_until = ?, created_at = ?, disabled_at = ?, failing_since = ? WHERE id = ?
                 """,
                 Self.mutableBinds(of: endpoint) + [.text(endpoint.id)])
-            return try await connection.query("SELECT changes() AS n").first?.column("n")?.integer == 1
+            return try connection.query("SELECT changes() AS n").first?.column("n")?.integer == 1
         }
     }
 
     public func deleteWebhookEndpoint(id: String) async throws -> Bool {
         try await transaction { connection in
-            _ = try await connection.query("DELETE FROM webhook_endpoints WHERE id = ?", [.text(id)])
-            let deleted = try await connection.query("SELECT changes() AS n").first?.column("n")?.integer == 1
-            _ = try await connection.query("DELETE FROM webhook_deliveries WHERE endpoint_id = ?", [.text(id)])
+            _ = try connection.query("DELETE FROM webhook_endpoints WHERE id = ?", [.text(id)])
+            let deleted = try connection.query("SELECT changes() AS n").first?.column("n")?.integer == 1
+            _ = try connection.query("DELETE FROM webhook_deliveries WHERE endpoint_id = ?", [.text(id)])
             return deleted
         }
     }
 
     public func webhookSubscriptions() async throws -> [WebhookSubscription] {
         try await read { connection in
-            try await connection.query("SELECT tenant_id, events FROM webhook_endpoints WHERE disabled_at IS NULL")
+            try connection.query("SELECT tenant_id, events FROM webhook_endpoints WHERE disabled_at IS NULL")
                 .flatMap { row -> [WebhookSubscription] in
                     guard let tenant = row.column("tenant_id")?.string else { return [] }
                     return WebhookEndpoint.events(fromText: row.column("events")?.string ?? "")
@@ -63,18 +63,18 @@ extension SQLiteStore {
     }
 
     public func insertWebhookEvent(_ event: WebhookEvent, endpointID: String?) async throws {
-        try await transaction { connection in try await Self.insert(event, endpointID: endpointID, on: connection) }
+        try await transaction { connection in try Self.insert(event, endpointID: endpointID, on: connection) }
         webhookOutbox.eventWritten()
     }
 
     /// Writes `event` and its deliveries on `connection`, inside the caller's transaction.
-    static func insert(_ event: WebhookEvent, endpointID: String? = nil, on connection: SQLiteConnection) async throws {
+    static func insert(_ event: WebhookEvent, endpointID: String? = nil, on connection: SQLiteHandle) throws {
         let created = SQLiteData.integer(Int(event.createdAt.unixMilliseconds))
-        _ = try await connection.query(
+        _ = try connection.query(
             "INSERT INTO webhook_events (id, tenant_id, type, created_at, data) VALUES (?, ?, ?, ?, ?)",
             [.text(event.id), .text(event.tenantID), .text(event.type.rawValue), created, .text(JSONText.encode(event.data))])
         let target = endpointID == nil ? "(' ' || e.events || ' ') LIKE ? AND e.disabled_at IS NULL" : "e.id = ?"
-        _ = try await connection.query(
+        _ = try connection.query(
             """
             INSERT INTO webhook_deliveries (id, event_id, endpoint_id, tenant_id, event_type, status, attempts,
             next_attempt_at, created_at, log)
@@ -90,16 +90,16 @@ extension SQLiteStore {
     /// Writes the event `make` builds when the tenant is subscribed to `type` (on `connection`,
     /// inside the caller's transaction); whether it wrote one.
     func insertWebhookEventIfSubscribed(
-        _ type: WebhookEventType, tenantID: String, on connection: SQLiteConnection, _ make: () -> WebhookEvent
-    ) async throws -> Bool {
+        _ type: WebhookEventType, tenantID: String, on connection: SQLiteHandle, _ make: () -> WebhookEvent
+    ) throws -> Bool {
         guard let event = webhookOutbox.event(type, tenantID: tenantID, make) else { return false }
-        try await Self.insert(event, on: connection)
+        try Self.insert(event, on: connection)
         return true
     }
 
     public func claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedWebhookDelivery] {
         try await transaction { connection in
-            let ids = try await connection.query(
+            let ids = try connection.query(
                 """
                 UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id IN (
                     SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
@@ -110,7 +110,7 @@ extension SQLiteStore {
             ).compactMap { $0.column("id")?.string }
             guard !ids.isEmpty else { return [] }
             let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-            return try await connection.query(
+            return try connection.query(
                 "SELECT \(WebhookColumns.claimed) FROM \(WebhookColumns.claimedFrom) WHERE d.id IN (\(marks))",
                 ids.map { .text($0) }
             ).compactMap(Self.claimed(from:))
@@ -120,7 +120,7 @@ extension SQLiteStore {
     public func recordWebhookAttempt(_ outcome: WebhookAttemptOutcome) async throws {
         let delivery = outcome.delivery
         try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 """
                 UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, last_latency_ms = ?,
                 last_error = ?, next_attempt_at = ?, delivered_at = ?, log = ? WHERE id = ?
@@ -133,18 +133,18 @@ extension SQLiteStore {
                 ])
             let at = SQLiteData.integer(Int(outcome.at.unixMilliseconds))
             if outcome.succeeded {
-                _ = try await connection.query(
+                _ = try connection.query(
                     "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?", [.text(delivery.endpointID)])
             } else {
-                _ = try await connection.query(
+                _ = try connection.query(
                     "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
                     [at, .text(delivery.endpointID)])
             }
             if let disabling = outcome.disabling {
-                _ = try await connection.query(
+                _ = try connection.query(
                     "UPDATE webhook_endpoints SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL",
                     [at, .text(delivery.endpointID)])
-                try await Self.insert(disabling, on: connection)
+                try Self.insert(disabling, on: connection)
             }
         }
     }
@@ -164,23 +164,23 @@ extension SQLiteStore {
             """
         let finalBinds = binds
         return try await read { connection in
-            try await connection.query(sql, finalBinds).compactMap(Self.delivery(from:))
+            try connection.query(sql, finalBinds).compactMap(Self.delivery(from:))
         }
     }
 
     public func webhookDelivery(id: String) async throws -> WebhookDelivery? {
         try await read { connection in
-            try await connection.query("SELECT \(WebhookColumns.delivery) FROM webhook_deliveries d WHERE d.id = ?", [.text(id)])
+            try connection.query("SELECT \(WebhookColumns.delivery) FROM webhook_deliveries d WHERE d.id = ?", [.text(id)])
                 .first.flatMap(Self.delivery(from:))
         }
     }
 
     public func redeliverWebhook(id: String, at now: Date) async throws -> Bool {
         let found = try await transaction { connection in
-            _ = try await connection.query(
+            _ = try connection.query(
                 "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ?",
                 [.integer(Int(now.unixMilliseconds)), .text(id)])
-            return try await connection.query("SELECT changes() AS n").first?.column("n")?.integer == 1
+            return try connection.query("SELECT changes() AS n").first?.column("n")?.integer == 1
         }
         if found { webhookOutbox.eventWritten() }
         return found
@@ -196,7 +196,7 @@ extension SQLiteStore {
                 .integer(Int(after.unixMilliseconds)), .integer(Int(before.unixMilliseconds)), .text(notice), .integer(limit),
             ]
         return try await read { connection in
-            try await connection.query(
+            try connection.query(
                 """
                 SELECT \(Self.keyColumns) FROM api_keys k WHERE k.tenant_id IN (\(marks)) AND k.revoked_at IS NULL
                 AND k.expires_at > ? AND k.expires_at <= ?
@@ -208,11 +208,11 @@ extension SQLiteStore {
 
     public func recordKeyNotice(keyID: String, notice: String, event: WebhookEvent) async throws -> Bool {
         let recorded = try await transaction { connection in
-            let inserted = try await connection.query(
+            let inserted = try connection.query(
                 "INSERT INTO webhook_key_notices (key_id, notice) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING key_id",
                 [.text(keyID), .text(notice)])
             guard !inserted.isEmpty else { return false }
-            try await Self.insert(event, on: connection)
+            try Self.insert(event, on: connection)
             return true
         }
         if recorded { webhookOutbox.eventWritten() }

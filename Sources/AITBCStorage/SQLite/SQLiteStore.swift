@@ -27,14 +27,14 @@ public final class SQLiteStore: CoordinatorStore {
         SQLiteStore(database: try await SQLiteDatabase.open(path: path, logger: logger))
     }
 
-    /// Runs `body` on the connection, alone, counting it for `/metrics`.
-    func read<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
+    /// Runs `body` on a reader's connection (on its thread), alone, counting it for `/metrics`.
+    func read<T: Sendable>(_ body: @Sendable @escaping (SQLiteHandle) throws -> T) async throws -> T {
         try await database.read(body)
     }
 
     /// Runs `body` in a transaction (shared with concurrent writes, each in its own savepoint),
     /// counting it for `/metrics`; returns once it has committed.
-    func transaction<T: Sendable>(_ body: @Sendable @escaping (SQLiteConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @Sendable @escaping (SQLiteHandle) throws -> T) async throws -> T {
         try await database.transaction(body)
     }
 

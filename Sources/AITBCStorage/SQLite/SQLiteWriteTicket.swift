@@ -1,22 +1,21 @@
 import AITBCDomain
-import SQLiteNIO
 import Synchronization
 
 /// One caller's write in the group-commit queue: its body, the caller waiting for it and, once the
 /// body has run, its outcome, kept until the transaction holding it has committed (or not).
 final class SQLiteWriteTicket<T: Sendable>: SQLiteQueuedWrite {
-    private let body: @Sendable (SQLiteConnection) async throws -> T
+    private let body: @Sendable (SQLiteHandle) throws -> T
     private let caller: CheckedContinuation<T, any Error>
     private let outcome = Mutex<Result<T, any Error>?>(nil)
 
-    init(body: @escaping @Sendable (SQLiteConnection) async throws -> T, caller: CheckedContinuation<T, any Error>) {
+    init(body: @escaping @Sendable (SQLiteHandle) throws -> T, caller: CheckedContinuation<T, any Error>) {
         self.body = body
         self.caller = caller
     }
 
-    func perform(on connection: SQLiteConnection) async -> (any Error)? {
+    func perform(on handle: SQLiteHandle) -> (any Error)? {
         do {
-            let value = try await body(connection)
+            let value = try body(handle)
             outcome.withLock { $0 = .success(value) }
             return nil
         } catch {
