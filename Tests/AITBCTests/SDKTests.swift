@@ -58,18 +58,19 @@ import Testing
             let client = try LiveServer.sdk(url, key: LiveServer.client)
             _ = try await miner.miners.register(minerID: "leaver", capabilities: [:], concurrency: 1)
             func waitUntil(_ what: String, _ condition: () async -> Bool) async throws {
-                let deadline = ContinuousClock.now + .seconds(10)
+                // Wide for a loaded machine (the whole suite beside it), and still half the poll's 60 s.
+                let deadline = ContinuousClock.now + .seconds(30)
                 while await !condition() {
                     guard ContinuousClock.now < deadline else { throw ExpectationTimeout(what: what) }
                     try await Task.sleep(for: .milliseconds(10))
                 }
             }
-            let polling = Task { try await miner.miners.poll(minerID: "leaver", maxWait: .seconds(30)) }
+            let polling = Task { try await miner.miners.poll(minerID: "leaver", maxWait: .seconds(60)) }
             try await waitUntil("the poll waits") { await coordinator.miners.waitingPolls() == 1 }
             // The miner stops (or its HTTP client gives up): the request is cancelled, the connection closed.
             polling.cancel()
             _ = try? await polling.value
-            // The server sees the connection close and stops waiting, long before the poll's 30 s.
+            // The server sees the connection close and stops waiting, long before the poll's 60 s.
             try await waitUntil("the abandoned poll ends") { await coordinator.miners.waitingPolls() == 0 }
             // So the next job is not handed to a request nobody reads: it stays queued...
             let job = try await client.jobs.create(payload: ["n": 1])
