@@ -156,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AITBCDomainTests",
-            dependencies: ["AITBCDomain", "AITBCTestSupport"],
+            dependencies: ["AITBCDomain"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

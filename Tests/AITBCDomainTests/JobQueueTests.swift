@@ -1,4 +1,3 @@
-import AITBCTestSupport
 import AITBCWire
 import Foundation
 import Testing

@@ -1,5 +1,4 @@
 import AITBCServer
-import AITBCTestSupport
 import Foundation
 import Testing
 
@@ -11,8 +10,7 @@ import Testing
 /// clock would allow.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct HandoffWithoutTimersTests {
     @Test func waitingPollsGetSubmittedJobsWhileTheirClockNeverMoves() async throws {
-        // Never advanced: it stands still for the whole test.
-        let clock = TestClock()
+        let clock = FrozenClock()
         let harness = try await Harness.make(pollClock: clock)
         try await harness.serve { port in
             let miner = try await WireClient.connect(port: port)
