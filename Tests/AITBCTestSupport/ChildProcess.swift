@@ -9,8 +9,14 @@ import Glibc
 ///
 /// Foundation's `Process.run()` on Linux now and then crashes the whole test run: it copies each
 /// `/proc/self/fd` entry's full 256-byte name and can read past glibc's directory buffer
-/// (swift-corelibs-foundation pull request 5472). The tests start every child here instead. Unlike
-/// `Process`, descriptors without close-on-exec are inherited (NIO's sockets have it).
+/// (swift-corelibs-foundation pull request 5472). The tests start every child here instead.
+///
+/// The child gets standard input, output and error and no other descriptor of the test process. NIO
+/// opens its sockets on Linux without close-on-exec, so without that a child would hold a copy of
+/// every connection and listener open in the test process when it started: a connection an
+/// in-process server closes would stay open to its client (no FIN while the child's copy lives),
+/// until the child exited. That held the read-timeout test's forty stalled connections open as long
+/// as a concurrent test's coordinator process ran (`ChildProcessTests`).
 public final class ChildProcess: Sendable {
     /// Where one of the child's output streams goes.
     public enum Destination: Sendable {
@@ -54,6 +60,7 @@ public final class ChildProcess: Sendable {
             case .standardOutput: posix_spawn_file_actions_adddup2(&actions, 1, descriptor)
             }
         }
+        closeInheritedDescriptors(&actions)
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -65,6 +72,31 @@ public final class ChildProcess: Sendable {
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
         return ChildProcess(processIdentifier: pid)
     }
+
+    /// Adds to `actions` the closing of every descriptor above standard error: with glibc's
+    /// `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Swift's Glibc module does not
+    /// declare it), else one close per descriptor open now.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        if let addCloseFrom, addCloseFrom(&actions, 3) == 0 { return }
+        guard let directory = opendir("/proc/self/fd") else { return }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // glibc skips a close action whose descriptor is already closed when the child runs.
+            if let descriptor = Int32(name), descriptor > 2, descriptor != own {
+                posix_spawn_file_actions_addclose(&actions, descriptor)
+            }
+        }
+    }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private nonisolated(unsafe) static let addCloseFrom: AddCloseFrom? = {
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
 
     /// Runs `path` to its end and collects what it wrote; with `mergingStandardError`, standard error
     /// is in `stdout` too.
