@@ -156,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AITBCDomainTests",
-            dependencies: ["AITBCDomain"],
+            dependencies: ["AITBCDomain", "AITBCTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

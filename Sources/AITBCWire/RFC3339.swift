@@ -47,7 +47,7 @@ public enum RFC3339 {
 
     /// The UTC calendar date and time of `unixSeconds` (proleptic Gregorian; Howard Hinnant's
     /// civil-from-days, exact for every Int64 day count in range).
-    static func civil(unixSeconds: Int64) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64) {
+    public static func civil(unixSeconds: Int64) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64) {
         var days = unixSeconds / 86_400
         var secondOfDay = unixSeconds % 86_400
         if secondOfDay < 0 {

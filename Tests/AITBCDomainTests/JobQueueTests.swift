@@ -1,3 +1,4 @@
+import AITBCTestSupport
 import AITBCWire
 import Foundation
 import Testing

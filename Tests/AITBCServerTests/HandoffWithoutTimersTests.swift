@@ -1,4 +1,5 @@
 import AITBCServer
+import AITBCTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,8 @@ import Testing
 /// clock would allow.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct HandoffWithoutTimersTests {
     @Test func waitingPollsGetSubmittedJobsWhileTheirClockNeverMoves() async throws {
-        let clock = FrozenClock()
+        // Never advanced: it stands still for the whole test.
+        let clock = TestClock()
         let harness = try await Harness.make(pollClock: clock)
         try await harness.serve { port in
             let miner = try await WireClient.connect(port: port)

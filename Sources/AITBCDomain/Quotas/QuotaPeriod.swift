@@ -1,3 +1,4 @@
+import AITBCWire
 import Foundation
 
 /// A calendar period in UTC that a quota counts over or credits refill at: a day or a month.
@@ -28,16 +29,11 @@ public enum QuotaPeriod: String, Sendable, Hashable, CaseIterable {
         return remainder < 0 ? remainder + divisor : remainder
     }
 
-    // Howard Hinnant's civil-from-days and days-from-civil: no Calendar (and no allocation) per request.
+    // Howard Hinnant's civil-from-days (``RFC3339/civil(unixSeconds:)``) and days-from-civil: no
+    // Calendar (and no allocation) per request.
     private static func civil(days: Int64) -> (year: Int64, month: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month)
+        let date = RFC3339.civil(unixSeconds: days * 86_400)
+        return (date.year, date.month)
     }
 
     private static func days(year: Int64, month: Int64, day: Int64) -> Int64 {

@@ -2,14 +2,16 @@ import Synchronization
 
 /// A clock that moves only when a test moves it: a sleeper wakes when ``advance(by:)`` takes the
 /// clock past its deadline, or fails at once when its task is cancelled. Nothing ever really sleeps.
-final class TestClock: Clock, Sendable {
+public final class TestClock: Clock, Sendable {
     /// A point on the test clock: the time moved since the clock was made.
-    struct Instant: InstantProtocol {
-        var offset: Duration
+    public struct Instant: InstantProtocol {
+        public var offset: Duration
 
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        public init(offset: Duration) { self.offset = offset }
+
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct State {
@@ -21,14 +23,16 @@ final class TestClock: Clock, Sendable {
 
     private let state = Mutex(State())
 
-    var now: Instant { state.withLock { $0.now } }
+    public init() {}
 
-    var minimumResolution: Duration { .zero }
+    public var now: Instant { state.withLock { $0.now } }
+
+    public var minimumResolution: Duration { .zero }
 
     /// How many tasks sleep on this clock now.
-    var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state -> UInt64 in
             state.nextID += 1
             return state.nextID
@@ -54,7 +58,7 @@ final class TestClock: Clock, Sendable {
     }
 
     /// Moves the clock forward by `duration`, waking every sleeper whose deadline it reaches.
-    func advance(by duration: Duration) {
+    public func advance(by duration: Duration) {
         let woken = state.withLock { state in
             state.now = state.now.advanced(by: duration)
             let due = state.sleepers.filter { $0.value.deadline <= state.now }
@@ -65,7 +69,7 @@ final class TestClock: Clock, Sendable {
     }
 
     /// Returns once `count` tasks sleep on this clock (yielding meanwhile, never sleeping).
-    func waitForSleepers(_ count: Int) async {
+    public func waitForSleepers(_ count: Int) async {
         while sleeperCount < count { await Task.yield() }
     }
 }
