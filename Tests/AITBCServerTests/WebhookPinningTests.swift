@@ -82,6 +82,39 @@ import Testing
         }
     }
 
+    @Test func aPercentEncodedOrInternationalHostIsPinnedUnderTheNameTheClientLooksUp() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.listening { port in
+            // The HTTP client looks its pin up by `URL.host`, which decodes percent-escapes and writes an
+            // international name in punycode: the delivery resolves and pins that same name, so the
+            // request arrives (no real resolver answers `.invalid`) and nothing is resolved twice.
+            for (url, name) in [
+                ("http://rebind%2Einvalid:\(port)/hook", "rebind.invalid"),
+                ("http://rébind.invalid:\(port)/hook", "xn--rbind-bsa.invalid"),
+            ] {
+                let resolver = ScriptedResolver([["127.0.0.1"]])
+                let clients = PinnedHTTPClients(connectTimeout: .seconds(30))
+                let transport = HTTPWebhookTransport(clients: clients, resolver: resolver)
+                let answer = await transport.post(url: url, headers: [], body: "{}", policy: Self.open, timeout: .seconds(30))
+                #expect(answer == .status(200), "\(url)")
+                #expect(resolver.lookups == 1, "\(url)")
+                #expect(clients.targets == [.init(host: name, address: "127.0.0.1")], "\(url)")
+                await clients.shutdown()
+            }
+            #expect(receiver.received.count == 2)
+            // A host that is no ASCII name once decoded (`URL.host` decodes escaped UTF-8 without
+            // punycode) is refused before any lookup.
+            let resolver = ScriptedResolver([["127.0.0.1"]])
+            let transport = HTTPWebhookTransport(clients: PinnedHTTPClients(), resolver: resolver)
+            for url in ["http://a%21b.invalid:\(port)/", "http://r%C3%A9bind.invalid:\(port)/hook"] {
+                let odd = await transport.post(url: url, headers: [], body: "{}", policy: Self.open, timeout: .seconds(5))
+                #expect(odd == .failed("invalid url"), "\(url)")
+            }
+            #expect(resolver.lookups == 0)
+            #expect(receiver.received.count == 2)
+        }
+    }
+
     /// A TCP listener on 127.0.0.1 that counts the connections it accepts and closes each at once.
     final class ConnectionCounter: Sendable {
         let accepted = Mutex(0)

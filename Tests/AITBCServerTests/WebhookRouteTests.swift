@@ -59,7 +59,11 @@ import Testing
             let notSubscribable = try await client.send(
                 .post, "/v1/webhooks", key: Harness.masterKey, json: #"{"url": "http://127.0.0.1:9/", "events": ["webhook.test"]}"#)
             #expect(notSubscribable.status == .badRequest)
-            for url in ["ftp://example.com/", "not a url", "/relative", "http://user:pw@127.0.0.1/"] {
+            // A host that is neither an address nor a name once decoded is refused.
+            for url in [
+                "ftp://example.com/", "not a url", "/relative", "http://user:pw@127.0.0.1/", "http://127.0.0.1%2F/",
+                "http://a%21b.example/", "https://ex%C3%A4mple.com/",
+            ] {
                 let reply = try await client.send(
                     .post, "/v1/webhooks", key: Harness.masterKey, json: #"{"url": "\#(url)", "events": ["job.failed"]}"#)
                 #expect(reply.status == .badRequest, "\(url)")

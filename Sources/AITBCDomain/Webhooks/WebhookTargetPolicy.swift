@@ -44,7 +44,28 @@ public struct WebhookTargetPolicy: Sendable {
             throw CoordinatorError.invalidField("url", "url must not carry credentials")
         }
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        guard Self.isPlainHost(bare) else {
+            throw CoordinatorError.invalidField(
+                "url", "url's host must be an IP address or a name of ASCII letters, digits, '-', '_' and '.' (no percent-encoding)")
+        }
         return (bare, url.port ?? (scheme == "https" ? 443 : 80))
+    }
+
+    /// Whether `host` (without IPv6 brackets) is an IP address or a name of ASCII letters, digits,
+    /// `-`, `_` and `.`: a host that different URL parsers read alike. A percent-encoded or
+    /// non-ASCII host could be read one way when the delivery pins its checked address and another
+    /// when the HTTP client looks the pin up, and then be resolved again, unchecked.
+    public static func isPlainHost(_ host: String) -> Bool {
+        if IPAddress(host) != nil { return true }
+        return !host.isEmpty
+            && host.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                    true
+                default: false
+                }
+            }
     }
 
     /// Refuses (400 naming `url`) when any of `addresses` is internal and that is not allowed, or there are none.

@@ -16,15 +16,18 @@ struct HTTPWebhookTransport: WebhookTransport {
     func post(
         url: String, headers: [(String, String)], body: String, policy: WebhookTargetPolicy, timeout: Duration
     ) async -> WebhookResponse {
-        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+        // The host as AsyncHTTPClient reads it (`URL.host`), which is the name its pin is looked up by;
+        // one that parsers might read differently is refused (creation refuses it too).
+        guard let parsed = URL(string: url), let host = parsed.host, !host.isEmpty else {
             return .failed("invalid url")
         }
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        guard WebhookTargetPolicy.isPlainHost(bare) else { return .failed("invalid url") }
         let addresses: [IPAddress]
         if let literal = IPAddress(bare) {
             addresses = [literal]
         } else {
-            let port = components.port ?? (components.scheme?.lowercased() == "http" ? 80 : 443)
+            let port = parsed.port ?? (parsed.scheme?.lowercased() == "http" ? 80 : 443)
             do { addresses = try await resolver.addresses(host: bare, port: port) } catch {
                 return .failed("host does not resolve")
             }
