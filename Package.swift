@@ -129,8 +129,12 @@ let package = Package(
             name: "aitbc-bench",
             dependencies: [
                 "AITBCDomain",
+                "AITBCServer",
                 "AllocationCounter",
                 "AITBCWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

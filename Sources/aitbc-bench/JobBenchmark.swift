@@ -10,8 +10,8 @@ import Synchronization
 struct JobBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aitbc-bench",
-        abstract: "Benchmarks: the job flow against a running coordinator, the in-process limiter, JSON decoding.",
-        subcommands: [Throughput.self, Handoff.self, Limiter.self, JSONDecoding.self])
+        abstract: "Benchmarks: the job flow against a running coordinator, the in-process limiter, JSON decoding, GET /v1/me in process.",
+        subcommands: [Throughput.self, Handoff.self, Limiter.self, JSONDecoding.self, MeBenchmark.self])
 }
 
 /// Common options: where the server is and which keys to use.

@@ -53,4 +53,43 @@ import Testing
             #expect(copy == real)
         }
     }
+
+    @Test func theLimitedTwinAnswersTheBytesAndHeadersOfTheLimitedKeysMe() async throws {
+        let harness = try await Harness.make { $0.benchmarkRoutes = true }
+        try await harness.test { client in
+            // What bench/run.sh's scenario d sets up: a tenant with daily and monthly quotas, and a key
+            // of it with credits refilled monthly and an allow-list.
+            let created = try await client.send(
+                .post, "/v1/tenants", key: Harness.operatorKey,
+                json: #"{"tenant_id": "metered", "name": "Metered", "plan": "enterprise"}"#)
+            let master = try #require(created.json["master_key"]?["api_key"]?.stringValue, "\(created.text)")
+            let patched = try await client.send(
+                .patch, "/v1/tenants/metered", key: Harness.operatorKey,
+                json: #"{"rate_limit_per_minute": 100000000, "quota_per_day": 1000000000000, "quota_per_month": 1000000000000}"#)
+            #expect(patched.status == .ok, "\(patched.text)")
+            let key = try await client.send(
+                .post, "/v1/api-keys", key: master,
+                json: #"{"name": "limited", "role": "client", "credits": {"remaining": 1000000000000, "refill": {"amount": 1000000000000, "interval": "monthly"}}, "allowed_ips": ["127.0.0.0/8", "::1/128"]}"#)
+            let limited = try #require(key.json["api_key"]?.stringValue, "\(key.text)")
+            // The scenario's first request brings the remaining counts to the width they keep.
+            #expect(try await client.send(.get, "/v1/me", key: limited, from: "127.0.0.1").status == .ok)
+            let me = try await client.send(.get, "/v1/me", key: limited, from: "127.0.0.1")
+            let twin = try await client.send(.get, "/bench/me-limited")
+            #expect(me.status == .ok && twin.status == .ok)
+            #expect(me.header("X-Quota-Limit") == "1000000000000")
+            #expect(twin.body.readableBytes == me.body.readableBytes, "\(twin.text) vs \(me.text)")
+            #expect(twin.headers.map(\.name.canonicalName) == me.headers.map(\.name.canonicalName))
+            #expect(twin.header("RateLimit-Policy") == me.header("RateLimit-Policy"))
+            // The same document, only the figures that move fixed.
+            var copy = try twin.decode(MeView.self)
+            let real = try me.decode(MeView.self)
+            copy.keyID = real.keyID
+            copy.rateLimit = real.rateLimit
+            copy.quota?.remaining = real.quota?.remaining ?? 0
+            copy.quota?.reset = real.quota?.reset ?? 0
+            copy.credits?.remaining = real.credits?.remaining ?? 0
+            copy.credits?.nextRefillAt = real.credits?.nextRefillAt
+            #expect(copy == real)
+        }
+    }
 }
