@@ -156,7 +156,7 @@ public struct CoordinatorSettings: Sendable {
         ("AITBC_MAX_POLLS_PER_TENANT", "1000", "long-polls one tenant may have waiting at once; beyond it 429 RATE_LIMIT_EXCEEDED"),
         (
             "AITBC_BENCHMARK_ROUTES", "false",
-            "serve GET /bench/me: the bytes and headers of the development client key's GET /v1/me, without a key (bench/run.sh); refused in production"
+            "serve GET /bench/me and /bench/me-limited: the bytes and headers of the development client key's GET /v1/me and of bench/run.sh's limited key's, without a key (bench/run.sh); refused in production"
         ),
     ] + webhookDocumentation + webhookRetentionDocumentation + parentWatchDocumentation
 
