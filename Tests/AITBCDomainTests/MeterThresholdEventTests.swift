@@ -51,6 +51,25 @@ import Testing
         #expect(try await charge(meters, store, caller).map { $0.data["threshold_percent"] } == [.int(80)])
     }
 
+    @Test func aQuotaRaisedInThePeriodTellsTheNewLimitsThresholdsWhenTheyAreReached() async throws {
+        let time = ManualTimeSource(Self.lateEvening)
+        let store = MemoryMeterStore()
+        let meters = SpendingMeters(store: store, time: time)
+        let small = principal(quota: RequestQuota(perDay: 10, perMonth: 100_000))
+        for _ in 1...7 { _ = try await charge(meters, store, small) }
+        #expect(try await charge(meters, store, small).map { $0.data["threshold_percent"] } == [.int(80)])
+        // The tenant's daily quota goes up to 20 (8 used): 80 % of it is 16, and that crossing is told.
+        let raised = principal(quota: RequestQuota(perDay: 20, perMonth: 100_000))
+        for request in 9...15 { #expect(try await charge(meters, store, raised).isEmpty, "request \(request)") }
+        let sixteenth = try await charge(meters, store, raised)
+        #expect(sixteenth.map { $0.data["threshold_percent"] } == [.int(80)])
+        #expect(sixteenth.first?.data["limit"] == .int(20))
+        // Lowered again below what is used: its 80 % is reached already and told with the next request, once.
+        let lowered = principal(quota: RequestQuota(perDay: 18, perMonth: 100_000))
+        #expect(try await charge(meters, store, lowered).isEmpty, "80 % of 18 was told at 16 of 20: still reached")
+        #expect(try await charge(meters, store, lowered).map { $0.data["threshold_percent"] } == [.int(100)])
+    }
+
     @Test func thresholdsToldBeforeARestartAreNotToldAgain() async throws {
         let time = ManualTimeSource(Self.lateEvening)
         let store = MemoryMeterStore()

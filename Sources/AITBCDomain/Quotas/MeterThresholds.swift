@@ -12,13 +12,20 @@ public enum MeterThresholds {
     public static let emptyBit = 2
 
     /// The quota thresholds `used` requests of `limit` reach that `alerted` does not hold yet, and
-    /// the bits with them.
+    /// the bits with them. A bit whose threshold `used` does not reach at `limit` is cleared: the
+    /// quota was raised since it was told (a plan or override change in the period), and the
+    /// crossing of the new limit's threshold is told when it comes.
     public static func quota(limit: Int, used: Int, alerted: Int) -> (alerted: Int, percents: [Int]) {
         var alerted = alerted
         var percents: [Int] = []
-        for (index, percent) in quotaPercents.enumerated() where alerted & (1 << index) == 0 && used * 100 >= percent * limit {
-            alerted |= 1 << index
-            percents.append(percent)
+        for (index, percent) in quotaPercents.enumerated() {
+            let reached = used * 100 >= percent * limit
+            if !reached {
+                alerted &= ~(1 << index)
+            } else if alerted & (1 << index) == 0 {
+                alerted |= 1 << index
+                percents.append(percent)
+            }
         }
         return (alerted, percents)
     }
