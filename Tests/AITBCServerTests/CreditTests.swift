@@ -124,6 +124,8 @@ import Testing
             #expect(try await client.send(.get, "/v1/jobs", key: secret).status == .ok)
             let refused = try await client.send(.get, "/v1/jobs", key: secret)
             #expect(refused.header("Retry-After") == "30")
+            // The refill's time as every timestamp on the wire, the same field as the key's `credits` shows.
+            #expect(refused.json["error"]?["details"]?["next_refill_at"] == "2027-01-01T00:00:00Z")
             harness.clock.set(Date(timeIntervalSince1970: 1_798_761_600))
             for _ in 0..<2 { #expect(try await client.send(.get, "/v1/jobs", key: secret).status == .ok) }
             #expect(try await client.send(.get, "/v1/jobs", key: secret).errorCode == "CREDITS_EXHAUSTED")

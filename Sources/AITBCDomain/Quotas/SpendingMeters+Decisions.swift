@@ -205,7 +205,11 @@ extension SpendingMeters {
         var details: [String: JSONValue] = [
             "remaining": .int(remaining), "cost": .int(cost), "retry_after_seconds": .int(retryAfter),
         ]
-        if let refill { details["next_refill_at"] = .int(Int(refill.interval.end(containing: now))) }
+        // A timestamp like everywhere on the wire (and like `credits.next_refill_at` of the key and `/v1/me`).
+        if let refill {
+            details["next_refill_at"] = .string(
+                RFC3339.string(from: Date(timeIntervalSince1970: TimeInterval(refill.interval.end(containing: now)))))
+        }
         var error = CoordinatorError(
             .rateLimited(retryAfterSeconds: retryAfter), code: .creditsExhausted,
             message: "This key has \(remaining) credits left and the request costs \(cost)"
