@@ -141,9 +141,7 @@ public final class KeyAuthenticator: Sendable {
         guard try await tenant(id: requested) != nil else {
             throw CoordinatorError.notFound(.tenantNotFound, "X-Tenant-ID names no tenant")
         }
-        var acting = principal
-        acting.actingTenantID = requested
-        return acting
+        return principal.acting(in: requested)
     }
 
     /// The tenant `id`, from memory when fresh.
