@@ -91,7 +91,10 @@ import Testing
     }
 
     @Test func rateLimitedRequestSpendsNoQuota() async throws {
-        let harness = try await Self.harness(plans: "free=60,pro=600,enterprise=6000/day:100")
+        // Under 16: on PostgreSQL every lease is then one unit, so the remainder shown is exact however
+        // the background release of unspent slices falls between the requests (at 100 it did not, with
+        // the machine loaded, and showed slices held as used).
+        let harness = try await Self.harness(plans: "free=60,pro=600,enterprise=6000/day:15")
         try await harness.test { client in
             let limited = try await client.createKey(using: Harness.masterKey, extra: #", "rate_limit_per_minute": 2"#)
             let secret = try limited.secret()
@@ -99,11 +102,11 @@ import Testing
             for _ in 0..<5 {
                 let refused = try await client.send(.get, "/v1/jobs", key: secret)
                 #expect(refused.errorCode == "RATE_LIMIT_EXCEEDED")
-                #expect(refused.header("X-Quota-Remaining") == "97")
+                #expect(refused.header("X-Quota-Remaining") == "12")
             }
             // create + 2 admitted + this one: the five refusals counted nothing.
             let after = try await client.send(.get, "/v1/jobs", key: Harness.clientKey)
-            #expect(after.header("X-Quota-Remaining") == "96")
+            #expect(after.header("X-Quota-Remaining") == "11")
         }
     }
 
