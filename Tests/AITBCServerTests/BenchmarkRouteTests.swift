@@ -22,9 +22,11 @@ import Testing
     @Test func withTheSettingOffTheRouteIsNotFound() async throws {
         let harness = try await Harness.make()
         try await harness.test { client in
-            let reply = try await client.send(.get, "/bench/me")
-            #expect(reply.status == .notFound)
-            #expect(reply.json["key_id"] == nil)
+            for path in ["/bench/me", "/bench/me-limited"] {
+                let reply = try await client.send(.get, path)
+                #expect(reply.status == .notFound, "\(path)")
+                #expect(reply.json["key_id"] == nil, "\(path)")
+            }
         }
     }
 

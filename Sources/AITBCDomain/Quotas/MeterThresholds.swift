@@ -11,23 +11,22 @@ public enum MeterThresholds {
     /// A balance's bit for 0.
     public static let emptyBit = 2
 
+    /// The bits of the quota thresholds `used` requests of `limit` reach.
+    public static func quotaReached(limit: Int, used: Int) -> Int {
+        var reached = 0
+        for (index, percent) in quotaPercents.enumerated() where used * 100 >= percent * limit { reached |= 1 << index }
+        return reached
+    }
+
     /// The quota thresholds `used` requests of `limit` reach that `alerted` does not hold yet, and
     /// the bits with them. A bit whose threshold `used` does not reach at `limit` is cleared: the
     /// quota was raised since it was told (a plan or override change in the period), and the
     /// crossing of the new limit's threshold is told when it comes.
     public static func quota(limit: Int, used: Int, alerted: Int) -> (alerted: Int, percents: [Int]) {
-        var alerted = alerted
-        var percents: [Int] = []
-        for (index, percent) in quotaPercents.enumerated() {
-            let reached = used * 100 >= percent * limit
-            if !reached {
-                alerted &= ~(1 << index)
-            } else if alerted & (1 << index) == 0 {
-                alerted |= 1 << index
-                percents.append(percent)
-            }
-        }
-        return (alerted, percents)
+        // Every threshold reached is marked (told before, or told now) and no other.
+        let reached = quotaReached(limit: limit, used: used)
+        let new = reached & ~alerted
+        return (reached, quotaPercents.indices.filter { new & (1 << $0) != 0 }.map { quotaPercents[$0] })
     }
 
     /// The low threshold of a balance last given `granted`: 10 % of it, rounded down.

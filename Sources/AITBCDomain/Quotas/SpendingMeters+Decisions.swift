@@ -118,14 +118,14 @@ extension SpendingMeters {
         switch meter {
         case .quota(let tenant, let period):
             guard let limit else { return count }
-            for (index, percent) in MeterThresholds.quotaPercents.enumerated()
-            where count.alerted & (1 << index) != 0 && count.value * 100 < percent * limit {
-                count.alerted &= ~(1 << index)
+            let reached = MeterThresholds.quotaReached(limit: limit, used: count.value)
+            for (index, percent) in MeterThresholds.quotaPercents.enumerated() where count.alerted & ~reached & (1 << index) != 0 {
                 events.removeAll {
                     $0.type == .quotaThreshold && $0.tenantID == tenant && $0.data["period"] == .string(period.rawValue)
                         && $0.data["threshold_percent"] == .int(percent)
                 }
             }
+            count.alerted &= reached
         case .credits(let keyID):
             let low = count.granted.map(MeterThresholds.low(granted:)) ?? 0
             var withdrawn: [Int] = []
