@@ -34,6 +34,14 @@ import Testing
         return (reply, ContinuousClock.now - start)
     }
 
+    /// Occupies one of the pool's threads until `release()`: the hashing thread is surely busy for as long
+    /// as the test needs, however slowly a loaded machine runs the sign-ins around it.
+    final class Blocker: Sendable {
+        private let semaphore = DispatchSemaphore(value: 0)
+        func hold(_ pool: PasswordHashingPool) async throws { try await pool.run { self.semaphore.wait() } }
+        func release() { semaphore.signal() }
+    }
+
     @Test func signInsPastTheHashingBoundAreRefusedAtOnceAndStorageAndTheAPIDoNotWait() async throws {
         let bcrypt = try await Self.bcryptDuration()
         let harness = try await Harness.make { settings in
@@ -42,62 +50,87 @@ import Testing
             settings.passwordHashQueue = 2
         }
         let pool = harness.coordinator.passwordHashing
-        let capacity = 3, attempts = 8
+        let queued = 2, attempts = 8
         try await harness.test { client in
             // The first unknown email makes the decoy hash; afterwards each sign-in is one hash.
             #expect(try await Self.signIn(client, 99).0.status == .unauthorized)
             #expect(pool.inFlight == 0)
 
-            try await withThrowingTaskGroup(of: (Reply, Duration).self) { group in
-                for index in 0..<attempts { group.addTask { try await Self.signIn(client, index) } }
-
-                // Wait until the pool is full (one hashing, two waiting), then measure the others. Each
-                // sign-in needs only a few storage reads before it hashes, unless storage waits for bcrypt.
-                let deadline = ContinuousClock.now + .seconds(30)
-                while pool.inFlight < capacity, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
-                try #require(pool.inFlight == capacity, "the sign-ins never filled the pool: their storage reads waited")
-                // The domain answers the same, naming the bound.
-                do {
-                    _ = try await harness.coordinator.accounts.signIn(
-                        email: "direct@example.com", password: "not the password at all", from: "192.0.2.1")
-                    Issue.record("a sign-in was hashed past the bound")
-                } catch let error as CoordinatorError {
-                    #expect(error == .passwordHashingBusy)
-                    #expect(error.details["bound"] == .string("password_hashing"))
-                }
-                // One round, so that it surely ends while the hashes queued above still run (two more
-                // at least, and each request is bounded by half of one below).
-                var slowest = Duration.zero
-                for (path, key) in [("/ready", nil), ("/v1/me", Harness.clientKey)] {
-                    let start = ContinuousClock.now
-                    let reply = try await client.send(.get, path, key: key)
-                    slowest = max(slowest, ContinuousClock.now - start)
-                    #expect(reply.status == .ok, "\(path)")
-                }
-                // Still saturated: both were answered while bcrypt was busy, not after the queue drained (the
-                // bound is a margin for a loaded machine; the proof is the pool still being full).
-                #expect(pool.inFlight > 0)
-                #expect(slowest < bcrypt * 2, "slowest /ready or /v1/me \(slowest) while one bcrypt takes \(bcrypt)")
-
-                var refused: [Duration] = [], checked = 0, slowestChecked = Duration.zero
-                for try await (reply, elapsed) in group {
-                    if reply.status == .tooManyRequests {
-                        refused.append(elapsed)
-                        #expect(reply.header("Retry-After") == "1")
-                        #expect(reply.text.contains("Too many sign-ins are being checked right now"))
-                    } else {
-                        #expect(reply.status == .unauthorized)
-                        checked += 1
-                        slowestChecked = max(slowestChecked, elapsed)
-                    }
-                }
-                #expect(checked == capacity)
-                #expect(refused.count == attempts - capacity)
-                // Refused at once: each before the last sign-in the pool took had its three hashes done (a
-                // refusal that waited for the pool would come after it), timed in this same run.
-                #expect(
-                    refused.allSatisfy { $0 < slowestChecked }, "refusals took \(refused); the last check \(slowestChecked)")
+            // The one hashing thread is held, so exactly `queued` sign-ins wait for it and the rest are
+            // refused, whatever order they arrive in.
+            let blocker = Blocker()
+            let holding = Task { try await blocker.hold(pool) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while pool.inFlight < 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+            guard pool.inFlight == 1 else {
+                blocker.release()
+                Issue.record("the blocker never reached the pool")
+                return
             }
+            var releasedAt: ContinuousClock.Instant?
+            do {
+                try await withThrowingTaskGroup(of: (Reply, Duration).self) { group in
+                    for index in 0..<attempts { group.addTask { try await Self.signIn(client, index) } }
+
+                    var refused: [Duration] = [], checked: [Duration] = []
+                    for try await (reply, elapsed) in group {
+                        if reply.status == .tooManyRequests {
+                            refused.append(elapsed)
+                            #expect(reply.header("Retry-After") == "1")
+                            #expect(reply.text.contains("Too many sign-ins are being checked right now"))
+                        } else {
+                            #expect(reply.status == .unauthorized)
+                            checked.append(elapsed)
+                        }
+                        guard refused.count + checked.count == attempts - queued else { continue }
+
+                        // Every refusal has come back while the thread is still held: refused at once.
+                        #expect(refused.count == attempts - queued, "checked while the thread was held: \(checked)")
+                        #expect(pool.inFlight == 1 + queued)
+                        // The domain answers the same, naming the bound.
+                        do {
+                            _ = try await harness.coordinator.accounts.signIn(
+                                email: "direct@example.com", password: "not the password at all", from: "192.0.2.1")
+                            Issue.record("a sign-in was hashed past the bound")
+                        } catch let error as CoordinatorError {
+                            #expect(error == .passwordHashingBusy)
+                            #expect(error.details["bound"] == .string("password_hashing"))
+                        }
+                        // Storage and the API answer while the pool is full.
+                        for (path, key) in [("/ready", nil), ("/v1/me", Harness.clientKey)] {
+                            #expect(try await client.send(.get, path, key: key).status == .ok, "\(path)")
+                        }
+
+                        // Now the queued sign-ins hash for real, one after the other, on the pool's thread.
+                        blocker.release()
+                        releasedAt = .now
+                        try await holding.value
+                        // One round, so that it surely ends while the two queued hashes still run (each
+                        // request is bounded by half of their time below).
+                        var slowest = Duration.zero
+                        for (path, key) in [("/ready", nil), ("/v1/me", Harness.clientKey)] {
+                            let start = ContinuousClock.now
+                            let reply = try await client.send(.get, path, key: key)
+                            slowest = max(slowest, ContinuousClock.now - start)
+                            #expect(reply.status == .ok, "\(path)")
+                        }
+                        // Both were answered while bcrypt was busy, not after the queue drained (the bound is
+                        // a margin for a loaded machine; the proof is the pool still being busy).
+                        #expect(pool.inFlight > 0)
+                        #expect(slowest < bcrypt * 2, "slowest /ready or /v1/me \(slowest) while one bcrypt takes \(bcrypt)")
+                    }
+                    #expect(checked.count == queued)
+                    // Each checked sign-in waited for the held thread and then for its hash.
+                    let longestRefusal = refused.max() ?? .zero
+                    #expect(checked.allSatisfy { $0 > longestRefusal }, "refusals took \(refused); checks \(checked)")
+                }
+            } catch {
+                blocker.release()
+                throw error
+            }
+            #expect(releasedAt != nil, "the refusals never came back")
+            if releasedAt == nil { blocker.release() }
+            try await holding.value
             #expect(pool.inFlight == 0)
             // Once the queue has drained, sign-ins are checked again.
             #expect(try await Self.signIn(client, 50).0.status == .unauthorized)
