@@ -68,6 +68,67 @@ import Testing
         #expect(leases.heldUnits(.quota(tenantID: "t1", period: .month)) == 0)
         #expect(authority.value("quota:month:t1") == 3)
     }
+
+    /// A lease taken from the balance before a top-up, whose answer arrives after the top-up dropped
+    /// the slice, adds nothing: the top-up set the balance, and units of the old one must not be
+    /// spent on top of it (they were up to 255 more admitted than the balance allowed).
+    @Test func aLeaseUnderWayWhenATopUpDropsTheSliceAddsNothingToIt() async throws {
+        let time = ManualTimeSource(start)
+        let authority = MemoryMeterAuthority()
+        let pausing = PausingMeterAuthority(authority)
+        let meters = SpendingMeters(store: authority, time: time, authority: pausing)
+        let caller = principal(credits: KeyCredits())
+        try await meters.setBalance(keyID: "key_a", remaining: 1_000, refill: nil)
+        // The first charge learns what the balance holds; the next lease asks for a slice of it.
+        _ = try await meters.charge(caller, cost: 1)
+        pausing.pauseNextLease()
+        let underWay = Task { try await meters.charge(caller, cost: 1) }
+        // The slice is taken from the old balance; its answer waits.
+        await pausing.leaseTaken()
+        #expect(authority.value("credits:key_a")! < 999)
+        try await meters.setBalance(keyID: "key_a", remaining: 10, refill: nil)
+        pausing.resume()
+        var admitted = (try? await underWay.value) != nil ? 1 : 0
+        while (try? await meters.charge(caller, cost: 1)) != nil { admitted += 1 }
+        #expect(admitted == 10, "the top-up set 10 credits; \(admitted) requests were admitted after it")
+    }
+}
+
+/// Lets a test hold one lease's answer after the counter moved (as a PostgreSQL transaction that
+/// committed before something else changed the counter, answering late).
+final class PausingMeterAuthority: MeterLeaseAuthority {
+    let inner: MemoryMeterAuthority
+    private let armed = Mutex(false)
+    private let taken: AsyncStream<Void>
+    private let takenSignal: AsyncStream<Void>.Continuation
+    private let proceed: AsyncStream<Void>
+    private let proceedSignal: AsyncStream<Void>.Continuation
+
+    init(_ inner: MemoryMeterAuthority) {
+        self.inner = inner
+        (taken, takenSignal) = AsyncStream.makeStream()
+        (proceed, proceedSignal) = AsyncStream.makeStream()
+    }
+
+    func pauseNextLease() { armed.withLock { $0 = true } }
+    /// Waits until the paused lease has taken its units.
+    func leaseTaken() async { for await _ in taken { return } }
+    func resume() { proceedSignal.yield() }
+
+    func leaseMeter(
+        _ meter: Meter, tenantID: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int, at now: Date
+    ) async throws -> MeterGrant {
+        let grant = try await inner.leaseMeter(meter, tenantID: tenantID, kind: kind, periodStart: periodStart, want: want, need: need, at: now)
+        if armed.withLock({ armed in defer { armed = false }; return armed }) {
+            takenSignal.yield()
+            for await _ in proceed { break }
+        }
+        return grant
+    }
+
+    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int) async throws {
+        try await inner.returnMeter(name, kind: kind, periodStart: periodStart, units: units)
+    }
 }
 
 /// Counters with the PostgreSQL store's lease semantics, in a dictionary; counts the leases asked.

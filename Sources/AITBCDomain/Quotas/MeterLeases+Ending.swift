@@ -4,7 +4,16 @@ extension MeterLeases: LeaseHolder {
     /// Forgets the slice of `meter` without giving it back (its counter was set anew).
     func drop(_ meter: Meter) {
         refusals.forget { candidate, _ in candidate == meter }
-        _ = state.withLock { $0.removeValue(forKey: meter) }
+        dropSlices { candidate, _ in candidate == meter }
+    }
+
+    /// Forgets the slices `matching` selects, and marks a lease of one of them under way as set anew:
+    /// what it took is not added when it answers.
+    func dropSlices(matching: (Meter, APIKeyDigest?) -> Bool) {
+        underWay.withLock { underWay in
+            if let lease = underWay, matching(lease.meter, lease.digest) { underWay?.setAnew = true }
+            state.withLock { held in held = held.filter { !matching($0.key, $0.value.digest) } }
+        }
     }
 
     /// Ends the leases `event` affects: a changed key's balance is dropped, a changed tenant's
@@ -14,9 +23,7 @@ extension MeterLeases: LeaseHolder {
         switch event {
         case .keyChanged(let digests):
             refusals.forget { _, digest in digest.map(digests.contains) ?? false }
-            state.withLock { held in
-                held = held.filter { entry in entry.value.digest.map { !digests.contains($0) } ?? true }
-            }
+            dropSlices { _, digest in digest.map(digests.contains) ?? false }
         case .tenantChanged(let id):
             refusals.forget { meter, _ in
                 if case .quota(let tenantID, _) = meter { return tenantID == id }
@@ -28,7 +35,7 @@ extension MeterLeases: LeaseHolder {
             }
         case .resync:
             refusals.forget { _, _ in true }
-            state.withLock { held in held = held.filter { $0.value.digest == nil } }
+            dropSlices { _, digest in digest != nil }
             await release { _ in true }
         default:
             break

@@ -39,6 +39,10 @@ public final class MeterLeases: Sendable {
     static let maximumRounds = 32
 
     let state = Mutex([Meter: Held]())
+    /// The lease under way (one at a time, behind ``leasing``), and whether its counter was set anew
+    /// meanwhile: then what it took belongs to the old value and is not added to a slice. Taken
+    /// before ``state`` where both are locked.
+    let underWay = Mutex<(meter: Meter, digest: APIKeyDigest?, setAnew: Bool)?>(nil)
     /// One lease at a time (the dashboard's gauge reads between them).
     let leasing = AsyncSerialGate()
     /// Counters the store found spent, refused from memory meanwhile.
@@ -108,11 +112,13 @@ public final class MeterLeases: Sendable {
         if let (grant, held) = remembered(need, now: now), grant.remainingBeyond < short { return (grant, held) }
         let epoch = refusals.epoch
         let grant: MeterGrant
+        underWay.withLock { $0 = (need.meter, need.digest, false) }
         do {
             grant = try await authority.leaseMeter(
                 need.meter, tenantID: need.tenantID, kind: need.kind, periodStart: need.periodStart,
                 want: short + min(Self.maximumSlice, known / 16), need: short, at: now)
         } catch {
+            underWay.withLock { $0 = nil }
             throw CoordinatorError.storageUnavailable
         }
         if grant.units == 0, short > 0 {
@@ -120,15 +126,25 @@ public final class MeterLeases: Sendable {
                 need.meter, kind: need.kind, periodStart: grant.periodStart, available: grant.remainingBeyond,
                 digest: need.digest, now: now, epoch: epoch)
         }
-        let held = state.withLock { held -> Held in
-            var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
-                ?? Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest)
-            entry.units += grant.units
-            entry.periodStart = grant.periodStart
-            entry.kind = need.kind
-            entry.remainingBeyond = grant.remainingBeyond
-            held[need.meter] = entry
-            return entry
+        let held = underWay.withLock { underWay -> Held? in
+            defer { underWay = nil }
+            // A top-up (here, or on another instance and told here) set the balance while the lease
+            // was under way: its units may be the old balance's, and are never spent (at worst
+            // under-admitted). The request asks again.
+            guard underWay?.setAnew != true else { return nil }
+            return state.withLock { held -> Held in
+                var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
+                    ?? Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest)
+                entry.units += grant.units
+                entry.periodStart = grant.periodStart
+                entry.kind = need.kind
+                entry.remainingBeyond = grant.remainingBeyond
+                held[need.meter] = entry
+                return entry
+            }
+        }
+        guard let held else {
+            return (nil, Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest))
         }
         return (grant, held)
     }
