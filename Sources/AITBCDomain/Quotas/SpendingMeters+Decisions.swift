@@ -21,11 +21,13 @@ extension SpendingMeters {
         var before: QuotaState?
         var after: QuotaState?
         let observed = Int64(now.timeIntervalSince1970.rounded(.down))
-        var updates: [(Meter, MeterCount)] = []
+        // Each counter's key is hashed once: its place is kept for the write.
+        var updates: [(index: Dictionary<Meter, State.Counter>.Index?, meter: Meter, count: MeterCount)] = []
         updates.reserveCapacity(meters.count)
         for meter in meters {
-            let stored = state.counts[meter]
-            if loaded, stored == nil { return nil }
+            let index = state.counts.index(forKey: meter)
+            if loaded, index == nil { return nil }
+            let stored = index.map { state.counts.values[$0].count }
             switch meter {
             case .quota(_, let period):
                 guard let limit = quota.limit(over: period) else { continue }
@@ -49,7 +51,7 @@ extension SpendingMeters {
                     QuotaState(
                         period: period, limit: limit, remaining: max(0, limit - updated.value), resetUnixSeconds: end,
                         observedAtUnixSeconds: observed))
-                updates.append((meter, updated))
+                updates.append((index, meter, updated))
             case .credits:
                 guard let credits else { continue }
                 let balance = currentBalance(stored, refill: credits.refill, now: now)
@@ -57,7 +59,7 @@ extension SpendingMeters {
                 creditCharge = (meter, cost, balance.periodStart)
                 var updated = balance
                 updated.value -= cost
-                updates.append((meter, updated))
+                updates.append((index, meter, updated))
             }
         }
         if let exceeded {
@@ -67,10 +69,11 @@ extension SpendingMeters {
             throw creditsExhausted(remaining: shortOfCredits, cost: cost, refill: credits?.refill, now: now, quota: before)
         }
         var creditsRemaining: Int?
-        for (meter, count) in updates {
+        // The places hold while no counter is added (one lock); a counter new here adds one.
+        let placed = updates.allSatisfy { $0.index != nil }
+        for (index, meter, count) in updates {
             let alerted = alerting(meter, count, limit: quota, tenantID: tenantID, events: &state.events, now: now)
-            state.counts[meter] = alerted
-            state.dirty.insert(meter)
+            if placed, let index { state.update(at: index, alerted) } else { state.update(meter, alerted) }
             if case .credits = meter { creditsRemaining = alerted.value }
         }
         return Charge(quotas: quotaCharges, credits: creditCharge, quota: after, creditsRemaining: creditsRemaining)
@@ -170,7 +173,7 @@ extension SpendingMeters {
         var best: QuotaState?
         for meter in meters {
             guard case .quota(_, let period) = meter, let limit = quota.limit(over: period) else { continue }
-            let used = currentUse(state.counts[meter], period: period, now: now).value
+            let used = currentUse(state[meter], period: period, now: now).value
             let candidate = QuotaState(
                 period: period, limit: limit, remaining: max(0, limit - used), resetUnixSeconds: period.end(containing: now),
                 observedAtUnixSeconds: Int64(now.timeIntervalSince1970.rounded(.down)))

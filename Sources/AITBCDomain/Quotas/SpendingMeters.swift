@@ -15,10 +15,58 @@ import Synchronization
 /// threshold (``MeterThresholds``) makes its event, written with the counter's write-behind.
 public final class SpendingMeters: Sendable {
     struct State {
-        var counts: [Meter: MeterCount] = [:]
-        var dirty: Set<Meter> = []
+        /// A counter and whether it changed since the last flush.
+        struct Counter {
+            var count: MeterCount
+            var dirty = false
+        }
+
+        private(set) var counts: [Meter: Counter] = [:]
+        /// The counters changed since the last flush, each once (the flag in ``counts`` says which are).
+        private var changed: [Meter] = []
         /// Threshold events of counters changed since the last flush, written with them.
         var events: [WebhookEvent] = []
+
+        subscript(meter: Meter) -> MeterCount? { counts[meter]?.count }
+
+        /// Sets `meter`'s count and marks it changed.
+        mutating func update(_ meter: Meter, _ count: MeterCount) {
+            if let index = counts.index(forKey: meter) { return update(at: index, count) }
+            counts[meter] = Counter(count: count, dirty: true)
+            changed.append(meter)
+        }
+
+        /// Sets the count at `index` of ``counts`` and marks it changed: no key is hashed again.
+        mutating func update(at index: Dictionary<Meter, Counter>.Index, _ count: MeterCount) {
+            counts.values[index].count = count
+            guard !counts.values[index].dirty else { return }
+            counts.values[index].dirty = true
+            changed.append(counts.keys[index])
+        }
+
+        /// Sets `meter`'s count as written (or read) already: not changed.
+        mutating func set(_ meter: Meter, written count: MeterCount) {
+            counts[meter] = Counter(count: count, dirty: false)
+        }
+
+        /// Marks `meter` changed again (its write failed).
+        mutating func markChanged(_ meter: Meter) {
+            guard let index = counts.index(forKey: meter), !counts.values[index].dirty else { return }
+            counts.values[index].dirty = true
+            changed.append(meter)
+        }
+
+        /// The changed counters, each marked unchanged.
+        mutating func takeChanged() -> [Meter: MeterCount] {
+            var batch: [Meter: MeterCount] = [:]
+            for meter in changed {
+                guard let index = counts.index(forKey: meter), counts.values[index].dirty else { continue }
+                counts.values[index].dirty = false
+                batch[meter] = counts.values[index].count
+            }
+            changed.removeAll(keepingCapacity: true)
+            return batch
+        }
     }
 
     /// Seconds a caller whose balance never refills is told to wait: long enough not to be polled.
@@ -94,15 +142,13 @@ public final class SpendingMeters: Sendable {
         }
         state.withLock { state in
             for (meter, periodStart, limit) in charge.quotas {
-                guard var count = state.counts[meter], count.periodStart == periodStart else { continue }
+                guard var count = state[meter], count.periodStart == periodStart else { continue }
                 count.value = max(0, count.value - 1)
-                state.counts[meter] = Self.rearming(meter, count, limit: limit, events: &state.events)
-                state.dirty.insert(meter)
+                state.update(meter, Self.rearming(meter, count, limit: limit, events: &state.events))
             }
-            if case let (meter, cost, periodStart)? = charge.credits, var count = state.counts[meter], count.periodStart == periodStart {
+            if case let (meter, cost, periodStart)? = charge.credits, var count = state[meter], count.periodStart == periodStart {
                 count.value += cost
-                state.counts[meter] = Self.rearming(meter, count, limit: nil, events: &state.events)
-                state.dirty.insert(meter)
+                state.update(meter, Self.rearming(meter, count, limit: nil, events: &state.events))
             }
         }
     }
@@ -112,10 +158,9 @@ public final class SpendingMeters: Sendable {
         guard case let (meter, cost, periodStart)? = charge.credits else { return }
         if let leases { return leases.giveBack(meter, units: min(credits, cost), periodStart: periodStart) }
         state.withLock { state in
-            guard var count = state.counts[meter], count.periodStart == periodStart else { return }
+            guard var count = state[meter], count.periodStart == periodStart else { return }
             count.value += min(credits, cost)
-            state.counts[meter] = Self.rearming(meter, count, limit: nil, events: &state.events)
-            state.dirty.insert(meter)
+            state.update(meter, Self.rearming(meter, count, limit: nil, events: &state.events))
         }
     }
 
@@ -141,7 +186,7 @@ public final class SpendingMeters: Sendable {
         try await load([meter])
         let now = time.now()
         let remaining = state.withLock { state in
-            Self.currentBalance(state.counts[meter], refill: credits.refill, now: now).value
+            Self.currentBalance(state[meter], refill: credits.refill, now: now).value
         }
         return CreditBalance(
             remaining: remaining, refill: credits.refill, nextRefillUnixSeconds: credits.refill?.interval.end(containing: now))
@@ -165,14 +210,11 @@ public final class SpendingMeters: Sendable {
         // Beside the flusher: a batch it took before must not overwrite this afterwards.
         try await flushes.run { [self] in
             leases?.drop(meter)
-            state.withLock { state in
-                state.counts[meter] = count
-                state.dirty.remove(meter)
-            }
+            state.withLock { state in state.set(meter, written: count) }
             do {
                 try await store?.saveMeterCounts([meter.storageName: count])
             } catch {
-                state.withLock { _ = $0.dirty.insert(meter) }
+                state.withLock { $0.markChanged(meter) }
                 throw CoordinatorError.storageUnavailable
             }
         }
@@ -182,8 +224,7 @@ public final class SpendingMeters: Sendable {
     public func drain() -> (counts: [String: MeterCount], events: [WebhookEvent]) {
         state.withLock { state in
             var batch: [String: MeterCount] = [:]
-            for meter in state.dirty { if let count = state.counts[meter] { batch[meter.storageName] = count } }
-            state.dirty.removeAll()
+            for (meter, count) in state.takeChanged() { batch[meter.storageName] = count }
             defer { state.events.removeAll() }
             return (batch, state.events)
         }
@@ -192,7 +233,7 @@ public final class SpendingMeters: Sendable {
     /// Marks counters of a batch that could not be written as changed again, and keeps its events.
     public func restore(_ batch: (counts: [String: MeterCount], events: [WebhookEvent])) {
         state.withLock { state in
-            for meter in state.counts.keys where batch.counts[meter.storageName] != nil { state.dirty.insert(meter) }
+            for meter in state.counts.keys.filter({ batch.counts[$0.storageName] != nil }) { state.markChanged(meter) }
             state.events.insert(contentsOf: batch.events, at: 0)
         }
     }
@@ -225,7 +266,7 @@ public final class SpendingMeters: Sendable {
 
     /// Reads from storage the counters among `meters` not yet in memory.
     func load(_ meters: [Meter]) async throws {
-        let missing = state.withLock { state in meters.filter { state.counts[$0] == nil } }
+        let missing = state.withLock { state in meters.filter { state[$0] == nil } }
         guard !missing.isEmpty else { return }
         var loaded: [String: MeterCount] = [:]
         if let store {
@@ -236,9 +277,9 @@ public final class SpendingMeters: Sendable {
             }
         }
         state.withLock { state in
-            for meter in missing where state.counts[meter] == nil {
+            for meter in missing where state[meter] == nil {
                 // A balance never written is empty: spending what was never granted is the worse mistake.
-                state.counts[meter] = loaded[meter.storageName] ?? MeterCount(periodStart: 0, value: 0)
+                state.set(meter, written: loaded[meter.storageName] ?? MeterCount(periodStart: 0, value: 0))
             }
         }
     }
