@@ -31,7 +31,7 @@ extension StoreContractTests {
         try await store.insertWebhookEndpoint(Self.endpoint("we_a", events: [.keyRevoked]))
         try await store.insertWebhookEndpoint(Self.endpoint("we_b", events: [.keyRevoked]))
         try await store.insertWebhookEndpoint(Self.endpoint("we_c", events: [.jobFailed]))
-        let old = ["done", "failed", "pending", "late", "d1", "d2", "d3", "d4"]
+        let old = ["done", "failed", "pending", "late", "late-failed", "d1", "d2", "d3", "d4"]
         for id in old { try await store.insertWebhookEvent(Self.webhookEvent(id), endpointID: "we_a") }
         // One event to two endpoints: delivered to one, still pending at the other.
         try await store.insertWebhookEvent(Self.webhookEvent("mixed"), endpointID: nil)
@@ -52,6 +52,9 @@ extension StoreContractTests {
         try await Self.finish(try delivery("failed"), delivered: false, at: Self.now.addingTimeInterval(30), in: store)
         // Delivered only on a redelivery 25 days later: its log is as young as that.
         try await Self.finish(try delivery("late"), delivered: true, at: Self.now.addingTimeInterval(25 * Self.day), in: store)
+        // Given up again on a redelivery 25 days later: its log is as young as that too.
+        try await Self.finish(
+            try delivery("late-failed"), delivered: false, at: Self.now.addingTimeInterval(25 * Self.day), in: store)
         try await Self.finish(try delivery("young"), delivered: true, at: Self.now.addingTimeInterval(20 * Self.day), in: store)
         let pending = [try delivery("pending").delivery.id, try delivery("mixed", "we_b").delivery.id]
 
@@ -72,6 +75,7 @@ extension StoreContractTests {
         for id in ["done", "failed", "d1", "d4"] { #expect(try await store.webhookDelivery(id: try delivery(id).delivery.id) == nil) }
         #expect(try await store.webhookDelivery(id: try delivery("mixed").delivery.id) == nil)
         #expect(try await store.webhookDelivery(id: try delivery("late").delivery.id)?.status == .delivered)
+        #expect(try await store.webhookDelivery(id: try delivery("late-failed").delivery.id)?.status == .failed)
         #expect(try await store.webhookDelivery(id: try delivery("young").delivery.id)?.status == .delivered)
         for id in pending { #expect(try await store.webhookDelivery(id: id)?.status == .pending, "\(id)") }
 
@@ -86,7 +90,7 @@ extension StoreContractTests {
         // Sixty days on, the late and young ones are past the age too; the pending ones never are.
         clock.advance(by: 60 * Self.day)
         swept = try await janitor.sweep()
-        #expect(swept.webhookDeliveries == 2 && swept.webhookEvents == 2)
+        #expect(swept.webhookDeliveries == 3 && swept.webhookEvents == 3)
         for id in pending { #expect(try await store.webhookDelivery(id: id)?.status == .pending, "\(id)") }
         try await store.close()
     }

@@ -21,7 +21,8 @@ public protocol RetentionStore: Sendable {
     /// Deletes up to `limit` audit events recorded before `cutoff`; returns how many.
     func deleteAuditEvents(recordedBefore cutoff: Date, limit: Int) async throws -> Int
     /// Deletes up to `limit` webhook deliveries that are no longer pending (delivered, or given up)
-    /// of events created before `cutoff` and not delivered since; returns how many. A pending
+    /// of events created before `cutoff` and neither delivered nor attempted since (a redelivery
+    /// makes its log young again, whether it succeeds or fails); returns how many. A pending
     /// delivery is never touched.
     func deleteFinishedWebhookDeliveries(createdBefore cutoff: Date, limit: Int) async throws -> Int
     /// Deletes up to `limit` webhook events created before `cutoff` that have no delivery left (so

@@ -8,7 +8,7 @@ enum PostgresMigrations {
 
     /// Each feature's migrations, from its own `Migrations+Feature.swift` (versions stay increasing).
     static let features: [(version: Int, statements: [String])] = [
-        allowList, quotas, webhooks, meterAlerts, PortableMigrations.webhookRetention,
+        allowList, quotas, webhooks, meterAlerts, PortableMigrations.webhookRetention, webhookLastAttempt,
     ]
 
     static let core: [(version: Int, statements: [String])] = [

@@ -13,6 +13,7 @@ extension PostgresStore {
                 DELETE FROM webhook_deliveries WHERE ctid = ANY(ARRAY(
                     SELECT ctid FROM webhook_deliveries WHERE created_at < \(cutoff) AND status IN ('delivered', 'failed')
                     AND (delivered_at IS NULL OR delivered_at < \(cutoff))
+                    AND (last_attempt_at IS NULL OR last_attempt_at < \(cutoff))
                     LIMIT \(limit) FOR UPDATE SKIP LOCKED))
                 RETURNING 1)
             SELECT count(*)::BIGINT FROM gone

@@ -135,7 +135,8 @@ extension PostgresStore {
                 UPDATE webhook_deliveries SET status = \(delivery.status.rawValue), attempts = \(delivery.attempts),
                 last_status_code = \(delivery.lastStatusCode), last_latency_ms = \(delivery.lastLatencyMilliseconds),
                 last_error = \(delivery.lastError), next_attempt_at = \(delivery.nextAttemptAt.map(PostgresInstant.init)),
-                delivered_at = \(delivery.deliveredAt.map(PostgresInstant.init)), log = \(WebhookAttempt.encode(delivery.log))
+                delivered_at = \(delivery.deliveredAt.map(PostgresInstant.init)), log = \(WebhookAttempt.encode(delivery.log)),
+                last_attempt_at = \(at)
                 WHERE id = \(delivery.id)
                 """)
             if outcome.succeeded {

@@ -51,4 +51,12 @@ extension SQLiteMigrations {
             "CREATE TABLE webhook_key_notices (key_id TEXT NOT NULL, notice TEXT NOT NULL, PRIMARY KEY (key_id, notice))",
         ]
     )
+
+    /// When a delivery was last attempted: retention counts a finished delivery's age from it, so a
+    /// redelivery that fails again keeps its fresh log as long as a young one (not gone at the next
+    /// sweep because its event is old). Deliveries attempted before this have none: their age is the event's.
+    static let webhookLastAttempt = (
+        version: 16,
+        statements: ["ALTER TABLE webhook_deliveries ADD COLUMN last_attempt_at INTEGER"]
+    )
 }

@@ -10,9 +10,9 @@ extension SQLiteStore {
             """
             DELETE FROM webhook_deliveries WHERE rowid IN (
                 SELECT rowid FROM webhook_deliveries WHERE created_at < ? AND status IN ('delivered', 'failed')
-                AND (delivered_at IS NULL OR delivered_at < ?) LIMIT ?)
+                AND (delivered_at IS NULL OR delivered_at < ?) AND (last_attempt_at IS NULL OR last_attempt_at < ?) LIMIT ?)
             """,
-            [.integer(cutoff), .integer(cutoff), .integer(limit)])
+            [.integer(cutoff), .integer(cutoff), .integer(cutoff), .integer(limit)])
     }
 
     public func deleteWebhookEvents(createdBefore cutoff: Date, limit: Int) async throws -> Int {

@@ -123,13 +123,13 @@ extension SQLiteStore {
             _ = try connection.query(
                 """
                 UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?, last_latency_ms = ?,
-                last_error = ?, next_attempt_at = ?, delivered_at = ?, log = ? WHERE id = ?
+                last_error = ?, next_attempt_at = ?, delivered_at = ?, log = ?, last_attempt_at = ? WHERE id = ?
                 """,
                 [
                     .text(delivery.status.rawValue), .integer(delivery.attempts), Self.optionalInt(delivery.lastStatusCode),
                     Self.optionalInt(delivery.lastLatencyMilliseconds), delivery.lastError.map { .text($0) } ?? .null,
                     Self.optionalDate(delivery.nextAttemptAt), Self.optionalDate(delivery.deliveredAt),
-                    .text(WebhookAttempt.encode(delivery.log)), .text(delivery.id),
+                    .text(WebhookAttempt.encode(delivery.log)), .integer(Int(outcome.at.unixMilliseconds)), .text(delivery.id),
                 ])
             let at = SQLiteData.integer(Int(outcome.at.unixMilliseconds))
             if outcome.succeeded {
