@@ -166,17 +166,17 @@ public final class MeterLeases: Sendable {
         for need in needs {
             guard let current = held[need.meter], isCurrent(current, need), current.units >= need.units else { return nil }
         }
-        var quotas: [(meter: Meter, periodStart: Int64, limit: Int)] = []
-        var credits: (meter: Meter, cost: Int, periodStart: Int64)?
+        var quotas: [SpendingMeters.Charge.QuotaTaken] = []
+        var credits: SpendingMeters.Charge.CreditsTaken?
         var creditsRemaining: Int?
         for need in needs {
             held[need.meter]?.units -= need.units
             if case .credits = need.kind {
-                credits = (need.meter, need.units, held[need.meter]?.periodStart ?? need.periodStart)
+                credits = .init(meter: need.meter, cost: need.units, periodStart: held[need.meter]?.periodStart ?? need.periodStart)
                 creditsRemaining = held[need.meter].map { $0.units + $0.remainingBeyond }
             } else {
                 guard case .quota(let limit) = need.kind else { continue }
-                quotas.append((need.meter, need.periodStart, limit))
+                quotas.append(.init(meter: need.meter, periodStart: need.periodStart, limit: limit))
             }
         }
         return SpendingMeters.Charge(

@@ -2,6 +2,13 @@ import AITBCWire
 import Foundation
 
 extension SpendingMeters {
+    /// A counter's new count, to be written once every counter of the request is checked.
+    struct Update {
+        var index: Dictionary<Meter, State.Counter>.Index?
+        var meter: Meter
+        var count: MeterCount
+    }
+
     /// Checks every counter among `meters`, then charges them all, or throws having charged none;
     /// nil, having charged none, when one of them is not in memory yet and `loaded` says they all are.
     ///
@@ -11,9 +18,9 @@ extension SpendingMeters {
         _ state: inout State, meters: [Meter], quota: RequestQuota, credits: KeyCredits?, cost: Int, now: Date,
         tenantID: String, loaded: Bool = false
     ) throws -> Charge? {
-        var quotaCharges: [(meter: Meter, periodStart: Int64, limit: Int)] = []
+        var quotaCharges: [Charge.QuotaTaken] = []
         quotaCharges.reserveCapacity(meters.count)
-        var creditCharge: (meter: Meter, cost: Int, periodStart: Int64)?
+        var creditCharge: Charge.CreditsTaken?
         var exceeded: (period: QuotaPeriod, limit: Int, end: Int64)?
         /// The balance, when it holds less than `cost`.
         var shortOfCredits: Int?
@@ -22,7 +29,7 @@ extension SpendingMeters {
         var after: QuotaState?
         let observed = Int64(now.timeIntervalSince1970.rounded(.down))
         // Each counter's key is hashed once: its place is kept for the write.
-        var updates: [(index: Dictionary<Meter, State.Counter>.Index?, meter: Meter, count: MeterCount)] = []
+        var updates: [Update] = []
         updates.reserveCapacity(meters.count)
         for meter in meters {
             let index = state.counts.index(forKey: meter)
@@ -43,7 +50,7 @@ extension SpendingMeters {
                     if exceeded.map({ $0.end < end }) ?? true { exceeded = (period, limit, end) }
                     continue
                 }
-                quotaCharges.append((meter, count.periodStart, limit))
+                quotaCharges.append(.init(meter: meter, periodStart: count.periodStart, limit: limit))
                 var updated = count
                 updated.value += 1
                 after = tighter(
@@ -51,15 +58,15 @@ extension SpendingMeters {
                     QuotaState(
                         period: period, limit: limit, remaining: max(0, limit - updated.value), resetUnixSeconds: end,
                         observedAtUnixSeconds: observed))
-                updates.append((index, meter, updated))
+                updates.append(Update(index: index, meter: meter, count: updated))
             case .credits:
                 guard let credits else { continue }
                 let balance = currentBalance(stored, refill: credits.refill, now: now)
                 if balance.value - cost < 0 { shortOfCredits = balance.value }
-                creditCharge = (meter, cost, balance.periodStart)
+                creditCharge = .init(meter: meter, cost: cost, periodStart: balance.periodStart)
                 var updated = balance
                 updated.value -= cost
-                updates.append((index, meter, updated))
+                updates.append(Update(index: index, meter: meter, count: updated))
             }
         }
         if let exceeded {
@@ -71,10 +78,10 @@ extension SpendingMeters {
         var creditsRemaining: Int?
         // The places hold while no counter is added (one lock); a counter new here adds one.
         let placed = updates.allSatisfy { $0.index != nil }
-        for (index, meter, count) in updates {
-            let alerted = alerting(meter, count, limit: quota, tenantID: tenantID, events: &state.events, now: now)
-            if placed, let index { state.update(at: index, alerted) } else { state.update(meter, alerted) }
-            if case .credits = meter { creditsRemaining = alerted.value }
+        for update in updates {
+            let alerted = alerting(update.meter, update.count, limit: quota, tenantID: tenantID, events: &state.events, now: now)
+            if placed, let index = update.index { state.update(at: index, alerted) } else { state.update(update.meter, alerted) }
+            if case .credits = update.meter { creditsRemaining = alerted.value }
         }
         return Charge(quotas: quotaCharges, credits: creditCharge, quota: after, creditsRemaining: creditsRemaining)
     }

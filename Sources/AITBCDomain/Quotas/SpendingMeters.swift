@@ -91,10 +91,24 @@ public final class SpendingMeters: Sendable {
     /// What one admitted request was charged: what ``refund(_:)`` gives back, and the tightest
     /// quota's state after it (`X-Quota-*`).
     public struct Charge: Sendable {
-        /// The quota counters charged one request each, with the period start they counted in.
-        var quotas: [(meter: Meter, periodStart: Int64, limit: Int)]
+        /// A quota counter charged one request, with the period start it counted in.
+        struct QuotaTaken {
+            var meter: Meter
+            var periodStart: Int64
+            var limit: Int
+        }
+
         /// The balance charged, the credits taken and the refill period they were taken in.
-        var credits: (meter: Meter, cost: Int, periodStart: Int64)?
+        struct CreditsTaken {
+            var meter: Meter
+            var cost: Int
+            var periodStart: Int64
+        }
+
+        // Structs, not tuples: an array of tuples is copied through the runtime's generic tuple
+        // witnesses, measured on every metered request.
+        var quotas: [QuotaTaken]
+        var credits: CreditsTaken?
         public let quota: QuotaState?
         /// The key's balance after this charge, when credits were charged.
         public var creditsRemaining: Int?
@@ -103,12 +117,13 @@ public final class SpendingMeters: Sendable {
     /// Charges one request of `principal` to its tenant's quotas and `cost` credits to its key's
     /// balance, or throws 429 `QUOTA_EXCEEDED` / `CREDITS_EXHAUSTED` having charged nothing. Nil
     /// when neither applies (nothing is read or locked).
-    public func charge(_ principal: Principal, cost: Int) async throws -> Charge? {
+    /// `now` is the request's time when the caller has read the clock already.
+    public func charge(_ principal: Principal, cost: Int, at now: Date? = nil) async throws -> Charge? {
         let quota = principal.quota
         let credits = principal.key.credits
         guard quota != nil || credits != nil else { return nil }
         if let leases { return try await leases.charge(principal, cost: cost, quota: quota, credits: credits) }
-        let now = time.now()
+        let now = now ?? time.now()
         var meters: [Meter] = []
         meters.reserveCapacity(3)
         if let quota {
@@ -136,26 +151,27 @@ public final class SpendingMeters: Sendable {
     /// Gives back what `charge` took, if its periods are still current.
     public func refund(_ charge: Charge) {
         if let leases {
-            for (meter, periodStart, _) in charge.quotas { leases.giveBack(meter, units: 1, periodStart: periodStart) }
-            if case let (meter, cost, periodStart)? = charge.credits { leases.giveBack(meter, units: cost, periodStart: periodStart) }
+            for taken in charge.quotas { leases.giveBack(taken.meter, units: 1, periodStart: taken.periodStart) }
+            if let taken = charge.credits { leases.giveBack(taken.meter, units: taken.cost, periodStart: taken.periodStart) }
             return
         }
         state.withLock { state in
-            for (meter, periodStart, limit) in charge.quotas {
-                guard var count = state[meter], count.periodStart == periodStart else { continue }
+            for taken in charge.quotas {
+                guard var count = state[taken.meter], count.periodStart == taken.periodStart else { continue }
                 count.value = max(0, count.value - 1)
-                state.update(meter, Self.rearming(meter, count, limit: limit, events: &state.events))
+                state.update(taken.meter, Self.rearming(taken.meter, count, limit: taken.limit, events: &state.events))
             }
-            if case let (meter, cost, periodStart)? = charge.credits, var count = state[meter], count.periodStart == periodStart {
-                count.value += cost
-                state.update(meter, Self.rearming(meter, count, limit: nil, events: &state.events))
+            if let taken = charge.credits, var count = state[taken.meter], count.periodStart == taken.periodStart {
+                count.value += taken.cost
+                state.update(taken.meter, Self.rearming(taken.meter, count, limit: nil, events: &state.events))
             }
         }
     }
 
     /// Gives back `credits` of the credits `charge` took, if its refill period is still current.
     public func refund(credits: Int, of charge: Charge) {
-        guard case let (meter, cost, periodStart)? = charge.credits else { return }
+        guard let taken = charge.credits else { return }
+        let (meter, cost, periodStart) = (taken.meter, taken.cost, taken.periodStart)
         if let leases { return leases.giveBack(meter, units: min(credits, cost), periodStart: periodStart) }
         state.withLock { state in
             guard var count = state[meter], count.periodStart == periodStart else { return }

@@ -78,7 +78,7 @@ public final class RequestBudgets: Sendable {
             !(revocation && principal.permissions.contains(.keysWrite))
         {
             do {
-                charge = try await meters.charge(principal, cost: cost)
+                charge = try await meters.charge(principal, cost: cost, at: now)
             } catch var error as CoordinatorError where error.code == .quotaExceeded || error.code == .creditsExhausted {
                 usage.record(keyID: principal.key.id, outcome: .rateLimited, at: now, from: address)
                 if shared == nil {
