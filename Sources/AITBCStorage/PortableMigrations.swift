@@ -11,4 +11,13 @@ enum PortableMigrations {
             "CREATE INDEX webhook_events_created ON webhook_events(created_at)",
         ]
     )
+
+    /// Which setting of a counter its value belongs to: a top-up (``MeterStore/saveMeterCounts(_:events:)``
+    /// on PostgreSQL) makes the next one. Units leased before it are the old balance's: giving them
+    /// back must not add them to the new one (``MeterLeaseAuthority/returnMeter(_:kind:periodStart:units:generation:)``),
+    /// while units leased after it give back in full.
+    static let meterGenerations = (
+        version: 17,
+        statements: ["ALTER TABLE meters ADD COLUMN generation BIGINT NOT NULL DEFAULT 0"]
+    )
 }

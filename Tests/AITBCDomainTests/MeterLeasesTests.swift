@@ -50,7 +50,7 @@ import Testing
         #expect(authority.value("credits:key_a") == 10)
     }
 
-    @Test func aKeyChangeDropsItsCreditSlicesAndATenantChangeGivesQuotaSlicesBack() async throws {
+    @Test func aKeyChangeGivesItsCreditSlicesBackAndATenantChangeItsQuotaSlices() async throws {
         let time = ManualTimeSource(start)
         let authority = MemoryMeterAuthority()
         let meters = SpendingMeters(store: authority, time: time, authority: authority)
@@ -62,17 +62,16 @@ import Testing
         #expect(leases.heldUnits(.quota(tenantID: "t1", period: .month)) > 0)
         await leases.end(for: .keyChanged(digests: [caller.key.digest]))
         #expect(leases.heldUnits(.credits(keyID: "key_a")) == 0)
-        // Dropped, not given back: a top-up set the balance, and nothing may be added to it.
-        #expect(authority.value("credits:key_a")! < 10_000 - 3)
+        // Given back: the balance was not set anew since the slice was leased.
+        #expect(authority.value("credits:key_a") == 10_000 - 3)
         await leases.end(for: .tenantChanged(id: "t1"))
         #expect(leases.heldUnits(.quota(tenantID: "t1", period: .month)) == 0)
         #expect(authority.value("quota:month:t1") == 3)
     }
 
-    /// A lease taken from the balance before a top-up, whose answer arrives after the top-up dropped
-    /// the slice, adds nothing: the top-up set the balance, and units of the old one must not be
-    /// spent on top of it (they were up to 255 more admitted than the balance allowed).
-    @Test func aLeaseUnderWayWhenATopUpDropsTheSliceAddsNothingToIt() async throws {
+    /// A top-up on this instance waits for the lease under way: the lease's units are the old
+    /// balance's and go with its slice; exactly the new balance is admitted after the top-up.
+    @Test func aTopUpWaitsForTheLeaseUnderWayAndAdmitsExactlyTheNewBalance() async throws {
         let time = ManualTimeSource(start)
         let authority = MemoryMeterAuthority()
         let pausing = PausingMeterAuthority(authority)
@@ -83,12 +82,83 @@ import Testing
         _ = try await meters.charge(caller, cost: 1)
         pausing.pauseNextLease()
         let underWay = Task { try await meters.charge(caller, cost: 1) }
-        // The slice is taken from the old balance; its answer waits.
         await pausing.leaseTaken()
         #expect(authority.value("credits:key_a")! < 999)
-        try await meters.setBalance(keyID: "key_a", remaining: 10, refill: nil)
+        let topUp = Task { try await meters.setBalance(keyID: "key_a", remaining: 10, refill: nil) }
+        pausing.resume()
+        // Admitted from the old balance, before the top-up.
+        _ = try await underWay.value
+        try await topUp.value
+        var admitted = 0
+        while (try? await meters.charge(caller, cost: 1)) != nil { admitted += 1 }
+        #expect(admitted == 10, "the top-up set 10 credits; \(admitted) requests were admitted after it")
+    }
+
+    /// Another instance tops the balance up while this one's lease, which read the old balance, is
+    /// under way, and its key change is told before the lease answers: the lease's units are not
+    /// spent, nor added to the new balance (they were up to 255 admitted beyond it).
+    @Test func aLeaseOfTheOldBalanceAnsweringAfterATopUpElsewhereAddsNothing() async throws {
+        let time = ManualTimeSource(start)
+        let authority = MemoryMeterAuthority()
+        let pausing = PausingMeterAuthority(authority)
+        let meters = SpendingMeters(store: authority, time: time, authority: pausing)
+        let leases = try #require(meters.leases)
+        let caller = principal(credits: KeyCredits())
+        try await meters.setBalance(keyID: "key_a", remaining: 1_000, refill: nil)
+        _ = try await meters.charge(caller, cost: 1)
+        pausing.pauseNextLease()
+        let underWay = Task { try await meters.charge(caller, cost: 1) }
+        await pausing.leaseTaken()
+        // The other instance's top-up, and the key change it tells.
+        try await authority.saveMeterCounts(["credits:key_a": MeterCount(periodStart: 0, value: 10, granted: 10)])
+        await leases.end(for: .keyChanged(digests: [caller.key.digest]))
         pausing.resume()
         var admitted = (try? await underWay.value) != nil ? 1 : 0
+        while (try? await meters.charge(caller, cost: 1)) != nil { admitted += 1 }
+        #expect(admitted == 10, "the top-up set 10 credits; \(admitted) requests were admitted after it")
+        #expect(authority.value("credits:key_a") == 0)
+    }
+
+    /// Another instance tops the balance up, and this one's lease reads the new balance before the
+    /// key change is told here: the lease's units go back to the new balance, none is lost.
+    @Test func aLeaseOfTheNewBalanceAnsweringAfterTheKeyChangeIsToldGivesItsUnitsBack() async throws {
+        let time = ManualTimeSource(start)
+        let authority = MemoryMeterAuthority()
+        let pausing = PausingMeterAuthority(authority)
+        let meters = SpendingMeters(store: authority, time: time, authority: pausing)
+        let leases = try #require(meters.leases)
+        let caller = principal(credits: KeyCredits())
+        try await meters.setBalance(keyID: "key_a", remaining: 1_000, refill: nil)
+        _ = try await meters.charge(caller, cost: 1)
+        // The other instance's top-up commits; its key change is not told here yet.
+        try await authority.saveMeterCounts(["credits:key_a": MeterCount(periodStart: 0, value: 100, granted: 100)])
+        pausing.pauseNextLease()
+        let underWay = Task { try await meters.charge(caller, cost: 1) }
+        await pausing.leaseTaken()
+        #expect(authority.value("credits:key_a")! < 100)
+        await leases.end(for: .keyChanged(digests: [caller.key.digest]))
+        pausing.resume()
+        var admitted = (try? await underWay.value) != nil ? 1 : 0
+        while (try? await meters.charge(caller, cost: 1)) != nil { admitted += 1 }
+        #expect(admitted == 100, "the top-up set 100 credits; \(admitted) requests were admitted after it")
+    }
+
+    /// Unspent units given back at a flush after another instance's top-up (not yet told here) go
+    /// nowhere: they were the old balance's.
+    @Test func unspentUnitsOfTheOldBalanceDoNotGoBackToANewOne() async throws {
+        let time = ManualTimeSource(start)
+        let authority = MemoryMeterAuthority()
+        let meters = SpendingMeters(store: authority, time: time, authority: authority)
+        let leases = try #require(meters.leases)
+        let caller = principal(credits: KeyCredits())
+        try await meters.setBalance(keyID: "key_a", remaining: 1_000, refill: nil)
+        for _ in 0..<2 { _ = try await meters.charge(caller, cost: 1) }
+        #expect(leases.heldUnits(.credits(keyID: "key_a")) > 10)
+        try await authority.saveMeterCounts(["credits:key_a": MeterCount(periodStart: 0, value: 10, granted: 10)])
+        await meters.flush()
+        #expect(authority.value("credits:key_a") == 10)
+        await leases.end(for: .keyChanged(digests: [caller.key.digest]))
+        var admitted = 0
         while (try? await meters.charge(caller, cost: 1)) != nil { admitted += 1 }
         #expect(admitted == 10, "the top-up set 10 credits; \(admitted) requests were admitted after it")
     }
@@ -126,14 +196,16 @@ final class PausingMeterAuthority: MeterLeaseAuthority {
         return grant
     }
 
-    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int) async throws {
-        try await inner.returnMeter(name, kind: kind, periodStart: periodStart, units: units)
+    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int, generation: Int64) async throws {
+        try await inner.returnMeter(name, kind: kind, periodStart: periodStart, units: units, generation: generation)
     }
 }
 
 /// Counters with the PostgreSQL store's lease semantics, in a dictionary; counts the leases asked.
 final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
     private let rows = Mutex([String: MeterCount]())
+    /// Each row's setting: a save (a top-up) makes the next, as on PostgreSQL.
+    private let generations = Mutex([String: Int64]())
     private let leaseCount = Mutex(0)
 
     func value(_ name: String) -> Int? { rows.withLock { $0[name]?.value } }
@@ -145,6 +217,7 @@ final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
     ) async throws -> MeterGrant {
         leaseCount.withLock { $0 += 1 }
         let name = meter.storageName
+        let generation = generations.withLock { $0[name] ?? 0 }
         return rows.withLock { rows in
             let stored = rows[name]
             var start = stored?.periodStart ?? periodStart
@@ -163,11 +236,13 @@ final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
             if stored != nil || { if case .quota = kind { return true } else { return false } }() {
                 rows[name] = MeterCount(periodStart: start, value: value)
             }
-            return MeterGrant(units: granted, periodStart: start, remainingBeyond: available - granted)
+            return MeterGrant(units: granted, periodStart: start, remainingBeyond: available - granted, generation: generation)
         }
     }
 
-    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int) async throws {
+    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int, generation: Int64) async throws {
+        let current = generations.withLock { $0[name] ?? 0 }
+        if case .credits = kind, generation != current { return }
         rows.withLock { rows in
             guard var row = rows[name], row.periodStart == periodStart else { return }
             if case .quota = kind { row.value = max(0, row.value - units) } else { row.value += units }
@@ -180,6 +255,12 @@ final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
     }
 
     func saveMeterCounts(_ counts: [String: MeterCount], events: [WebhookEvent]) async throws {
-        rows.withLock { $0.merge(counts) { $1 } }
+        // Under the rows' lock, as PostgreSQL's row lock: no lease reads between the two.
+        rows.withLock { rows in
+            generations.withLock { generations in
+                for name in counts.keys where rows[name] != nil { generations[name, default: 0] += 1 }
+            }
+            rows.merge(counts) { $1 }
+        }
     }
 }

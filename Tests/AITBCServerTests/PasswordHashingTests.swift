@@ -60,6 +60,14 @@ import Testing
             // refused, whatever order they arrive in.
             let blocker = Blocker()
             let holding = Task { try await blocker.hold(pool) }
+            // Should the bound break (a sign-in checked, the direct one or a route waiting for the held
+            // thread), the test fails on its expectations after a minute instead of hanging.
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(60))
+                Issue.record("still waiting for the held thread after a minute")
+                blocker.release()
+            }
+            defer { watchdog.cancel() }
             let deadline = ContinuousClock.now + .seconds(30)
             while pool.inFlight < 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
             guard pool.inFlight == 1 else {

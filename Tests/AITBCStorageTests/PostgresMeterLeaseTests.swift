@@ -115,6 +115,32 @@ struct PostgresMeterLeaseTests {
         for instance in instances { try await instance.store.close() }
     }
 
+    /// A balance's unspent units go back only to the setting they were leased from: in full after a
+    /// key change that set nothing (a rename), not at all after a top-up through another instance,
+    /// even when this one gives them back before it hears of the top-up.
+    @Test func unspentCreditsGoBackOnlyToTheBalanceTheyWereLeasedFrom() async throws {
+        let time = ManualTimeSource(Self.start)
+        let instances = try await Self.instances(2, time: time)
+        let caller = Self.principal(quota: nil, credits: KeyCredits())
+        let meter = Meter.credits(keyID: "key_a")
+        func stored() async throws -> Int? { try await instances[0].store.meterCounts([meter.storageName])[meter.storageName]?.value }
+        try await instances[0].meters.setBalance(keyID: "key_a", remaining: 1000, refill: nil)
+        for _ in 0..<2 { _ = try await instances[1].meters.charge(caller, cost: 1) }
+        #expect(instances[1].meters.leases?.heldUnits(meter) ?? 0 > 10)
+        await instances[1].meters.leases?.end(for: .keyChanged(digests: [caller.key.digest]))
+        #expect(instances[1].meters.leases?.heldUnits(meter) == 0)
+        #expect(try await stored() == 998)
+
+        for _ in 0..<2 { _ = try await instances[1].meters.charge(caller, cost: 1) }
+        #expect(instances[1].meters.leases?.heldUnits(meter) ?? 0 > 10)
+        try await instances[0].meters.setBalance(keyID: "key_a", remaining: 5, refill: nil)
+        await instances[1].meters.flush()
+        #expect(try await stored() == 5)
+        await instances[1].meters.leases?.end(for: .keyChanged(digests: [caller.key.digest]))
+        #expect(try await Self.hammer(instances, caller, attempts: 10) == 5)
+        for instance in instances { try await instance.store.close() }
+    }
+
     @Test func aRefillOnTheInjectedClockSetsTheSharedBalance() async throws {
         let time = ManualTimeSource(Self.start)
         let instances = try await Self.instances(2, time: time)

@@ -15,11 +15,15 @@ public struct MeterGrant: Sendable, Equatable {
     public var periodStart: Int64
     /// Units the counter still had beyond this grant (for `X-Quota-Remaining` and `credits.remaining`).
     public var remainingBeyond: Int
+    /// The setting of the counter the units were taken from (a top-up makes the next): they give
+    /// back only to it.
+    public var generation: Int64
 
-    public init(units: Int, periodStart: Int64, remainingBeyond: Int) {
+    public init(units: Int, periodStart: Int64, remainingBeyond: Int, generation: Int64 = 0) {
         self.units = units
         self.periodStart = periodStart
         self.remainingBeyond = remainingBeyond
+        self.generation = generation
     }
 }
 
@@ -35,6 +39,8 @@ public protocol MeterLeaseAuthority: Sendable {
     func leaseMeter(
         _ meter: Meter, tenantID: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int, at now: Date
     ) async throws -> MeterGrant
-    /// Gives back `units` not spent of a grant of period `periodStart` (nothing if the period is over).
-    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int) async throws
+    /// Gives back `units` not spent of a grant of period `periodStart` (nothing if the period is
+    /// over) and, for a balance, of setting `generation` (nothing if it was set anew since: the units
+    /// were the old balance's).
+    func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int, generation: Int64) async throws
 }

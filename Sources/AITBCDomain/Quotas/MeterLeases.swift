@@ -9,8 +9,10 @@ import Synchronization
 /// A slice is the units needed now plus 1/16 of what the counter had left at the last lease (at
 /// most 255): when little is left, slices are one unit and the last unit goes to whichever instance
 /// asks first. Unspent units go back every flush interval and at shutdown; a quota's go back when
-/// its tenant changes. A balance's are dropped (not given back) when its key changes, here or on
-/// another instance: a top-up sets the balance, and units leased before it must not be added to it.
+/// its tenant changes, a balance's when its key changes, here or on another instance. A balance's
+/// units give back only to the setting they were taken from (``MeterGrant/generation``): a top-up
+/// sets the balance anew, and units leased before it must not be added to it; units leased after
+/// it go back in full. A top-up on this instance drops the slice (its units are the old balance's).
 /// A crash loses what the slices held: those units are never admitted (nothing is re-granted).
 /// A counter the store found spent is refused from memory for a while (``MeterRefusals``).
 public final class MeterLeases: Sendable {
@@ -21,6 +23,8 @@ public final class MeterLeases: Sendable {
         var remainingBeyond: Int
         /// The key of a balance, so a change to the key ends its lease.
         var digest: APIKeyDigest?
+        /// The setting of the balance the units were taken from (0 for a quota).
+        var generation: Int64 = 0
     }
 
     struct Need: Sendable {
@@ -39,9 +43,10 @@ public final class MeterLeases: Sendable {
     static let maximumRounds = 32
 
     let state = Mutex([Meter: Held]())
-    /// The lease under way (one at a time, behind ``leasing``), and whether its counter was set anew
-    /// meanwhile: then what it took belongs to the old value and is not added to a slice. Taken
-    /// before ``state`` where both are locked.
+    /// The lease under way (one at a time, behind ``leasing``), and whether its key changed meanwhile
+    /// (maybe a top-up on another instance): then what it took may be the old balance's, and it is
+    /// given back (to the setting it came from) instead of spent. Taken before ``state`` where both
+    /// are locked.
     let underWay = Mutex<(meter: Meter, digest: APIKeyDigest?, setAnew: Bool)?>(nil)
     /// One lease at a time (the dashboard's gauge reads between them).
     let leasing = AsyncSerialGate()
@@ -103,16 +108,23 @@ public final class MeterLeases: Sendable {
     /// Leases what `need` lacks here (nothing, and no grant, when the slice now covers it) and adds
     /// it to the slice; the grant and the slice after it.
     private func lease(_ need: Need, now: Date) async throws -> (MeterGrant?, Held) {
+        // Under way from before the slice is read: a key change from here on is seen when it answers.
+        underWay.withLock { $0 = (need.meter, need.digest, false) }
         let (short, known, current) = state.withLock { held -> (Int, Int, Held?) in
             guard let current = held[need.meter], Self.isCurrent(current, need) else { return (need.units, 0, nil) }
             return (max(0, need.units - current.units), current.remainingBeyond, current)
         }
-        if short == 0, let current { return (nil, current) }
+        if short == 0, let current {
+            underWay.withLock { $0 = nil }
+            return (nil, current)
+        }
         // Requests that queued behind the lease that found the counter spent need not ask again.
-        if let (grant, held) = remembered(need, now: now), grant.remainingBeyond < short { return (grant, held) }
+        if let (grant, held) = remembered(need, now: now), grant.remainingBeyond < short {
+            underWay.withLock { $0 = nil }
+            return (grant, held)
+        }
         let epoch = refusals.epoch
         let grant: MeterGrant
-        underWay.withLock { $0 = (need.meter, need.digest, false) }
         do {
             grant = try await authority.leaseMeter(
                 need.meter, tenantID: need.tenantID, kind: need.kind, periodStart: need.periodStart,
@@ -128,22 +140,30 @@ public final class MeterLeases: Sendable {
         }
         let held = underWay.withLock { underWay -> Held? in
             defer { underWay = nil }
-            // A top-up (here, or on another instance and told here) set the balance while the lease
-            // was under way: its units may be the old balance's, and are never spent (at worst
-            // under-admitted). The request asks again.
+            // The key changed while the lease was under way (a top-up on another instance, told
+            // here): its units may be the old balance's. They are not spent but given back below, to
+            // the setting they came from; the request asks again.
             guard underWay?.setAnew != true else { return nil }
             return state.withLock { held -> Held in
                 var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
                     ?? Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest)
+                // A balance set anew since the slice was taken (a top-up elsewhere, not yet told
+                // here): what the slice held was the old one's. A quota has one setting.
+                let generation: Int64 = if case .credits = need.kind { grant.generation } else { 0 }
+                if entry.generation != generation { entry.units = 0 }
                 entry.units += grant.units
                 entry.periodStart = grant.periodStart
                 entry.kind = need.kind
                 entry.remainingBeyond = grant.remainingBeyond
+                entry.generation = generation
                 held[need.meter] = entry
                 return entry
             }
         }
         guard let held else {
+            try? await authority.returnMeter(
+                need.meter.storageName, kind: need.kind, periodStart: grant.periodStart, units: grant.units,
+                generation: grant.generation)
             return (nil, Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest))
         }
         return (grant, held)
@@ -172,7 +192,9 @@ public final class MeterLeases: Sendable {
         for need in needs {
             held[need.meter]?.units -= need.units
             if case .credits = need.kind {
-                credits = .init(meter: need.meter, cost: need.units, periodStart: held[need.meter]?.periodStart ?? need.periodStart)
+                credits = .init(
+                    meter: need.meter, cost: need.units, periodStart: held[need.meter]?.periodStart ?? need.periodStart,
+                    generation: held[need.meter]?.generation ?? 0)
                 creditsRemaining = held[need.meter].map { $0.units + $0.remainingBeyond }
             } else {
                 guard case .quota(let limit) = need.kind else { continue }
@@ -216,10 +238,11 @@ public final class MeterLeases: Sendable {
         }
     }
 
-    /// Puts `units` of `meter` back into the slice they were taken from, if it is still current.
-    func giveBack(_ meter: Meter, units: Int, periodStart: Int64) {
+    /// Puts `units` of `meter` back into the slice they were taken from, if it is still current (its
+    /// period, and for a balance its setting).
+    func giveBack(_ meter: Meter, units: Int, periodStart: Int64, generation: Int64 = 0) {
         state.withLock { held in
-            guard var entry = held[meter], entry.periodStart == periodStart else { return }
+            guard var entry = held[meter], entry.periodStart == periodStart, entry.generation == generation else { return }
             entry.units += units
             held[meter] = entry
         }

@@ -103,6 +103,8 @@ public final class SpendingMeters: Sendable {
             var meter: Meter
             var cost: Int
             var periodStart: Int64
+            /// The setting of the balance they were taken from, when slices of it are leased.
+            var generation: Int64 = 0
         }
 
         // Structs, not tuples: an array of tuples is copied through the runtime's generic tuple
@@ -152,7 +154,9 @@ public final class SpendingMeters: Sendable {
     public func refund(_ charge: Charge) {
         if let leases {
             for taken in charge.quotas { leases.giveBack(taken.meter, units: 1, periodStart: taken.periodStart) }
-            if let taken = charge.credits { leases.giveBack(taken.meter, units: taken.cost, periodStart: taken.periodStart) }
+            if let taken = charge.credits {
+                leases.giveBack(taken.meter, units: taken.cost, periodStart: taken.periodStart, generation: taken.generation)
+            }
             return
         }
         state.withLock { state in
@@ -172,7 +176,9 @@ public final class SpendingMeters: Sendable {
     public func refund(credits: Int, of charge: Charge) {
         guard let taken = charge.credits else { return }
         let (meter, cost, periodStart) = (taken.meter, taken.cost, taken.periodStart)
-        if let leases { return leases.giveBack(meter, units: min(credits, cost), periodStart: periodStart) }
+        if let leases {
+            return leases.giveBack(meter, units: min(credits, cost), periodStart: periodStart, generation: taken.generation)
+        }
         state.withLock { state in
             guard var count = state[meter], count.periodStart == periodStart else { return }
             count.value += min(credits, cost)
@@ -225,15 +231,26 @@ public final class SpendingMeters: Sendable {
             periodStart: refill?.interval.start(containing: time.now()) ?? 0, value: remaining, granted: remaining)
         // Beside the flusher: a batch it took before must not overwrite this afterwards.
         try await flushes.run { [self] in
-            leases?.drop(meter)
-            state.withLock { state in state.set(meter, written: count) }
-            do {
-                try await store?.saveMeterCounts([meter.storageName: count])
-            } catch {
-                state.withLock { $0.markChanged(meter) }
-                throw CoordinatorError.storageUnavailable
+            try await withoutLeaseUnderWay {
+                // The slice held is the old balance's: it goes (and is not given back: the store
+                // counts a new setting from this write on, ``MeterGrant/generation``).
+                leases?.drop(meter)
+                state.withLock { state in state.set(meter, written: count) }
+                do {
+                    try await store?.saveMeterCounts([meter.storageName: count])
+                } catch {
+                    state.withLock { $0.markChanged(meter) }
+                    throw CoordinatorError.storageUnavailable
+                }
             }
         }
+    }
+
+    /// Runs `body` while no lease of this instance is under way (behind the leasing gate), so that
+    /// none answers across it with units of a balance `body` sets anew.
+    private func withoutLeaseUnderWay(_ body: @Sendable () async throws -> Void) async throws {
+        guard let leases else { return try await body() }
+        try await leases.leasing.run(body)
     }
 
     /// Takes the counters changed since the last flush, and their threshold events, to be written.

@@ -29,7 +29,7 @@ extension PostgresStore {
                     VALUES (\(name), \(count.periodStart), \(Int64(count.value)), \(count.granted.map(Int64.init)),
                     \(Int32(count.alerted)))
                     ON CONFLICT (name) DO UPDATE SET period_start = excluded.period_start, value = excluded.value,
-                    granted = excluded.granted, alerted = excluded.alerted
+                    granted = excluded.granted, alerted = excluded.alerted, generation = meters.generation + 1
                     """)
             }
             for event in events { try await Self.insert(event, on: session) }
@@ -57,9 +57,10 @@ extension PostgresStore: MeterLeaseAuthority {
                     "INSERT INTO meters (name, period_start, value) VALUES (\(name), \(periodStart), 0) ON CONFLICT (name) DO NOTHING")
             }
             let row = try await session.rows(
-                "SELECT period_start, value, granted, alerted FROM meters WHERE name = \(name) FOR UPDATE"
+                "SELECT period_start, value, granted, alerted, generation FROM meters WHERE name = \(name) FOR UPDATE"
             ).first
-            let stored = try row.map { try $0.decode((Int64, Int64, Int64?, Int32).self) }
+            let stored = try row.map { try $0.decode((Int64, Int64, Int64?, Int32, Int64).self) }
+            let generation = stored?.4 ?? 0
             var count = MeterCount(
                 periodStart: stored?.0 ?? periodStart, value: Int(stored?.1 ?? 0), granted: stored?.2.map(Int.init),
                 alerted: Int(stored?.3 ?? 0))
@@ -70,7 +71,7 @@ extension PostgresStore: MeterLeaseAuthority {
                     // Another instance, whose clock is ahead of this one's, has begun the next period:
                     // its count is not reset to an older one; this instance is granted nothing until
                     // its own clock gets there (a moment's under-admission, never over-admission).
-                    return (MeterGrant(units: 0, periodStart: periodStart, remainingBeyond: 0), false)
+                    return (MeterGrant(units: 0, periodStart: periodStart, remainingBeyond: 0, generation: generation), false)
                 }
                 if count.periodStart < periodStart { count = MeterCount(periodStart: periodStart, value: 0) }
                 available = max(0, limit - count.value)
@@ -84,7 +85,7 @@ extension PostgresStore: MeterLeaseAuthority {
             if case .quota = kind { count.value += granted } else { count.value -= granted }
             if stored == nil, case .credits = kind {
                 // A balance never written is empty: nothing to take, nothing to write.
-                return (MeterGrant(units: 0, periodStart: count.periodStart, remainingBeyond: 0), false)
+                return (MeterGrant(units: 0, periodStart: count.periodStart, remainingBeyond: 0, generation: generation), false)
             }
             let events = granted > 0 ? Self.crossings(&count, meter: meter, kind: kind, tenantID: tenantID, at: now) : []
             try await session.rows(
@@ -97,7 +98,11 @@ extension PostgresStore: MeterLeaseAuthority {
                 try await Self.insert(event, on: session)
                 wrote = true
             }
-            return (MeterGrant(units: granted, periodStart: count.periodStart, remainingBeyond: available - granted), wrote)
+            return (
+                MeterGrant(
+                    units: granted, periodStart: count.periodStart, remainingBeyond: available - granted, generation: generation),
+                wrote
+            )
         }
         if wroteEvent { webhookOutbox.eventWritten() }
         return grant
@@ -125,7 +130,7 @@ extension PostgresStore: MeterLeaseAuthority {
         }
     }
 
-    public func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int) async throws {
+    public func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int, generation: Int64) async throws {
         guard units > 0 else { return }
         let delta = Int64(units)
         try await transaction { session in
@@ -135,8 +140,12 @@ extension PostgresStore: MeterLeaseAuthority {
                     UPDATE meters SET value = GREATEST(0, value - \(delta)) WHERE name = \(name) AND period_start = \(periodStart)
                     """)
             } else {
+                // Only to the balance they were leased from: after a top-up they are the old one's.
                 try await session.rows(
-                    "UPDATE meters SET value = value + \(delta) WHERE name = \(name) AND period_start = \(periodStart)")
+                    """
+                    UPDATE meters SET value = value + \(delta)
+                    WHERE name = \(name) AND period_start = \(periodStart) AND generation = \(generation)
+                    """)
             }
         }
     }

@@ -5,6 +5,7 @@ enum SQLiteMigrations {
     /// Each feature's migrations, from its own `Migrations+Feature.swift` (versions stay increasing).
     static let features: [(version: Int, statements: [String])] = [
         allowList, quotas, webhooks, meterAlerts, PortableMigrations.webhookRetention, webhookLastAttempt,
+        PortableMigrations.meterGenerations,
     ]
 
     static let core: [(version: Int, statements: [String])] = [
