@@ -151,4 +151,35 @@ import Testing
             #expect(first.items + next.items == all)
         }
     }
+
+    /// A client that sends `from` but leaves `to` to the server ("until now") and follows the cursor
+    /// across the turn of an hour gets the rest of its report: the bound it left out is the cursor's,
+    /// not the new hour's (the Swift SDK's paging failed with 400 "cursor belongs to a different
+    /// report" when a report was read across an hour boundary).
+    @Test func aCursorContinuesAcrossTheTurnOfTheHourWhenToIsLeftToTheServer() async throws {
+        let harness = try await Self.harness()
+        try await harness.test { client in
+            for hour in 0..<3 {
+                Self.record(harness, "key_dev_client", at: Self.at(-86400 + Double(hour) * 3600), count: hour + 1)
+            }
+            // A second before the hour ends (the clock starts at 11:06:40).
+            harness.clock.set(Self.at(12 * 3600 - 1))
+            let base = "/v1/usage?from=\(Self.stamp(-86400))&limit=1"
+            var walked: [UsageReportRowView] = []
+            var page = try await client.send(.get, base, key: Harness.masterKey).decode(UsageReportPage.self)
+            walked += page.items
+            harness.clock.set(Self.at(12 * 3600 + 1))
+            while let cursor = page.nextCursor {
+                let reply = try await client.send(.get, base + "&cursor=\(cursor)", key: Harness.masterKey)
+                #expect(reply.status == .ok, "\(reply.text)")
+                guard reply.status == .ok else { break }
+                page = try reply.decode(UsageReportPage.self)
+                walked += page.items
+            }
+            // The three hours recorded, then this hour's row of the report's own requests (until the
+            // first page's hour ended: the report's range).
+            #expect(walked.map(\.admitted).prefix(3) == [1, 2, 3])
+            #expect(walked.count == 4)
+        }
+    }
 }

@@ -32,7 +32,8 @@ public struct UsageReportRequest: Sendable, Equatable {
     /// The storage query these parameters ask for at `now`, scoped to `tenantID` (nil: every tenant);
     /// 400 `INVALID_REQUEST` naming the field for anything out of shape. `from` is widened down and
     /// `to` up to whole buckets; without them the report ends with the bucket holding `now` and
-    /// spans the granularity's default range. A cursor must continue the same query.
+    /// spans the granularity's default range, or with a cursor the range of the report it came from.
+    /// A cursor must continue the same query.
     public func query(at now: Date, tenantID scope: String?) throws -> UsageReportQuery {
         let cursor = try self.cursor.flatMap { raw -> UsageReportCursor? in
             guard !raw.isEmpty else { return nil }
@@ -59,9 +60,14 @@ public struct UsageReportRequest: Sendable, Equatable {
         let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
         var end = rawTo.map(granularity.ceiling) ?? granularity.floor(nowSeconds) + granularity.seconds
         var start = granularity.floor(rawFrom ?? end - granularity.defaultRangeSeconds)
-        // A cursor sent alone continues its own report's range (checked when the cursor was read).
+        // With a cursor, a bound the caller leaves out is the cursor's report's: "until now" was fixed
+        // when the first page was read, and a later page (past the turn of an hour, say) continues
+        // it. A cursor sent alone continues its own report's range (checked when the cursor was read).
         let continuing = cursor != nil && from == nil && to == nil
-        if let cursor, continuing { (start, end) = (cursor.from, cursor.to) }
+        if let cursor {
+            if rawTo == nil { end = cursor.to }
+            if rawFrom == nil { start = cursor.from }
+        }
         guard start < end else {
             throw CoordinatorError.invalidField("from", "from must be earlier than to (by default, now)")
         }
