@@ -24,7 +24,11 @@ public struct PostgresTestServer: Sendable {
             throw TestSupportError("AITBC_TEST_POSTGRES_URL is not set or not a URL")
         }
         let name = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        _ = try await withConnection(to: base) { try await createDatabase(name, on: $0) }
+        do {
+            _ = try await withConnection(to: base) { try await createDatabase(name, on: $0) }
+        } catch let error as PSQLError {
+            throw TestSupportError("creating database \(name): \(String(reflecting: error))")
+        }
         components.path = "/" + name
         guard let url = components.string else { throw TestSupportError("cannot put \(name) into \(base)") }
         return PostgresTestServer(name: name, url: url)
@@ -36,7 +40,22 @@ public struct PostgresTestServer: Sendable {
         let version = try await connection.query("SHOW server_version_num", logger: logger).collect().first
             .flatMap { Int(try $0.decode(String.self)) } ?? 0
         let strategy = version >= 150000 ? " STRATEGY FILE_COPY" : ""
-        _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(strategy)"), logger: logger).collect()
+        // The template may be in use for a moment (autovacuum visits template1; PostgreSQL then waits
+        // 5 s and refuses with 55006 "being accessed by other users"): a few tries before a test fails
+        // on something that is not its subject, with PostgreSQL's own words if they all fail.
+        var attempt = 0
+        while true {
+            do {
+                _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(strategy)"), logger: logger)
+                    .collect()
+                return
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 4 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(250 * attempt))
+            } catch let error as PSQLError {
+                throw TestSupportError("CREATE DATABASE \(name) failed: \(String(reflecting: error))")
+            }
+        }
     }
 
     /// Drops the database, closing whatever connections are still open to it.
