@@ -59,10 +59,25 @@ public struct PostgresTestServer: Sendable {
     }
 
     /// Drops the database, closing whatever connections are still open to it.
+    ///
+    /// A process test's servers may still be running (their `defer` comes after this) and connect
+    /// again between `FORCE` ending their sessions and the drop (55006 "being accessed by other
+    /// users"): a few tries, then PostgreSQL's own words.
     public func drop() async throws {
         guard let base = Self.baseURL else { return }
-        _ = try await Self.withConnection(to: base) {
-            try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger).collect()
+        var attempt = 0
+        while true {
+            do {
+                _ = try await Self.withConnection(to: base) {
+                    try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger).collect()
+                }
+                return
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 4 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(250 * attempt))
+            } catch let error as PSQLError {
+                throw TestSupportError("dropping database \(name): \(String(reflecting: error))")
+            }
         }
     }
 
