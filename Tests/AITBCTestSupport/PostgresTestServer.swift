@@ -41,20 +41,10 @@ public struct PostgresTestServer: Sendable {
             .flatMap { Int(try $0.decode(String.self)) } ?? 0
         let strategy = version >= 150000 ? " STRATEGY FILE_COPY" : ""
         // The template may be in use for a moment (autovacuum visits template1; PostgreSQL then waits
-        // 5 s and refuses with 55006 "being accessed by other users"): a few tries before a test fails
-        // on something that is not its subject, with PostgreSQL's own words if they all fail.
-        var attempt = 0
-        while true {
-            do {
-                _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(strategy)"), logger: logger)
-                    .collect()
-                return
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 4 {
-                attempt += 1
-                try await Task.sleep(for: .milliseconds(250 * attempt))
-            } catch let error as PSQLError {
-                throw TestSupportError("CREATE DATABASE \(name) failed: \(String(reflecting: error))")
-            }
+        // 5 s and refuses with 55006 "being accessed by other users").
+        try await whileInUse("CREATE DATABASE \(name)") {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)\(strategy)"), logger: logger)
+                .collect()
         }
     }
 
@@ -65,18 +55,26 @@ public struct PostgresTestServer: Sendable {
     /// users"): a few tries, then PostgreSQL's own words.
     public func drop() async throws {
         guard let base = Self.baseURL else { return }
+        try await Self.whileInUse("dropping database \(name)") {
+            _ = try await Self.withConnection(to: base) {
+                try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger).collect()
+            }
+        }
+    }
+
+    /// Runs `statement` again while PostgreSQL says a database is in use by others (55006), up to four
+    /// times more with a growing pause: a test should not fail on something that is not its subject. A
+    /// failure says `what` was being done, in PostgreSQL's own words.
+    private static func whileInUse(_ what: String, _ statement: () async throws -> Void) async throws {
         var attempt = 0
         while true {
             do {
-                _ = try await Self.withConnection(to: base) {
-                    try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger).collect()
-                }
-                return
+                return try await statement()
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 4 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(250 * attempt))
             } catch let error as PSQLError {
-                throw TestSupportError("dropping database \(name): \(String(reflecting: error))")
+                throw TestSupportError("\(what) failed: \(String(reflecting: error))")
             }
         }
     }
