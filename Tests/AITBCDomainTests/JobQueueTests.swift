@@ -44,6 +44,29 @@ import Testing
         #expect(await queue.takeMatching(for: key)?.id == "same-2")
     }
 
+    @Test func jobsArrivingOutOfOrderAreTakenInSubmissionOrder() {
+        // Submissions reach a lane out of order (concurrent requests), with equal times, and some are
+        // taken meanwhile; a sorted array is the model.
+        var lane = TenantQueue.Lane()
+        var model: [QueuedJob] = []
+        var taken: [String] = []
+        var expected: [String] = []
+        for index in 0..<2_000 {
+            var job = Self.job("j\(index)", at: Double(index / 3 - Int.random(in: 0...40)))
+            job.sequence = UInt64(index)
+            lane.insert(job)
+            model.append(job)
+            model.sort { $0.precedes($1) }
+            if index % 7 == 0 {
+                taken.append(lane.popFirst()?.id ?? "none")
+                expected.append(model.removeFirst().id)
+            }
+        }
+        while let job = lane.popFirst() { taken.append(job.id) }
+        expected += model.map(\.id)
+        #expect(taken == expected)
+    }
+
     @Test func aTenantAtItsRunningBoundGetsNothingMoreUntilAJobEnds() async {
         let queue = JobQueue()
         await queue.setLimits(TenantJobLimits(queued: 100, running: 2, miners: 10), of: "t")

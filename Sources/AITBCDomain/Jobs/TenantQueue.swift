@@ -25,13 +25,22 @@ struct TenantQueue {
             return job
         }
 
+        /// Puts `job` in its place by submission time. Concurrent submissions reach the queue a
+        /// little out of order, so a job often lands just before the last few: its place is found by
+        /// bisection of the sorted jobs from `head`, which does not grow with the queue as a scan would.
         mutating func insert(_ job: QueuedJob) {
-            if let last = jobs.last, head < jobs.count, job.precedes(last) {
-                let index = jobs[head...].firstIndex(where: { job.precedes($0) }) ?? jobs.count
-                jobs.insert(job, at: index)
-            } else {
+            guard let last = jobs.last, head < jobs.count, job.precedes(last) else {
                 jobs.append(job)
+                return
             }
+            // The first job from `head` that `job` precedes: `jobs[high]` is one (the last is).
+            var low = head
+            var high = jobs.count - 1
+            while low < high {
+                let middle = low + (high - low) / 2
+                if job.precedes(jobs[middle]) { high = middle } else { low = middle + 1 }
+            }
+            jobs.insert(job, at: low)
         }
 
         mutating func remove(id: String) -> QueuedJob? {

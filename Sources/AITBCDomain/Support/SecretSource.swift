@@ -8,13 +8,23 @@ public protocol SecretSource: Sendable {
 public struct SystemSecretSource: SecretSource {
     public init() {}
 
+    /// Every byte of each 64-bit word the system gives is used: one `getrandom` per eight bytes,
+    /// not per byte (a job id and a receipt id each cost a few system calls, not sixty).
     public func base62(count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         var characters = [UInt8]()
         characters.reserveCapacity(count)
+        var word: UInt64 = 0
+        var bytesLeft = 0
         while characters.count < count {
+            if bytesLeft == 0 {
+                word = generator.next()
+                bytesLeft = 8
+            }
+            let byte = UInt8(truncatingIfNeeded: word)
+            word >>= 8
+            bytesLeft -= 1
             // Rejection sampling: 248 = 4 × 62 keeps every character equally likely.
-            let byte = UInt8.random(in: 0...255, using: &generator)
             if byte < 248 { characters.append(Base62.alphabet[Int(byte % 62)]) }
         }
         return String(decoding: characters, as: UTF8.self)
