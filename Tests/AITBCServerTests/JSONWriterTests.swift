@@ -66,4 +66,42 @@ import Testing
         let reference = String(decoding: try JSONRawNumbers.shared.encode(body, with: JSONResponse.encoder), as: UTF8.self)
         #expect(fast == reference)
     }
+
+    /// What the response encoder writes for `value`: the reference the hand-written views must match.
+    static func reference(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONRawNumbers.shared.encode(value, with: JSONResponse.encoder), as: UTF8.self)
+    }
+
+    @Test func jobViewMatchesTheWireEncoderByteForByte() throws {
+        let odd = "quote \" backslash \\ slash / tab \t newline \n bell \u{7} del \u{7F} é 漢字 🚀 \u{2028}"
+        let dates: [Date?] = [nil, Date(timeIntervalSince1970: 1_795_000_000), Date(timeIntervalSince1970: 1_795_000_000.123456)]
+        for text in [nil, "m-1", odd] as [String?] {
+            for date in dates {
+                let view = JobView(
+                    jobID: "job_" + (text ?? "x"), state: text == nil ? "QUEUED" : "FAILED", assignedMinerID: text,
+                    requestedAt: Date(timeIntervalSince1970: 1_794_999_999.5), expiresAt: date ?? Date(timeIntervalSince1970: 0),
+                    error: text, errorCode: text.map { _ in "MINER_ERROR" }, ttlSeconds: text == nil ? 0 : 86_400,
+                    startedAt: date, finishedAt: date)
+                let fast = String(buffer: view.jsonBuffer())
+                #expect(fast == (try Self.reference(view)))
+                #expect(try RFC3339.makeDecoder().decode(JobView.self, from: Data(fast.utf8)).jobID == view.jobID)
+            }
+        }
+    }
+
+    @Test func anAssignedJobMatchesTheWireEncoderByteForByteWithThePayloadsNumbersAsTheyCame() throws {
+        let payload: JSONValue = [
+            "prompt": "quote \" backslash \\ é 漢字 🚀 \u{1}", "n": 3, "units": 2.0, "zero": -0.0, "huge": 1e16, "tiny": 1e-7,
+            "big": .largeInteger("-12345678901234567890"), "none": nil, "flag": false, "list": [1, "two", ["k": 2.5], [], [:]],
+            "Zeta": 1, "alpha": ["b": 1, "a": 2, "B": 3, "_": 4, "0": 5, "é": 6, "z": 7, "ü": 8, "漢": 9, "🚀": 10, "ﬀ": 11],
+        ]
+        for attempt in [nil, 1, 12] as [Int?] {
+            for constraints in [[:], ["gpu": "H100", "min_vram_gb": 80, "models": ["llama", "sd"]]] as [[String: JSONValue]] {
+                for body in [payload, .string("just text"), .array([]), .null] {
+                    let view = AssignedJobView(jobID: "job_abc", payload: body, constraints: constraints, attempt: attempt)
+                    #expect(String(buffer: view.jsonBuffer()) == (try Self.reference(view)))
+                }
+            }
+        }
+    }
 }

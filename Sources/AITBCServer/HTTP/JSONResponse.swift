@@ -22,8 +22,21 @@ enum JSONResponse {
 
     /// `value` as JSON with `status`.
     static func make(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
-        let body = (try? JSONRawNumbers.shared.encode(value, with: encoder)).map { ByteBuffer(bytes: $0) } ?? encodingFailed
-        return Response(
+        make(status: status, body: (try? JSONRawNumbers.shared.encode(value, with: encoder)).map { ByteBuffer(bytes: $0) } ?? encodingFailed)
+    }
+
+    /// A job as JSON with `status`, written by hand (the job routes answer with one on every call).
+    static func make(status: HTTPResponse.Status = .ok, _ view: JobView) -> Response {
+        make(status: status, body: view.jsonBuffer())
+    }
+
+    /// A miner's assigned job as JSON, written by hand (every poll that gets work answers with one).
+    static func make(status: HTTPResponse.Status = .ok, _ view: AssignedJobView) -> Response {
+        make(status: status, body: view.jsonBuffer())
+    }
+
+    private static func make(status: HTTPResponse.Status, body: ByteBuffer) -> Response {
+        Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: ResponseBody(byteBuffer: body))
     }
