@@ -1,3 +1,4 @@
+import AITBCDomain
 import Crypto
 import Foundation
 
@@ -12,7 +13,7 @@ struct DashboardAsset: Sendable {
     init(contentType: String, body: String) {
         self.contentType = contentType
         self.body = body
-        self.etag = "\"" + SHA256.hash(data: Array(body.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+        self.etag = "\"" + Hex.lowercase(SHA256.hash(data: Array(body.utf8)).prefix(8)) + "\""
     }
 
     static let stylesheet = DashboardAsset(contentType: "text/css; charset=utf-8", body: css)

@@ -109,8 +109,7 @@ extension MinerService {
     func issueReceipt(
         for job: Job, outcome: ReceiptPayload.Outcome, metrics: [String: JSONValue]?, at now: Date
     ) async throws -> [String: JSONValue] {
-        let receiptID = SHA256.hash(data: Data(secrets.base62(count: 43).utf8)).prefix(16)
-            .map { String(format: "%02x", $0) }.joined()
+        let receiptID = Hex.lowercase(SHA256.hash(data: Data(secrets.base62(count: 43).utf8)).prefix(16))
         let payload = ReceiptPayload.make(job: job, outcome: outcome, metrics: metrics, receiptID: receiptID, now: now)
         let signed = try await receipts.signer().signed(payload)
         return CanonicalJSON.normalized(.object(signed)).objectValue ?? signed

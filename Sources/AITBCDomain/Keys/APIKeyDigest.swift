@@ -74,12 +74,7 @@ public struct APIKeyDigest: Hashable, Sendable {
     }
 
     /// Lowercase hex, for PostgreSQL and debugging (never the secret itself).
-    public var hex: String {
-        bytes.map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
-    }
+    public var hex: String { Hex.lowercase(bytes) }
 
     /// Compares two digests in time independent of where they differ.
     @inlinable

@@ -33,7 +33,7 @@ public struct ReceiptSigningSeed: Sendable, Equatable, CustomStringConvertible, 
 
     /// The seed as 64 lowercase hex digits: for storage only.
     public var hex: String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(bytes)
     }
 
     public var description: String { "ReceiptSigningSeed(redacted)" }

@@ -13,6 +13,6 @@ public enum WebhookSignature {
     public static func hex(body: String, secret: String, timestamp: Int64) -> String {
         let mac = HMAC<SHA256>.authenticationCode(
             for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(mac)
     }
 }
