@@ -10,33 +10,37 @@ extension PostgresStore {
         """
 
     public func insertJob(_ job: Job, idempotency: IdempotencyRecord?) async throws -> JobInsertOutcome {
-        try await transaction { session in
-            if let idempotency {
-                // Claims the key in one statement: a fresh insert, or taking over a record older than
-                // `notBefore`. A concurrent claim of the same key waits for this one and then finds
-                // the record recent, so exactly one job is created per key and window.
-                let claimed = try await session.rows(
+        guard let idempotency else {
+            // One statement is its own transaction: one round trip where BEGIN, INSERT and COMMIT took
+            // three (a submission, and the hand-off to a waiting miner, wait for it).
+            try await read { session in try await session.rows(Self.insertQuery(of: job)) }
+            return .inserted
+        }
+        return try await transaction { session in
+            // Claims the key in one statement: a fresh insert, or taking over a record older than
+            // `notBefore`. A concurrent claim of the same key waits for this one and then finds
+            // the record recent, so exactly one job is created per key and window.
+            let claimed = try await session.rows(
+                """
+                INSERT INTO idempotency_keys (tenant_id, key, request_digest, job_id, created_at)
+                VALUES (\(job.tenantID), \(idempotency.key), \(ByteBuffer(bytes: idempotency.requestDigest)), \(job.id),
+                \(PostgresInstant(job.requestedAt)))
+                ON CONFLICT (tenant_id, key) DO UPDATE SET request_digest = excluded.request_digest,
+                job_id = excluded.job_id, created_at = excluded.created_at
+                WHERE idempotency_keys.created_at < \(PostgresInstant(idempotency.notBefore))
+                RETURNING job_id
+                """)
+            if claimed.isEmpty {
+                let existing = try await session.rows(
                     """
-                    INSERT INTO idempotency_keys (tenant_id, key, request_digest, job_id, created_at)
-                    VALUES (\(job.tenantID), \(idempotency.key), \(ByteBuffer(bytes: idempotency.requestDigest)), \(job.id),
-                    \(PostgresInstant(job.requestedAt)))
-                    ON CONFLICT (tenant_id, key) DO UPDATE SET request_digest = excluded.request_digest,
-                    job_id = excluded.job_id, created_at = excluded.created_at
-                    WHERE idempotency_keys.created_at < \(PostgresInstant(idempotency.notBefore))
-                    RETURNING job_id
-                    """)
-                if claimed.isEmpty {
-                    let existing = try await session.rows(
-                        """
-                        SELECT job_id, request_digest FROM idempotency_keys
-                        WHERE tenant_id = \(job.tenantID) AND key = \(idempotency.key)
-                        """
-                    ).first.map(PostgresRecord.init)
-                    if let existing {
-                        return .existing(
-                            jobID: try existing("job_id"),
-                            requestDigest: Array(try existing("request_digest", as: ByteBuffer.self).readableBytesView))
-                    }
+                    SELECT job_id, request_digest FROM idempotency_keys
+                    WHERE tenant_id = \(job.tenantID) AND key = \(idempotency.key)
+                    """
+                ).first.map(PostgresRecord.init)
+                if let existing {
+                    return .existing(
+                        jobID: try existing("job_id"),
+                        requestDigest: Array(try existing("request_digest", as: ByteBuffer.self).readableBytesView))
                 }
             }
             try await session.rows(Self.insertQuery(of: job))
