@@ -339,34 +339,6 @@ struct PostgresStoreTests {
         try await listeningStore.close()
     }
 
-    @Test func eventsSentAtOnceShareStatementsAndEveryOneArrivesInOrder() async throws {
-        let database = try await PostgresDatabaseScope.makeDatabase()
-        let (listeningStore, publishingStore) = (try await database.open(), try await database.open())
-        let listener = PostgresClusterBus(store: listeningStore, origin: "listener", logger: PostgresTestDatabase.quietLogger)
-        Task { await listener.run() }
-        let heard = Heard()
-        let listening = Task { for await event in listener.events() { heard.append(event) } }
-        defer { listening.cancel() }
-        try await heard.wait("listening") { $0 == [.resync] }
-
-        let publisher = PostgresClusterBus(store: publishingStore, origin: "publisher", logger: PostgresTestDatabase.quietLogger)
-        let sent = (0..<300).map { ClusterEvent.tenantChanged(id: "t\($0)") }
-        await withTaskGroup(of: Void.self) { group in
-            for event in sent { group.addTask { await publisher.publish(event) } }
-        }
-        try await heard.wait("every event", until: { heardEvents in sent.allSatisfy { heardEvents.contains($0) } })
-        // Far fewer statements than events: the sends that came while one was in flight went in the next.
-        #expect(publisher.batcher.statements < 300)
-        #expect(publisher.batcher.statements >= 1)
-        // One sender's events, one after another, arrive in the order sent.
-        let ordered = (0..<20).map { ClusterEvent.jobQueued(id: "job_\($0)") }
-        for event in ordered { await publisher.publish(event) }
-        try await heard.wait("the ordered events", until: { heardEvents in ordered.allSatisfy { heardEvents.contains($0) } })
-        #expect(heard.all.filter { ordered.contains($0) } == ordered)
-        try await publishingStore.close()
-        try await listeningStore.close()
-    }
-
     /// The first event other than a resync that `events` yields within `limit`, or nil.
     static func firstEvent(of events: AsyncStream<ClusterEvent>, within limit: Duration) async -> ClusterEvent? {
         await withTaskGroup(of: ClusterEvent?.self) { group in
@@ -466,8 +438,6 @@ private final class Heard: Sendable {
     private let events = Mutex<[ClusterEvent]>([])
 
     func append(_ event: ClusterEvent) { events.withLock { $0.append(event) } }
-
-    var all: [ClusterEvent] { events.withLock { $0 } }
 
     /// Waits up to `limit` for what was heard to satisfy `condition` (asked every 20 ms).
     func wait(_ what: String, within limit: Duration = .seconds(20), until condition: ([ClusterEvent]) -> Bool) async throws {

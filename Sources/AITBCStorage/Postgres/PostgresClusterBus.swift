@@ -26,10 +26,8 @@ public final class PostgresClusterBus: ClusterBus, Service {
     let logger: Logger
     let heartbeat: Duration
 
-    /// Sends one payload on the channel: `pg_notify` through the store, sharing a statement with
-    /// the payloads sent meanwhile (``PostgresNotifyBatcher``), unless a test stands in.
+    /// Sends one payload on the channel: `pg_notify` through the store, unless a test stands in.
     let notify: @Sendable (String) async throws -> Void
-    let batcher: PostgresNotifyBatcher
 
     private let runs = SharedRun()
     /// The subscriber, and whether the listener listens now (a new subscriber then asks for a resync).
@@ -49,9 +47,7 @@ public final class PostgresClusterBus: ClusterBus, Service {
         self.origin = origin
         self.logger = logger
         self.heartbeat = heartbeat
-        let batcher = PostgresNotifyBatcher(store: store)
-        self.batcher = batcher
-        self.notify = notify ?? { payload in try await batcher.send(payload) }
+        self.notify = notify ?? { payload in try await Self.notify(payload, through: store) }
         store.database.stopsOnClose(runs)
     }
 
@@ -94,14 +90,8 @@ public final class PostgresClusterBus: ClusterBus, Service {
 
     /// `NOTIFY` on the bus's channel through a pooled connection of `store`.
     static func notify(_ payload: String, through store: PostgresStore) async throws {
-        try await notify([payload], through: store)
-    }
-
-    /// `NOTIFY` of each payload, in order, in one statement (one transaction) on a pooled connection of `store`.
-    static func notify(_ payloads: [String], through store: PostgresStore) async throws {
         try await store.read { session in
-            try await session.rows(
-                "SELECT pg_notify(\(Self.channel), payload) FROM unnest(\(payloads)::text[]) WITH ORDINALITY AS sent(payload, n) ORDER BY n")
+            try await session.rows("SELECT pg_notify(\(Self.channel), \(payload))")
         }
     }
 
