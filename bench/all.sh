@@ -122,7 +122,7 @@ fi
 
 if [[ $QUICK -eq 1 ]]; then
     RUN_ARGS=(--duration 2 --rounds 1 --startups 3 --large-keys 100000)
-    JOBS_ARGS=(--jobs 200 --samples 100 --decisions 1000000)
+    JOBS_ARGS=(--jobs 200 --seconds 2 --samples 100 --decisions 1000000)
     JSON_ARGS=(--rounds 2)
     BOUNDS_ARGS=(--jobs 10000 --samples 100)
     ISOLATION_ARGS=(--duration 2)

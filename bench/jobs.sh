@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Job-flow benchmark: jobs per second end to end (submit → assign → result) with 1, 8 and 32
-# polling miners on SQLite, the submit-to-waiting-miner hand-off latency (p50/p99) on a fresh SQLite
-# server (bench/lib/handoff.sh, as storage.sh and bounds.sh measure it), and the in-process cost of
-# one rate-limit decision (tenant and key budgets; nanoseconds and allocations).
-# Usage: bash bench/jobs.sh [--jobs N] [--samples N] [--decisions N] [--skip-build]
+# polling miners on SQLite, by wrk (closed loop: each connection submits, polls and posts the
+# result, --seconds s; bench/lua/flow.lua) and by aitbc-bench (open loop: submitters race ahead,
+# --jobs jobs), the submit-to-waiting-miner hand-off latency (p50/p99) on a fresh SQLite server
+# (bench/lib/handoff.sh, as storage.sh and bounds.sh measure it), and the in-process cost of one
+# rate-limit decision (tenant and key budgets; nanoseconds and allocations).
+# Usage: bash bench/jobs.sh [--jobs N] [--seconds S] [--samples N] [--decisions N] [--skip-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-JOBS=1000
+JOBS=3000
+FLOW_SECONDS=8
 SAMPLES=300
 DECISIONS=10000000
 BUILD=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --jobs) JOBS="$2"; shift 2 ;;
+        --seconds) FLOW_SECONDS="$2"; shift 2 ;;
         --samples) SAMPLES="$2"; shift 2 ;;
         --decisions) DECISIONS="$2"; shift 2 ;;
         --skip-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -43,10 +47,16 @@ CLIENT_API_KEY=$CLIENT MINER_API_KEY=$MINER AITBC_PLANS="free=60,pro=600,enterpr
 PID=$!
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break; sleep 0.05; done
 
-echo "==> jobs per second, $JOBS jobs each (SQLite, synchronous=FULL)"
+echo "==> jobs per second (SQLite, synchronous=FULL): wrk closed loop, ${FLOW_SECONDS}s each (bench/lua/flow.lua)"
+ROOT=$PWD
+source bench/lib/flow.sh
 for MINERS in 1 8 32; do
-    "$BIN/aitbc-bench" throughput --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER \
-        --miners "$MINERS" --jobs "$JOBS"
+    echo "miners=$MINERS driver=wrk $(flow_wrk "http://127.0.0.1:$PORT" $CLIENT $MINER "$MINERS" "$FLOW_SECONDS")"
+done
+echo "==> jobs per second (SQLite, synchronous=FULL): aitbc-bench open loop, $JOBS jobs each"
+for MINERS in 1 8 32; do
+    echo "driver=aitbc-bench $("$BIN/aitbc-bench" throughput --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER \
+        --miners "$MINERS" --jobs "$JOBS")"
 done
 kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=""
 echo "==> hand-off latency: submit → waiting miner receives it (a fresh SQLite server)"

@@ -66,14 +66,15 @@ def jobs(text):
     for line in text.splitlines():
         values = fields(line)
         if "jobs_per_second" in values:
-            rows.append([values["miners"], values["jobs"], thousands(values["jobs_per_second"])])
+            driver = {"wrk": "wrk, closed loop", "aitbc-bench": "aitbc-bench, open loop"}.get(values.get("driver"), "aitbc-bench")
+            rows.append([values["miners"], driver, values["jobs"], thousands(values["jobs_per_second"])])
         elif "handoff_ms_p50" in values:
             handoff = values
         elif "ns_per_decision" in values:
             limiter.append(values)
     parts = []
     if rows:
-        parts.append(table(["polling miners", "jobs (submit → assign → result)", "jobs/s"], rows))
+        parts.append(table(["polling miners", "driver", "jobs (submit → assign → result)", "jobs/s"], rows))
     if handoff:
         parts.append(table(["submit → waiting miner", "p50", "p99"],
                            [[f"{handoff['samples']} samples", handoff["handoff_ms_p50"] + " ms",
