@@ -48,6 +48,11 @@ import Testing
         #expect(Self.payload(result: ["price": 9, "cost": 1], metrics: ["aitbc_earned": 5])["price"] == .double(9))
         #expect(Self.payload(result: ["cost": 1], metrics: ["aitbc_earned": 5])["price"] == .double(5))
         #expect(Self.payload(result: ["cost": 1.5], metrics: nil)["price"] == .double(1.5))
+        // Whole products (no units at all, the usual receipt) and fractional ones round alike.
+        #expect(Self.payload(metrics: nil)["price"] == .double(0))
+        #expect(Self.payload(metrics: ["units": 7, "unit_price": 2])["price"] == .double(14))
+        #expect(Self.payload(metrics: ["units": 3, "unit_price": 0.5])["price"] == .double(1.5))
+        #expect(Self.payload(metrics: ["units": 3, "unit_price": 0.1])["price"] == .double(0.3))
     }
 
     @Test func aFailedJobsPayloadCarriesItsStatusAndError() {

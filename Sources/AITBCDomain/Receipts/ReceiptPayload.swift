@@ -89,6 +89,8 @@ public enum ReceiptPayload {
     /// `value` rounded to six decimals as Python's `round(value, 6)` does (from its exact binary value).
     static func roundedToMillionths(_ value: Double) -> Double {
         guard value.isFinite else { return 0 }
+        // A whole number (0 on every receipt without units) is its own rounding: no format and parse.
+        if value == value.rounded(), abs(value) < 0x1p53 { return value }
         return Double(String(format: "%.6f", value)) ?? value
     }
 
