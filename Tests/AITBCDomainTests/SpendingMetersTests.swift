@@ -79,6 +79,28 @@ import Testing
         #expect(try await meters.quotaState(of: caller)?.remaining == 100)
     }
 
+    /// A balance without refill counts in period 0 before and after a top-up: what tells the two
+    /// apart is the setting, so a request refused (or a job's cost returned) after the top-up gives
+    /// nothing to the balance set anew.
+    @Test func aRefundAfterATopUpGivesNothingToTheNewBalance() async throws {
+        let meters = SpendingMeters(store: MemoryMeterStore(), time: ManualTimeSource(start))
+        let caller = principal(quota: RequestQuota(perDay: 100), credits: KeyCredits())
+        try await meters.setBalance(keyID: "key_a", remaining: 5, refill: nil)
+        let charge = try #require(try await meters.charge(caller, cost: 2))
+        let job = try #require(try await meters.charge(caller, cost: 3))
+        #expect(try await meters.balance(of: caller.key)?.remaining == 0)
+        try await meters.setBalance(keyID: "key_a", remaining: 10, refill: nil)
+        meters.refund(charge)
+        meters.refund(credits: 3, of: job)
+        #expect(try await meters.balance(of: caller.key)?.remaining == 10)
+        // The quota is not a balance set anew: its request is given back.
+        #expect(try await meters.quotaState(of: caller)?.remaining == 99)
+        // Charges of the new setting are refunded as before.
+        let after = try #require(try await meters.charge(caller, cost: 4))
+        meters.refund(after)
+        #expect(try await meters.balance(of: caller.key)?.remaining == 10)
+    }
+
     @Test func aCallerWithoutQuotaOrCreditsIsNotMetered() async throws {
         let meters = SpendingMeters(store: nil, time: ManualTimeSource(start))
         #expect(try await meters.charge(principal(), cost: 1) == nil)

@@ -63,7 +63,9 @@ extension SpendingMeters {
                 guard let credits else { continue }
                 let balance = currentBalance(stored, refill: credits.refill, now: now)
                 if balance.value - cost < 0 { shortOfCredits = balance.value }
-                creditCharge = .init(meter: meter, cost: cost, periodStart: balance.periodStart)
+                creditCharge = .init(
+                    meter: meter, cost: cost, periodStart: balance.periodStart,
+                    generation: index.map { state.counts.values[$0].setting } ?? 0)
                 var updated = balance
                 updated.value -= cost
                 updates.append(Update(index: index, meter: meter, count: updated))

@@ -19,6 +19,9 @@ public final class SpendingMeters: Sendable {
         struct Counter {
             var count: MeterCount
             var dirty = false
+            /// Which setting of a balance this is: each ``SpendingMeters/setBalance(keyID:remaining:refill:)``
+            /// makes the next, so that a refund of a charge taken before gives nothing to the new one.
+            var setting: Int64 = 0
         }
 
         private(set) var counts: [Meter: Counter] = [:]
@@ -46,8 +49,16 @@ public final class SpendingMeters: Sendable {
 
         /// Sets `meter`'s count as written (or read) already: not changed.
         mutating func set(_ meter: Meter, written count: MeterCount) {
-            counts[meter] = Counter(count: count, dirty: false)
+            counts[meter] = Counter(count: count, dirty: false, setting: counts[meter]?.setting ?? 0)
         }
+
+        /// Sets `meter`'s balance anew (a top-up, a key's creation), written already: the next setting.
+        mutating func setAnew(_ meter: Meter, written count: MeterCount) {
+            counts[meter] = Counter(count: count, dirty: false, setting: (counts[meter]?.setting ?? 0) + 1)
+        }
+
+        /// The setting `meter`'s count belongs to (0 before any was set here).
+        func setting(of meter: Meter) -> Int64 { counts[meter]?.setting ?? 0 }
 
         /// Marks `meter` changed again (its write failed).
         mutating func markChanged(_ meter: Meter) {
@@ -103,7 +114,8 @@ public final class SpendingMeters: Sendable {
             var meter: Meter
             var cost: Int
             var periodStart: Int64
-            /// The setting of the balance they were taken from, when slices of it are leased.
+            /// The setting of the balance they were taken from: the store's when slices of it are leased,
+            /// this instance's otherwise (``State/Counter/setting``).
             var generation: Int64 = 0
         }
 
@@ -165,7 +177,10 @@ public final class SpendingMeters: Sendable {
                 count.value = max(0, count.value - 1)
                 state.update(taken.meter, Self.rearming(taken.meter, count, limit: taken.limit, events: &state.events))
             }
-            if let taken = charge.credits, var count = state[taken.meter], count.periodStart == taken.periodStart {
+            // Credits go back only to the setting they were taken from: a top-up since sets a new balance.
+            if let taken = charge.credits, var count = state[taken.meter], count.periodStart == taken.periodStart,
+                state.setting(of: taken.meter) == taken.generation
+            {
                 count.value += taken.cost
                 state.update(taken.meter, Self.rearming(taken.meter, count, limit: nil, events: &state.events))
             }
@@ -180,7 +195,8 @@ public final class SpendingMeters: Sendable {
             return leases.giveBack(meter, units: min(credits, cost), periodStart: periodStart, generation: taken.generation)
         }
         state.withLock { state in
-            guard var count = state[meter], count.periodStart == periodStart else { return }
+            guard var count = state[meter], count.periodStart == periodStart, state.setting(of: meter) == taken.generation
+            else { return }
             count.value += min(credits, cost)
             state.update(meter, Self.rearming(meter, count, limit: nil, events: &state.events))
         }
@@ -235,7 +251,7 @@ public final class SpendingMeters: Sendable {
                 // The slice held is the old balance's: it goes (and is not given back: the store
                 // counts a new setting from this write on, ``MeterGrant/generation``).
                 leases?.drop(meter)
-                state.withLock { state in state.set(meter, written: count) }
+                state.withLock { state in state.setAnew(meter, written: count) }
                 do {
                     try await store?.saveMeterCounts([meter.storageName: count])
                 } catch {
