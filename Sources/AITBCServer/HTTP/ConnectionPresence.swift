@@ -8,7 +8,9 @@ import Synchronization
 /// nobody will read. Added to the pipeline only while a poll waits, then removed.
 ///
 /// Hummingbird lets clients half-close, so a client that has gone shows as `inputClosed`, not as an
-/// inactive channel; both count. A client that left before the watcher was added is not seen.
+/// inactive channel; both count. A client that left before the watcher was added is seen too: the
+/// connection's ``ConnectionTimeouts/InboundBytes`` (there from the start) saw it close, or the
+/// closed channel refuses the watcher.
 final class ConnectionPresence: ChannelInboundHandler, RemovableChannelHandler, CallerPresence, Sendable {
     typealias InboundIn = NIOAny
 
@@ -38,14 +40,18 @@ final class ConnectionPresence: ChannelInboundHandler, RemovableChannelHandler, 
         }) else { return }
         let channel = self.channel
         do {
-            try await channel.eventLoop.submit {
+            // On the event loop: an event either came before this (and the checks see it) or comes
+            // after (and the watcher sees it).
+            let gone = try await channel.eventLoop.submit {
                 let pipeline = channel.pipeline.syncOperations
                 if let tls = try? pipeline.handler(type: NIOSSLServerHandler.self) {
                     try pipeline.addHandler(self, position: .after(tls))
                 } else {
                     try pipeline.addHandler(self, position: .first)
                 }
+                return (try? pipeline.handler(type: ConnectionTimeouts.InboundBytes.self))?.clientClosed ?? false
             }.get()
+            if gone { markDeparted() }
         } catch {
             markDeparted()
         }

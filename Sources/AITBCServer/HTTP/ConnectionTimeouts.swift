@@ -98,12 +98,16 @@ final class ConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// Passes raw bytes on, telling ``ConnectionTimeouts`` that some arrived.
+    /// Passes raw bytes on, telling ``ConnectionTimeouts`` that some arrived; and remembers whether
+    /// the client has closed its side, for a long-poll that starts watching only later
+    /// (``ConnectionPresence``). Used on its event loop only.
     final class InboundBytes: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = ByteBuffer
         typealias InboundOut = ByteBuffer
 
         private let timeouts: ConnectionTimeouts
+        /// True once the client closed its side (half-closed: Hummingbird allows it) or the connection.
+        private(set) var clientClosed = false
 
         fileprivate init(timeouts: ConnectionTimeouts) {
             self.timeouts = timeouts
@@ -112,6 +116,16 @@ final class ConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             timeouts.bytesArrived()
             context.fireChannelRead(data)
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if let event = event as? ChannelEvent, event == .inputClosed { clientClosed = true }
+            context.fireUserInboundEventTriggered(event)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            clientClosed = true
+            context.fireChannelInactive()
         }
     }
 }

@@ -117,6 +117,12 @@ final class WireClient: Sendable {
         try? await channel.close()
     }
 
+    /// Closes the writing half only (TCP FIN): the server sees the client's side close, and this
+    /// client can still read what it answers.
+    func closeOutput() async {
+        try? await channel.close(mode: .output)
+    }
+
     /// Removes one complete response from the front of `bytes`, if there is one.
     private static func takeResponse(from bytes: inout [UInt8]) -> Response? {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
