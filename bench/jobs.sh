@@ -41,22 +41,32 @@ MINER=bench-miner-key-0001
 cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"; }
 trap cleanup EXIT
 
-CLIENT_API_KEY=$CLIENT MINER_API_KEY=$MINER AITBC_PLANS="free=60,pro=600,enterprise=100000000" \
-    AITBC_LOG_LEVEL=warning AITBC_HOST=127.0.0.1 AITBC_PORT=$PORT AITBC_DATABASE_URL="sqlite:$DIR/coordinator.sqlite" \
-    "$BIN/aitbc-coordinator" > "$DIR/server.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break; sleep 0.05; done
+# start_server DATABASE_FILE: a fresh server on $PORT (its pid in $PID).
+start_server() {
+    CLIENT_API_KEY=$CLIENT MINER_API_KEY=$MINER AITBC_PLANS="free=60,pro=600,enterprise=100000000" \
+        AITBC_LOG_LEVEL=warning AITBC_HOST=127.0.0.1 AITBC_PORT=$PORT AITBC_DATABASE_URL="sqlite:$1" \
+        "$BIN/aitbc-coordinator" >> "$DIR/server.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break; sleep 0.05; done
+}
+command -v wrk > /dev/null || { echo "wrk is missing: apt-get install -y wrk (bench/all.sh installs it)" >&2; exit 1; }
+start_server "$DIR/coordinator.sqlite"
 
 echo "==> jobs per second (SQLite, synchronous=FULL): wrk closed loop, ${FLOW_SECONDS}s each (bench/lua/flow.lua)"
 ROOT=$PWD
 source bench/lib/flow.sh
 for MINERS in 1 8 32; do
-    echo "miners=$MINERS driver=wrk $(flow_wrk "http://127.0.0.1:$PORT" $CLIENT $MINER "$MINERS" "$FLOW_SECONDS")"
+    line=$(flow_wrk "http://127.0.0.1:$PORT" $CLIENT $MINER "$MINERS" "$FLOW_SECONDS")
+    echo "miners=$MINERS driver=wrk $line"
 done
+# A server of its own for the second driver: nothing the first left queued or assigned is counted.
+kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=""
+start_server "$DIR/open-loop.sqlite"
 echo "==> jobs per second (SQLite, synchronous=FULL): aitbc-bench open loop, $JOBS jobs each"
 for MINERS in 1 8 32; do
-    echo "driver=aitbc-bench $("$BIN/aitbc-bench" throughput --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER \
-        --miners "$MINERS" --jobs "$JOBS")"
+    line=$("$BIN/aitbc-bench" throughput --url "http://127.0.0.1:$PORT" --client-key $CLIENT --miner-key $MINER \
+        --miners "$MINERS" --jobs "$JOBS")
+    echo "driver=aitbc-bench $line"
 done
 kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=""
 echo "==> hand-off latency: submit → waiting miner receives it (a fresh SQLite server)"

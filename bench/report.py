@@ -66,7 +66,7 @@ def jobs(text):
     for line in text.splitlines():
         values = fields(line)
         if "jobs_per_second" in values:
-            driver = {"wrk": "wrk, closed loop", "aitbc-bench": "aitbc-bench, open loop"}.get(values.get("driver"), "aitbc-bench")
+            driver = {"wrk": "wrk, closed loop", "aitbc-bench": "aitbc-bench, open loop"}.get(values.get("driver"), "aitbc-bench, open loop")
             rows.append([values["miners"], driver, values["jobs"], thousands(values["jobs_per_second"])])
         elif "handoff_ms_p50" in values:
             handoff = values

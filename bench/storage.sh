@@ -191,6 +191,8 @@ PIDS=()
 # jobs). Each line carries the server's CPU and the driver's: the drivers share the two cores with it.
 flow() {
     local label="$1" binary="$2" port miners pid before line timing
+    timing="$TMP/flow-$label.time"
+    # A server for each driver: nothing one left queued or assigned is counted by the other.
     start "flow-$label" "$binary" "sqlite:$TMP/flow-$label/coordinator.sqlite"
     port=$PORT
     pid=${PIDS[-1]}
@@ -199,17 +201,21 @@ flow() {
         line=$(flow_wrk "http://127.0.0.1:$port" "$CLIENT_KEY" "$MINER_KEY" "$miners" "$DURATION")
         echo "flow-$label miners=$miners driver=wrk $line server_cpu_us=$(($(cpu_us "$pid") - before))"
     done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    start "flow-$label-open" "$binary" "sqlite:$TMP/flow-$label-open/coordinator.sqlite"
+    port=$PORT
+    pid=${PIDS[-1]}
     for miners in 1 8 32; do
         before=$(cpu_us "$pid")
-        timing=$(mktemp)
+        # time's line to the file, aitbc-bench's own messages to stderr (3): a failure is seen.
         line=$( { TIMEFORMAT='%U %S'; time "$BENCH" throughput --url "http://127.0.0.1:$port" --client-key "$CLIENT_KEY" \
-            --miner-key "$MINER_KEY" --miners "$miners" --jobs "$JOBS" ; } 2>"$timing")
+            --miner-key "$MINER_KEY" --miners "$miners" --jobs "$JOBS" 2>&3 ; } 3>&2 2>"$timing")
         echo "flow-$label driver=aitbc-bench $line server_cpu_us=$(($(cpu_us "$pid") - before))" \
             "driver_cpu_us=$(awk '{ printf "%d", ($1 + $2) * 1000000 }' "$timing")"
-        rm -f "$timing"
     done
-    kill "${PIDS[-1]}" 2>/dev/null || true
-    wait "${PIDS[-1]}" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
 }
 source "$ROOT/bench/lib/flow.sh"
 log "jobs end to end with 1/8/32 miners (SQLite): wrk closed loop (${DURATION}s each), aitbc-bench open loop ($JOBS jobs each)"
@@ -299,6 +305,7 @@ for key in sorted(flow_cpu, key=lambda k: (k[0] != "wrk", int(k[1]))):
     def text(build):
         server, driver = row[build]
         return f"{server:.0f} µs" + (f" (driver {driver:.0f} µs)" if driver is not None else "")
+    if "this" not in row: continue
     line = f"server CPU per job end to end, {key[1]} miner(s), {drivers.get(key[0], key[0])}: this {text('this')}"
     if "baseline" in row: line += f", baseline {text('baseline')}"
     print(line)

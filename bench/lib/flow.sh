@@ -1,10 +1,11 @@
-# Jobs end to end driven by wrk (bench/lua/flow.lua), sourced by jobs.sh, storage.sh and cpu.sh.
+# Jobs end to end driven by wrk (bench/lua/flow.lua), sourced by jobs.sh and storage.sh.
 #
 # flow_wrk URL CLIENT_KEY MINER_KEY MINERS SECONDS
 #   Registers MINERS miners (flow-RUN-0 …, concurrency 1), then runs `wrk -tMINERS -cMINERS` for
 #   SECONDS: each connection submits a job, polls for one, posts its result, and again. Prints one
 #   line: "connections=N jobs=… seconds=… jobs_per_second=… errors=… requests=… driver_cpu_us=…"
-#   (driver_cpu_us: wrk's own user + system CPU). Fails when a request was refused or lost.
+#   (driver_cpu_us: wrk's own user + system CPU). Fails when a request was refused or lost, or no job
+#   was completed.
 
 flow_wrk() {
     local url=$1 client_key=$2 miner_key=$3 miners=$4 seconds=$5 run index output timing driver

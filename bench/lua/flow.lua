@@ -8,7 +8,8 @@
 --
 -- Arguments after `--`: CLIENT_KEY MINER_KEY RUN (a label for this run's miner ids).
 -- Miners must be registered first as flow-RUN-0 … flow-RUN-(N-1) (bench/lib/flow.sh does it).
--- done() prints one line: "FLOW connections=N jobs=… seconds=… jobs_per_second=… errors=…".
+-- done() prints one line: "FLOW connections=N jobs=… seconds=… jobs_per_second=… errors=…", errors
+-- counting refusals, requests lost on the wire, and a run that completed no job.
 
 local threads = {}
 local count = 0
@@ -67,6 +68,11 @@ function done(summary, latency, requests)
     jobs = jobs + thread:get("completed")
     failed = failed + thread:get("errors")
   end
+  -- A request lost on the wire (connect, read, write, timeout) counts as an error too: after a
+  -- reconnect a connection repeats its step, which may not be what the server saw.
+  local e = summary.errors
+  failed = failed + e.connect + e.read + e.write + e.timeout
+  if jobs == 0 then failed = failed + 1 end
   local seconds = summary.duration / 1e6
   io.write(string.format("FLOW connections=%d jobs=%d seconds=%.3f jobs_per_second=%.1f errors=%d requests=%d\n",
     #threads, jobs, seconds, jobs / seconds, failed, summary.requests))
