@@ -67,7 +67,7 @@ def jobs(text):
         values = fields(line)
         if "jobs_per_second" in values:
             driver = {"wrk": "wrk, closed loop", "aitbc-bench": "aitbc-bench, open loop"}.get(values.get("driver"), "aitbc-bench, open loop")
-            rows.append([values["miners"], driver, values["jobs"], thousands(values["jobs_per_second"])])
+            rows.append([values["miners"], driver, values["jobs"], thousands(f"{float(values['jobs_per_second']):.0f}")])
         elif "handoff_ms_p50" in values:
             handoff = values
         elif "ns_per_decision" in values:
