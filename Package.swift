@@ -32,9 +32,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
     ],
     targets: [
-        .target(name: "AITBCWire", swiftSettings: swiftSettings),
+        .target(
+            name: "AITBCWire", dependencies: [.product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            swiftSettings: swiftSettings),
         .target(
             name: "AITBCDomain",
             dependencies: [

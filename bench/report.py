@@ -66,7 +66,7 @@ def jobs(text):
     for line in text.splitlines():
         values = fields(line)
         if "jobs_per_second" in values:
-            driver = {"wrk": "wrk, closed loop", "aitbc-bench": "aitbc-bench, open loop"}.get(values.get("driver"), "aitbc-bench, open loop")
+            driver = "wrk, closed loop" if values.get("driver") == "wrk" else "aitbc-bench, open loop"
             rows.append([values["miners"], driver, values["jobs"], thousands(f"{float(values['jobs_per_second']):.0f}")])
         elif "handoff_ms_p50" in values:
             handoff = values

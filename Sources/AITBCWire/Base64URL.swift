@@ -1,43 +1,13 @@
+import ExtrasBase64
 import Foundation
 
 /// Unpadded base64url (RFC 4648 §5), as AITBC writes receipt key ids and signatures.
 public enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    /// `bytes` as unpadded base64url. Written directly: Foundation's base64 and then three
-    /// `replacingOccurrences` cost a receipt's signature more than signing's hash did.
+    /// `bytes` as unpadded base64url, by swift-extras-base64 (already built for hummingbird-auth):
+    /// Foundation's base64 and then three `replacingOccurrences` cost a receipt's signature more
+    /// than signing's hash did.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let input = Array(bytes)
-        let count = (input.count * 4 + 2) / 3
-        return String(unsafeUninitializedCapacity: count) { output in
-            var written = 0
-            var index = 0
-            while index + 3 <= input.count {
-                let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                output[written] = alphabet[Int(chunk >> 18 & 63)]
-                output[written + 1] = alphabet[Int(chunk >> 12 & 63)]
-                output[written + 2] = alphabet[Int(chunk >> 6 & 63)]
-                output[written + 3] = alphabet[Int(chunk & 63)]
-                written += 4
-                index += 3
-            }
-            switch input.count - index {
-            case 2:
-                let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
-                output[written] = alphabet[Int(chunk >> 18 & 63)]
-                output[written + 1] = alphabet[Int(chunk >> 12 & 63)]
-                output[written + 2] = alphabet[Int(chunk >> 6 & 63)]
-                written += 3
-            case 1:
-                let chunk = UInt32(input[index]) << 16
-                output[written] = alphabet[Int(chunk >> 18 & 63)]
-                output[written + 1] = alphabet[Int(chunk >> 12 & 63)]
-                written += 2
-            default:
-                break
-            }
-            return written
-        }
+        Base64.encodeToString(bytes: Array(bytes), options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 
     /// The bytes of `text` (padded or not), or nil when it is not base64url.

@@ -65,7 +65,7 @@ extension SpendingMeters {
                 if balance.value - cost < 0 { shortOfCredits = balance.value }
                 creditCharge = .init(
                     meter: meter, cost: cost, periodStart: balance.periodStart,
-                    generation: index.map { state.counts.values[$0].setting } ?? 0)
+                    generation: index.map { state.counts.values[$0].generation } ?? 0)
                 var updated = balance
                 updated.value -= cost
                 updates.append(Update(index: index, meter: meter, count: updated))

@@ -19,9 +19,10 @@ public final class SpendingMeters: Sendable {
         struct Counter {
             var count: MeterCount
             var dirty = false
-            /// Which setting of a balance this is: each ``SpendingMeters/setBalance(keyID:remaining:refill:)``
-            /// makes the next, so that a refund of a charge taken before gives nothing to the new one.
-            var setting: Int64 = 0
+            /// Which setting of a balance this is (as ``MeterGrant/generation`` is on PostgreSQL): each
+            /// ``SpendingMeters/setBalance(keyID:remaining:refill:)`` makes the next, so that a refund
+            /// of a charge taken before gives nothing to the new one.
+            var generation: Int64 = 0
         }
 
         private(set) var counts: [Meter: Counter] = [:]
@@ -49,16 +50,16 @@ public final class SpendingMeters: Sendable {
 
         /// Sets `meter`'s count as written (or read) already: not changed.
         mutating func set(_ meter: Meter, written count: MeterCount) {
-            counts[meter] = Counter(count: count, dirty: false, setting: counts[meter]?.setting ?? 0)
+            counts[meter] = Counter(count: count, dirty: false, generation: generation(of: meter))
         }
 
-        /// Sets `meter`'s balance anew (a top-up, a key's creation), written already: the next setting.
+        /// Sets `meter`'s balance anew (a top-up, a key's creation), written already: the next generation.
         mutating func setAnew(_ meter: Meter, written count: MeterCount) {
-            counts[meter] = Counter(count: count, dirty: false, setting: (counts[meter]?.setting ?? 0) + 1)
+            counts[meter] = Counter(count: count, dirty: false, generation: generation(of: meter) + 1)
         }
 
-        /// The setting `meter`'s count belongs to (0 before any was set here).
-        func setting(of meter: Meter) -> Int64 { counts[meter]?.setting ?? 0 }
+        /// The generation `meter`'s count belongs to (0 before any was set here).
+        func generation(of meter: Meter) -> Int64 { counts[meter]?.generation ?? 0 }
 
         /// Marks `meter` changed again (its write failed).
         mutating func markChanged(_ meter: Meter) {
@@ -115,7 +116,7 @@ public final class SpendingMeters: Sendable {
             var cost: Int
             var periodStart: Int64
             /// The setting of the balance they were taken from: the store's when slices of it are leased,
-            /// this instance's otherwise (``State/Counter/setting``).
+            /// this instance's otherwise (``State/Counter/generation``).
             var generation: Int64 = 0
         }
 
@@ -179,7 +180,7 @@ public final class SpendingMeters: Sendable {
             }
             // Credits go back only to the setting they were taken from: a top-up since sets a new balance.
             if let taken = charge.credits, var count = state[taken.meter], count.periodStart == taken.periodStart,
-                state.setting(of: taken.meter) == taken.generation
+                state.generation(of: taken.meter) == taken.generation
             {
                 count.value += taken.cost
                 state.update(taken.meter, Self.rearming(taken.meter, count, limit: nil, events: &state.events))
@@ -195,7 +196,7 @@ public final class SpendingMeters: Sendable {
             return leases.giveBack(meter, units: min(credits, cost), periodStart: periodStart, generation: taken.generation)
         }
         state.withLock { state in
-            guard var count = state[meter], count.periodStart == periodStart, state.setting(of: meter) == taken.generation
+            guard var count = state[meter], count.periodStart == periodStart, state.generation(of: meter) == taken.generation
             else { return }
             count.value += min(credits, cost)
             state.update(meter, Self.rearming(meter, count, limit: nil, events: &state.events))
