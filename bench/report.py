@@ -163,7 +163,8 @@ def scale(text):
         row = re.match(r"^(\S+)\s+(\d+) req/s\s+p99 ([\d.]+ ms)\s+\(median of (\d+): (.*)\)$", line)
         if row and row.group(1) in labels:
             rows.append([labels[row.group(1)], thousands(row.group(2)), row.group(3), f"{row.group(4)} ({row.group(5)})"])
-        elif line.startswith(("rate-limit over-admission", "revocation propagation", "three instances behind nginx")):
+        elif line.startswith(("rate-limit over-admission", "revocation propagation", "three instances behind nginx",
+                               "CPU per request behind nginx")):
             note = re.sub(r"\s+", " ", line.strip())
             if note not in notes:
                 notes.append(note)

@@ -90,6 +90,7 @@ done
 
 source "$ROOT/bench/lib/scaleout.sh"
 scaleout_nginx "$TMP" "${PORTS[@]}" || die "nginx did not start"
+SCALEOUT_PIDS="${PIDS[*]}"
 NGINX_ALL=$SCALEOUT_THREE
 
 log "warming up"

@@ -142,9 +142,11 @@ start sqlite "$BIN" "sqlite:$TMP/sqlite/coordinator.sqlite"
 SQLITE_PORT=$PORT
 SQLITE_PID=${PIDS[-1]}
 PG_PORTS=()
+PG_PIDS=()
 for index in 1 2 3; do
     start "postgres-$index" "$BIN" "$DB_URL"
     PG_PORTS+=("$PORT")
+    PG_PIDS+=("${PIDS[-1]}")
 done
 for port in "$SQLITE_PORT" "${PG_PORTS[0]}"; do
     curl -sf -X PATCH -H "X-API-Key: $OPERATOR_KEY" -H 'Content-Type: application/json' \
@@ -154,6 +156,7 @@ done
 
 source "$ROOT/bench/lib/scaleout.sh"
 scaleout_nginx "$TMP" "${PG_PORTS[@]}" || die "nginx did not start"
+SCALEOUT_PIDS="${PG_PIDS[*]}"
 
 log "warming up every target"
 for url in "http://127.0.0.1:$SQLITE_PORT/v1/me" "http://127.0.0.1:${PG_PORTS[0]}/v1/me"; do
@@ -314,3 +317,4 @@ for label, (p50, p99, samples) in handoffs.items():
     print(f"hand-off submit → waiting miner, {build}, {backend} ({samples} samples): p50 {p50} ms, p99 {p99} ms"
           + ("  (target p99 ≤ 3 ms)" if build == "this" else ""))
 PY
+grep "^CPU per request behind nginx" "$RESULTS/scaleout-summary.txt" || true
