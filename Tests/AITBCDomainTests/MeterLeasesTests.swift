@@ -50,6 +50,42 @@ import Testing
         #expect(authority.value("credits:key_a") == 10)
     }
 
+    /// A change of refill alone, on one instance, keeps the balance's setting: the slice another
+    /// instance holds goes back to it, the slice held here stays spendable, a charge taken before the
+    /// change is refunded, and the new refill comes at its next boundary, not at once.
+    @Test func aChangeOfRefillAloneKeepsTheSlicesOfEveryInstance() async throws {
+        let time = ManualTimeSource(start)
+        let authority = MemoryMeterAuthority()
+        let here = SpendingMeters(store: authority, time: time, authority: authority)
+        let there = SpendingMeters(store: authority, time: time, authority: authority)
+        let caller = principal(credits: KeyCredits())
+        let meter = Meter.credits(keyID: "key_a")
+        try await here.setBalance(keyID: "key_a", remaining: 1000, refill: nil)
+        for _ in 0..<3 { _ = try await there.charge(caller, cost: 1) }
+        for _ in 0..<2 { _ = try await here.charge(caller, cost: 1) }
+        let charge = try #require(try await here.charge(caller, cost: 1))
+        let heldThere = there.leases?.heldUnits(meter) ?? 0
+        let heldHere = here.leases?.heldUnits(meter) ?? 0
+        #expect(heldThere > 10)
+        #expect(heldHere > 10)
+        let daily = CreditRefill(amount: 50, interval: .day)
+        #expect(try await here.changeRefill(keyID: "key_a", from: nil, to: daily) == 994 - heldThere)
+        await there.leases?.end(for: .keyChanged(digests: [caller.key.digest]))
+        here.refund(charge)
+        // The slice held here is spent under the new refill without asking the store.
+        let refilled = principal(credits: KeyCredits(refill: daily))
+        let leases = authority.leases
+        _ = try await here.charge(refilled, cost: 1)
+        #expect(authority.leases == leases)
+        await here.flush()
+        #expect(authority.value("credits:key_a") == 994)
+        // Not refilled at once (an instance holding nothing reads the store); refilled at the next boundary.
+        let fresh = SpendingMeters(store: authority, time: time, authority: authority)
+        #expect(try await fresh.balance(of: refilled.key)?.remaining == 994)
+        time.set(MeterFixture.midnight)
+        #expect(try await fresh.balance(of: refilled.key)?.remaining == 50)
+    }
+
     @Test func aKeyChangeGivesItsCreditSlicesBackAndATenantChangeItsQuotaSlices() async throws {
         let time = ManualTimeSource(start)
         let authority = MemoryMeterAuthority()
@@ -199,6 +235,10 @@ final class PausingMeterAuthority: MeterLeaseAuthority {
     func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int, generation: Int64) async throws {
         try await inner.returnMeter(name, kind: kind, periodStart: periodStart, units: units, generation: generation)
     }
+
+    func changeMeterRefill(_ meter: Meter, from old: CreditRefill?, to new: CreditRefill?, at now: Date) async throws -> MeterGrant? {
+        try await inner.changeMeterRefill(meter, from: old, to: new, at: now)
+    }
 }
 
 /// Counters with the PostgreSQL store's lease semantics, in a dictionary; counts the leases asked.
@@ -217,8 +257,8 @@ final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
     ) async throws -> MeterGrant {
         leaseCount.withLock { $0 += 1 }
         let name = meter.storageName
-        let generation = generations.withLock { $0[name] ?? 0 }
         return rows.withLock { rows in
+            var generation = generations.withLock { $0[name] ?? 0 }
             let stored = rows[name]
             var start = stored?.periodStart ?? periodStart
             var value = stored?.value ?? 0
@@ -228,7 +268,11 @@ final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
                 if start != periodStart { (start, value) = (periodStart, 0) }
                 available = max(0, limit - value)
             case .credits(let refill):
-                if let refill, start < periodStart { (start, value) = (periodStart, refill.amount) }
+                if let refill, start < periodStart, stored != nil {
+                    (start, value) = (periodStart, refill.amount)
+                    generation += 1
+                    generations.withLock { $0[name] = generation }
+                }
                 available = max(0, value)
             }
             let granted = available >= need ? min(want, available) : 0
@@ -241,12 +285,27 @@ final class MemoryMeterAuthority: MeterLeaseAuthority, MeterStore {
     }
 
     func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int, generation: Int64) async throws {
-        let current = generations.withLock { $0[name] ?? 0 }
-        if case .credits = kind, generation != current { return }
         rows.withLock { rows in
-            guard var row = rows[name], row.periodStart == periodStart else { return }
+            let current = generations.withLock { $0[name] ?? 0 }
+            if case .credits = kind, generation != current { return }
+            guard var row = rows[name] else { return }
+            if case .quota = kind, row.periodStart != periodStart { return }
             if case .quota = kind { row.value = max(0, row.value - units) } else { row.value += units }
             rows[name] = row
+        }
+    }
+
+    func changeMeterRefill(_ meter: Meter, from old: CreditRefill?, to new: CreditRefill?, at now: Date) async throws -> MeterGrant? {
+        let name = meter.storageName
+        return rows.withLock { rows in
+            guard let stored = rows[name] else { return nil }
+            let (count, refilled) = stored.refillChanged(from: old, to: new, at: now)
+            let generation = generations.withLock { generations in
+                if refilled { generations[name, default: 0] += 1 }
+                return generations[name] ?? 0
+            }
+            rows[name] = count
+            return MeterGrant(units: 0, periodStart: count.periodStart, remainingBeyond: count.value, generation: generation)
         }
     }
 

@@ -101,6 +101,47 @@ import Testing
         #expect(try await meters.balance(of: caller.key)?.remaining == 10)
     }
 
+    /// A change of refill alone keeps what the balance holds, read and set under one lock, and its
+    /// setting: a charge taken before the change is refunded in full. The new refill comes first at
+    /// its next boundary, not at once; the change is written at once.
+    @Test func aChangeOfRefillAloneKeepsTheBalanceAndRefillsAtTheNextBoundary() async throws {
+        let store = MemoryMeterStore()
+        let time = ManualTimeSource(start)
+        let meters = SpendingMeters(store: store, time: time)
+        try await meters.setBalance(keyID: "key_a", remaining: 10, refill: nil)
+        let charge = try #require(try await meters.charge(principal(credits: KeyCredits()), cost: 3))
+        let daily = CreditRefill(amount: 50, interval: .day)
+        #expect(try await meters.changeRefill(keyID: "key_a", from: nil, to: daily) == 7)
+        #expect(store.saved["credits:key_a"]?.value == 7)
+        meters.refund(charge)
+        let caller = principal(credits: KeyCredits(refill: daily))
+        #expect(try await meters.balance(of: caller.key)?.remaining == 10)
+        // A monthly refill after a daily one counts from today still: it refills nothing before next month.
+        let monthly = CreditRefill(amount: 500, interval: .month)
+        #expect(try await meters.changeRefill(keyID: "key_a", from: daily, to: monthly) == 10)
+        #expect(try await meters.balance(of: principal(credits: KeyCredits(refill: monthly)).key)?.remaining == 10)
+        #expect(try await meters.changeRefill(keyID: "key_a", from: monthly, to: daily) == 10)
+        time.set(MeterFixture.midnight)
+        #expect(try await meters.balance(of: caller.key)?.remaining == 50)
+    }
+
+    /// A refill is the balance's next setting: what a charge took before it goes not back to the
+    /// refilled balance; a charge of the new period is refunded.
+    @Test func aRefundOfAChargeTakenBeforeARefillGivesNothingToTheRefilledBalance() async throws {
+        let time = ManualTimeSource(start)
+        let meters = SpendingMeters(store: MemoryMeterStore(), time: time)
+        let refill = CreditRefill(amount: 5, interval: .day)
+        let caller = principal(credits: KeyCredits(refill: refill))
+        try await meters.setBalance(keyID: "key_a", remaining: 5, refill: refill)
+        let before = try #require(try await meters.charge(caller, cost: 2))
+        time.set(MeterFixture.midnight)
+        let after = try #require(try await meters.charge(caller, cost: 1))
+        meters.refund(before)
+        #expect(try await meters.balance(of: caller.key)?.remaining == 4)
+        meters.refund(after)
+        #expect(try await meters.balance(of: caller.key)?.remaining == 5)
+    }
+
     @Test func aCallerWithoutQuotaOrCreditsIsNotMetered() async throws {
         let meters = SpendingMeters(store: nil, time: ManualTimeSource(start))
         #expect(try await meters.charge(principal(), cost: 1) == nil)

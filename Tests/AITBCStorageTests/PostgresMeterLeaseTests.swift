@@ -30,6 +30,23 @@ struct PostgresMeterLeaseTests {
             tenant: Tenant(id: "t1", name: "t1", plan: "free", createdAt: start), tenantLimit: 1000, quota: quota)
     }
 
+    /// The balance of the callers' key `key_a`.
+    static let balance = Meter.credits(keyID: "key_a")
+
+    /// What the shared store holds of `key_a`'s balance beyond every lease.
+    static func stored(_ instances: [(store: PostgresStore, meters: SpendingMeters)]) async throws -> Int? {
+        try await instances[0].store.meterCounts([balance.storageName])[balance.storageName]?.value
+    }
+
+    /// Sets `key_a`'s balance to 1,000 through the first instance and spends `spent` of it through
+    /// the second, which then holds a slice of it: the units that slice holds.
+    static func sliceHeldElsewhere(_ instances: [(store: PostgresStore, meters: SpendingMeters)], spent: Int) async throws -> Int {
+        try await instances[0].meters.setBalance(keyID: "key_a", remaining: 1000, refill: nil)
+        let caller = principal(quota: nil, credits: KeyCredits())
+        for _ in 0..<spent { _ = try await instances[1].meters.charge(caller, cost: 1) }
+        return instances[1].meters.leases?.heldUnits(balance) ?? 0
+    }
+
     /// Requests from two tasks per instance until every one is refused; the number admitted.
     static func hammer(_ instances: [(store: PostgresStore, meters: SpendingMeters)], _ caller: Principal, attempts: Int) async throws -> Int {
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -122,11 +139,9 @@ struct PostgresMeterLeaseTests {
         let time = ManualTimeSource(Self.start)
         let instances = try await Self.instances(2, time: time)
         let caller = Self.principal(quota: nil, credits: KeyCredits())
-        let meter = Meter.credits(keyID: "key_a")
-        func stored() async throws -> Int? { try await instances[0].store.meterCounts([meter.storageName])[meter.storageName]?.value }
-        try await instances[0].meters.setBalance(keyID: "key_a", remaining: 1000, refill: nil)
-        for _ in 0..<2 { _ = try await instances[1].meters.charge(caller, cost: 1) }
-        #expect(instances[1].meters.leases?.heldUnits(meter) ?? 0 > 10)
+        let meter = Self.balance
+        func stored() async throws -> Int? { try await Self.stored(instances) }
+        #expect(try await Self.sliceHeldElsewhere(instances, spent: 2) > 10)
         await instances[1].meters.leases?.end(for: .keyChanged(digests: [caller.key.digest]))
         #expect(instances[1].meters.leases?.heldUnits(meter) == 0)
         #expect(try await stored() == 998)
@@ -138,6 +153,34 @@ struct PostgresMeterLeaseTests {
         #expect(try await stored() == 5)
         await instances[1].meters.leases?.end(for: .keyChanged(digests: [caller.key.digest]))
         #expect(try await Self.hammer(instances, caller, attempts: 10) == 5)
+        for instance in instances { try await instance.store.close() }
+    }
+
+    /// A change of refill alone keeps the shared balance's setting: the slice another instance
+    /// leased goes back to it, and it is not refilled at once. A refill is the next setting: a slice
+    /// leased before it, given back after, adds nothing to the refilled balance.
+    @Test func aChangeOfRefillAloneKeepsTheSlicesAndARefillEndsThem() async throws {
+        let time = ManualTimeSource(Self.start)
+        let instances = try await Self.instances(2, time: time)
+        let caller = Self.principal(quota: nil, credits: KeyCredits())
+        let meter = Self.balance
+        func stored() async throws -> Int? { try await Self.stored(instances) }
+        let held = try await Self.sliceHeldElsewhere(instances, spent: 3)
+        #expect(held > 10)
+        let daily = CreditRefill(amount: 50, interval: .day)
+        #expect(try await instances[0].meters.changeRefill(keyID: "key_a", from: nil, to: daily) == 997 - held)
+        await instances[1].meters.leases?.end(for: .keyChanged(digests: [caller.key.digest]))
+        #expect(try await stored() == 997)
+        let refilled = Self.principal(quota: nil, credits: KeyCredits(refill: daily))
+        #expect(try await instances[0].meters.balance(of: refilled.key)?.remaining == 997)
+
+        for _ in 0..<2 { _ = try await instances[1].meters.charge(refilled, cost: 1) }
+        #expect(instances[1].meters.leases?.heldUnits(meter) ?? 0 > 10)
+        time.set(Date(timeIntervalSince1970: 1_795_046_400))
+        #expect(try await instances[0].meters.balance(of: refilled.key)?.remaining == 50)
+        await instances[1].meters.flush()
+        #expect(try await stored() == 50)
+        #expect(try await Self.hammer(instances, refilled, attempts: 30) == 50)
         for instance in instances { try await instance.store.close() }
     }
 

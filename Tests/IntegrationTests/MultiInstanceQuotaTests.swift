@@ -20,6 +20,16 @@ struct MultiInstanceQuotaTests {
         }
     }
 
+    /// A client key of `test-tenant` created with `credits` and no refill, through `server`.
+    static func meteredKey(on server: CoordinatorProcess, credits: Int) async throws -> (id: String, secret: String) {
+        let created = try await server.request(
+            .POST, "/v1/api-keys", key: MultiInstanceTests.operatorKey,
+            body: #"{"name": "metered", "role": "client", "credits": {"remaining": \#(credits)}}"#,
+            headers: ["X-Tenant-ID": "test-tenant"])
+        #expect(created.status == 201)
+        return (try #require(created.json["key_id"] as? String), try #require(created.json["api_key"] as? String))
+    }
+
     @Test func threeTimesTheQuotaSpreadOverTheInstancesAdmitsExactlyTheQuota() async throws {
         let database = try await PostgresTestServer.createDatabase()
         let quota = 40
@@ -51,13 +61,7 @@ struct MultiInstanceQuotaTests {
         let servers = try await MultiInstanceTests.instances(3, url: database.url)
         defer { for server in servers { server.terminate() } }
         let credits = 30
-        let created = try await servers[0].request(
-            .POST, "/v1/api-keys", key: MultiInstanceTests.operatorKey,
-            body: #"{"name": "metered", "role": "client", "credits": {"remaining": \#(credits)}}"#,
-            headers: ["X-Tenant-ID": "test-tenant"])
-        #expect(created.status == 201)
-        let secret = try #require(created.json["api_key"] as? String)
-        let keyID = try #require(created.json["key_id"] as? String)
+        let (keyID, secret) = try await Self.meteredKey(on: servers[0], credits: credits)
         let statuses = try await Self.spread(3 * credits, over: servers, key: secret)
         #expect(statuses.filter { $0 == 200 }.count == credits)
         #expect(statuses.filter { $0 == 429 }.count == 2 * credits, "\(statuses.sorted())")
@@ -67,6 +71,39 @@ struct MultiInstanceQuotaTests {
         #expect(topped.status == 200)
         let more = try await Self.spread(21, over: servers, key: secret)
         #expect(more.filter { $0 == 200 }.count == 7)
+        try await database.drop()
+    }
+
+    /// A PATCH that changes only a key's refill keeps what the balance holds, including the slices
+    /// other instances had leased of it: they go back to it. It used to set the balance to what the
+    /// instance answering the PATCH read (the store's figure, without those slices) as a new setting,
+    /// to which the slices then could not go back: 1,000 credits, 6 spent on two other instances,
+    /// left about 870.
+    @Test func aChangeOfRefillAloneKeepsTheCreditsOtherInstancesHold() async throws {
+        let database = try await PostgresTestServer.createDatabase()
+        let servers = try await MultiInstanceTests.instances(3, url: database.url)
+        defer { for server in servers { server.terminate() } }
+        let (keyID, secret) = try await Self.meteredKey(on: servers[0], credits: 1000)
+        // Each of the two other instances leases a slice of the balance and spends 3 of it.
+        for server in servers.dropFirst() {
+            for _ in 0..<3 { #expect(try await server.request(.GET, "/v1/me", key: secret).status == 200) }
+        }
+        let changed = try await servers[0].request(
+            .PATCH, "/v1/api-keys/\(keyID)", key: MultiInstanceTests.operatorKey,
+            body: #"{"credits": {"refill": {"amount": 5000, "interval": "monthly"}}}"#)
+        #expect(changed.status == 200)
+        let credits = changed.json["credits"] as? [String: Any]
+        #expect((credits?["refill"] as? [String: Any])?["amount"] as? Int == 5000)
+        // The slices go back when the others hear of the change (NOTIFY, within a second) or at their
+        // next flush: then the balance is what was given less what was spent, not refilled at once.
+        var remaining: Int?
+        for _ in 0..<100 {
+            let key = try await servers[0].request(.GET, "/v1/api-keys/\(keyID)", key: MultiInstanceTests.operatorKey)
+            remaining = (key.json["credits"] as? [String: Any])?["remaining"] as? Int
+            if remaining == 994 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(remaining == 994)
         try await database.drop()
     }
 }

@@ -258,9 +258,13 @@ public struct KeyService: Sendable {
             data["allowed_ips"] = changed.allowedIPs.map(Self.auditValue) ?? .null
         }
         var newCredits: ValidCredits?
+        /// The key's balance as read, when it has one and the change names no `remaining`: only its
+        /// refill changes, and what it holds is kept (not set to this reading).
+        var refillOnly: CreditBalance?
         if let credits = change.credits {
             let before = try await meters?.balance(of: existing)
             newCredits = try credits.map { try Self.validCredits($0, existing: before) }
+            if let credits, credits.remaining == nil { refillOnly = before }
             changed.credits = newCredits.map { KeyCredits(refill: $0.refill) }
             data["credits"] = [
                 "from": before.map { Self.auditValue(remaining: $0.remaining, refill: $0.refill) } ?? .null,
@@ -271,7 +275,9 @@ public struct KeyService: Sendable {
         if change.credits != nil { creditGaps = try await self.creditGaps(newCredits, by: caller) }
         try await requireDelegable(
             KeyReach(changed), for: .update, target: existing.id, in: existing.tenantID, by: caller, also: creditGaps)
-        if let newCredits {
+        if let newCredits, let refillOnly {
+            _ = try await meters?.changeRefill(keyID: existing.id, from: refillOnly.refill, to: newCredits.refill)
+        } else if let newCredits {
             try await meters?.setBalance(keyID: existing.id, remaining: newCredits.remaining, refill: newCredits.refill)
         }
         let event = makeEvent(.keyUpdated, tenantID: existing.tenantID, actor: caller.key.id, target: id, at: now, data: data)

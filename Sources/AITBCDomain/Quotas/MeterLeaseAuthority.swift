@@ -15,8 +15,8 @@ public struct MeterGrant: Sendable, Equatable {
     public var periodStart: Int64
     /// Units the counter still had beyond this grant (for `X-Quota-Remaining` and `credits.remaining`).
     public var remainingBeyond: Int
-    /// The setting of the counter the units were taken from (a top-up makes the next): they give
-    /// back only to it.
+    /// The setting of the counter the units were taken from (a top-up or a refill makes the next):
+    /// they give back only to it.
     public var generation: Int64
 
     public init(units: Int, periodStart: Int64, remainingBeyond: Int, generation: Int64 = 0) {
@@ -39,8 +39,15 @@ public protocol MeterLeaseAuthority: Sendable {
     func leaseMeter(
         _ meter: Meter, tenantID: String, kind: MeterKind, periodStart: Int64, want: Int, need: Int, at now: Date
     ) async throws -> MeterGrant
-    /// Gives back `units` not spent of a grant of period `periodStart` (nothing if the period is
-    /// over) and, for a balance, of setting `generation` (nothing if it was set anew since: the units
-    /// were the old balance's).
+    /// Gives back `units` not spent of a grant: a quota's of period `periodStart` (nothing if the
+    /// period is over), a balance's of setting `generation` (nothing if it was set anew or refilled
+    /// since: the units were the old balance's).
     func returnMeter(_ name: String, kind: MeterKind, periodStart: Int64, units: Int, generation: Int64) async throws
+    /// Changes the refill of balance `meter` from `old` to `new`, keeping what it holds, in one
+    /// transaction: a refill `old` had due is made first (as a lease would: the next setting), then
+    /// the balance counts from `new`'s period containing `now` unless it already counts from a later
+    /// one, so `new` refills first at its next boundary and never at once. Units leased before (and
+    /// not refilled away) stay the balance's: they give back to it. The grant holds no units: its
+    /// period, setting and what the balance has beyond every lease. Nil when no balance was written.
+    func changeMeterRefill(_ meter: Meter, from old: CreditRefill?, to new: CreditRefill?, at now: Date) async throws -> MeterGrant?
 }

@@ -238,13 +238,44 @@ public final class MeterLeases: Sendable {
         }
     }
 
-    /// Puts `units` of `meter` back into the slice they were taken from, if it is still current (its
-    /// period, and for a balance its setting).
+    /// Puts `units` of `meter` back into the slice they were taken from, if it is still current (a
+    /// quota's period; a balance's setting, which a top-up or a refill ends and a change of refill
+    /// alone keeps).
     func giveBack(_ meter: Meter, units: Int, periodStart: Int64, generation: Int64 = 0) {
         state.withLock { held in
-            guard var entry = held[meter], entry.periodStart == periodStart, entry.generation == generation else { return }
+            guard var entry = held[meter], entry.generation == generation else { return }
+            if case .quota = entry.kind, entry.periodStart != periodStart { return }
             entry.units += units
             held[meter] = entry
+        }
+    }
+
+    /// Changes the refill of balance `meter` in the store (``MeterLeaseAuthority/changeMeterRefill(_:from:to:at:)``;
+    /// the caller holds ``leasing``): the slice held here stays the balance's and counts in its new
+    /// period, unless a refill due was made (then it was the old balance's and goes). The balance
+    /// after it: the slice plus what the store has beyond every lease.
+    func changeRefill(_ meter: Meter, from old: CreditRefill?, to new: CreditRefill?) async throws -> Int {
+        let grant: MeterGrant?
+        do {
+            grant = try await authority.changeMeterRefill(meter, from: old, to: new, at: time.now())
+        } catch {
+            throw CoordinatorError.storageUnavailable
+        }
+        refusals.forget { candidate, _ in candidate == meter }
+        return state.withLock { held in
+            guard let grant else {
+                held[meter] = nil
+                return 0
+            }
+            guard var entry = held[meter], entry.generation == grant.generation else {
+                held[meter] = nil
+                return grant.remainingBeyond
+            }
+            entry.kind = .credits(refill: new)
+            entry.periodStart = grant.periodStart
+            entry.remainingBeyond = grant.remainingBeyond
+            held[meter] = entry
+            return entry.units + grant.remainingBeyond
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A stored counter of ``SpendingMeters``: the period it counts in and its value (requests used in
 /// that period for a quota; credits remaining, refilled at `periodStart`, for a balance), and the
 /// webhook thresholds it has crossed.
@@ -33,5 +35,23 @@ extension MeterStore {
     /// Writes `counts` without events (a balance set anew).
     public func saveMeterCounts(_ counts: [String: MeterCount]) async throws {
         try await saveMeterCounts(counts, events: [])
+    }
+}
+
+extension MeterCount {
+    /// This balance with its refill changed from `old` to `new` at `now`, and whether a refill `old`
+    /// had due was made first (a new setting of the balance: what was taken before is not given back
+    /// to it). What it holds is kept; it counts from `new`'s period containing `now` unless it counts
+    /// from a later one already, so `new` refills first at its next boundary, never at once (a period
+    /// start only moves forward: a request still charged under `old` meanwhile refills nothing either).
+    public func refillChanged(from old: CreditRefill?, to new: CreditRefill?, at now: Date) -> (count: MeterCount, refilled: Bool) {
+        var count = self
+        var refilled = false
+        if let old, periodStart < old.interval.start(containing: now) {
+            count = MeterCount(periodStart: old.interval.start(containing: now), value: old.amount, granted: old.amount)
+            refilled = true
+        }
+        if let new { count.periodStart = max(count.periodStart, new.interval.start(containing: now)) }
+        return (count, refilled)
     }
 }

@@ -7,6 +7,8 @@ extension SpendingMeters {
         var index: Dictionary<Meter, State.Counter>.Index?
         var meter: Meter
         var count: MeterCount
+        /// The balance's next generation, when this charge refilled it (the next setting).
+        var refilledAs: Int64?
     }
 
     /// Checks every counter among `meters`, then charges them all, or throws having charged none;
@@ -63,12 +65,13 @@ extension SpendingMeters {
                 guard let credits else { continue }
                 let balance = currentBalance(stored, refill: credits.refill, now: now)
                 if balance.value - cost < 0 { shortOfCredits = balance.value }
-                creditCharge = .init(
-                    meter: meter, cost: cost, periodStart: balance.periodStart,
-                    generation: index.map { state.counts.values[$0].generation } ?? 0)
+                // A refill made now is the balance's next setting: what was taken before goes not back to it.
+                let refilled = balance.periodStart != (stored?.periodStart ?? 0)
+                let generation = (index.map { state.counts.values[$0].generation } ?? 0) + (refilled ? 1 : 0)
+                creditCharge = .init(meter: meter, cost: cost, periodStart: balance.periodStart, generation: generation)
                 var updated = balance
                 updated.value -= cost
-                updates.append(Update(index: index, meter: meter, count: updated))
+                updates.append(Update(index: index, meter: meter, count: updated, refilledAs: refilled ? generation : nil))
             }
         }
         if let exceeded {
@@ -83,6 +86,9 @@ extension SpendingMeters {
         for update in updates {
             let alerted = alerting(update.meter, update.count, limit: quota, tenantID: tenantID, events: &state.events, now: now)
             if placed, let index = update.index { state.update(at: index, alerted) } else { state.update(update.meter, alerted) }
+            if let generation = update.refilledAs, let index = state.counts.index(forKey: update.meter) {
+                state.setGeneration(at: index, generation)
+            }
             if case .credits = update.meter { creditsRemaining = alerted.value }
         }
         return Charge(quotas: quotaCharges, credits: creditCharge, quota: after, creditsRemaining: creditsRemaining)

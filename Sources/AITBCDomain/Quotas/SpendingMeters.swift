@@ -20,8 +20,9 @@ public final class SpendingMeters: Sendable {
             var count: MeterCount
             var dirty = false
             /// Which setting of a balance this is (as ``MeterGrant/generation`` is on PostgreSQL): each
-            /// ``SpendingMeters/setBalance(keyID:remaining:refill:)`` makes the next, so that a refund
-            /// of a charge taken before gives nothing to the new one.
+            /// ``SpendingMeters/setBalance(keyID:remaining:refill:)`` and each refill makes the next,
+            /// so that a refund of a charge taken before gives nothing to the new one; a change of
+            /// refill alone keeps it (``SpendingMeters/changeRefill(keyID:from:to:)``).
             var generation: Int64 = 0
         }
 
@@ -60,6 +61,21 @@ public final class SpendingMeters: Sendable {
 
         /// The generation `meter`'s count belongs to (0 before any was set here).
         func generation(of meter: Meter) -> Int64 { counts[meter]?.generation ?? 0 }
+
+        /// Makes `generation` the one of the count at `index` (a refill made by a charge).
+        mutating func setGeneration(at index: Dictionary<Meter, Counter>.Index, _ generation: Int64) {
+            counts.values[index].generation = generation
+        }
+
+        /// Changes the refill of balance `meter` (in memory: ``SpendingMeters/load(_:)`` first) from
+        /// `old` to `new`, keeping what it holds (``MeterCount/refillChanged(from:to:at:)``), as
+        /// written already; the count to write.
+        mutating func changeRefill(_ meter: Meter, from old: CreditRefill?, to new: CreditRefill?, now: Date) -> MeterCount? {
+            guard let counter = counts[meter] else { return nil }
+            let (count, refilled) = counter.count.refillChanged(from: old, to: new, at: now)
+            counts[meter] = Counter(count: count, dirty: false, generation: counter.generation + (refilled ? 1 : 0))
+            return count
+        }
 
         /// Marks `meter` changed again (its write failed).
         mutating func markChanged(_ meter: Meter) {
@@ -178,17 +194,16 @@ public final class SpendingMeters: Sendable {
                 count.value = max(0, count.value - 1)
                 state.update(taken.meter, Self.rearming(taken.meter, count, limit: taken.limit, events: &state.events))
             }
-            // Credits go back only to the setting they were taken from: a top-up since sets a new balance.
-            if let taken = charge.credits, var count = state[taken.meter], count.periodStart == taken.periodStart,
-                state.generation(of: taken.meter) == taken.generation
-            {
+            // Credits go back only to the setting they were taken from: a top-up or a refill since
+            // sets a new balance (a change of refill alone does not).
+            if let taken = charge.credits, var count = state[taken.meter], state.generation(of: taken.meter) == taken.generation {
                 count.value += taken.cost
                 state.update(taken.meter, Self.rearming(taken.meter, count, limit: nil, events: &state.events))
             }
         }
     }
 
-    /// Gives back `credits` of the credits `charge` took, if its refill period is still current.
+    /// Gives back `credits` of the credits `charge` took, if the balance was not set anew or refilled since.
     public func refund(credits: Int, of charge: Charge) {
         guard let taken = charge.credits else { return }
         let (meter, cost, periodStart) = (taken.meter, taken.cost, taken.periodStart)
@@ -196,8 +211,7 @@ public final class SpendingMeters: Sendable {
             return leases.giveBack(meter, units: min(credits, cost), periodStart: periodStart, generation: taken.generation)
         }
         state.withLock { state in
-            guard var count = state[meter], count.periodStart == periodStart, state.generation(of: meter) == taken.generation
-            else { return }
+            guard var count = state[meter], state.generation(of: meter) == taken.generation else { return }
             count.value += min(credits, cost)
             state.update(meter, Self.rearming(meter, count, limit: nil, events: &state.events))
         }
@@ -263,11 +277,36 @@ public final class SpendingMeters: Sendable {
         }
     }
 
+    /// Changes the refill of key `keyID`'s balance from `old` to `new` (a change of the key that
+    /// gives no `remaining`) and writes it at once; what the balance holds is kept, whatever requests
+    /// spend from it meanwhile, here or on other instances (their slices stay its own), and `new`
+    /// refills first at its next period boundary (``MeterCount/refillChanged(from:to:at:)``). The
+    /// balance after it; 0 for a balance never written.
+    public func changeRefill(keyID: String, from old: CreditRefill?, to new: CreditRefill?) async throws -> Int {
+        let meter = Meter.credits(keyID: keyID)
+        return try await flushes.run { [self] in
+            try await withoutLeaseUnderWay {
+                if let leases { return try await leases.changeRefill(meter, from: old, to: new) }
+                try await load([meter])
+                let now = time.now()
+                // Read and set under one lock: no charge falls between them.
+                guard let count = state.withLock({ $0.changeRefill(meter, from: old, to: new, now: now) }) else { return 0 }
+                do {
+                    try await store?.saveMeterCounts([meter.storageName: count])
+                } catch {
+                    state.withLock { $0.markChanged(meter) }
+                    throw CoordinatorError.storageUnavailable
+                }
+                return count.value
+            }
+        }
+    }
+
     /// Runs `body` while no lease of this instance is under way (behind the leasing gate), so that
     /// none answers across it with units of a balance `body` sets anew.
-    private func withoutLeaseUnderWay(_ body: @Sendable () async throws -> Void) async throws {
+    private func withoutLeaseUnderWay<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         guard let leases else { return try await body() }
-        try await leases.leasing.run(body)
+        return try await leases.leasing.run(body)
     }
 
     /// Takes the counters changed since the last flush, and their threshold events, to be written.

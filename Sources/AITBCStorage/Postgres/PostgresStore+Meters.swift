@@ -60,7 +60,7 @@ extension PostgresStore: MeterLeaseAuthority {
                 "SELECT period_start, value, granted, alerted, generation FROM meters WHERE name = \(name) FOR UPDATE"
             ).first
             let stored = try row.map { try $0.decode((Int64, Int64, Int64?, Int32, Int64).self) }
-            let generation = stored?.4 ?? 0
+            var generation = stored?.4 ?? 0
             var count = MeterCount(
                 periodStart: stored?.0 ?? periodStart, value: Int(stored?.1 ?? 0), granted: stored?.2.map(Int.init),
                 alerted: Int(stored?.3 ?? 0))
@@ -76,8 +76,10 @@ extension PostgresStore: MeterLeaseAuthority {
                 if count.periodStart < periodStart { count = MeterCount(periodStart: periodStart, value: 0) }
                 available = max(0, limit - count.value)
             case .credits(let refill):
-                if let refill, count.periodStart < periodStart {
+                if let refill, count.periodStart < periodStart, stored != nil {
+                    // A refill is the balance's next setting: units leased before go not back to it.
                     count = MeterCount(periodStart: periodStart, value: refill.amount, granted: refill.amount)
+                    generation += 1
                 }
                 available = max(0, count.value)
             }
@@ -91,7 +93,8 @@ extension PostgresStore: MeterLeaseAuthority {
             try await session.rows(
                 """
                 UPDATE meters SET period_start = \(count.periodStart), value = \(Int64(count.value)),
-                granted = \(count.granted.map(Int64.init)), alerted = \(Int32(count.alerted)) WHERE name = \(name)
+                granted = \(count.granted.map(Int64.init)), alerted = \(Int32(count.alerted)), generation = \(generation)
+                WHERE name = \(name)
                 """)
             var wrote = false
             for event in events where self.webhookOutbox.isSubscribed(tenantID, event.type) {
@@ -140,13 +143,34 @@ extension PostgresStore: MeterLeaseAuthority {
                     UPDATE meters SET value = GREATEST(0, value - \(delta)) WHERE name = \(name) AND period_start = \(periodStart)
                     """)
             } else {
-                // Only to the balance they were leased from: after a top-up they are the old one's.
+                // Only to the balance they were leased from: after a top-up or a refill they are the
+                // old one's (each makes the next generation); a change of refill alone keeps it.
                 try await session.rows(
                     """
-                    UPDATE meters SET value = value + \(delta)
-                    WHERE name = \(name) AND period_start = \(periodStart) AND generation = \(generation)
+                    UPDATE meters SET value = value + \(delta) WHERE name = \(name) AND generation = \(generation)
                     """)
             }
+        }
+    }
+
+    public func changeMeterRefill(_ meter: Meter, from old: CreditRefill?, to new: CreditRefill?, at now: Date) async throws -> MeterGrant? {
+        let name = meter.storageName
+        return try await transaction { session -> MeterGrant? in
+            let row = try await session.rows(
+                "SELECT period_start, value, granted, alerted, generation FROM meters WHERE name = \(name) FOR UPDATE"
+            ).first
+            guard let row else { return nil }
+            let (periodStart, value, granted, alerted, generation) = try row.decode((Int64, Int64, Int64?, Int32, Int64).self)
+            let stored = MeterCount(periodStart: periodStart, value: Int(value), granted: granted.map(Int.init), alerted: Int(alerted))
+            let (count, refilled) = stored.refillChanged(from: old, to: new, at: now)
+            let next = generation + (refilled ? 1 : 0)
+            try await session.rows(
+                """
+                UPDATE meters SET period_start = \(count.periodStart), value = \(Int64(count.value)),
+                granted = \(count.granted.map(Int64.init)), alerted = \(Int32(count.alerted)), generation = \(next)
+                WHERE name = \(name)
+                """)
+            return MeterGrant(units: 0, periodStart: count.periodStart, remainingBeyond: count.value, generation: next)
         }
     }
 }
