@@ -51,8 +51,9 @@ import Testing
     }
 
     /// A change of refill alone, on one instance, keeps the balance's setting: the slice another
-    /// instance holds goes back to it, the slice held here stays spendable, a charge taken before the
-    /// change is refunded, and the new refill comes at its next boundary, not at once.
+    /// instance holds stays its own (also when that one leases more under the new refill before it
+    /// hears of the change) and goes back to it, the slice held here stays spendable, a charge taken
+    /// before the change is refunded, and the new refill comes at its next boundary, not at once.
     @Test func aChangeOfRefillAloneKeepsTheSlicesOfEveryInstance() async throws {
         let time = ManualTimeSource(start)
         let authority = MemoryMeterAuthority()
@@ -70,18 +71,22 @@ import Testing
         #expect(heldHere > 10)
         let daily = CreditRefill(amount: 50, interval: .day)
         #expect(try await here.changeRefill(keyID: "key_a", from: nil, to: daily) == 994 - heldThere)
+        // There, a request under the new refill: its period start is ahead of the slice's, so it
+        // leases, and the slice is kept beside what it took.
+        let refilled = principal(credits: KeyCredits(refill: daily))
+        _ = try await there.charge(refilled, cost: 1)
+        #expect(there.leases?.heldUnits(meter) == heldThere)
         await there.leases?.end(for: .keyChanged(digests: [caller.key.digest]))
         here.refund(charge)
         // The slice held here is spent under the new refill without asking the store.
-        let refilled = principal(credits: KeyCredits(refill: daily))
         let leases = authority.leases
         _ = try await here.charge(refilled, cost: 1)
         #expect(authority.leases == leases)
         await here.flush()
-        #expect(authority.value("credits:key_a") == 994)
+        #expect(authority.value("credits:key_a") == 993)
         // Not refilled at once (an instance holding nothing reads the store); refilled at the next boundary.
         let fresh = SpendingMeters(store: authority, time: time, authority: authority)
-        #expect(try await fresh.balance(of: refilled.key)?.remaining == 994)
+        #expect(try await fresh.balance(of: refilled.key)?.remaining == 993)
         time.set(MeterFixture.midnight)
         #expect(try await fresh.balance(of: refilled.key)?.remaining == 50)
     }

@@ -145,12 +145,17 @@ public final class MeterLeases: Sendable {
             // the setting they came from; the request asks again.
             guard underWay?.setAnew != true else { return nil }
             return state.withLock { held -> Held in
-                var entry = held[need.meter].flatMap { Self.isCurrent($0, need) ? $0 : nil }
-                    ?? Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest)
-                // A balance set anew since the slice was taken (a top-up elsewhere, not yet told
-                // here): what the slice held was the old one's. A quota has one setting.
                 let generation: Int64 = if case .credits = need.kind { grant.generation } else { 0 }
-                if entry.generation != generation { entry.units = 0 }
+                // A quota's slice holds while its period does. A balance's holds while its setting does,
+                // wherever its period start stands: a change of refill alone (elsewhere, not yet told
+                // here) moves that start on, and the units are still the balance's.
+                let kept = held[need.meter].flatMap { current -> Held? in
+                    if case .credits = need.kind { return current.generation == generation ? current : nil }
+                    return Self.isCurrent(current, need) ? current : nil
+                }
+                // Otherwise a balance set anew or refilled since the slice was taken: what it held was
+                // the old one's. A quota has one setting.
+                var entry = kept ?? Held(kind: need.kind, periodStart: grant.periodStart, units: 0, remainingBeyond: 0, digest: need.digest)
                 entry.units += grant.units
                 entry.periodStart = grant.periodStart
                 entry.kind = need.kind
