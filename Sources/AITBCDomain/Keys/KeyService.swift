@@ -276,7 +276,7 @@ public struct KeyService: Sendable {
         try await requireDelegable(
             KeyReach(changed), for: .update, target: existing.id, in: existing.tenantID, by: caller, also: creditGaps)
         if let newCredits, let refillOnly {
-            _ = try await meters?.changeRefill(keyID: existing.id, from: refillOnly.refill, to: newCredits.refill)
+            try await meters?.changeRefill(keyID: existing.id, from: refillOnly.refill, to: newCredits.refill)
         } else if let newCredits {
             try await meters?.setBalance(keyID: existing.id, remaining: newCredits.remaining, refill: newCredits.refill)
         }

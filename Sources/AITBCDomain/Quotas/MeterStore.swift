@@ -39,19 +39,24 @@ extension MeterStore {
 }
 
 extension MeterCount {
+    /// This balance as `refill` leaves it at `now`: set to the refill's amount (the balance's next
+    /// setting) when a refill period began since it was last set, else unchanged.
+    public func refilled(by refill: CreditRefill?, at now: Date) -> MeterCount {
+        guard let refill else { return self }
+        let start = refill.interval.start(containing: now)
+        guard periodStart < start else { return self }
+        return MeterCount(periodStart: start, value: refill.amount, granted: refill.amount)
+    }
+
     /// This balance with its refill changed from `old` to `new` at `now`, and whether a refill `old`
     /// had due was made first (a new setting of the balance: what was taken before is not given back
     /// to it). What it holds is kept; it counts from `new`'s period containing `now` unless it counts
     /// from a later one already, so `new` refills first at its next boundary, never at once (a period
     /// start only moves forward: a request still charged under `old` meanwhile refills nothing either).
     public func refillChanged(from old: CreditRefill?, to new: CreditRefill?, at now: Date) -> (count: MeterCount, refilled: Bool) {
-        var count = self
-        var refilled = false
-        if let old, periodStart < old.interval.start(containing: now) {
-            count = MeterCount(periodStart: old.interval.start(containing: now), value: old.amount, granted: old.amount)
-            refilled = true
-        }
+        var count = refilled(by: old, at: now)
+        let dueRefillMade = count.periodStart != periodStart
         if let new { count.periodStart = max(count.periodStart, new.interval.start(containing: now)) }
-        return (count, refilled)
+        return (count, dueRefillMade)
     }
 }

@@ -176,11 +176,7 @@ extension SpendingMeters {
 
     /// The balance now: refilled to the refill's amount when a refill period began since it was set.
     static func currentBalance(_ count: MeterCount?, refill: CreditRefill?, now: Date) -> MeterCount {
-        let count = count ?? MeterCount(periodStart: 0, value: 0)
-        guard let refill else { return count }
-        let start = refill.interval.start(containing: now)
-        guard count.periodStart < start else { return count }
-        return MeterCount(periodStart: start, value: refill.amount, granted: refill.amount)
+        (count ?? MeterCount(periodStart: 0, value: 0)).refilled(by: refill, at: now)
     }
 
     /// The quota among `meters` with the fewest requests left now (ties: the shorter period).

@@ -282,6 +282,7 @@ public final class SpendingMeters: Sendable {
     /// spend from it meanwhile, here or on other instances (their slices stay its own), and `new`
     /// refills first at its next period boundary (``MeterCount/refillChanged(from:to:at:)``). The
     /// balance after it; 0 for a balance never written.
+    @discardableResult
     public func changeRefill(keyID: String, from old: CreditRefill?, to new: CreditRefill?) async throws -> Int {
         let meter = Meter.credits(keyID: keyID)
         return try await flushes.run { [self] in
