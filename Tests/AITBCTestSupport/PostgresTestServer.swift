@@ -52,7 +52,8 @@ public struct PostgresTestServer: Sendable {
     ///
     /// A process test's servers may still be running (their `defer` comes after this) and connect
     /// again between `FORCE` ending their sessions and the drop (55006 "being accessed by other
-    /// users"): a few tries, then PostgreSQL's own words.
+    /// users"); an autovacuum worker visiting the database is a session `FORCE` may not end without
+    /// `pg_signal_backend` (42501): a few tries, then PostgreSQL's own words.
     public func drop() async throws {
         guard let base = Self.baseURL else { return }
         try await Self.whileInUse("dropping database \(name)") {
@@ -62,15 +63,16 @@ public struct PostgresTestServer: Sendable {
         }
     }
 
-    /// Runs `statement` again while PostgreSQL says a database is in use by others (55006), up to four
-    /// times more with a growing pause: a test should not fail on something that is not its subject. A
-    /// failure says `what` was being done, in PostgreSQL's own words.
+    /// Runs `statement` again while PostgreSQL says a database is in use by others (55006, or 42501
+    /// when `FORCE` may not end one of them), up to four times more with a growing pause: a test should
+    /// not fail on something that is not its subject. A failure says `what` was being done, in
+    /// PostgreSQL's own words.
     private static func whileInUse(_ what: String, _ statement: () async throws -> Void) async throws {
         var attempt = 0
         while true {
             do {
                 return try await statement()
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 4 {
+            } catch let error as PSQLError where ["55006", "42501"].contains(error.serverInfo?[.sqlState]) && attempt < 4 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(250 * attempt))
             } catch let error as PSQLError {
